@@ -1,0 +1,92 @@
+// Benchmark (run as root where the kernel has IPVS, e.g. inside tools/vm):
+//   node packages/ipvs/bench/ipvs.bench.mjs [--services 5000] [--dests 4]
+// Same run, same kernel, fresh table each time:
+//   1. program S services x D real servers from empty: ipvsadm -R  vs  apply()
+//   2. full dump: ipvsadm -Sn  vs  client.table()  (and our -Sn text via runIpvsadm)
+//   3. a no-op reconcile of that table: apply() when nothing differs
+import { execFileSync, spawnSync } from "node:child_process";
+import { apply, IpvsClient, runIpvsadm } from "../dist/index.js";
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const S = arg("services", 5000);
+const D = arg("dests", 4);
+
+for (const m of ["ip_vs", "ip_vs_wlc"]) execFileSync("modprobe", [m]);
+spawnSync("ip", ["link", "add", "lvsbench0", "type", "dummy"]);
+execFileSync("sh", [
+  "-c",
+  "ip link set lvsbench0 up; ip addr add 10.200.0.1/16 dev lvsbench0 2>/dev/null; true",
+]);
+
+const vip = (s) => `10.100.${s >> 8}.${s & 0xff}`;
+const rip = (s, d) => `10.200.${1 + (((s * D + d) >> 8) % 250)}.${1 + (((s * D + d) & 0xff) % 250)}`;
+let rules = "";
+const desired = [];
+for (let s = 0; s < S; s++) {
+  const service = { protocol: 6, address: vip(s), port: 80, scheduler: "wlc" };
+  rules += `-A -t ${vip(s)}:80 -s wlc\n`;
+  const dests = [];
+  for (let d = 0; d < D; d++) {
+    rules += `-a -t ${vip(s)}:80 -r ${rip(s, d)}:8080 -m -w 1\n`;
+    dests.push({ address: rip(s, d), port: 8080, forward: 0, weight: 1 });
+  }
+  desired.push({ service, dests });
+}
+const ms = (t0) => performance.now() - t0;
+const ipvsadm = (args, input) => {
+  const r = spawnSync("ipvsadm", args, { input, maxBuffer: 1 << 30, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ipvsadm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+
+const client = await IpvsClient.open({ timeoutMs: 120_000 });
+await client.flush();
+
+let t0 = performance.now();
+ipvsadm(["-R"], rules);
+const tRestore = ms(t0);
+t0 = performance.now();
+const saved = ipvsadm(["-Sn"]);
+const tSave = ms(t0);
+t0 = performance.now();
+const table = await client.table();
+const tTable = ms(t0);
+t0 = performance.now();
+const ourSave = (await runIpvsadm(["-Sn"], { client })).stdout;
+const tOurSave = ms(t0);
+if (ourSave !== saved) throw new Error("our -Sn differs from ipvsadm -Sn");
+await client.flush();
+
+t0 = performance.now();
+const report = await apply(client, desired);
+const tApply = ms(t0);
+if (report.failed.length)
+  throw new Error(`${report.failed.length} operations failed: ${report.failed[0].error.message}`);
+if (ipvsadm(["-Sn"]) !== saved) throw new Error("apply() built a different table than ipvsadm -R");
+t0 = performance.now();
+const noop = await apply(client, desired);
+const tNoop = ms(t0);
+if (noop.operations.length !== 0) throw new Error("no-op reconcile produced operations");
+await client.flush();
+client.close();
+
+const n = table.reduce((a, t) => a + 1 + t.dests.length, 0);
+const f = (x) => `${(x / 1000).toFixed(2)} s`;
+console.log(
+  `IPVS benchmark: ${S} services x ${D} real servers (${n} objects), kernel ${execFileSync("uname", ["-r"]).toString().trim()}`,
+);
+console.log(`| task | ipvsadm 1.31 | @lvs/ipvs | ratio |`);
+console.log(`|---|---|---|---|`);
+console.log(
+  `| program from empty (ipvsadm -R vs apply()) | ${f(tRestore)} | ${f(tApply)} | ${(tApply / tRestore).toFixed(2)}x |`,
+);
+console.log(
+  `| full dump (ipvsadm -Sn vs client.table()) | ${f(tSave)} | ${f(tTable)} | ${(tTable / tSave).toFixed(2)}x |`,
+);
+console.log(
+  `| full dump as -Sn text (ipvsadm -Sn vs runIpvsadm -Sn) | ${f(tSave)} | ${f(tOurSave)} | ${(tOurSave / tSave).toFixed(2)}x |`,
+);
+console.log(`| no-op reconcile (apply() of the same table) | - | ${f(tNoop)} | - |`);

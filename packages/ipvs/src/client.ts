@@ -1,0 +1,679 @@
+/**
+ * The I/O layer: a generic-netlink socket speaking to the kernel's IPVS family.
+ *
+ * Lessons from cloudflare/ipvs, moby/ipvs and kube-proxy, applied here:
+ * - every request has a timeout (dumps: an inactivity timeout), so a hung socket never hangs us;
+ * - kernel errors become IpvsError naming the object and keeping errno + its name;
+ * - a dump whose parts carry NLM_F_DUMP_INTR is thrown away and retried, never half-trusted;
+ * - many requests go out per write with NLM_F_ACK, ACKs matched by sequence number, with a
+ *   bounded window so the ACKs fit the socket's receive buffer (an overflow would drop them).
+ */
+
+import { withNetns } from "@lvs/sys";
+import { RawNetlinkSocket } from "netlink";
+import { appendIpvsRequest, decodeIpvsMessage, encodeIpvsRequest, type IpvsMessage } from "./codec.js";
+import * as C from "./constants.js";
+import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
+import {
+  daemonFromAttrs,
+  describeDest,
+  describeService,
+  destEntryFromAttrs,
+  infoFromMessage,
+  keyOf,
+  Msg,
+  serviceEntryFromAttrs,
+  serviceFamily,
+  timeoutsFromMessage,
+} from "./model.js";
+import {
+  encodeGenl,
+  encodeNlMsg,
+  type NlMsg,
+  parseAttrs,
+  parseGenl,
+  parseNlError,
+  parseNlMsgs,
+  Writer,
+} from "./netlink.js";
+import type {
+  Daemon,
+  Destination,
+  DestinationEntry,
+  DestinationKey,
+  IpvsInfo,
+  Service,
+  ServiceEntry,
+  ServiceKey,
+  ServiceWithDests,
+  Timeouts,
+} from "./types.js";
+
+export interface IpvsClientOptions {
+  /** Network namespace (name under /run/netns, or a path) to open the socket in. */
+  netns?: string;
+  /** Per-request timeout; for dumps, the longest wait between two parts. Default 10 s. */
+  timeoutMs?: number;
+  /** Requests in flight in `batch()` (writes of 128). Default 256: their error replies fit the receive buffer. */
+  window?: number;
+  /** How often an interrupted dump (NLM_F_DUMP_INTR) is retried. Default 5. */
+  dumpRetries?: number;
+  /**
+   * Sockets reading destinations in parallel in `table()` (a netlink socket runs one dump at a
+   * time and IPVS dumps one service's destinations per request). Default 4.
+   */
+  parallelDumps?: number;
+}
+
+/** One mutation, as `batch()`, `diff()` and `apply()` speak them. */
+export type Operation =
+  | { op: "addService"; service: Service }
+  | { op: "editService"; service: Service }
+  | { op: "delService"; service: ServiceKey }
+  | { op: "addDest"; service: ServiceKey; dest: Destination }
+  | { op: "editDest"; service: ServiceKey; dest: Destination }
+  | { op: "delDest"; service: ServiceKey; dest: DestinationKey };
+
+export interface OperationResult {
+  operation: Operation;
+  /** undefined when the kernel acknowledged it. */
+  error: IpvsError | undefined;
+}
+
+interface Pending {
+  seq: number;
+  kind: IpvsObjectKind;
+  command: string;
+  /** What the request is about; a function when it is only worth computing on failure. */
+  object: string | undefined | (() => string);
+  dump: boolean;
+  parts: IpvsMessage[];
+  interrupted: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** On the tail of a batch write: the members sent without NLM_F_ACK before it. */
+  chunk?: Pending[];
+  resolve: (parts: IpvsMessage[]) => void;
+  reject: (err: IpvsError) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const EMPTY = new Uint8Array(0);
+
+export function operationMessage(o: Operation): IpvsMessage {
+  switch (o.op) {
+    case "addService":
+      return Msg.newService(o.service);
+    case "editService":
+      return Msg.setService(o.service);
+    case "delService":
+      return Msg.delService(o.service);
+    case "addDest":
+      return Msg.newDest(o.service, o.dest);
+    case "editDest":
+      return Msg.setDest(o.service, o.dest);
+    case "delDest":
+      return Msg.delDest(o.service, o.dest);
+  }
+}
+
+export function describeOperation(o: Operation): { kind: IpvsObjectKind; object: string } {
+  if (o.op === "addService" || o.op === "editService" || o.op === "delService") {
+    return { kind: "SERVICE", object: describeService(o.service) };
+  }
+  return { kind: "DEST", object: describeDest(o.service, o.dest) };
+}
+
+/** The part of netlink's RawNetlinkSocket the client uses (a fake kernel in unit tests). */
+export type NetlinkSocketLike = Pick<RawNetlinkSocket, "send" | "on" | "ref" | "unref" | "close">;
+
+export class IpvsClient {
+  private readonly socket: NetlinkSocketLike;
+  private readonly familyId: number;
+  private readonly timeoutMs: number;
+  private readonly window: number;
+  private readonly dumpRetries: number;
+  private readonly pending = new Map<number, Pending>();
+  private seq: number;
+  private closed = false;
+  /** Set when opened by `open()`: lets table() open sibling sockets the same way. */
+  private openOptions: IpvsClientOptions | undefined;
+  private peers: Promise<IpvsClient[]> | undefined;
+
+  private constructor(socket: NetlinkSocketLike, familyId: number, opts: IpvsClientOptions) {
+    this.socket = socket;
+    this.familyId = familyId;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.window = opts.window ?? 256;
+    this.dumpRetries = opts.dumpRetries ?? 5;
+    this.seq = (Date.now() & 0x3fffffff) + 1;
+  }
+
+  /** Opens a socket (inside `netns` if given) and resolves the "IPVS" family through nlctrl. */
+  static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
+    const socket = withNetns(opts.netns, () => {
+      try {
+        // Message peeking (the default) sizes each read, so no datagram is ever truncated.
+        return new RawNetlinkSocket(C.NETLINK_GENERIC, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+      } catch (err) {
+        const e = err as { errno?: number; code?: string; message?: string };
+        throw new IpvsError(
+          "IPVS_SOCKET",
+          `cannot open a generic netlink socket: ${e.message ?? String(err)}`,
+          {
+            ...(e.errno !== undefined ? { errno: Math.abs(e.errno) } : {}),
+            cause: err,
+          },
+        );
+      }
+    });
+    socket.unref();
+    const resolver = IpvsClient.fromSocket(socket, 0, opts);
+    let familyId: number;
+    try {
+      familyId = await resolver.resolveFamily();
+    } catch (err) {
+      resolver.close();
+      throw err;
+    }
+    (resolver as unknown as { familyId: number }).familyId = familyId;
+    resolver.openOptions = opts;
+    return resolver;
+  }
+
+  /** A client over an already open socket whose IPVS family id is known (tests: a fake kernel). */
+  static fromSocket(socket: NetlinkSocketLike, familyId: number, opts: IpvsClientOptions = {}): IpvsClient {
+    const client = new IpvsClient(socket, familyId, opts);
+    socket.on("message", (buf) =>
+      client.onDatagram(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)),
+    );
+    socket.on("error", (err) => client.onSocketError(err));
+    return client;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.peers?.then((ps) => {
+      for (const p of ps) p.close();
+    });
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(
+        new IpvsError("IPVS_CLOSED", `client closed while ${p.command} was pending`, { command: p.command }),
+      );
+    }
+    this.pending.clear();
+    this.socket.close();
+  }
+
+  // ------------------------------------------------------------------ public API
+  async info(): Promise<IpvsInfo> {
+    const [reply] = await this.request(Msg.getInfo(), "INFO", undefined);
+    if (!reply) throw new IpvsError("IPVS_BAD_MESSAGE", "GET_INFO: no reply", { command: "GET_INFO" });
+    return infoFromMessage(reply);
+  }
+
+  /** All services in one dump. */
+  async services(): Promise<ServiceEntry[]> {
+    const parts = await this.dump(Msg.dumpServices(), "SERVICE", undefined);
+    return parts.filter((m) => m.service).map((m) => serviceEntryFromAttrs(m.service ?? {}));
+  }
+
+  /** One service (GET_SERVICE doit). ESRCH → IPVS_ESRCH_SERVICE. */
+  async service(key: ServiceKey): Promise<ServiceEntry> {
+    const [reply] = await this.request(Msg.getService(key), "SERVICE", describeService(key));
+    if (!reply?.service)
+      throw new IpvsError("IPVS_BAD_MESSAGE", "GET_SERVICE: no service in reply", { command: "GET_SERVICE" });
+    return serviceEntryFromAttrs(reply.service);
+  }
+
+  /** A service's destinations (one multi-part dump). */
+  async dests(key: ServiceKey): Promise<DestinationEntry[]> {
+    const af = serviceFamily(key);
+    const parts = await this.dump(Msg.dumpDests(key), "SERVICE", describeService(key));
+    return parts.filter((m) => m.dest).map((m) => destEntryFromAttrs(m.dest ?? {}, af));
+  }
+
+  /** Every service (one dump) with its destinations (one dump each, on parallel sockets). */
+  async table(): Promise<ServiceWithDests[]> {
+    const services = await this.services();
+    const workers: IpvsClient[] = [this, ...(await this.dumpPeers())];
+    const out: (ServiceWithDests | undefined)[] = new Array(services.length);
+    let next = 0;
+    const work = async (c: IpvsClient): Promise<void> => {
+      while (next < services.length) {
+        const i = next++;
+        const service = services[i] as ServiceEntry;
+        try {
+          out[i] = { service, dests: await c.dests(keyOf(service)) };
+        } catch (err) {
+          // Deleted between the two dumps: it is not part of the table any more.
+          if (err instanceof IpvsError && err.errno === C.Errno.ESRCH) continue;
+          throw err;
+        }
+      }
+    };
+    await Promise.all(workers.map(work));
+    return out.filter((x): x is ServiceWithDests => x !== undefined);
+  }
+
+  private dumpPeers(): Promise<IpvsClient[]> {
+    const n = (this.openOptions?.parallelDumps ?? 4) - 1;
+    if (!this.openOptions || n <= 0) return Promise.resolve([]);
+    this.peers ??= Promise.all(
+      Array.from({ length: n }, () => IpvsClient.open({ ...this.openOptions, parallelDumps: 1 })),
+    );
+    return this.peers;
+  }
+
+  addService(s: Service): Promise<void> {
+    return this.ack(Msg.newService(s), "SERVICE", describeService(s)).catch((err) => {
+      throw namingScheduler(err, s);
+    });
+  }
+  editService(s: Service): Promise<void> {
+    return this.ack(Msg.setService(s), "SERVICE", describeService(s)).catch((err) => {
+      throw namingScheduler(err, s);
+    });
+  }
+  delService(k: ServiceKey): Promise<void> {
+    return this.ack(Msg.delService(k), "SERVICE", describeService(k));
+  }
+  addDest(k: ServiceKey, d: Destination): Promise<void> {
+    return this.ack(Msg.newDest(k, d), "DEST", describeDest(k, d));
+  }
+  editDest(k: ServiceKey, d: Destination): Promise<void> {
+    return this.ack(Msg.setDest(k, d), "DEST", describeDest(k, d));
+  }
+  delDest(k: ServiceKey, d: DestinationKey): Promise<void> {
+    return this.ack(Msg.delDest(k, d), "DEST", describeDest(k, d));
+  }
+  async timeouts(): Promise<Timeouts> {
+    const [reply] = await this.request(Msg.getConfig(), "CONFIG", undefined);
+    if (!reply) throw new IpvsError("IPVS_BAD_MESSAGE", "GET_CONFIG: no reply", { command: "GET_CONFIG" });
+    return timeoutsFromMessage(reply);
+  }
+  setTimeouts(t: Timeouts): Promise<void> {
+    return this.ack(Msg.setConfig(t), "CONFIG", undefined);
+  }
+  async daemons(): Promise<Daemon[]> {
+    const parts = await this.dump(Msg.dumpDaemons(), "DAEMON", undefined);
+    return parts.filter((m) => m.daemon).map((m) => daemonFromAttrs(m.daemon ?? {}));
+  }
+  startDaemon(d: Daemon): Promise<void> {
+    return this.ack(Msg.newDaemon(d), "DAEMON", C.DAEMON_STATE_NAMES[d.state]);
+  }
+  stopDaemon(state: number): Promise<void> {
+    return this.ack(Msg.delDaemon(state), "DAEMON", C.DAEMON_STATE_NAMES[state]);
+  }
+  /** Zeroes one service's counters, or all. */
+  zero(k?: ServiceKey): Promise<void> {
+    return this.ack(Msg.zero(k), k ? "SERVICE" : "TABLE", k ? describeService(k) : undefined);
+  }
+  flush(): Promise<void> {
+    return this.ack(Msg.flush(), "TABLE", undefined);
+  }
+
+  /**
+   * Sends many mutations pipelined (several per write, NLM_F_ACK each) and reports each one's
+   * outcome. A failure does not stop the rest: the kernel goes on with the next message.
+   */
+  async batch(ops: readonly Operation[]): Promise<OperationResult[]> {
+    const results: OperationResult[] = new Array(ops.length);
+    // Only the last message of each write asks for an ACK: the kernel handles a write's
+    // messages in order and always answers a failure (netlink_rcv_skb), so the tail's ACK
+    // proves every earlier message of the write succeeded unless its error came first.
+    const chunkSize = Math.max(1, Math.min(128, this.window));
+    const maxChunks = Math.max(1, Math.floor(this.window / chunkSize));
+    let next = 0;
+    const inFlight = new Set<Promise<unknown>>();
+    while (next < ops.length || inFlight.size > 0) {
+      while (next < ops.length && inFlight.size < maxChunks) {
+        const writer = new Writer(256 * chunkSize);
+        const members: Pending[] = [];
+        const waits: Promise<void>[] = [];
+        const end = Math.min(ops.length, next + chunkSize);
+        for (let i = next; i < end; i++) {
+          const op = ops[i] as Operation;
+          const kind: IpvsObjectKind = op.op.endsWith("Service") ? "SERVICE" : "DEST";
+          const object = () => describeOperation(op).object;
+          const tail = i === end - 1;
+          const { done, pending } = this.prepare(
+            operationMessage(op),
+            kind,
+            object,
+            tail ? "ack" : "silent",
+            writer,
+          );
+          if (tail && pending) pending.chunk = members;
+          else if (pending) members.push(pending);
+          waits.push(
+            done.then(
+              () => {
+                results[i] = { operation: op, error: undefined };
+              },
+              (err: unknown) => {
+                const named =
+                  op.op === "addService" || op.op === "editService" ? namingScheduler(err, op.service) : err;
+                results[i] = { operation: op, error: toIpvsError(named) };
+              },
+            ),
+          );
+        }
+        next = end;
+        this.write([writer.finish()]);
+        const all = Promise.all(waits);
+        inFlight.add(all);
+        void all.finally(() => inFlight.delete(all));
+      }
+      if (inFlight.size > 0) await Promise.race(inFlight);
+    }
+    return results;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+  private async ack(msg: IpvsMessage, kind: IpvsObjectKind, object: string | undefined): Promise<void> {
+    await this.request(msg, kind, object);
+  }
+
+  private request(
+    msg: IpvsMessage,
+    kind: IpvsObjectKind,
+    object: string | undefined,
+  ): Promise<IpvsMessage[]> {
+    const { bytes, done } = this.prepare(msg, kind, object, "ack");
+    this.write([bytes]);
+    return done;
+  }
+
+  private async dump(
+    msg: IpvsMessage,
+    kind: IpvsObjectKind,
+    object: string | undefined,
+  ): Promise<IpvsMessage[]> {
+    for (let attempt = 0; ; attempt++) {
+      const { bytes, done } = this.prepare(msg, kind, object, "dump");
+      this.write([bytes]);
+      try {
+        return await done;
+      } catch (err) {
+        if (err instanceof IpvsError && err.code === "IPVS_DUMP_INTERRUPTED" && attempt < this.dumpRetries)
+          continue;
+        throw err;
+      }
+    }
+  }
+
+  private nextSeq(): number {
+    do {
+      this.seq = (this.seq % 0xfffffffe) + 1;
+    } while (this.pending.has(this.seq));
+    return this.seq;
+  }
+
+  private prepare(
+    msg: IpvsMessage,
+    kind: IpvsObjectKind,
+    object: string | undefined | (() => string),
+    mode: "ack" | "silent" | "dump",
+    into?: Writer,
+  ): { bytes: Uint8Array; done: Promise<IpvsMessage[]>; pending: Pending | undefined } {
+    if (this.closed) {
+      return {
+        bytes: new Uint8Array(0),
+        done: Promise.reject(new IpvsError("IPVS_CLOSED", "client is closed")),
+        pending: undefined,
+      };
+    }
+    const command = C.IPVS_CMD_NAMES[msg.cmd] ?? `cmd${msg.cmd}`;
+    const seq = this.nextSeq();
+    const flags = C.NLM_F_REQUEST | (mode === "dump" ? C.NLM_F_DUMP : mode === "ack" ? C.NLM_F_ACK : 0);
+    let bytes: Uint8Array = EMPTY;
+    if (into) appendIpvsRequest(into, msg, this.familyId, flags, seq);
+    else bytes = encodeIpvsRequest(msg, this.familyId, flags, seq);
+    let pending: Pending | undefined;
+    const done = new Promise<IpvsMessage[]>((resolve, reject) => {
+      pending = {
+        seq,
+        kind,
+        command,
+        object,
+        dump: mode === "dump",
+        parts: [],
+        interrupted: false,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      this.pending.set(seq, pending);
+      // a silent member is answered (or timed out) through its write's tail
+      if (mode !== "silent") this.arm(pending);
+    });
+    if (this.pending.size === 1) this.socket.ref();
+    return { bytes, done, pending };
+  }
+
+  private arm(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.settle(p);
+      for (const q of p.chunk ?? []) {
+        if (this.pending.get(q.seq) !== q) continue;
+        this.settle(q);
+        q.reject(
+          new IpvsError(
+            "IPVS_TIMEOUT",
+            `${q.command} ${objectOf(q) ?? ""}: no answer from the kernel in ${this.timeoutMs} ms`,
+            { command: q.command },
+          ),
+        );
+      }
+      p.reject(
+        new IpvsError(
+          "IPVS_TIMEOUT",
+          `${p.command}${objectOf(p) ? ` ${objectOf(p)}` : ""}: no answer from the kernel in ${this.timeoutMs} ms`,
+          {
+            command: p.command,
+            ...(objectOf(p) !== undefined ? { object: objectOf(p) } : {}),
+          },
+        ),
+      );
+    }, this.timeoutMs);
+  }
+
+  private settle(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(p.seq);
+    if (this.pending.size === 0 && !this.closed) this.socket.unref();
+  }
+
+  private write(chunk: Uint8Array[]): void {
+    // One datagram carrying several netlink messages: the kernel handles them in order
+    // (netlink_rcv_skb) and acknowledges each.
+    const total = chunk.reduce((n, b) => n + b.length, 0);
+    const buf = chunk.length === 1 ? (chunk[0] as Uint8Array) : Buffer.concat(chunk, total);
+    this.socket.send(buf, { port: 0 }, (err) => {
+      if (!err) return;
+      // every request in the datagram failed to go out
+      for (const m of parseNlMsgs(buf)) {
+        const p = this.pending.get(m.seq);
+        if (!p) continue;
+        this.settle(p);
+        p.reject(
+          new IpvsError("IPVS_SOCKET", `sendmsg failed: ${err.code}`, {
+            errno: err.errno < 0 ? -err.errno : err.errno,
+            command: p.command,
+            cause: err,
+          }),
+        );
+      }
+    });
+  }
+
+  private onSocketError(err: { errno?: number; code?: string; message?: string }): void {
+    // ENOBUFS: replies were dropped; nobody can know which. Fail everything pending.
+    const errno = err.errno === undefined ? undefined : Math.abs(err.errno);
+    for (const p of [...this.pending.values()]) {
+      this.settle(p);
+      p.reject(
+        new IpvsError("IPVS_SOCKET", `${p.command}: socket error ${err.code ?? err.message}`, {
+          ...(errno !== undefined ? { errno } : {}),
+          command: p.command,
+          ...(objectOf(p) !== undefined ? { object: objectOf(p) } : {}),
+        }),
+      );
+    }
+  }
+
+  private onDatagram(buf: Uint8Array): void {
+    let msgs: NlMsg[];
+    try {
+      msgs = parseNlMsgs(buf);
+    } catch {
+      return; // malformed datagram: dropped (nothing can be matched to it)
+    }
+    for (const m of msgs) {
+      const p = this.pending.get(m.seq);
+      if (!p) continue;
+      if (m.flags & C.NLM_F_DUMP_INTR) p.interrupted = true;
+      if (m.type === C.NLMSG_ERROR) {
+        const { errno } = parseNlError(m);
+        this.settle(p);
+        if (errno === 0) p.resolve(p.parts);
+        else p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
+        // The tail of a write answered: its silent members without an error succeeded.
+        for (const q of p.chunk ?? []) {
+          if (this.pending.get(q.seq) !== q) continue;
+          this.settle(q);
+          q.resolve([]);
+        }
+        continue;
+      }
+      if (m.type === C.NLMSG_DONE) {
+        this.settle(p);
+        const errno =
+          m.payload.length >= 4 ? -new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true) : 0;
+        if (errno > 0) p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
+        else if (p.interrupted) {
+          p.reject(
+            new IpvsError(
+              "IPVS_DUMP_INTERRUPTED",
+              `${p.command}: the table changed during the dump (NLM_F_DUMP_INTR)`,
+              {
+                command: p.command,
+              },
+            ),
+          );
+        } else p.resolve(p.parts);
+        continue;
+      }
+      if (m.type === this.familyId || (this.familyId === 0 && m.type === C.GENL_ID_CTRL)) {
+        try {
+          p.parts.push(
+            this.familyId === 0
+              ? ({ cmd: 0, $ctrl: m.payload } as unknown as IpvsMessage)
+              : decodeIpvsMessage(m.payload),
+          );
+        } catch (err) {
+          this.settle(p);
+          p.reject(toIpvsError(err));
+          continue;
+        }
+        if (p.dump) this.arm(p);
+        else if (!(m.flags & C.NLM_F_MULTI) && this.familyId === 0) {
+          // ctrl GETFAMILY reply: an ACK follows since we asked for one.
+        }
+      }
+    }
+  }
+
+  private async resolveFamily(): Promise<number> {
+    const w = new Writer();
+    w.attr(C.CTRL_ATTR_FAMILY_NAME, (x) => {
+      x.bytes(new Uint8Array(Buffer.from(C.IPVS_GENL_NAME)));
+      x.u8(0);
+    });
+    const payload = encodeGenl(
+      { cmd: C.CTRL_CMD_GETFAMILY, version: C.CTRL_VERSION, reserved: 0 },
+      w.finish(),
+    );
+    const seq = this.nextSeq();
+    const bytes = encodeNlMsg({
+      type: C.GENL_ID_CTRL,
+      flags: C.NLM_F_REQUEST | C.NLM_F_ACK,
+      seq,
+      pid: 0,
+      payload,
+    });
+    const done = new Promise<IpvsMessage[]>((resolve, reject) => {
+      const p: Pending = {
+        seq,
+        kind: "INFO",
+        command: "CTRL_GETFAMILY",
+        object: C.IPVS_GENL_NAME,
+        dump: false,
+        parts: [],
+        interrupted: false,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      this.pending.set(seq, p);
+      this.arm(p);
+    });
+    this.socket.ref();
+    this.write([bytes]);
+    let parts: IpvsMessage[];
+    try {
+      parts = await done;
+    } catch (err) {
+      if (err instanceof IpvsError && err.errno === C.Errno.ENOENT) {
+        throw new IpvsError(
+          "IPVS_NO_FAMILY",
+          "the kernel has no IPVS generic netlink family (is ip_vs loaded?)",
+          {
+            errno: C.Errno.ENOENT,
+            object: C.IPVS_GENL_NAME,
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+    for (const part of parts) {
+      const raw = (part as unknown as { $ctrl: Uint8Array }).$ctrl;
+      const { attrs } = parseGenl(raw);
+      for (const a of parseAttrs(attrs)) {
+        if (a.type === C.CTRL_ATTR_FAMILY_ID && a.data.length >= 2) {
+          return new DataView(a.data.buffer, a.data.byteOffset).getUint16(0, true);
+        }
+      }
+    }
+    throw new IpvsError("IPVS_NO_FAMILY", "nlctrl reply without a family id", { object: C.IPVS_GENL_NAME });
+  }
+}
+
+/** ENOENT on NEW/SET_SERVICE means the scheduler (or PE) module is missing: say which. */
+export function namingScheduler(err: unknown, s: Service): unknown {
+  if (!(err instanceof IpvsError) || err.errno !== C.Errno.ENOENT) return err;
+  const what = `scheduler "${s.scheduler ?? "wlc"}"${s.peName ? ` or persistence engine "${s.peName}"` : ""}`;
+  return new IpvsError(
+    err.code,
+    `${err.command} service ${err.object}: ENOENT (${what} not found: no ip_vs_${s.scheduler ?? "wlc"} module?)`,
+    {
+      errno: C.Errno.ENOENT,
+      ...(err.command !== undefined ? { command: err.command } : {}),
+      ...(err.object !== undefined ? { object: err.object } : {}),
+      cause: err,
+    },
+  );
+}
+
+function objectOf(p: Pending): string | undefined {
+  return typeof p.object === "function" ? p.object() : p.object;
+}
+
+function toIpvsError(err: unknown): IpvsError {
+  if (err instanceof IpvsError) return err;
+  return new IpvsError("IPVS_SOCKET", String((err as Error)?.message ?? err), { cause: err });
+}

@@ -1,0 +1,85 @@
+/**
+ * @lvs/ipvs — a typed client for the kernel's IPVS over generic netlink: services, real servers,
+ * timeouts, sync daemons, counters; a pure codec; diff/apply reconciliation; /proc/net/ip_vs_conn;
+ * and ipvsadm 1.31's command line and output.
+ */
+
+export { canonicalAddress, formatIPv6, parseAddress } from "./addr.js";
+export {
+  IpvsClient,
+  type IpvsClientOptions,
+  type NetlinkSocketLike,
+  type Operation,
+  type OperationResult,
+} from "./client.js";
+export {
+  type DaemonAttrs,
+  type DestAttrs,
+  decodeIpvsMessage,
+  encodeIpvsMessage,
+  type InfoAttrs,
+  type IpvsFlags,
+  type IpvsMessage,
+  type Layout,
+  type ServiceAttrs,
+  type StatsAttrs,
+} from "./codec.js";
+export {
+  type Connection,
+  type ConnectionTable,
+  IP_VS_CONN_PROC,
+  type MalformedLine,
+  parseConnections,
+  parseConnLine,
+} from "./conn.js";
+export * from "./constants.js";
+export { type ApplyReport, apply, type DesiredService, destId, diff, serviceId } from "./diff.js";
+export {
+  errnoName,
+  IpvsError,
+  type IpvsErrorCode,
+  type IpvsErrorContext,
+  type IpvsObjectKind,
+} from "./errors.js";
+export {
+  compareDests,
+  compareServices,
+  Fmt,
+  formatConnections,
+  formatDaemons,
+  formatListAll,
+  formatListService,
+  formatServiceEntry,
+  formatTimeouts,
+  glibcSort,
+  largeNum,
+  type NameLookup,
+  numericOnly,
+} from "./ipvsadm/format.js";
+export { parseHostsFile, parseServicesFile, systemNames, systemServiceByName } from "./ipvsadm/names.js";
+export {
+  type IpvsadmCommand,
+  type IpvsadmExit,
+  isExit,
+  type ParsedIpvsadm,
+  parseIpvsadm,
+  usageText,
+} from "./ipvsadm/parse.js";
+export {
+  type IpvsadmEnv,
+  type IpvsadmResult,
+  ipvsStrerror,
+  parsedToOperation,
+  runIpvsadm,
+} from "./ipvsadm/run.js";
+export {
+  describeDest,
+  describeService,
+  destEntryFromAttrs,
+  keyOf,
+  Msg,
+  serviceEntryFromAttrs,
+} from "./model.js";
+export { encodeNlMsg, hex, type NlMsg, parseNlMsgs, type RawAttr, unhex } from "./netlink.js";
+export { readConnectionsFile } from "./proc.js";
+export type * from "./types.js";

@@ -1,0 +1,144 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { AF_INET, Forward, IP_VS_SVC_F_HASHED, IP_VS_SVC_F_PERSISTENT } from "../src/constants.js";
+import { type DesiredService, diff } from "../src/diff.js";
+import type { Destination, DestinationEntry, Service, ServiceEntry, ServiceWithDests } from "../src/types.js";
+
+/** What the kernel would report for a desired service (defaults filled, HASHED set). */
+function asKernel(d: DesiredService): ServiceWithDests {
+  const s = d.service;
+  const service: ServiceEntry = {
+    af: s.af ?? (s.fwmark ? AF_INET : (s.address ?? "").includes(":") ? 10 : AF_INET),
+    protocol: s.protocol ?? 0,
+    address: s.address ?? "0.0.0.0",
+    port: s.port ?? 0,
+    fwmark: s.fwmark ?? 0,
+    scheduler: s.scheduler ?? "wlc",
+    flags: (s.flags ?? 0) | IP_VS_SVC_F_HASHED,
+    timeout: s.timeout ?? 0,
+    netmask: s.netmask ?? 32,
+    peName: s.peName,
+    stats: undefined,
+    stats64: undefined,
+  };
+  const dests: DestinationEntry[] = d.dests.map((x: Destination) => ({
+    af: AF_INET,
+    address: x.address,
+    port: x.port,
+    forward: x.forward ?? Forward.ROUTE,
+    weight: x.weight ?? 1,
+    upperThreshold: x.upperThreshold ?? 0,
+    lowerThreshold: x.lowerThreshold ?? 0,
+    activeConns: 7,
+    inactiveConns: 3,
+    persistConns: 0,
+    tunnelType: 0,
+    tunnelPort: 0,
+    tunnelFlags: 0,
+    stats: undefined,
+    stats64: undefined,
+  }));
+  return { service, dests };
+}
+
+const web: Service = { protocol: 6, address: "10.0.0.1", port: 80, scheduler: "rr" };
+const rs = (n: number, extra: Partial<Destination> = {}): Destination => ({
+  address: `10.1.0.${n}`,
+  port: 80,
+  forward: Forward.MASQ,
+  ...extra,
+});
+
+describe("diff", () => {
+  it("from empty: services first, then their real servers", () => {
+    const ops = diff([{ service: web, dests: [rs(1), rs(2)] }], []);
+    expect(ops.map((o) => o.op)).toEqual(["addService", "addDest", "addDest"]);
+  });
+
+  it("no-op when the kernel already matches (defaults, HASHED and counters ignored)", () => {
+    const desired = [
+      { service: web, dests: [rs(1), rs(2)] },
+      { service: { fwmark: 5 }, dests: [] },
+    ];
+    expect(diff(desired, desired.map(asKernel))).toEqual([]);
+  });
+
+  it("edits in place instead of delete + recreate", () => {
+    const actual = [asKernel({ service: web, dests: [rs(1), rs(2)] })];
+    const ops = diff(
+      [
+        {
+          service: { ...web, scheduler: "wlc", flags: IP_VS_SVC_F_PERSISTENT, timeout: 60 },
+          dests: [rs(1, { weight: 5 }), rs(2, { upperThreshold: 9 })],
+        },
+      ],
+      actual,
+    );
+    expect(ops.map((o) => o.op)).toEqual(["editService", "editDest", "editDest"]);
+  });
+
+  it("adds capacity before removing it; removes whole services last", () => {
+    const actual = [
+      asKernel({ service: web, dests: [rs(1)] }),
+      asKernel({ service: { protocol: 17, address: "10.0.0.2", port: 53 }, dests: [rs(9)] }),
+    ];
+    const ops = diff([{ service: web, dests: [rs(2)] }], actual);
+    expect(ops).toEqual([
+      { op: "addDest", service: web, dest: rs(2) },
+      { op: "delDest", service: web, dest: { address: "10.1.0.1", port: 80 } },
+      { op: "delService", service: { af: AF_INET, protocol: 17, address: "10.0.0.2", port: 53 } },
+    ]);
+  });
+
+  it("matches addresses canonically (IPv6 spelling does not matter)", () => {
+    const v6: Service = { protocol: 6, address: "2001:db8:0:0:0:0:0:1", port: 443, netmask: 128 };
+    const actual = [asKernel({ service: { ...v6, address: "2001:db8::1" }, dests: [] })];
+    actual[0]!.service.netmask = 128;
+    expect(diff([{ service: v6, dests: [] }], actual)).toEqual([]);
+  });
+
+  it("property: applying the diff's operations to a model of the table yields the desired table", () => {
+    const destArb = fc.record({ n: fc.integer({ min: 1, max: 6 }), weight: fc.integer({ min: 0, max: 3 }) });
+    const svcArb = fc.record({
+      port: fc.integer({ min: 1, max: 4 }),
+      scheduler: fc.constantFrom("rr", "wlc"),
+      dests: fc.uniqueArray(destArb, { selector: (d) => d.n, maxLength: 4 }),
+    });
+    const tableArb = fc.uniqueArray(svcArb, { selector: (s) => s.port, maxLength: 4 });
+    const toDesired = (
+      t: { port: number; scheduler: string; dests: { n: number; weight: number }[] }[],
+    ): DesiredService[] =>
+      t.map((s) => ({
+        service: { protocol: 6, address: "10.0.0.1", port: s.port, scheduler: s.scheduler },
+        dests: s.dests.map((d) => rs(d.n, { weight: d.weight })),
+      }));
+    fc.assert(
+      fc.property(tableArb, tableArb, (a, b) => {
+        const desired = toDesired(b);
+        const model = new Map(
+          toDesired(a).map((d) => [
+            d.service.port,
+            { service: { ...d.service }, dests: new Map(d.dests.map((x) => [x.address, x])) },
+          ]),
+        );
+        const ops = diff(desired, toDesired(a).map(asKernel));
+        for (const o of ops) {
+          const port = o.service.port as number;
+          if (o.op === "addService") {
+            expect(model.has(port)).toBe(false);
+            model.set(port, { service: { ...o.service } as Service, dests: new Map() });
+          } else if (o.op === "editService") model.get(port)!.service = { ...o.service } as Service;
+          else if (o.op === "delService") model.delete(port);
+          else if (o.op === "addDest") {
+            expect(model.get(port)!.dests.has(o.dest.address)).toBe(false);
+            model.get(port)!.dests.set(o.dest.address, o.dest as Destination);
+          } else if (o.op === "editDest") model.get(port)!.dests.set(o.dest.address, o.dest as Destination);
+          else model.get(port)!.dests.delete(o.dest.address);
+        }
+        const got = [...model.values()].map((m) => ({ service: m.service, dests: [...m.dests.values()] }));
+        expect(diff(desired, got.map(asKernel))).toEqual([]);
+        expect(new Set(got.map((g) => g.service.port))).toEqual(new Set(desired.map((d) => d.service.port)));
+      }),
+    );
+  });
+});

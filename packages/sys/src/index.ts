@@ -1,0 +1,17 @@
+/**
+ * @lvs/sys — the Linux syscalls lvs needs and Node lacks:
+ * - `withNetns(ns, fn)`: open sockets (netlink, raw, UDP, packet) inside a network namespace;
+ * - `PacketSocket`: AF_PACKET frames for gratuitous ARP and unsolicited neighbour advertisements.
+ */
+
+export { SysError, type SysErrorCode } from "./errors.js";
+export { ifNameToIndex, netnsPath, withNetns } from "./netns.js";
+export {
+  ETH_P_ALL,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  type FrameMeta,
+  PacketSocket,
+  type PacketSocketOptions,
+} from "./packet.js";

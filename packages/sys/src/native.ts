@@ -1,0 +1,35 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SysError } from "./errors.js";
+
+export interface NativeBinding {
+  setns(fd: number, nstype: number): void;
+  ifNameToIndex(name: string): number;
+  packetOpen(ifindex: number, ethertype: number): number;
+  packetSend(fd: number, ifindex: number, frame: Uint8Array): number;
+  packetWatch(fd: number, cb: (frame: Buffer, meta: { ifindex: number; pktType: number }) => void): void;
+  packetClose(fd: number): void;
+  CLONE_NEWNET: number;
+}
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon built at install time (node-gyp-build finds build/Release or prebuilds/). */
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+  try {
+    const load = require("node-gyp-build") as (dir: string) => NativeBinding;
+    cached = load(packageRoot);
+  } catch (err) {
+    throw new SysError(
+      "SYS_NATIVE_MISSING",
+      `@lvs/sys native addon not built in ${packageRoot}: run \`npm rebuild @lvs/sys\` (needs a C++ compiler and Node headers)`,
+      { object: packageRoot },
+      { cause: err },
+    );
+  }
+  return cached;
+}

@@ -1,0 +1,186 @@
+// Small Linux syscalls Node has no binding for: setns(2) and AF_PACKET sockets.
+// Errors are thrown as JS Errors carrying `errno` (number), `code` (E-name) and `syscall`.
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+
+namespace {
+
+const char* ErrnoName(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case EACCES: return "EACCES";
+    case ENODEV: return "ENODEV";
+    case ENXIO: return "ENXIO";
+    case EAGAIN: return "EAGAIN";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENETDOWN: return "ENETDOWN";
+    case ENOBUFS: return "ENOBUFS";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// setns(fd, nstype): switches the calling thread (the JS main thread) into a namespace.
+Napi::Value SetNs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int nstype = info[1].As<Napi::Number>().Int32Value();
+  if (setns(fd, nstype) != 0) return ThrowErrno(env, "setns", errno);
+  return env.Undefined();
+}
+
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  unsigned idx = if_nametoindex(name.c_str());
+  if (idx == 0) return ThrowErrno(env, "if_nametoindex", errno);
+  return Napi::Number::New(env, idx);
+}
+
+// packetOpen(ifindex, ethertype) -> fd. SOCK_RAW: frames include the Ethernet header.
+Napi::Value PacketOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = info[0].As<Napi::Number>().Int32Value();
+  int proto = info[1].As<Napi::Number>().Int32Value();
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(proto));
+  if (fd < 0) return ThrowErrno(env, "socket(AF_PACKET)", errno);
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(proto);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "bind(AF_PACKET)", err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// packetSend(fd, ifindex, frame): frame is a whole Ethernet frame (dst, src, type, payload).
+Napi::Value PacketSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int ifindex = info[1].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array frame = info[2].As<Napi::Uint8Array>();
+  if (frame.ByteLength() < ETH_HLEN) {
+    return ThrowErrno(env, "sendto(AF_PACKET)", EINVAL);
+  }
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = ifindex;
+  sll.sll_halen = ETH_ALEN;
+  memcpy(sll.sll_addr, frame.Data(), ETH_ALEN);
+  ssize_t n = sendto(fd, frame.Data(), frame.ByteLength(), 0, reinterpret_cast<struct sockaddr*>(&sll), sizeof sll);
+  if (n < 0) return ThrowErrno(env, "sendto(AF_PACKET)", errno);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// Readable-socket watchers: a uv_poll per fd calls back into JS on the loop thread.
+struct Watcher {
+  uv_poll_t poll;
+  Napi::FunctionReference callback;
+  Napi::Env env;
+  int fd;
+  explicit Watcher(Napi::Env e) : env(e), fd(-1) {}
+};
+std::map<int, Watcher*> watchers;
+
+void OnReadable(uv_poll_t* handle, int status, int events) {
+  Watcher* w = static_cast<Watcher*>(handle->data);
+  Napi::HandleScope scope(w->env);
+  unsigned char buf[65536];
+  for (int i = 0; i < 64; i++) {  // drain a bounded batch per wakeup
+    struct sockaddr_ll from;
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(w->fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<struct sockaddr*>(&from), &fromlen);
+    if (n < 0) break;
+    Napi::Buffer<unsigned char> frame = Napi::Buffer<unsigned char>::Copy(w->env, buf, static_cast<size_t>(n));
+    Napi::Object meta = Napi::Object::New(w->env);
+    meta.Set("ifindex", Napi::Number::New(w->env, from.sll_ifindex));
+    meta.Set("pktType", Napi::Number::New(w->env, from.sll_pkttype));
+    w->callback.MakeCallback(w->env.Global(), {frame, meta});
+    if (watchers.find(w->fd) == watchers.end()) return;  // closed from inside the callback
+  }
+}
+
+Napi::Value PacketWatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (watchers.count(fd)) return env.Undefined();
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  Watcher* w = new Watcher(env);
+  w->fd = fd;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->poll.data = w;
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc != 0) {
+    delete w;
+    return ThrowErrno(env, "uv_poll_init", -rc);
+  }
+  uv_poll_start(&w->poll, UV_READABLE, OnReadable);
+  watchers[fd] = w;
+  return env.Undefined();
+}
+
+// packetClose(fd): stops the watcher (if any) and closes the socket.
+Napi::Value PacketClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto it = watchers.find(fd);
+  if (it != watchers.end()) {
+    Watcher* w = it->second;
+    watchers.erase(it);
+    uv_poll_stop(&w->poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) {
+      Watcher* dead = static_cast<Watcher*>(h->data);
+      dead->callback.Reset();
+      delete dead;
+    });
+  }
+  close(fd);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setns", Napi::Function::New(env, SetNs));
+  exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
+  exports.Set("packetOpen", Napi::Function::New(env, PacketOpen));
+  exports.Set("packetSend", Napi::Function::New(env, PacketSend));
+  exports.Set("packetWatch", Napi::Function::New(env, PacketWatch));
+  exports.Set("packetClose", Napi::Function::New(env, PacketClose));
+  exports.Set("CLONE_NEWNET", Napi::Number::New(env, CLONE_NEWNET));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lvs_sys, Init)
