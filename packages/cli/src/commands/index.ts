@@ -1,9 +1,10 @@
 // Every lvsctl command group. Each feature owns one file in this folder exporting
 // `register(program)`; add it here (import + array entry) and nowhere else.
 import type { Command } from "commander";
+import { register as registerCheck } from "./check.js";
 import { register as registerIpvs } from "./ipvs.js";
 import { register as registerSync } from "./sync.js";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commandGroups: RegisterCommand[] = [registerIpvs, registerSync];
+export const commandGroups: RegisterCommand[] = [registerIpvs, registerSync, registerCheck];

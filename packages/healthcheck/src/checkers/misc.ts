@@ -1,0 +1,37 @@
+import { spawn } from "node:child_process";
+import { MISC_DYNAMIC_WEIGHT_OFFSET } from "../constants.js";
+import type { MiscCheck, ProbeOptions, ProbeResult } from "../types.js";
+import { Attempt, errorReason } from "./util.js";
+
+/**
+ * MISC_CHECK: run `miscPath` as argv (no shell). keepalived.conf.5: exit 0 = up, 1 = down;
+ * with `misc_dynamic`, 2..255 = up with weight = status - 2. On timeout the child is killed.
+ */
+export function checkMisc(
+  def: MiscCheck,
+  opts: ProbeOptions = {},
+  defaultTimeoutS = 60,
+): Promise<ProbeResult> {
+  const attempt = new Attempt(def.miscTimeout ?? defaultTimeoutS, opts.signal);
+  const [file, ...args] = def.miscPath;
+  if (file === undefined) {
+    attempt.down("misc_path is empty");
+    return attempt.promise;
+  }
+  const child = spawn(file, args, {
+    shell: false,
+    stdio: "ignore",
+    ...(def.user !== undefined ? { uid: def.user.uid, gid: def.user.gid ?? def.user.uid } : {}),
+  });
+  attempt.onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  child.once("error", (err) => attempt.down(`${file}: ${errorReason(err)}`));
+  child.once("exit", (code, signal) => {
+    if (code === null) attempt.down(`killed by ${signal}`);
+    else if (code === 0) attempt.up("exit 0");
+    else if (code === 1 || !def.miscDynamic) attempt.down(`exit ${code}`);
+    else attempt.up(`exit ${code}`, code - MISC_DYNAMIC_WEIGHT_OFFSET);
+  });
+  return attempt.promise;
+}

@@ -1,0 +1,74 @@
+import { createSocket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import { HealthcheckError } from "../errors.js";
+import type { ProbeOptions, ProbeResult, UdpCheck } from "../types.js";
+import { Attempt, errorReason } from "./util.js";
+
+/** Parse hex ("0a0b", spaces allowed); "??" is a per-byte wildcard (null) when `wildcards`. */
+export function parseHexPattern(hex: string, wildcards: boolean, option: string): Array<number | null> {
+  const clean = hex.replace(/\s+/g, "");
+  if (clean.length % 2 !== 0) {
+    throw new HealthcheckError("HC_BAD_HEX", `${option}: odd number of hex digits in "${hex}"`, { option });
+  }
+  const out: Array<number | null> = [];
+  for (let i = 0; i < clean.length; i += 2) {
+    const pair = clean.slice(i, i + 2);
+    if (wildcards && pair === "??") out.push(null);
+    else if (/^[0-9a-fA-F]{2}$/.test(pair)) out.push(Number.parseInt(pair, 16));
+    else
+      throw new HealthcheckError(
+        "HC_BAD_HEX",
+        `${option}: "${pair}" is not a hex byte${wildcards ? " or ??" : ""}`,
+        { option },
+      );
+  }
+  return out;
+}
+
+/** Does `reply` start with `pattern` (null = any byte)? */
+export function replyMatches(reply: Uint8Array, pattern: Array<number | null>): boolean {
+  if (reply.length < pattern.length) return false;
+  return pattern.every((b, i) => b === null || reply[i] === b);
+}
+
+/**
+ * UDP_CHECK: send `payload` on a connected socket. An ICMP port unreachable surfaces as
+ * ECONNREFUSED on the connected socket → down. Without `requireReply`, no error within the
+ * timeout = up (keepalived's semantics); with it, a (matching) reply is needed.
+ */
+export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const payload = Buffer.from(
+    (def.payload !== undefined ? parseHexPattern(def.payload, false, "payload") : [0]) as number[],
+  );
+  const pattern =
+    typeof def.requireReply === "string"
+      ? parseHexPattern(def.requireReply, true, "require_reply")
+      : undefined;
+  const needReply = def.requireReply !== undefined && def.requireReply !== false;
+  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const sock = createSocket(isIPv6(def.connectIp) ? "udp6" : "udp4");
+  attempt.onCleanup(() => sock.close());
+  sock.once("error", (err) => attempt.down(errorReason(err)));
+  sock.on("message", (msg) => {
+    if (!pattern || replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
+    else attempt.down(`reply ${msg.toString("hex").slice(0, 32)} does not match require_reply`);
+  });
+  const go = () =>
+    sock.connect(def.connectPort, def.connectIp, () => {
+      sock.send(payload, (err) => {
+        if (err) return attempt.down(errorReason(err));
+        if (!needReply) {
+          // Give an ICMP unreachable a moment to arrive before calling it up.
+          const t = setTimeout(
+            () => attempt.up("sent, no ICMP error"),
+            Math.min(200, (def.connectTimeout ?? 5) * 500),
+          );
+          attempt.onCleanup(() => clearTimeout(t));
+        }
+      });
+    });
+  if (def.bindto !== undefined || def.bindPort !== undefined) {
+    sock.bind({ ...(def.bindto ? { address: def.bindto } : {}), port: def.bindPort ?? 0 }, go);
+  } else go();
+  return attempt.promise;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import {
+  FakeClock,
+  HealthCheckRunner,
+  type ProbeFn,
+  type ProbeResult,
+  type TargetEvent,
+} from "../src/index.js";
+
+const tcp = (port: number) => ({ type: "tcp" as const, connectIp: "127.0.0.1", connectPort: port });
+
+/** A prober the test resolves by hand: records every call with its signal. */
+function manualProbe() {
+  const calls: Array<{ port: number; signal: AbortSignal | undefined; resolve: (r: ProbeResult) => void }> =
+    [];
+  const fn: ProbeFn = (def, opts) =>
+    new Promise((resolve) =>
+      calls.push({ port: (def as { connectPort: number }).connectPort, signal: opts.signal, resolve }),
+    );
+  return { fn, calls };
+}
+const flush = () => new Promise((r) => setImmediate(r));
+
+describe("HealthCheckRunner", () => {
+  it("staggers first probes across delay_loop instead of firing all at once", () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0 });
+    r.configure(
+      Array.from({ length: 10 }, (_, i) => ({
+        id: `t${i}`,
+        check: tcp(1000 + i),
+        policy: { delayLoop: 10 },
+      })),
+    );
+    clock.advance(0);
+    expect(p.calls.length).toBe(1);
+    clock.advance(4999);
+    expect(p.calls.length).toBe(5);
+    clock.advance(5000);
+    expect(p.calls.length).toBe(10);
+    r.stop();
+  });
+
+  it("bounds concurrency and drains the queue as probes finish", async () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const r = new HealthCheckRunner({ clock, probe: p.fn, concurrency: 3, random: () => 0 });
+    r.configure(
+      Array.from({ length: 8 }, (_, i) => ({
+        id: `t${i}`,
+        check: tcp(2000 + i),
+        policy: { delayLoop: 0.001 },
+      })),
+    );
+    clock.advance(10);
+    expect(p.calls.length).toBe(3);
+    expect(r.inFlight).toBe(3);
+    for (const c of p.calls.splice(0, 3)) c.resolve({ up: true, reason: "ok", latencyMs: 0 });
+    await flush();
+    expect(p.calls.length).toBe(3);
+    expect(r.stats.probesStarted).toBe(6);
+    r.stop();
+  });
+
+  it("deduplicates identical checks and fans the result out to every target", async () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const events: TargetEvent[] = [];
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0, onEvent: (e) => events.push(e) });
+    r.configure([
+      { id: "vs1/rs", check: tcp(80), policy: { retry: 0, weight: 3 } },
+      {
+        id: "vs2/rs",
+        check: { connectPort: 80, connectIp: "127.0.0.1", type: "tcp" },
+        policy: { retry: 0, weight: 7 },
+      },
+      { id: "other", check: tcp(81), policy: { retry: 0 } },
+    ]);
+    expect(r.uniqueChecks).toBe(2);
+    clock.advance(60_000);
+    const port80 = p.calls.filter((c) => c.port === 80);
+    expect(port80.length).toBe(1);
+    port80[0]!.resolve({ up: false, reason: "ECONNREFUSED", latencyMs: 0.2 });
+    await flush();
+    expect(events.map((e) => [e.id, e.kind, e.reason])).toEqual([
+      ["vs1/rs", "down", "ECONNREFUSED"],
+      ["vs2/rs", "down", "ECONNREFUSED"],
+    ]);
+    expect(r.status("vs1/rs")?.up).toBe(false);
+    expect(r.status("other")?.up).toBe(true);
+    expect(r.stats.fannedOut).toBe(1);
+    r.stop();
+  });
+
+  it("reconfiguration aborts removed checks, keeps unchanged targets' state", async () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0 });
+    const a = { id: "a", check: tcp(1), policy: { retry: 0, delayLoop: 1 } };
+    const b = { id: "b", check: tcp(2), policy: { retry: 0, delayLoop: 1 } };
+    r.configure([a, b]);
+    clock.advance(0);
+    const callA = p.calls.find((c) => c.port === 1)!;
+    callA.resolve({ up: false, reason: "down", latencyMs: 0 });
+    await flush();
+    expect(r.status("a")?.up).toBe(false);
+    clock.advance(500);
+    const callB = p.calls.find((c) => c.port === 2)!;
+    expect(callB.signal?.aborted).toBe(false);
+    r.configure([a]); // b removed mid-probe
+    expect(callB.signal?.aborted).toBe(true);
+    expect(r.status("b")).toBeUndefined();
+    expect(r.status("a")?.up).toBe(false); // state kept
+    callB.resolve({ up: true, reason: "late", latencyMs: 0 });
+    await flush();
+    expect(r.statuses().map((s) => s.id)).toEqual(["a"]);
+    r.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it("follows retry/delay_before_retry then delay_loop on the fake clock", async () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const events: TargetEvent[] = [];
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0, onEvent: (e) => events.push(e) });
+    r.configure([{ id: "x", check: tcp(9), policy: { retry: 2, delayBeforeRetry: 2, delayLoop: 30 } }]);
+    const down = { up: false, reason: "timeout after 5000 ms", latencyMs: 5000 };
+    clock.advance(0);
+    p.calls.shift()!.resolve(down);
+    await flush();
+    clock.advance(1999);
+    expect(p.calls.length).toBe(0);
+    clock.advance(1);
+    p.calls.shift()!.resolve(down);
+    await flush();
+    clock.advance(2000);
+    p.calls.shift()!.resolve(down);
+    await flush();
+    expect(events).toMatchObject([{ id: "x", kind: "down", at: 4000, weight: 0 }]);
+    clock.advance(29_999);
+    expect(p.calls.length).toBe(0);
+    clock.advance(1);
+    expect(p.calls.length).toBe(1);
+    r.stop();
+  });
+});
