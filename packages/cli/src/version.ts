@@ -1,5 +1,18 @@
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-// Read at run time so the binary reports the published version.
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require("../package.json") as { version: string }).version;
+// The bundled lvsctl (scripts/bundle.mjs) defines this at bundle time; the package reads its own
+// package.json at run time, so the binary always reports the published version.
+declare const __LVSCTL_VERSION__: string | undefined;
+
+function packageVersion(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return (JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "0.0.0-unknown";
+  }
+}
+
+export const VERSION: string = typeof __LVSCTL_VERSION__ === "string" ? __LVSCTL_VERSION__ : packageVersion();

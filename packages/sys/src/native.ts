@@ -15,9 +15,20 @@ export interface NativeBinding {
 
 let cached: NativeBinding | undefined;
 
+/**
+ * The hook a bundled lvsctl installs (see packages/cli/scripts/bundle.mjs): it loads an addon
+ * shipped beside the bundle instead of from a package directory that does not exist there.
+ */
+const BUNDLE_NATIVE_HOOK = Symbol.for("lvs.loadNative");
+
 /** Loads the addon built at install time (node-gyp-build finds build/Release or prebuilds/). */
 export function native(): NativeBinding {
   if (cached) return cached;
+  const hook = (globalThis as Record<symbol, unknown>)[BUNDLE_NATIVE_HOOK];
+  if (typeof hook === "function") {
+    cached = (hook as (name: string) => NativeBinding)("lvs-sys");
+    return cached;
+  }
   const require = createRequire(import.meta.url);
   const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
   try {

@@ -2,9 +2,17 @@
 // `register(program)`; add it here (import + array entry) and nowhere else.
 import type { Command } from "commander";
 import { register as registerCheck } from "./check.js";
+import { register as registerCompletion } from "./completion.js";
 import { register as registerIpvs } from "./ipvs.js";
+import { register as registerNetconf } from "./netconf.js";
 import { register as registerSync } from "./sync.js";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commandGroups: RegisterCommand[] = [registerIpvs, registerSync, registerCheck];
+export const commandGroups: RegisterCommand[] = [
+  registerIpvs,
+  registerSync,
+  registerCheck,
+  registerNetconf,
+  registerCompletion,
+];

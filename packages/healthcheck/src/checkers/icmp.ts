@@ -22,6 +22,11 @@ let rawModule: Promise<RawSocketModule> | undefined;
 function loadRaw(): Promise<RawSocketModule> {
   // Native addon, loaded on first use so the other checkers work where it can't load.
   const name = "raw-socket";
+  // A bundled lvsctl carries raw-socket's JavaScript inlined and hands it out through this hook.
+  const hook = (globalThis as Record<symbol, unknown>)[Symbol.for("lvs.require")];
+  if (!rawModule && typeof hook === "function") {
+    rawModule = Promise.resolve().then(() => (hook as (n: string) => RawSocketModule)(name));
+  }
   rawModule ??= import(name)
     .catch(async (err: unknown) => {
       // When a bundler (lvsctl) inlines this package, resolve the addon from our own package.

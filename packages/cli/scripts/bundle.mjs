@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Bundles lvsctl into one self-contained CommonJS file: all workspace code and pure-JavaScript
+// dependencies inlined, the native addons (netlink, raw-socket, @lvs/sys) copied beside it into
+// native/ and loaded from there.
+//
+//   node scripts/bundle.mjs [--out DIR]     (default: bundle/)  → DIR/lvsctl.cjs + DIR/native/*.node
+//
+// Run after `pnpm build` (it bundles the packages' built dist files, as published).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkgDir = resolve(here, "..");
+const { values } = parseArgs({ options: { out: { type: "string", default: join(pkgDir, "bundle") } } });
+const outDir = resolve(values.out);
+const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+
+// Where each addon's compiled binary lives, found the way Node would resolve the package.
+const requireFrom = (from, id) => createRequire(join(from, "package.json")).resolve(id);
+const pkgRoot = (from, name) => dirname(requireFrom(from, `${name}/package.json`));
+const ipvsDir = pkgRoot(pkgDir, "@lvs/ipvs");
+const sysDir = pkgRoot(ipvsDir, "@lvs/sys");
+const hcDir = pkgRoot(pkgDir, "@lvs/healthcheck");
+const netlinkDir = pkgRoot(ipvsDir, "netlink");
+const rawSocketDir = pkgRoot(hcDir, "raw-socket");
+const arch = process.arch === "x64" ? "x64" : process.arch;
+const natives = {
+  "lvs-sys": join(sysDir, "build", "Release", "lvs_sys.node"),
+  netlink: existsSync(join(netlinkDir, "build", "Release", "netlink.node"))
+    ? join(netlinkDir, "build", "Release", "netlink.node")
+    : join(netlinkDir, "prebuilds", `linux-${arch}`, "node.napi.node"),
+  "raw-socket": join(rawSocketDir, "build", "Release", "raw.node"),
+};
+for (const [name, file] of Object.entries(natives)) {
+  if (!existsSync(file)) throw new Error(`bundle: the ${name} addon is not built (${file})`);
+}
+
+// Runs before anything else in the bundle: how addons are found beside lvsctl.cjs (or beside the
+// single executable), and the modules handed to packages that load them lazily by name.
+const prelude = `
+const __lvsPath = require("node:path");
+function __lvsNativeDir() {
+  if (process.env.LVSCTL_NATIVE_DIR) return process.env.LVSCTL_NATIVE_DIR;
+  let sea = false;
+  try { sea = require("node:sea").isSea(); } catch {}
+  return __lvsPath.join(sea ? __lvsPath.dirname(process.execPath) : __dirname, "native");
+}
+globalThis[Symbol.for("lvs.loadNative")] = function (name) {
+  const m = { exports: {} };
+  process.dlopen(m, __lvsPath.join(__lvsNativeDir(), name + ".node"));
+  return m.exports;
+};
+globalThis[Symbol.for("lvs.require")] = function (name) {
+  if (name === "raw-socket") return require(__RAW_SOCKET__);
+  throw new Error("lvsctl bundle: no module " + name);
+};
+`;
+
+// Third-party loaders that look for their binary next to their own package directory.
+const nativeRedirects = {
+  name: "lvs-native-redirects",
+  setup(b) {
+    // One copy of each workspace package: its CommonJS build, also where code uses import().
+    b.onResolve({ filter: /^@lvs\/[a-z0-9-]+$/ }, (args) => ({
+      path: join(pkgRoot(args.resolveDir, args.path), "dist", "index.cjs"),
+    }));
+    b.onLoad({ filter: /[\\/]netlink[\\/]dist[\\/]raw\.js$/ }, (args) => {
+      const src = readFileSync(args.path, "utf8");
+      const out = src.replace(
+        /require\(['"]node-gyp-build['"]\)\(__dirname \+ ['"]\/\.\.['"]\)/,
+        'globalThis[Symbol.for("lvs.loadNative")]("netlink")',
+      );
+      if (out === src) throw new Error("bundle: netlink's addon loader changed; update scripts/bundle.mjs");
+      return { contents: out, loader: "js" };
+    });
+    b.onLoad({ filter: /[\\/]raw-socket[\\/]index\.js$/ }, (args) => {
+      const src = readFileSync(args.path, "utf8");
+      const out = src.replace(
+        /require\s*\(\s*["']\.\/build\/Release\/raw\.node["']\s*\)/,
+        'globalThis[Symbol.for("lvs.loadNative")]("raw-socket")',
+      );
+      if (out === src) throw new Error("bundle: raw-socket's addon loader changed; update scripts/bundle.mjs");
+      return { contents: out, loader: "js" };
+    });
+  },
+};
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(join(outDir, "native"), { recursive: true });
+const entry = join(outDir, ".entry.cjs");
+writeFileSync(entry, `${prelude.replace("__RAW_SOCKET__", JSON.stringify(join(rawSocketDir, "index.js")))}\nrequire(${JSON.stringify(join(pkgDir, "dist", "bin.cjs"))});\n`);
+const result = await build({
+  entryPoints: [entry],
+  outfile: join(outDir, "lvsctl.cjs"),
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  // Prefer the CommonJS build of every package: one module system, no top-level await.
+  mainFields: ["main", "module"],
+  conditions: ["require", "node"],
+  define: { __LVSCTL_VERSION__: JSON.stringify(pkg.version) },
+  banner: { js: "#!/usr/bin/env node" },
+  plugins: [nativeRedirects],
+  legalComments: "eof",
+  metafile: true,
+  logLevel: "warning",
+});
+rmSync(entry);
+for (const [name, file] of Object.entries(natives)) copyFileSync(file, join(outDir, "native", `${name}.node`));
+const inputs = Object.keys(result.metafile.inputs);
+const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes;
+console.log(
+  `bundle: ${join(outDir, "lvsctl.cjs")} (${(bytes / 1024).toFixed(0)} KiB, ${inputs.length} modules) + native/{${Object.keys(natives).join(",")}}.node`,
+);
