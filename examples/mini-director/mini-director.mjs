@@ -34,5 +34,10 @@ runner.configure(
     return { id, check, policy: { delayLoop: 1, retry: 0, alpha: true } }; // alpha: start down
   }),
 );
-const stop = () => (runner.stop(), ipvs.close(), process.exit(0));
-process.on("SIGTERM", stop).on("SIGINT", stop);
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, () => {
+    runner.stop();
+    ipvs.close();
+    process.exit(0);
+  });
+}

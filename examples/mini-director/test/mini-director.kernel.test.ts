@@ -44,11 +44,16 @@ describe("examples/mini-director: health checker + IPVS client", () => {
   });
 
   it("puts every healthy real server into the kernel's service", async () => {
-    await waitFor(async () => RS.every((ip) => table().then((t) => t.includes(`-r ${ip}:8080 -m`))) && (await table()).split("\n").filter((l) => l.startsWith("-a")).length === 2, {
-      what: "both real servers in IPVS",
-      timeoutMs: 30_000,
-      intervalMs: 300,
-    });
+    await waitFor(
+      async () =>
+        RS.every((ip) => table().then((t) => t.includes(`-r ${ip}:8080 -m`))) &&
+        (await table()).split("\n").filter((l) => l.startsWith("-a")).length === 2,
+      {
+        what: "both real servers in IPVS",
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      },
+    );
     expect(await table()).toContain(`-A -t ${VIP}:80 -s wlc`);
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add((await client.run(`curl -s --max-time 10 http://${VIP}/`)).trim());
@@ -57,12 +62,21 @@ describe("examples/mini-director: health checker + IPVS client", () => {
 
   it("takes a failed server out and puts it back when it recovers", async () => {
     webs.get(RS[0] as string)?.kill("SIGKILL");
-    await waitFor(async () => !(await table()).includes(`${RS[0]}:8080`), { what: "dead server removed", timeoutMs: 30_000, intervalMs: 300 });
-    for (let i = 0; i < 4; i++) expect((await client.run(`curl -s --max-time 10 http://${VIP}/`)).trim()).toBe(RS[1]);
+    await waitFor(async () => !(await table()).includes(`${RS[0]}:8080`), {
+      what: "dead server removed",
+      timeoutMs: 30_000,
+      intervalMs: 300,
+    });
+    for (let i = 0; i < 4; i++)
+      expect((await client.run(`curl -s --max-time 10 http://${VIP}/`)).trim()).toBe(RS[1]);
     expect(lb.output()).toContain(`DOWN ${RS[0]}:8080`);
 
     await startWeb(RS[0] as string);
-    await waitFor(async () => (await table()).includes(`-r ${RS[0]}:8080 -m`), { what: "server back", timeoutMs: 30_000, intervalMs: 300 });
+    await waitFor(async () => (await table()).includes(`-r ${RS[0]}:8080 -m`), {
+      what: "server back",
+      timeoutMs: 30_000,
+      intervalMs: 300,
+    });
     expect(lb.output()).toMatch(new RegExp(`UP ${RS[0]?.replace(/\./g, "\\.")}:8080[^\\n]*\\n(.|\\n)*`));
   });
 });

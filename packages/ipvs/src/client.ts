@@ -14,11 +14,11 @@ import { RawNetlinkSocket } from "netlink";
 import { appendIpvsRequest, decodeIpvsMessage, encodeIpvsRequest, type IpvsMessage } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
+import { decodeDestEntry } from "./fast-dest.js";
 import {
   daemonFromAttrs,
   describeDest,
   describeService,
-  destEntryFromAttrs,
   infoFromMessage,
   keyOf,
   Msg,
@@ -88,8 +88,11 @@ interface Pending {
   object: string | undefined | (() => string);
   dump: boolean;
   parts: IpvsMessage[];
+  /** Replaces the lossless codec for the parts of a dump whose caller needs only entries. */
+  decode?: (payload: Uint8Array) => unknown;
   interrupted: boolean;
-  timer: NodeJS.Timeout | undefined;
+  /** Date.now() past which the request has timed out (the client's one timer checks it). */
+  deadline: number;
   /** On the tail of a batch write: the members sent without NLM_F_ACK before it. */
   chunk?: Pending[];
   resolve: (parts: IpvsMessage[]) => void;
@@ -135,6 +138,13 @@ export class IpvsClient {
   private readonly pending = new Map<number, Pending>();
   private seq: number;
   private closed = false;
+  /**
+   * One timer for every pending request: it fires at the earliest deadline, fails what has
+   * expired and re-arms for the next. (A timer per request cost more than decoding the replies
+   * when a table dump issues thousands of requests.)
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineAt = Number.POSITIVE_INFINITY;
   /** Set when opened by `open()`: lets table() open sibling sockets the same way. */
   private openOptions: IpvsClientOptions | undefined;
   private peers: Promise<IpvsClient[]> | undefined;
@@ -196,8 +206,9 @@ export class IpvsClient {
     void this.peers?.then((ps) => {
       for (const p of ps) p.close();
     });
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     for (const p of this.pending.values()) {
-      if (p.timer) clearTimeout(p.timer);
       p.reject(
         new IpvsError("IPVS_CLOSED", `client closed while ${p.command} was pending`, { command: p.command }),
       );
@@ -230,8 +241,11 @@ export class IpvsClient {
   /** A service's destinations (one multi-part dump). */
   async dests(key: ServiceKey): Promise<DestinationEntry[]> {
     const af = serviceFamily(key);
-    const parts = await this.dump(Msg.dumpDests(key), "SERVICE", describeService(key));
-    return parts.filter((m) => m.dest).map((m) => destEntryFromAttrs(m.dest ?? {}, af));
+    // The hot path of table(): entries straight from the bytes (fast-dest.ts).
+    const parts = (await this.dump(Msg.dumpDests(key), "SERVICE", describeService(key), (payload) =>
+      decodeDestEntry(payload, af),
+    )) as unknown as (DestinationEntry | undefined)[];
+    return parts.filter((d): d is DestinationEntry => d !== undefined);
   }
 
   /** Every service (one dump) with its destinations (one dump each, on parallel sockets). */
@@ -390,9 +404,11 @@ export class IpvsClient {
     msg: IpvsMessage,
     kind: IpvsObjectKind,
     object: string | undefined,
+    decode?: (payload: Uint8Array) => unknown,
   ): Promise<IpvsMessage[]> {
     for (let attempt = 0; ; attempt++) {
-      const { bytes, done } = this.prepare(msg, kind, object, "dump");
+      const { bytes, done, pending } = this.prepare(msg, kind, object, "dump");
+      if (pending && decode) pending.decode = decode;
       this.write([bytes]);
       try {
         return await done;
@@ -441,7 +457,7 @@ export class IpvsClient {
         dump: mode === "dump",
         parts: [],
         interrupted: false,
-        timer: undefined,
+        deadline: Number.POSITIVE_INFINITY,
         resolve,
         reject,
       };
@@ -454,8 +470,30 @@ export class IpvsClient {
   }
 
   private arm(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = setTimeout(() => {
+    p.deadline = Date.now() + this.timeoutMs;
+    if (p.deadline < this.deadlineAt) this.scheduleDeadline(p.deadline);
+  }
+
+  private scheduleDeadline(at: number): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, at - Date.now()));
+    // The timer alone never keeps the process alive: a pending request refs the socket.
+    this.deadlineTimer.unref?.();
+  }
+
+  /** Fails every request past its deadline, then waits for the next deadline. */
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const p of [...this.pending.values()]) {
+      if (this.pending.get(p.seq) !== p) continue;
+      if (p.deadline > now) {
+        next = Math.min(next, p.deadline);
+        continue;
+      }
       this.settle(p);
       for (const q of p.chunk ?? []) {
         if (this.pending.get(q.seq) !== q) continue;
@@ -478,11 +516,12 @@ export class IpvsClient {
           },
         ),
       );
-    }, this.timeoutMs);
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closed) this.scheduleDeadline(next);
   }
 
   private settle(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
+    p.deadline = Number.POSITIVE_INFINITY;
     this.pending.delete(p.seq);
     if (this.pending.size === 0 && !this.closed) this.socket.unref();
   }
@@ -572,7 +611,9 @@ export class IpvsClient {
           p.parts.push(
             this.familyId === 0
               ? ({ cmd: 0, $ctrl: m.payload } as unknown as IpvsMessage)
-              : decodeIpvsMessage(m.payload),
+              : p.decode
+                ? (p.decode(m.payload) as IpvsMessage)
+                : decodeIpvsMessage(m.payload),
           );
         } catch (err) {
           this.settle(p);
@@ -614,7 +655,7 @@ export class IpvsClient {
         dump: false,
         parts: [],
         interrupted: false,
-        timer: undefined,
+        deadline: Number.POSITIVE_INFINITY,
         resolve,
         reject,
       };

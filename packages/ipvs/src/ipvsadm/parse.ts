@@ -969,7 +969,10 @@ export function usageText(program: string): string {
     if (seen.has(d.tag)) continue;
     seen.add(d.tag);
     const names = TABLE.filter((x) => x.tag === d.tag);
-    const shorts = names.map((x) => x.short).filter(Boolean).map((c) => `-${c}`);
+    const shorts = names
+      .map((x) => x.short)
+      .filter(Boolean)
+      .map((c) => `-${c}`);
     const flag = [`--${d.long}`, ...shorts].join(" ");
     const arg = d.arg === "required" ? " ARG" : d.arg === "optional" ? " [ARG]" : "";
     lines.push(`  ${`${flag}${arg}`.padEnd(34)}${HELP[d.tag] ?? ""}`);
