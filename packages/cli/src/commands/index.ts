@@ -3,9 +3,11 @@
 import type { Command } from "commander";
 import { register as registerCheck } from "./check.js";
 import { register as registerCompletion } from "./completion.js";
+import { register as registerConfig } from "./config.js";
 import { register as registerIpvs } from "./ipvs.js";
 import { register as registerNetconf } from "./netconf.js";
 import { register as registerSync } from "./sync.js";
+import { register as registerUp } from "./up.js";
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -13,6 +15,8 @@ export const commandGroups: RegisterCommand[] = [
   registerIpvs,
   registerSync,
   registerCheck,
+  registerConfig,
   registerNetconf,
   registerCompletion,
+  registerUp,
 ];

@@ -1,0 +1,576 @@
+/**
+ * The io layer for addresses and links: one rtnetlink socket (the `netlink` package's
+ * NetlinkSocket, opened inside a network namespace with @lvs/sys withNetns) and the typed rtnetlink
+ * codec of the same package (`rt.formatAddressMessage`, `rt.parseMessage`).
+ *
+ * What we add on top of the package: kernel errors keep their errno and name the object (the
+ * package's own check turns them into "Request rejected: EEXIST" strings); requests are
+ * serialised (a netlink socket runs one dump at a time); dumps marked NLM_F_DUMP_INTR are retried,
+ * never half-trusted; every request has a timeout.
+ */
+import { withNetns } from "@lvs/sys";
+import { AttrStream, createNetlink, type NetlinkMessage, type NetlinkSocket, parseError, rt } from "netlink";
+import { type Family, formatIp, formatMac, parseIp } from "./addr.js";
+import {
+  AF_INET,
+  AF_INET6,
+  DEFAULT_NETLINK_TIMEOUT_MS,
+  IFA_F_NODAD,
+  IFF_LOWER_UP,
+  IFF_RUNNING,
+  IFF_UP,
+  IFLA_INFO_KIND,
+  IFNAMSIZ,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_EXCL,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  OPER_STATE_NAMES,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_SITE,
+  RT_SCOPE_UNIVERSE,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_NEWADDR,
+  RTM_SETLINK,
+} from "./constants.js";
+import { errnoName, NetconfError, type NetconfErrorCode, wrapError } from "./errors.js";
+
+/** NETLINK_ROUTE (include/uapi/linux/netlink.h). */
+const NETLINK_ROUTE = 0;
+const DUMP_RETRIES = 5;
+
+export interface AddressSpec {
+  /** Interface name. */
+  dev: string;
+  /** "10.0.0.1" or "2001:db8::1" (a "/len" suffix is accepted when prefixLength is not given). */
+  address: string;
+  /** Default 32 (IPv4) / 128 (IPv6). */
+  prefixLength?: number;
+  /** IPv4 label, e.g. "eth0:vip" (at most 15 characters). */
+  label?: string;
+  /** Default "global". */
+  scope?: "global" | "site" | "link" | "host" | number;
+  /** IPv6: IFA_F_NODAD, so the address is usable at once (default true). */
+  noDad?: boolean;
+}
+
+export interface AddressEntry {
+  index: number;
+  dev: string;
+  family: Family;
+  address: string;
+  prefixLength: number;
+  label?: string;
+  /** rt_scope_t: 0 global, 200 site, 253 link, 254 host. */
+  scope: number;
+  /** IFA_F_* (from IFA_FLAGS when present, which supersedes the 8-bit header field). */
+  flags: number;
+  /** Point-to-point peer (IFA_ADDRESS when it differs from IFA_LOCAL). */
+  peer?: string;
+}
+
+export interface LinkEntry {
+  index: number;
+  name: string;
+  /** IFF_UP: administratively up. */
+  up: boolean;
+  /** IFF_RUNNING: operationally up (RFC 2863 OPER_UP), i.e. carrier and not dormant. */
+  running: boolean;
+  /** IFF_LOWER_UP: the driver signals carrier. */
+  lowerUp: boolean;
+  /** RFC 2863 state as `ip link` prints it: UP, DOWN, LOWERLAYERDOWN, UNKNOWN… */
+  operState: string;
+  /** Link-layer address, "aa:bb:cc:dd:ee:ff" for Ethernet. */
+  mac?: string;
+  mtu: number;
+  /** IFLA_INFO_KIND: "veth", "bridge", "ipip", "dummy"… (absent for physical NICs and lo). */
+  kind?: string;
+  /** ARPHRD_* name as the netlink package spells it ("ETHER", "LOOPBACK", "TUNNEL"…). */
+  linkType: string;
+  /** IFF_* flags. */
+  flags: number;
+  /** Index of the master (bridge, bond) if any. */
+  master?: number;
+}
+
+export interface RtnlOptions {
+  /** Network namespace: a name under /run/netns or a path. */
+  netns?: string;
+  /** Per-request timeout (a dump: the whole dump). Default 10 s. */
+  timeoutMs?: number;
+}
+
+const SCOPES: Record<string, number> = {
+  global: RT_SCOPE_UNIVERSE,
+  site: RT_SCOPE_SITE,
+  link: RT_SCOPE_LINK,
+  host: RT_SCOPE_HOST,
+};
+
+/** Validated form of an AddressSpec. */
+export interface NormalizedAddress {
+  dev: string;
+  family: Family;
+  bytes: Uint8Array;
+  address: string;
+  prefixLength: number;
+  label: string | undefined;
+  scope: number;
+  noDad: boolean;
+  /** "10.0.0.1/32 on lo" */
+  object: string;
+}
+
+export function normalizeAddress(spec: AddressSpec): NormalizedAddress {
+  if (!spec || typeof spec.dev !== "string" || spec.dev === "" || spec.dev.length >= IFNAMSIZ) {
+    throw new NetconfError(
+      "NETCONF_NO_INTERFACE",
+      `interface name ${JSON.stringify(spec?.dev)} is not valid`,
+      {
+        object: String(spec?.dev),
+      },
+    );
+  }
+  let text = String(spec.address ?? "");
+  let prefixLength = spec.prefixLength;
+  const slash = text.indexOf("/");
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    text = text.slice(0, slash);
+    if (prefixLength === undefined) prefixLength = /^\d{1,3}$/.test(p) ? Number(p) : Number.NaN;
+  }
+  const ip = parseIp(text);
+  const max = ip.family === 4 ? 32 : 128;
+  prefixLength ??= max;
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
+    throw new NetconfError(
+      "NETCONF_BAD_PREFIX",
+      `prefix length ${prefixLength} of ${ip.text} is not in 0..${max} (VIPs are /${max})`,
+      { object: spec.address },
+    );
+  }
+  if (spec.label !== undefined) {
+    if (ip.family === 6) {
+      throw new NetconfError("NETCONF_BAD_LABEL", `IPv6 addresses carry no label (${spec.label})`, {
+        object: spec.label,
+      });
+    }
+    if (spec.label.length === 0 || spec.label.length >= IFNAMSIZ) {
+      throw new NetconfError(
+        "NETCONF_BAD_LABEL",
+        `label ${JSON.stringify(spec.label)} must hold 1..${IFNAMSIZ - 1} characters (e.g. "${spec.dev}:vip")`,
+        { object: spec.label },
+      );
+    }
+  }
+  let scope: number;
+  if (typeof spec.scope === "number") scope = spec.scope;
+  else scope = SCOPES[spec.scope ?? "global"] ?? Number.NaN;
+  if (!Number.isInteger(scope) || scope < 0 || scope > 255) {
+    throw new NetconfError(
+      "NETCONF_BAD_OPTION",
+      `scope ${JSON.stringify(spec.scope)} is not global, site, link, host or 0..255`,
+      { object: String(spec.scope) },
+    );
+  }
+  return {
+    dev: spec.dev,
+    family: ip.family,
+    bytes: ip.bytes,
+    address: ip.text,
+    prefixLength,
+    label: spec.label,
+    scope,
+    noDad: spec.noDad ?? true,
+    object: `${ip.text}/${prefixLength} on ${spec.dev}`,
+  };
+}
+
+/** rt.Message (address) → AddressEntry. `names` maps ifindex → interface name. */
+export function addressEntryFromMessage(
+  m: rt.AddressMessage,
+  names: Map<number, string>,
+): AddressEntry | undefined {
+  const family = m.data.family === AF_INET ? 4 : m.data.family === AF_INET6 ? 6 : undefined;
+  if (family === undefined) return undefined;
+  const local = m.attrs.local;
+  const addr = m.attrs.address;
+  // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer on point-to-point links.
+  const mine = local ?? addr;
+  if (!mine) return undefined;
+  const index = m.data.index ?? 0;
+  const flags =
+    m.attrs.flags !== undefined
+      ? rt.formatAddressFlags(m.attrs.flags)
+      : m.data.flags !== undefined
+        ? rt.formatAddressFlags(m.data.flags)
+        : 0;
+  const entry: AddressEntry = {
+    index,
+    dev: names.get(index) ?? m.attrs.label?.split(":")[0] ?? `if${index}`,
+    family,
+    address: formatIp(new Uint8Array(mine)),
+    prefixLength: m.data.prefixlen ?? (family === 4 ? 32 : 128),
+    scope: m.data.scope ?? 0,
+    flags: flags >>> 0,
+  };
+  if (m.attrs.label !== undefined) entry.label = m.attrs.label;
+  if (local && addr && !Buffer.from(local).equals(Buffer.from(addr)))
+    entry.peer = formatIp(new Uint8Array(addr));
+  return entry;
+}
+
+/** rt.Message (link) → LinkEntry. */
+export function linkEntryFromMessage(m: rt.LinkMessage): LinkEntry {
+  const flags = m.data.flags ? rt.formatDeviceFlags(m.data.flags) >>> 0 : 0;
+  const entry: LinkEntry = {
+    index: m.data.index ?? 0,
+    name: m.attrs.ifname ?? `if${m.data.index}`,
+    up: (flags & IFF_UP) !== 0,
+    running: (flags & IFF_RUNNING) !== 0,
+    lowerUp: (flags & IFF_LOWER_UP) !== 0,
+    operState: OPER_STATE_NAMES[m.attrs.operstate ?? 0] ?? String(m.attrs.operstate),
+    mtu: m.attrs.mtu ?? 0,
+    linkType: String(m.data.type ?? "UNKNOWN"),
+    flags,
+  };
+  if (m.attrs.address && m.attrs.address.length > 0) entry.mac = formatMac(new Uint8Array(m.attrs.address));
+  const kind = m.attrs.linkinfo ? linkKind(m.attrs.linkinfo) : undefined;
+  if (kind) entry.kind = kind;
+  if (m.attrs.master !== undefined) entry.master = m.attrs.master;
+  return entry;
+}
+
+/** IFLA_INFO_KIND inside the nested IFLA_LINKINFO attribute. */
+function linkKind(buf: Uint8Array): string | undefined {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = v.getUint16(off, true);
+    const type = v.getUint16(off + 2, true) & 0x3fff;
+    if (len < 4 || off + len > buf.length) return undefined;
+    if (type === IFLA_INFO_KIND) {
+      return Buffer.from(buf.subarray(off + 4, off + len))
+        .toString("latin1")
+        .replace(/\0+$/, "");
+    }
+    off += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
+/**
+ * An rtnetlink socket in one network namespace. The free functions (addAddress, listLinks…)
+ * open one per call; keep a client for many operations (1,000 VIPs: see the README's figures).
+ */
+export class RtnlClient {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly indexCache = new Map<string, number>();
+
+  private constructor(
+    private readonly nl: NetlinkSocket,
+    readonly netns: string | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    // A failing socket must not crash the process; requests in flight time out or reject.
+    nl.on("error", () => {});
+  }
+
+  static open(opts: RtnlOptions = {}): RtnlClient {
+    const nl = withNetnsOrThrow(opts.netns, () => {
+      try {
+        return createNetlink(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+      } catch (err) {
+        throw wrapError("NETCONF_SOCKET", "cannot open an rtnetlink socket", err, ctx(opts.netns));
+      }
+    });
+    return new RtnlClient(nl, opts.netns, opts.timeoutMs ?? DEFAULT_NETLINK_TIMEOUT_MS);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.nl.close();
+  }
+
+  /** Adds an address; `changed: false` when it is already there (EEXIST). */
+  async addAddress(spec: AddressSpec): Promise<{ changed: boolean }> {
+    const a = normalizeAddress(spec);
+    const index = await this.ifindex(a.dev);
+    const { data, attrs } = addressMessage(a, index);
+    try {
+      await this.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, rtAddress(data, attrs), a.object);
+      return { changed: true };
+    } catch (err) {
+      if (err instanceof NetconfError && err.context.errnoName === "EEXIST") return { changed: false };
+      if (err instanceof NetconfError && err.context.errnoName === "ENODEV") this.indexCache.delete(a.dev);
+      throw err;
+    }
+  }
+
+  /** Removes an address; `changed: false` when it was not there (EADDRNOTAVAIL). */
+  async removeAddress(spec: AddressSpec): Promise<{ changed: boolean }> {
+    const a = normalizeAddress(spec);
+    const index = await this.ifindex(a.dev);
+    const { data, attrs } = addressMessage(a, index);
+    try {
+      await this.request(RTM_DELADDR, 0, rtAddress(data, attrs), a.object);
+      return { changed: true };
+    } catch (err) {
+      if (err instanceof NetconfError && err.context.errnoName === "EADDRNOTAVAIL") return { changed: false };
+      throw err;
+    }
+  }
+
+  async listAddresses(filter: { dev?: string; family?: Family } = {}): Promise<AddressEntry[]> {
+    const links = await this.listLinks();
+    const names = new Map(links.map((l) => [l.index, l.name]));
+    const family = filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : 0;
+    const msgs = await this.dump(RTM_GETADDR, rtAddress({ family }, {}), "addresses");
+    const out: AddressEntry[] = [];
+    for (const m of msgs) {
+      if (m.kind !== "address") continue;
+      const e = addressEntryFromMessage(m, names);
+      if (!e) continue;
+      if (filter.family && e.family !== filter.family) continue;
+      if (filter.dev && e.dev !== filter.dev) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  async listLinks(): Promise<LinkEntry[]> {
+    const msgs = await this.dump(RTM_GETLINK, rtLink({}, {}), "links");
+    const out: LinkEntry[] = [];
+    for (const m of msgs) if (m.kind === "link") out.push(linkEntryFromMessage(m));
+    return out;
+  }
+
+  /** One link by name; NETCONF_NO_INTERFACE when it does not exist. */
+  async getLink(name: string): Promise<LinkEntry> {
+    let msgs: rt.Message[];
+    try {
+      msgs = await this.request(RTM_GETLINK, 0, rtLink({}, { ifname: name }), `interface ${name}`);
+    } catch (err) {
+      if (err instanceof NetconfError && err.context.errnoName === "ENODEV") {
+        throw new NetconfError("NETCONF_NO_INTERFACE", `no interface ${name}${inNs(this.netns)}`, {
+          ...err.context,
+          object: name,
+        });
+      }
+      throw err;
+    }
+    const m = msgs.find((x) => x.kind === "link");
+    if (!m || m.kind !== "link") {
+      throw new NetconfError("NETCONF_NETLINK", `no link message in the reply for ${name}`, {
+        object: name,
+        ...ctx(this.netns),
+      });
+    }
+    const entry = linkEntryFromMessage(m);
+    this.indexCache.set(name, entry.index);
+    return entry;
+  }
+
+  /** Sets IFF_UP (or clears it); `changed` says whether it was different. */
+  async setLinkUp(name: string, up: boolean): Promise<{ changed: boolean }> {
+    const link = await this.getLink(name);
+    if (link.up === up) return { changed: false };
+    await this.request(
+      RTM_SETLINK,
+      0,
+      rtLink({ index: link.index, flags: up ? { up: true } : {}, change: { up: true } }, {}),
+      `interface ${name}`,
+    );
+    return { changed: true };
+  }
+
+  /** Interface name → index (cached per client; dropped on ENODEV). */
+  async ifindex(name: string): Promise<number> {
+    const hit = this.indexCache.get(name);
+    if (hit !== undefined) return hit;
+    return (await this.getLink(name)).index;
+  }
+
+  private dump(type: number, payload: Uint8Array[], object: string): Promise<rt.Message[]> {
+    return this.request(type, NLM_F_DUMP, payload, object, true);
+  }
+
+  /** One request → its parsed replies; serialised behind the previous one. */
+  request(
+    type: number,
+    flags: number,
+    payload: Uint8Array[],
+    object: string,
+    dump = false,
+  ): Promise<rt.Message[]> {
+    const run = async (): Promise<rt.Message[]> => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await this.once(type, flags, payload, object);
+        if (!r.interrupted || !dump) return r.messages;
+        if (attempt >= DUMP_RETRIES) {
+          throw new NetconfError(
+            "NETCONF_NETLINK",
+            `dump of ${object} was interrupted by changes ${DUMP_RETRIES + 1} times in a row`,
+            { object, errno: 4, errnoName: "EINTR", ...ctx(this.netns) },
+          );
+        }
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  private async once(
+    type: number,
+    flags: number,
+    payload: Uint8Array[],
+    object: string,
+  ): Promise<{ messages: rt.Message[]; interrupted: boolean }> {
+    if (this.closed) throw new NetconfError("NETCONF_CLOSED", "the rtnetlink client is closed", { object });
+    let reply: NetlinkMessage[];
+    try {
+      [reply] = await this.nl.request(type, payload, { flags, timeout: this.timeoutMs, checkError: false });
+    } catch (err) {
+      const timeout = /timeout/i.test((err as Error)?.message ?? "");
+      const code: NetconfErrorCode = timeout ? "NETCONF_TIMEOUT" : "NETCONF_SOCKET";
+      throw wrapError(code, `rtnetlink request for ${object}${inNs(this.netns)}`, err, {
+        object,
+        ...ctx(this.netns),
+      });
+    }
+    const messages: rt.Message[] = [];
+    let interrupted = false;
+    for (const m of reply) {
+      if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
+      if (m.type === NLMSG_ERROR) {
+        const errno = Math.abs(parseError(m.data, m.flags).errno);
+        if (errno === 0) continue;
+        const name = errnoName(errno);
+        throw new NetconfError(
+          "NETCONF_NETLINK",
+          `${object}${inNs(this.netns)}: kernel says ${name ?? errno}`,
+          {
+            object,
+            errno,
+            ...(name ? { errnoName: name } : {}),
+            ...ctx(this.netns),
+          },
+        );
+      }
+      if (m.type === NLMSG_DONE) continue;
+      try {
+        messages.push(rt.parseMessage(m.type, m.data));
+      } catch (err) {
+        throw wrapError("NETCONF_NETLINK", `malformed rtnetlink reply (type ${m.type}) for ${object}`, err, {
+          object,
+          ...ctx(this.netns),
+        });
+      }
+    }
+    return { messages, interrupted };
+  }
+}
+
+function addressMessage(a: NormalizedAddress, index: number): { data: rt.Address; attrs: rt.AddressAttrs } {
+  const bytes = Buffer.from(a.bytes);
+  const data: rt.Address = {
+    family: a.family === 4 ? AF_INET : AF_INET6,
+    prefixlen: a.prefixLength,
+    scope: a.scope,
+    index,
+  };
+  const attrs: rt.AddressAttrs = { local: bytes, address: bytes };
+  if (a.family === 4 && a.label !== undefined) attrs.label = a.label;
+  if (a.family === 6 && a.noDad) {
+    data.flags = rt.parseAddressFlags(IFA_F_NODAD);
+    attrs.flags = rt.parseAddressFlags(IFA_F_NODAD);
+  }
+  return { data, attrs };
+}
+
+function rtAddress(data: rt.Address, attrs: rt.AddressAttrs): Uint8Array[] {
+  const s = new AttrStream();
+  rt.formatAddressMessage({ kind: "address", data, attrs }, s);
+  return s.bufs;
+}
+
+function rtLink(data: rt.Link, attrs: rt.LinkMessage["attrs"]): Uint8Array[] {
+  const s = new AttrStream();
+  rt.formatLinkMessage({ kind: "link", data, attrs }, s);
+  return s.bufs;
+}
+
+function ctx(netns: string | undefined): { netns?: string } {
+  return netns === undefined ? {} : { netns };
+}
+
+export function inNs(netns: string | undefined): string {
+  return netns === undefined ? "" : ` in netns ${netns}`;
+}
+
+/** withNetns, with @lvs/sys failures (no such namespace) as NETCONF_NETNS. */
+export function withNetnsOrThrow<T>(netns: string | undefined, fn: () => T): T {
+  try {
+    return withNetns(netns, fn);
+  } catch (err) {
+    if (err instanceof NetconfError) throw err;
+    const code = (err as { code?: string })?.code;
+    if (code === "SYS_NETNS_OPEN" || code === "SYS_SETNS" || code === "SYS_NETNS_RESTORE") {
+      throw wrapError("NETCONF_NETNS", `cannot enter network namespace ${netns}`, err, {
+        object: String(netns),
+        ...ctx(netns),
+      });
+    }
+    throw err;
+  }
+}
+
+/** Runs `fn` with a client opened for the call, closed afterwards. */
+export async function withClient<T>(
+  opts: RtnlOptions | undefined,
+  fn: (c: RtnlClient) => Promise<T>,
+): Promise<T> {
+  const c = RtnlClient.open(opts ?? {});
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+export function addAddress(spec: AddressSpec, opts?: RtnlOptions): Promise<{ changed: boolean }> {
+  return withClient(opts, (c) => c.addAddress(spec));
+}
+
+export function removeAddress(spec: AddressSpec, opts?: RtnlOptions): Promise<{ changed: boolean }> {
+  return withClient(opts, (c) => c.removeAddress(spec));
+}
+
+export function listAddresses(
+  opts: RtnlOptions & { dev?: string; family?: Family } = {},
+): Promise<AddressEntry[]> {
+  const filter: { dev?: string; family?: Family } = {};
+  if (opts.dev !== undefined) filter.dev = opts.dev;
+  if (opts.family !== undefined) filter.family = opts.family;
+  return withClient(opts, (c) => c.listAddresses(filter));
+}
+
+export function listLinks(opts?: RtnlOptions): Promise<LinkEntry[]> {
+  return withClient(opts, (c) => c.listLinks());
+}
+
+export function getLink(name: string, opts?: RtnlOptions): Promise<LinkEntry> {
+  return withClient(opts, (c) => c.getLink(name));
+}
+
+export function setLinkUp(name: string, up: boolean, opts?: RtnlOptions): Promise<{ changed: boolean }> {
+  return withClient(opts, (c) => c.setLinkUp(name, up));
+}
