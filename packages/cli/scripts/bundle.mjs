@@ -83,7 +83,8 @@ const nativeRedirects = {
         /require\s*\(\s*["']\.\/build\/Release\/raw\.node["']\s*\)/,
         'globalThis[Symbol.for("lvs.loadNative")]("raw-socket")',
       );
-      if (out === src) throw new Error("bundle: raw-socket's addon loader changed; update scripts/bundle.mjs");
+      if (out === src)
+        throw new Error("bundle: raw-socket's addon loader changed; update scripts/bundle.mjs");
       return { contents: out, loader: "js" };
     });
   },
@@ -92,7 +93,10 @@ const nativeRedirects = {
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(join(outDir, "native"), { recursive: true });
 const entry = join(outDir, ".entry.cjs");
-writeFileSync(entry, `${prelude.replace("__RAW_SOCKET__", JSON.stringify(join(rawSocketDir, "index.js")))}\nrequire(${JSON.stringify(join(pkgDir, "dist", "bin.cjs"))});\n`);
+writeFileSync(
+  entry,
+  `${prelude.replace("__RAW_SOCKET__", JSON.stringify(join(rawSocketDir, "index.js")))}\nrequire(${JSON.stringify(join(pkgDir, "dist", "bin.cjs"))});\n`,
+);
 const result = await build({
   entryPoints: [entry],
   outfile: join(outDir, "lvsctl.cjs"),
@@ -111,7 +115,8 @@ const result = await build({
   logLevel: "warning",
 });
 rmSync(entry);
-for (const [name, file] of Object.entries(natives)) copyFileSync(file, join(outDir, "native", `${name}.node`));
+for (const [name, file] of Object.entries(natives))
+  copyFileSync(file, join(outDir, "native", `${name}.node`));
 const inputs = Object.keys(result.metafile.inputs);
 const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes;
 console.log(

@@ -6,7 +6,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const { bashCompletion, createProgram, manPage, zshCompletion } = await import(join(pkgDir, "dist", "index.js"));
+const { bashCompletion, createProgram, manPage, zshCompletion } = await import(
+  join(pkgDir, "dist", "index.js")
+);
 const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 const program = createProgram();
 mkdirSync(join(pkgDir, "dist", "completions"), { recursive: true });

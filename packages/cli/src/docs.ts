@@ -16,7 +16,8 @@ interface CommandInfo {
 export function ipvsadmOptions(): string[] {
   const text = usageText("ipvsadm");
   const names = new Set<string>();
-  for (const m of text.matchAll(/(?<![\w-])(--[a-z][a-z0-9-]*|-[A-Za-z])(?![\w-])/g)) names.add(m[1] as string);
+  for (const m of text.matchAll(/(?<![\w-])(--[a-z][a-z0-9-]*|-[A-Za-z])(?![\w-])/g))
+    names.add(m[1] as string);
   return [...names].sort();
 }
 
@@ -31,7 +32,13 @@ export function walkCommands(program: Command): CommandInfo[] {
   const visit = (cmd: Command, path: string[]): void => {
     const visible = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
     const options = cmd.options.filter((o) => !o.hidden).map(optionInfo);
-    if (path.length === 0) options.push({ flags: "-h, --help", names: ["-h", "--help"], takesValue: false, description: "display help" });
+    if (path.length === 0)
+      options.push({
+        flags: "-h, --help",
+        names: ["-h", "--help"],
+        takesValue: false,
+        description: "display help",
+      });
     out.push({
       path,
       description: cmd.description(),
@@ -95,8 +102,13 @@ export function zshCompletion(program: Command): string {
       const d = findCommand(program, [...c.path, s])?.description() ?? "";
       return `${s}:${d.replace(/[:\n]/g, " ")}`;
     });
-    const opts = c.options.flatMap((o) => o.names.map((n) => `${n}[${o.description.replace(/[[\]:\n]/g, " ")}]${o.takesValue ? ":value:_files" : ""}`));
-    if (c.path.length === 1 && c.path[0] === "ipvs") opts.push(...ipvsadmOptions().map((n) => `${n}[ipvsadm option]`));
+    const opts = c.options.flatMap((o) =>
+      o.names.map(
+        (n) => `${n}[${o.description.replace(/[[\]:\n]/g, " ")}]${o.takesValue ? ":value:_files" : ""}`,
+      ),
+    );
+    if (c.path.length === 1 && c.path[0] === "ipvs")
+      opts.push(...ipvsadmOptions().map((n) => `${n}[ipvsadm option]`));
     cases.push(
       `    ${shQuote(c.path.join(" "))})\n      subs=(${subs.map(shQuote).join(" ")})\n      opts=(${opts.map(shQuote).join(" ")}) ;;`,
     );
@@ -140,10 +152,16 @@ const roff = (s: string): string =>
     .replace(/^([.'])/gm, "\\&$1")
     .replace(/-/g, "\\-")
     // groff reads ASCII: everything else as a Unicode escape.
-    .replace(/[^\x00-\x7f]/gu, (c) => `\\[u${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}]`);
+    .replace(
+      /[^\x00-\x7f]/gu,
+      (c) => `\\[u${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}]`,
+    );
 
 /** The lvsctl(8) man page in roff. */
-export function manPage(program: Command, opts: { version: string; date?: string } = { version: "" }): string {
+export function manPage(
+  program: Command,
+  opts: { version: string; date?: string } = { version: "" },
+): string {
   const name = program.name();
   const date = opts.date ?? "";
   const lines = [

@@ -1,3 +1,3 @@
 export { commandGroups, type RegisterCommand } from "./commands/index.js";
-export { createProgram, runCli } from "./program.js";
 export { bashCompletion, ipvsadmOptions, manPage, walkCommands, zshCompletion } from "./docs.js";
+export { createProgram, runCli } from "./program.js";

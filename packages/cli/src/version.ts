@@ -9,7 +9,8 @@ declare const __LVSCTL_VERSION__: string | undefined;
 function packageVersion(): string {
   try {
     const here = dirname(fileURLToPath(import.meta.url));
-    return (JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8")) as { version: string })
+      .version;
   } catch {
     return "0.0.0-unknown";
   }

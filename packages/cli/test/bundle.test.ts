@@ -26,13 +26,18 @@ function run(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // cwd is the empty directory; PATH keeps only node's own directory out of the search.
-    const child = execFile(file, args, { cwd: dir, env: { PATH: "/usr/bin:/bin" }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      file,
+      args,
+      { cwd: dir, env: { PATH: "/usr/bin:/bin" }, timeout: 30_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(input);
   });
 }
-const lvsctl = (args: string[], input?: string) => run(process.execPath, [join(dir, "lvsctl.cjs"), ...args], input);
+const lvsctl = (args: string[], input?: string) =>
+  run(process.execPath, [join(dir, "lvsctl.cjs"), ...args], input);
 
 const listener = createServer((c) => c.destroy());
 let openPort = 0;
@@ -56,13 +61,18 @@ afterAll(() => {
 describe("lvsctl.cjs, alone in an empty directory", () => {
   it("is one JavaScript file plus its native addons", () => {
     expect(readdirSync(dir).sort()).toEqual(["lvsctl.cjs", "native"]);
-    expect(readdirSync(join(dir, "native")).sort()).toEqual(["lvs-sys.node", "netlink.node", "raw-socket.node"]);
+    expect(readdirSync(join(dir, "native")).sort()).toEqual([
+      "lvs-sys.node",
+      "netlink.node",
+      "raw-socket.node",
+    ]);
   });
 
   it("--help lists the command groups", async () => {
     const r = await lvsctl(["--help"]);
     expect(r.code).toBe(0);
-    for (const group of ["ipvs", "sync", "check", "completion"]) expect(r.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
+    for (const group of ["ipvs", "sync", "check", "completion"])
+      expect(r.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
   });
 
   it("ipvs --help prints ipvsadm's usage", async () => {
@@ -73,10 +83,24 @@ describe("lvsctl.cjs, alone in an empty directory", () => {
   });
 
   it("check tcp: up against a listener, down against a closed port", async () => {
-    const up = await lvsctl(["check", "tcp", "--connect-ip", "127.0.0.1", "--connect-port", String(openPort)]);
+    const up = await lvsctl([
+      "check",
+      "tcp",
+      "--connect-ip",
+      "127.0.0.1",
+      "--connect-port",
+      String(openPort),
+    ]);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(new RegExp(`^UP tcp 127\\.0\\.0\\.1:${openPort} `));
-    const down = await lvsctl(["check", "tcp", "--connect-ip", "127.0.0.1", "--connect-port", String(closedPort)]);
+    const down = await lvsctl([
+      "check",
+      "tcp",
+      "--connect-ip",
+      "127.0.0.1",
+      "--connect-port",
+      String(closedPort),
+    ]);
     expect(down.code).toBe(1);
     expect(down.stdout).toContain("ECONNREFUSED");
   });

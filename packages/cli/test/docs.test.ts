@@ -69,7 +69,10 @@ source ${JSON.stringify(dist("completions/_lvsctl"))}`;
 
 describe.skipIf(!has("groff"))("man page", () => {
   it("renders without groff warnings and documents every command", () => {
-    const r = spawnSync("groff", ["-man", "-Tutf8", "-ww"], { input: readFileSync(dist("man/lvsctl.8")), encoding: "utf8" });
+    const r = spawnSync("groff", ["-man", "-Tutf8", "-ww"], {
+      input: readFileSync(dist("man/lvsctl.8")),
+      encoding: "utf8",
+    });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     const text = r.stdout.replace(/.\x08/g, "");

@@ -60,7 +60,10 @@ export function buildsAddon(p: WorkspacePackage): boolean {
 }
 
 /** The runtime dependency closure of a workspace package: workspace names and third-party names. */
-export function closure(name: string, all = workspacePackages()): { workspace: Set<string>; thirdParty: Set<string> } {
+export function closure(
+  name: string,
+  all = workspacePackages(),
+): { workspace: Set<string>; thirdParty: Set<string> } {
   const byName = new Map(all.map((p) => [p.manifest.name, p]));
   const workspace = new Set<string>();
   const thirdParty = new Set<string>();

@@ -3,7 +3,14 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildsAddon, closure, isPure, NATIVE_THIRD_PARTY, publicPackages, workspacePackages } from "../src/workspace.js";
+import {
+  buildsAddon,
+  closure,
+  isPure,
+  NATIVE_THIRD_PARTY,
+  publicPackages,
+  workspacePackages,
+} from "../src/workspace.js";
 
 const pub = publicPackages();
 const names = new Set(workspacePackages().map((p) => p.manifest.name));
@@ -63,7 +70,10 @@ describe.each(pub.map((p) => [p.manifest.name, p] as const))("%s manifest", (_na
         expect(spec, `${relative(p.dir, f)} imports ${spec}`).not.toMatch(/^@lvs\/[^/]+\/(?!package\.json$)/);
         if (spec.startsWith(".")) {
           const resolved = join(f, "..", spec);
-          expect(resolved.startsWith(p.dir), `${relative(p.dir, f)} reaches outside its package: ${spec}`).toBe(true);
+          expect(
+            resolved.startsWith(p.dir),
+            `${relative(p.dir, f)} reaches outside its package: ${spec}`,
+          ).toBe(true);
         }
       }
     }

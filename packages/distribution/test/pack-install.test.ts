@@ -3,7 +3,16 @@
 // (ESM import and CJS require, each in a process of its own), then type-check a consumer under
 // moduleResolution node16 and bundler. Pure packages install with no compiler on PATH.
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -69,17 +78,27 @@ describe("each package installs and loads alone", () => {
 
   it.each(names)("%s: require() and import() each in a fresh process", async (name) => {
     const dir = join(work, "all");
-    const cjs = await run(process.execPath, ["-e", `const m = require(${JSON.stringify(name)}); console.log(Object.keys(m).length)`], { cwd: dir });
+    const cjs = await run(
+      process.execPath,
+      ["-e", `const m = require(${JSON.stringify(name)}); console.log(Object.keys(m).length)`],
+      { cwd: dir },
+    );
     expect(Number(cjs.stdout.trim())).toBeGreaterThan(0);
     const esm = await run(
       process.execPath,
-      ["--input-type=module", "-e", `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`],
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`,
+      ],
       { cwd: dir },
     );
     // The two builds export the same names.
     expect(esm.stdout.trim()).toBe(cjs.stdout.trim());
     // What loaded came from the installed tarball, not the workspace.
-    const where = await run(process.execPath, ["-p", `require.resolve(${JSON.stringify(name)})`], { cwd: dir });
+    const where = await run(process.execPath, ["-p", `require.resolve(${JSON.stringify(name)})`], {
+      cwd: dir,
+    });
     expect(where.stdout.trim().startsWith(join(dir, "node_modules"))).toBe(true);
   });
 
@@ -93,23 +112,38 @@ describe("each package installs and loads alone", () => {
     ["bundler", { module: "esnext", moduleResolution: "bundler" }],
   ])("types resolve under moduleResolution %s (ESM and CJS consumers)", async (label, options) => {
     const dir = join(work, "all");
-    const esmLines = names.map((n, i) => `import * as m${i} from ${JSON.stringify(n)};\nexport const k${i}: string[] = Object.keys(m${i});`);
+    const esmLines = names.map(
+      (n, i) =>
+        `import * as m${i} from ${JSON.stringify(n)};\nexport const k${i}: string[] = Object.keys(m${i});`,
+    );
     writeFileSync(join(dir, `consumer-${label}.ts`), `${esmLines.join("\n")}\n`);
     const files = [`consumer-${label}.ts`];
     if (label === "node16") {
       // A CommonJS consumer gets the .d.cts declarations through the "require" condition.
-      const cjsLines = names.map((n, i) => `import m${i} = require(${JSON.stringify(n)});\nexport const c${i}: string[] = Object.keys(m${i});`);
+      const cjsLines = names.map(
+        (n, i) =>
+          `import m${i} = require(${JSON.stringify(n)});\nexport const c${i}: string[] = Object.keys(m${i});`,
+      );
       writeFileSync(join(dir, "consumer-cjs.cts"), `${cjsLines.join("\n")}\n`);
       files.push("consumer-cjs.cts");
     }
     writeFileSync(
       join(dir, `tsconfig.${label}.json`),
       JSON.stringify({
-        compilerOptions: { ...options, target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] },
+        compilerOptions: {
+          ...options,
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+        },
         files,
       }),
     );
-    const r = await run(TSC, ["-p", `tsconfig.${label}.json`], { cwd: dir }).catch((e: { stdout: string }) => e);
+    const r = await run(TSC, ["-p", `tsconfig.${label}.json`], { cwd: dir }).catch(
+      (e: { stdout: string }) => e,
+    );
     expect(r.stdout).toBe("");
   });
 });
@@ -138,10 +172,18 @@ describe("pure packages install with no compiler present", () => {
     };
     walk(join(dir, "node_modules"));
     expect(nodeFiles).toEqual([]);
-    const r = await run(join(bin, "node"), ["--input-type=module", "-e", `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`], {
-      cwd: dir,
-      env: { PATH: bin },
-    });
+    const r = await run(
+      join(bin, "node"),
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`,
+      ],
+      {
+        cwd: dir,
+        env: { PATH: bin },
+      },
+    );
     expect(Number(r.stdout.trim())).toBeGreaterThan(0);
     void dirname;
   });

@@ -23,7 +23,8 @@ function readChangesets(dir: string) {
       const text = readFileSync(join(dir, ".changeset", file), "utf8");
       const [, front = "", body = ""] = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text) ?? [];
       const bumps = new Map<string, string>();
-      for (const m of front.matchAll(/^"?([^":]+)"?:\s*(major|minor|patch)\s*$/gm)) bumps.set(m[1] as string, m[2] as string);
+      for (const m of front.matchAll(/^"?([^":]+)"?:\s*(major|minor|patch)\s*$/gm))
+        bumps.set(m[1] as string, m[2] as string);
       return { file, bumps, summary: body.trim() };
     });
 }
@@ -37,18 +38,21 @@ const manifestOf = (dir: string, name: string): Manifest => {
 beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), "lvs-release-"));
   // The working tree as a clone would have it, plus the built dist/ folders publish needs.
-  execFileSync(
-    "sh",
-    [
-      "-c",
-      `tar -C "${ROOT}" --exclude=node_modules --exclude=.git --exclude=.turbo --exclude=.cache --exclude=test-results --exclude=bundle -cf - . | tar -C "${copy}" -xf -`,
-    ],
-  );
+  execFileSync("sh", [
+    "-c",
+    `tar -C "${ROOT}" --exclude=node_modules --exclude=.git --exclude=.turbo --exclude=.cache --exclude=test-results --exclude=bundle -cf - . | tar -C "${copy}" -xf -`,
+  ]);
   pending = readChangesets(copy);
   before = new Map(publicPackages().map((p) => [p.manifest.name, p.manifest]));
-  await run(process.execPath, [join(ROOT, "node_modules", "@changesets", "cli", "bin.js"), "version"], { cwd: copy });
+  await run(process.execPath, [join(ROOT, "node_modules", "@changesets", "cli", "bin.js"), "version"], {
+    cwd: copy,
+  });
   // pnpm resolves workspace: ranges from the installed workspace; offline, from the store.
-  await run(pnpmBin(), ["install", "--offline", "--ignore-scripts", "--frozen-lockfile", "--reporter=silent"], { cwd: copy });
+  await run(
+    pnpmBin(),
+    ["install", "--offline", "--ignore-scripts", "--frozen-lockfile", "--reporter=silent"],
+    { cwd: copy },
+  );
   const r = await run(pnpmBin(), ["-r", "publish", "--dry-run", "--no-git-checks"], {
     cwd: copy,
     maxBuffer: 64 << 20,
@@ -80,7 +84,8 @@ describe("changeset version", () => {
         const p = publicPackages().find((x) => x.manifest.name === name);
         const log = readFileSync(join(copy, (p?.dir ?? "").slice(ROOT.length), "CHANGELOG.md"), "utf8");
         expect(log).toContain(`## ${now}`);
-        for (const c of pending.filter((c) => c.bumps.has(name))) expect(log).toContain(c.summary.split("\n")[0]);
+        for (const c of pending.filter((c) => c.bumps.has(name)))
+          expect(log).toContain(c.summary.split("\n")[0]);
       }
     }
   });
@@ -91,15 +96,30 @@ describe("changeset version", () => {
 });
 
 describe("pnpm -r publish --dry-run", () => {
-  it.each(publicPackages().map((p) => p.manifest.name))("%s would publish its built files and README", (name) => {
+  it.each(
+    publicPackages().map((p) => p.manifest.name),
+  )("%s would publish its built files and README", (name) => {
     const version = manifestOf(copy, name).version;
     const start = publishLog.indexOf(`📦  ${name}@${version}`);
     expect(start, `${name}@${version} missing from the publish dry-run`).toBeGreaterThanOrEqual(0);
     const block = publishLog.slice(start, publishLog.indexOf("Tarball Details", start));
     const files = [...block.matchAll(/npm notice [\d.]+k?M?B\s+(\S+)/g)].map((m) => m[1] as string);
-    expect(files).toEqual(expect.arrayContaining(["README.md", "package.json", "dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "README.md",
+        "package.json",
+        "dist/index.js",
+        "dist/index.cjs",
+        "dist/index.d.ts",
+        "dist/index.d.cts",
+      ]),
+    );
     // Tests, sources and configuration stay home (a native addon's C++ source is the exception).
-    expect(files.filter((f) => /^(test|bench)\//.test(f) || /^src\/.*\.ts$/.test(f) || f.endsWith("tsconfig.json"))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => /^(test|bench)\//.test(f) || /^src\/.*\.ts$/.test(f) || f.endsWith("tsconfig.json"),
+      ),
+    ).toEqual([]);
   });
 
   it("publishes manifests without workspace: ranges, pinned to the versions just made", () => {
@@ -107,10 +127,17 @@ describe("pnpm -r publish --dry-run", () => {
     try {
       for (const p of publicPackages()) {
         const rel = p.dir.slice(ROOT.length);
-        const out = execFileSync(pnpmBin(), ["pack", "--pack-destination", dir, "--json"], { cwd: join(copy, rel), encoding: "utf8" });
+        const out = execFileSync(pnpmBin(), ["pack", "--pack-destination", dir, "--json"], {
+          cwd: join(copy, rel),
+          encoding: "utf8",
+        });
         const { filename } = JSON.parse(out.slice(out.indexOf("{"))) as { filename: string };
         const packed = JSON.parse(
-          execFileSync("tar", ["-xzOf", filename.startsWith("/") ? filename : join(dir, filename), "package/package.json"], { encoding: "utf8" }),
+          execFileSync(
+            "tar",
+            ["-xzOf", filename.startsWith("/") ? filename : join(dir, filename), "package/package.json"],
+            { encoding: "utf8" },
+          ),
         ) as Manifest;
         for (const [dep, range] of Object.entries(packed.dependencies ?? {})) {
           expect(range, `${p.manifest.name} → ${dep}`).not.toMatch(/^workspace:/);
