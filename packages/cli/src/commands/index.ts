@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { register as registerCheck } from "./check.js";
 import { register as registerCompletion } from "./completion.js";
 import { register as registerConfig } from "./config.js";
+import { register as registerDirector } from "./director.js";
 import { register as registerIpvs } from "./ipvs.js";
 import { register as registerNetconf } from "./netconf.js";
 import { register as registerSync } from "./sync.js";
@@ -17,6 +18,7 @@ export const commandGroups: RegisterCommand[] = [
   registerCheck,
   registerConfig,
   registerNetconf,
+  registerDirector,
   registerCompletion,
   registerUp,
 ];

@@ -1,0 +1,386 @@
+// Machinery shared by the keepalived.conf block readers: a frame per block being filled, value
+// readers that keep what they can't convert (so the schema reports it with a hint), and the
+// unknown-keyword warning with a "did you mean".
+import { type Statement, statementText } from "../ast.js";
+import { BOOL_FALSE, BOOL_TRUE } from "../constants.js";
+import type { IssueSink, SourcePos } from "../errors.js";
+import type { Word } from "../lexer.js";
+import type { Path, SourceMap } from "../positions.js";
+import { parseScriptLine, QuoteError, shellSyntax } from "../script.js";
+import type { LookupUser } from "../users.js";
+
+export type Obj = Record<string, unknown>;
+
+export interface Ctx {
+  sink: IssueSink;
+  sources: SourceMap;
+  lookupUser: LookupUser;
+}
+
+export interface Frame {
+  obj: Obj;
+  path: Path;
+  /** For messages: `vrrp_instance VI_1`. */
+  label: string;
+  /** Position where each field was first set in this block (duplicate detection). */
+  seen: Map<string, SourcePos>;
+}
+
+export type Handler = (st: Statement, f: Frame, c: Ctx) => void;
+export type Table = Record<string, Handler>;
+
+export function frame(obj: Obj, path: Path, label: string): Frame {
+  return { obj, path, label, seen: new Map() };
+}
+
+/** snake_case keyword for a camelCase field (for "write `…`" hints of missing fields). */
+export function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+}
+
+export function camel(kw: string): string {
+  return kw.replace(/[_-]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Record a field value with its source and warn when the block already set it. */
+export function put(f: Frame, c: Ctx, field: string, value: unknown, st: Statement, valueWord?: Word): void {
+  const prev = f.seen.get(field);
+  if (prev) {
+    c.sink.warn(
+      "CONFIG_DUPLICATE",
+      st.keyword.pos,
+      `\`${st.keyword.text}\` is set twice in ${f.label} (first at line ${prev.line}); the last one applies`,
+      st.keyword.text,
+    );
+  } else {
+    f.seen.set(field, st.keyword.pos);
+  }
+  f.obj[field] = value;
+  c.sources.set([...f.path, field], {
+    pos: st.keyword.pos,
+    keyword: st.keyword.text,
+    ...(valueWord ? { valuePos: valueWord.pos } : {}),
+  });
+}
+
+/** Arguments with arity checks: missing → error, extra → warning (keepalived ignores them). */
+export function args(st: Statement, c: Ctx, min: number, max: number, example: string): Word[] | undefined {
+  if (st.args.length < min) {
+    c.sink.error(
+      "CONFIG_MISSING_PARAMETER",
+      st.keyword.pos,
+      `\`${st.keyword.text}\` needs ${min === 1 ? "a value" : `${min} values`}; write \`${st.keyword.text} ${example}\``,
+      st.keyword.text,
+    );
+    return undefined;
+  }
+  if (st.args.length > max) {
+    const extra = st.args[max]!;
+    c.sink.warn(
+      "CONFIG_EXTRA_PARAMETER",
+      extra.pos,
+      `extra ${st.args.length - max === 1 ? "word" : "words"} after \`${[st.keyword, ...st.args.slice(0, max)].map((w) => w.text).join(" ")}\` ignored: ${st.args
+        .slice(max)
+        .map((w) => w.text)
+        .join(" ")}`,
+      st.keyword.text,
+    );
+  }
+  return st.args;
+}
+
+/** Integer (keepalived strtol, base 10); a non-number is kept as text for the schema to reject. */
+export function toInt(w: Word): number | string {
+  return /^[+-]?\d+$/.test(w.text) ? Number(w.text) : w.text;
+}
+
+/** <TIMER>: seconds with up to 6 decimals (read_decimal_unsigned_long_func). */
+export function toSeconds(w: Word): number | string {
+  return /^(\d+\.?\d*|\.\d+)$/.test(w.text) ? Number(w.text) : w.text;
+}
+
+/** <BOOL>: on|off|true|false|yes|no; absent = true (the bare keyword). */
+export function toBool(w: Word | undefined): boolean | string {
+  if (!w) return true;
+  if ((BOOL_TRUE as readonly string[]).includes(w.text)) return true;
+  if ((BOOL_FALSE as readonly string[]).includes(w.text)) return false;
+  return w.text;
+}
+
+type Kind = "int" | "seconds" | "string" | "bool" | "flag";
+
+/** A handler for `keyword VALUE` into `field` (default: camelCase of the keyword). */
+export function scalar(kind: Kind, field?: string, example = "…"): Handler {
+  return (st, f, c) => {
+    const name = field ?? camel(st.keyword.text);
+    noBlock(st, c);
+    if (kind === "flag") {
+      if (st.args.length) args(st, c, 0, 0, "");
+      put(f, c, name, true, st);
+      return;
+    }
+    if (kind === "bool") {
+      const a = args(st, c, 0, 1, "on");
+      if (!a) return;
+      put(f, c, name, toBool(a[0]), st, a[0]);
+      return;
+    }
+    const a = args(st, c, 1, 1, example);
+    if (!a) return;
+    const w = a[0]!;
+    const v = kind === "int" ? toInt(w) : kind === "seconds" ? toSeconds(w) : w.text;
+    put(f, c, name, v, st, w);
+  };
+}
+
+/** Warn when a keyword that takes no block has one (keepalived skips it too). */
+export function noBlock(st: Statement, c: Ctx): void {
+  if (st.block) {
+    c.sink.warn(
+      "CONFIG_UNEXPECTED_BOB",
+      st.block.open,
+      `\`${st.keyword.text}\` takes no block; the block is ignored`,
+      st.keyword.text,
+    );
+  }
+}
+
+/** The block of a statement that needs one; error (and undefined) when it has none. */
+export function needBlock(st: Statement, c: Ctx): Statement[] | undefined {
+  if (!st.block) {
+    c.sink.error(
+      "CONFIG_MISSING_BOB",
+      st.keyword.pos,
+      `\`${statementText(st)}\` needs a block; write \`${statementText(st)} { … }\``,
+      st.keyword.text,
+    );
+    return undefined;
+  }
+  return st.block.body;
+}
+
+/** Dispatch each statement of a block through `table`; unknown keywords warn. */
+export function runBlock(
+  body: Statement[],
+  table: Table,
+  f: Frame,
+  c: Ctx,
+  ignored: ReadonlySet<string> = EMPTY,
+): void {
+  for (const st of body) {
+    const kw = st.keyword.text;
+    const h = Object.hasOwn(table, kw) ? table[kw] : undefined;
+    if (h) h(st, f, c);
+    else if (ignored.has(kw)) ignoredKeyword(st, f, c);
+    else unknownKeyword(st, f, c, [...Object.keys(table), ...ignored]);
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+export function ignoredKeyword(st: Statement, f: Frame, c: Ctx): void {
+  c.sink.warn(
+    "CONFIG_IGNORED_KEYWORD",
+    st.keyword.pos,
+    `\`${st.keyword.text}\` (in ${f.label}) is a keepalived keyword lvs does not use; it is ignored`,
+    st.keyword.text,
+  );
+}
+
+/** Which blocks each keyword is valid in (for "belongs in vrrp_instance" hints). */
+const KNOWN_IN = new Map<string, Set<string>>();
+
+/** Register a block's keyword table under its keepalived block name. */
+export function registerTable(block: string, table: Table): Table {
+  for (const k of Object.keys(table)) {
+    let s = KNOWN_IN.get(k);
+    if (!s) {
+      s = new Set();
+      KNOWN_IN.set(k, s);
+    }
+    s.add(block);
+  }
+  return table;
+}
+
+export function unknownKeyword(st: Statement, f: Frame, c: Ctx, known: string[]): void {
+  const kw = st.keyword.text;
+  let msg: string;
+  const guess = suggest(kw, known);
+  const elsewhere = guess ? undefined : suggest(kw, [...KNOWN_IN.keys()]);
+  if (kw.startsWith("//")) {
+    msg = `\`//\` does not start a comment in keepalived.conf (this line is read as keyword \`${kw.slice(0, 20)}${kw.length > 20 ? "…" : ""}\`); start comments with # or !`;
+  } else if (guess) {
+    msg = `unknown keyword \`${kw}\` in ${f.label}; did you mean \`${guess}\`?`;
+  } else if (elsewhere) {
+    const blocks = [...KNOWN_IN.get(elsewhere)!].join(" or ");
+    msg = `\`${kw}\` is not valid in ${f.label}${elsewhere === kw ? "" : ` (did you mean \`${elsewhere}\`?)`}; \`${elsewhere}\` belongs inside ${blocks}`;
+  } else {
+    msg = `unknown keyword \`${kw}\` in ${f.label}; it is ignored`;
+  }
+  c.sink.warn("CONFIG_UNKNOWN_KEYWORD", st.keyword.pos, msg, kw);
+}
+
+/** Closest known keyword (edit distance ≤ 2, or equal once `-`/`_` and case are ignored). */
+export function suggest(word: string, known: string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/-/g, "_");
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    if (norm(k) === norm(word)) return k;
+    const d = distance(norm(word), norm(k));
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  if (bestD <= Math.min(2, Math.floor(word.length / 3))) return best;
+  // A prefix typed short (`chk_hap` for `chk_haproxy`), when only one name fits.
+  const pre = word.length >= 3 ? known.filter((k) => norm(k).startsWith(norm(word))) : [];
+  return pre.length === 1 ? pre[0] : undefined;
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev[j - 2]! + 1);
+      cur.push(v);
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Resolve `user [group]` words to a RunAs, or report CONFIG_UNKNOWN_USER. */
+export function runAs(
+  c: Ctx,
+  user: Word | string,
+  group: Word | string | undefined,
+  at: SourcePos,
+  kw: string,
+): { user: string; group?: string; uid: number; gid: number } | undefined {
+  const u = typeof user === "string" ? user : user.text;
+  const g = group === undefined ? undefined : typeof group === "string" ? group : group.text;
+  const ids = c.lookupUser(u, g);
+  if (!ids) {
+    c.sink.error(
+      "CONFIG_UNKNOWN_USER",
+      at,
+      `${g !== undefined ? `user "${u}" or group "${g}"` : `user "${u}"`} does not exist on this host; create it or write \`${kw} root\``,
+      kw,
+    );
+    return undefined;
+  }
+  return { user: u, ...(g !== undefined ? { group: g } : {}), uid: ids.uid, gid: ids.gid };
+}
+
+/**
+ * A script line (`notify_master "/x.sh a b" [user [group]]`) → { argv, user? }.
+ * `withUser` false: words after the script are extra (vrrp_script `script`, misc_path).
+ */
+export function scriptValue(
+  st: Statement,
+  c: Ctx,
+  withUser: boolean,
+): { argv: string[]; user?: { user: string; group?: string; uid: number; gid: number } } | undefined {
+  const kw = st.keyword.text;
+  if (st.args.length === 0) {
+    c.sink.error(
+      "CONFIG_MISSING_PARAMETER",
+      st.keyword.pos,
+      `\`${kw}\` needs a script; write \`${kw} "/etc/keepalived/notify.sh arg"\``,
+      kw,
+    );
+    return undefined;
+  }
+  let parsed: { argv: string[]; rest: string[] };
+  try {
+    parsed = parseScriptLine(st.raw);
+  } catch (err) {
+    const msg = err instanceof QuoteError ? err.message : String(err);
+    const line = st.keyword.pos;
+    // The lexer already reported an unterminated double quote on this line.
+    if (
+      c.sink.issues.some(
+        (i) => i.code === "CONFIG_UNMATCHED_QUOTE" && i.file === line.file && i.line === line.line,
+      )
+    ) {
+      return undefined;
+    }
+    c.sink.error(
+      "CONFIG_UNMATCHED_QUOTE",
+      st.args[0]!.pos,
+      `script of \`${kw}\`: ${msg}; quote the whole command line: \`${kw} "/path/prog 'arg with space'"\``,
+      kw,
+    );
+    return undefined;
+  }
+  if (parsed.argv.length === 0) {
+    c.sink.error(
+      "CONFIG_MISSING_PARAMETER",
+      st.args[0]!.pos,
+      `\`${kw}\` has an empty script; write \`${kw} /path/prog\``,
+      kw,
+    );
+    return undefined;
+  }
+  const sh = shellSyntax(parsed.argv);
+  if (sh) {
+    c.sink.warn(
+      "CONFIG_SHELL_SYNTAX",
+      st.args[0]!.pos,
+      `the script of \`${kw}\` contains \`${sh}\`, but scripts run without a shell (keepalived ≥ 1.3 too); write \`${kw} "/bin/sh -c '…'"\` or put the command in a script file`,
+      kw,
+    );
+  }
+  let user: ReturnType<typeof runAs>;
+  if (parsed.rest.length) {
+    if (!withUser) {
+      c.sink.warn(
+        "CONFIG_EXTRA_PARAMETER",
+        st.args[1]?.pos ?? st.args[0]!.pos,
+        `words after the script of \`${kw}\` are ignored (${parsed.rest.join(" ")}); put the arguments inside the quotes: \`${kw} "${[...parsed.argv, ...parsed.rest].join(" ")}"\``,
+        kw,
+      );
+    } else {
+      user = runAs(c, parsed.rest[0]!, parsed.rest[1], st.args[1]?.pos ?? st.keyword.pos, kw);
+      if (!user) return undefined;
+      if (parsed.rest.length > 2) {
+        c.sink.warn(
+          "CONFIG_EXTRA_PARAMETER",
+          st.args[3]?.pos ?? st.keyword.pos,
+          `words after \`${kw} SCRIPT USER GROUP\` are ignored (${parsed.rest.slice(2).join(" ")}); quote the whole command line`,
+          kw,
+        );
+      }
+    }
+  }
+  return { argv: parsed.argv, ...(user ? { user } : {}) };
+}
+
+/** Handler storing a Script ({argv, user?}) into `field`. */
+export function script(field?: string): Handler {
+  return (st, f, c) => {
+    noBlock(st, c);
+    const v = scriptValue(st, c, true);
+    if (v) put(f, c, field ?? camel(st.keyword.text), v, st, st.args[0]);
+  };
+}
+
+/** Items of a value block (`notification_email { a b }`): every word of every line. */
+export function blockWords(st: Statement, c: Ctx): Word[] | undefined {
+  const body = needBlock(st, c);
+  if (!body) return undefined;
+  if (st.args.length) args(st, c, 0, 0, "");
+  const out: Word[] = [];
+  for (const line of body) {
+    out.push(line.keyword, ...line.args);
+    if (line.block) noBlock(line, c);
+  }
+  return out;
+}

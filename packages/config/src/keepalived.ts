@@ -1,0 +1,124 @@
+// keepalived.conf → LvsConfig: lex (with includes) → statement tree → block readers → schema
+// (defaults, ranges) → cross references. Every issue carries file:line:column.
+import { hostname } from "node:os";
+import { buildTree } from "./ast.js";
+import { type Ctx, frame, type Obj, runBlock, type Table } from "./conf/context.js";
+import { readVirtualServer, readVirtualServerGroup } from "./conf/lvs.js";
+import { readGlobalDefs, readSyncGroup, readVrrpInstance, readVrrpScript } from "./conf/vrrp.js";
+import { type ConfigIssue, IssueSink, sortIssues } from "./errors.js";
+import { type ConfigFs, completeFs } from "./fs.js";
+import { lexKeepalived } from "./lexer.js";
+import type { LvsConfig } from "./model.js";
+import { SourceMap } from "./positions.js";
+import { type LookupUser, systemLookupUser } from "./users.js";
+import { crossCheck, validateModel } from "./validate.js";
+
+export interface ParseOptions {
+  /** Name of the file `text` came from; includes resolve relative to it (default "<input>" in cwd). */
+  file?: string;
+  /** Read an included file (default: node:fs). Shorthand for `fs: { readFile }`. */
+  readFile?: (path: string) => string;
+  /** Full file access for includes with globs (readdir/stat); see memoryFs(). */
+  fs?: ConfigFs;
+  /** `@ID` conditional lines (keepalived -i); default: the host name up to the first dot. */
+  configId?: string;
+  /** User/group lookup for script users (default: this host's /etc/passwd and /etc/group). */
+  lookupUser?: LookupUser;
+  /** Seed for `${_RANDOM}` (default 0, so loads are repeatable). */
+  randomSeed?: number;
+}
+
+/** What a successful load returns. */
+export interface LoadResult {
+  config: LvsConfig;
+  /** Warnings (unknown keywords, deprecated syntax, …) in file order. */
+  warnings: ConfigIssue[];
+  /** Every file read (the main file first, then includes in reading order). */
+  files: string[];
+  /** JSON path in `config` → file:line:column (e.g. `sources.positionOf(["vrrpInstances", 0])`). */
+  sources: SourceMap;
+}
+
+/** Top-level blocks lvs recognises but does not use (warned, skipped). */
+const ROOT_IGNORED = new Set([
+  "static_ipaddress",
+  "static_routes",
+  "static_rules",
+  "track_group",
+  "garp_group",
+  "linkbeat_interfaces",
+  "vrrp_track_process",
+  "track_file",
+  "vrrp_track_file",
+  "interface_up_down_delays",
+  "bfd_instance",
+  "SSL",
+  "linkbeat_use_polling",
+  "net_namespace",
+  "net_namespace_ipvs",
+  "namespace_with_ipsets",
+  "use_pid_dir",
+  "instance",
+  "child_wait_time",
+]);
+
+const ROOT: Table = {
+  global_defs: (st, f, c) => readGlobalDefs(st, f.obj, c),
+  vrrp_script: (st, f, c) => readVrrpScript(st, f.obj, c),
+  vrrp_sync_group: (st, f, c) => readSyncGroup(st, f.obj, c),
+  vrrp_instance: (st, f, c) => readVrrpInstance(st, f.obj, c),
+  virtual_server_group: (st, f, c) => readVirtualServerGroup(st, f.obj, c),
+  virtual_server: (st, f, c) => readVirtualServer(st, f.obj, c),
+};
+
+export function defaultConfigId(): string {
+  return hostname().split(".")[0] ?? "";
+}
+
+/**
+ * Parse keepalived.conf text. Throws ConfigError (with every error and warning in `issues`)
+ * when the file can't be used; unknown keywords are warnings, never errors.
+ */
+export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): LoadResult {
+  const sink = new IssueSink();
+  const file = opts.file ?? "<input>";
+  const fs = completeFs(opts.fs ?? (opts.readFile ? { readFile: opts.readFile } : undefined));
+  const { lines, files } = lexKeepalived(text, file, {
+    fs,
+    sink,
+    configId: opts.configId ?? defaultConfigId(),
+    randomSeed: opts.randomSeed ?? 0,
+  });
+  const tree = buildTree(lines, sink);
+  const sources = new SourceMap();
+  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser };
+  const raw: Obj = {
+    vrrpScripts: [],
+    vrrpSyncGroups: [],
+    vrrpInstances: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+  };
+  runBlock(tree, ROOT, frame(raw, [], "the top level"), ctx, ROOT_IGNORED);
+  const top = { file, line: 1, column: 1 };
+  const config = validateModel(raw, sources, sink, "keepalived", top, ctx.lookupUser);
+  if (config) crossCheck(config, sources, sink, "keepalived", top);
+  sink.throwIfErrors();
+  return { config: config!, warnings: sortIssues(sink.warnings()), files, sources };
+}
+
+/** Read and parse a keepalived.conf file (includes resolved relative to it). */
+export function loadKeepalivedConf(path: string, opts: Omit<ParseOptions, "file"> = {}): LoadResult {
+  const fs = completeFs(opts.fs ?? (opts.readFile ? { readFile: opts.readFile } : undefined));
+  let text: string;
+  try {
+    text = fs.readFile(path);
+  } catch (err) {
+    const sink = new IssueSink();
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    sink.error("CONFIG_FILE_NOT_FOUND", { file: path, line: 1, column: 1 }, `cannot read ${path} (${code})`);
+    sink.throwIfErrors();
+    throw err;
+  }
+  return parseKeepalivedConf(text, { ...opts, file: path });
+}

@@ -1,0 +1,518 @@
+// Shared by both formats: schema validation with positioned, "write `…` instead" messages, then
+// the cross-reference checks (names that must exist, VRIDs that must not clash, …).
+import { isIP } from "node:net";
+import type { z } from "zod";
+import { snake, suggest } from "./conf/context.js";
+import type { IssueSink, SourcePos } from "./errors.js";
+import type { LvsConfig, VirtualServerKey } from "./model.js";
+import type { Path, SourceMap } from "./positions.js";
+import { resolveConfig } from "./resolve.js";
+import { HINT, LvsConfigSchema } from "./schema.js";
+import type { LookupUser } from "./users.js";
+
+export type Format = "keepalived" | "yaml";
+
+/** Render an example value in the syntax of the file being read. */
+export function exampleText(format: Format, name: string, example: unknown): string | undefined {
+  if (format === "yaml") return `${name}: ${JSON.stringify(example)}`;
+  let s: string;
+  if (example === null || typeof example === "object") {
+    if (!Array.isArray(example) || example.some((e) => typeof e === "object")) return undefined;
+    s = example.join(" ");
+  } else {
+    s = String(example);
+  }
+  if (!Array.isArray(example) && /\s/.test(s)) s = `"${s}"`;
+  return name ? `${name} ${s}` : s;
+}
+
+/** Split a schema message into text + "write `…`" hint (`hintName` "" shows the value alone). */
+export function withHint(format: Format, name: string, message: string, hintName = name): string {
+  let [text, ex] = message.split(HINT) as [string, string | undefined];
+  if (format === "keepalived")
+    text = text.replace("must be true or false", "must be on, off, true, false, yes or no");
+  if (ex === undefined) return `${name} ${text}`;
+  const shown = exampleText(format, hintName, JSON.parse(ex));
+  return shown ? `${name} ${text}; write \`${shown}\`` : `${name} ${text}`;
+}
+
+function get(obj: unknown, path: Path): unknown {
+  let cur = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+function label(raw: unknown, path: Path, keyword: string): string {
+  const o = get(raw, path) as Record<string, unknown> | undefined;
+  const name = o && typeof o === "object" && typeof o.name === "string" ? ` ${o.name}` : "";
+  return `${keyword}${name}`;
+}
+
+/** Name a field the way the user wrote (or would write) it. */
+function fieldName(format: Format, path: Path, sources: SourceMap): string {
+  const exact = sources.get(path);
+  if (exact) return exact.keyword;
+  const last = path[path.length - 1];
+  if (format === "yaml") return path.join(".");
+  return typeof last === "string" ? snake(last) : String(last);
+}
+
+/** Validate the raw object; report every issue with its position. Returns the model or undefined. */
+export function validateModel(
+  raw: unknown,
+  sources: SourceMap,
+  sink: IssueSink,
+  format: Format,
+  fallback: SourcePos,
+  lookupUser: LookupUser,
+): LvsConfig | undefined {
+  const r = LvsConfigSchema.safeParse(raw);
+  if (r.success) {
+    const { $schema: _, ...config } = r.data;
+    return resolveConfig(config, sources, sink, fallback, lookupUser);
+  }
+  for (const iss of r.error.issues) report(iss, raw, sources, sink, format, fallback);
+  return undefined;
+}
+
+function report(
+  iss: z.core.$ZodIssue,
+  raw: unknown,
+  sources: SourceMap,
+  sink: IssueSink,
+  format: Format,
+  fallback: SourcePos,
+): void {
+  const path = iss.path as Path;
+  if (iss.code === "unrecognized_keys") {
+    for (const k of iss.keys) {
+      const at = sources.get([...path, k]);
+      const parent = LvsConfigSchemaShapeAt(path);
+      const guess = parent ? suggest(k, parent) : undefined;
+      sink.error(
+        "CONFIG_SCHEMA",
+        at?.pos ?? sources.positionOf(path) ?? fallback,
+        `unknown key \`${[...path, k].join(".")}\`${guess ? `; did you mean \`${guess}\`?` : "; remove it"}`,
+        k,
+      );
+    }
+    return;
+  }
+  const exact = sources.get(path);
+  if (exact) {
+    const name = format === "yaml" ? path.join(".") : exact.keyword;
+    const hintName = format === "yaml" ? String(path[path.length - 1]) : (exact.hintKeyword ?? name);
+    sink.error(
+      "CONFIG_SCHEMA",
+      exact.valuePos ?? exact.pos,
+      withHint(format, name, iss.message, hintName),
+      exact.keyword,
+    );
+    return;
+  }
+  // Missing (or not recorded) field: report at the enclosing block, unless the reader already
+  // said what is missing there.
+  const near = sources.nearest(path);
+  const nearPos = near?.src.pos;
+  if (
+    nearPos &&
+    sink.issues.some(
+      (i) =>
+        i.code === "CONFIG_MISSING_REQUIRED" &&
+        i.file === nearPos.file &&
+        i.line === nearPos.line &&
+        i.column === nearPos.column,
+    )
+  )
+    return;
+  const name = fieldName(format, path, sources);
+  const where = near
+    ? format === "yaml"
+      ? near.path.join(".") || "(top level)"
+      : label(raw, near.path, near.src.keyword)
+    : "";
+  const text = withHint(format, format === "yaml" ? String(path[path.length - 1] ?? "") : name, iss.message);
+  sink.error("CONFIG_SCHEMA", near?.src.pos ?? fallback, where ? `${where}: ${text}` : text, name);
+}
+
+/** Key names allowed at an object path of the model (for "did you mean" on unknown YAML keys). */
+function LvsConfigSchemaShapeAt(path: Path): string[] | undefined {
+  let s: unknown = LvsConfigSchema;
+  for (const k of path) {
+    s = unwrap(s);
+    const def = (s as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
+    if (!def) return undefined;
+    if (def.type === "object" && typeof k === "string") s = def.shape?.[k];
+    else if (def.type === "array" && typeof k === "number") s = def.element;
+    else return undefined;
+  }
+  s = unwrap(s);
+  const def = (s as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
+  return def?.type === "object" && def.shape ? Object.keys(def.shape) : undefined;
+}
+
+function unwrap(s: unknown): unknown {
+  for (;;) {
+    const def = (s as { def?: { type?: string; innerType?: unknown } }).def;
+    if (def && (def.type === "optional" || def.type === "default") && def.innerType) s = def.innerType;
+    else return s;
+  }
+}
+
+// ───────────────────────────── cross references ─────────────────────────────
+
+function vsKeyText(k: VirtualServerKey): string {
+  if ("group" in k) return `group ${k.group}`;
+  if ("fwmark" in k) return `fwmark ${k.fwmark}`;
+  return `${k.address} ${k.port}`;
+}
+
+/** Names that must exist, things that must be unique. Issues go to `sink`. */
+export function crossCheck(
+  cfg: LvsConfig,
+  sources: SourceMap,
+  sink: IssueSink,
+  format: Format,
+  fallback: SourcePos,
+): void {
+  const at = (path: Path) => {
+    const s = sources.get(path);
+    return s?.valuePos ?? s?.pos ?? sources.positionOf(path) ?? fallback;
+  };
+  const kw = (k: string, yaml: string) => (format === "yaml" ? yaml : k);
+
+  const unique = <T>(
+    list: T[],
+    key: (t: T) => string,
+    base: string,
+    what: (t: T) => string,
+    field = "name",
+  ) => {
+    const seen = new Map<string, number>();
+    list.forEach((item, i) => {
+      const k = key(item);
+      const first = seen.get(k);
+      if (first !== undefined) {
+        const p = at([base, first]);
+        sink.error(
+          "CONFIG_DUPLICATE",
+          at([base, i, field]),
+          `${what(item)} is defined twice (first at ${p.file}:${p.line}); rename or remove one`,
+        );
+      } else seen.set(k, i);
+    });
+  };
+
+  unique(
+    cfg.vrrpScripts,
+    (s) => s.name,
+    "vrrpScripts",
+    (s) => `${kw("vrrp_script", "vrrpScripts")} ${s.name}`,
+  );
+  unique(
+    cfg.vrrpInstances,
+    (s) => s.name,
+    "vrrpInstances",
+    (s) => `${kw("vrrp_instance", "vrrpInstances")} ${s.name}`,
+  );
+  unique(
+    cfg.vrrpSyncGroups,
+    (s) => s.name,
+    "vrrpSyncGroups",
+    (s) => `${kw("vrrp_sync_group", "vrrpSyncGroups")} ${s.name}`,
+  );
+  unique(
+    cfg.virtualServerGroups,
+    (s) => s.name,
+    "virtualServerGroups",
+    (s) => `${kw("virtual_server_group", "virtualServerGroups")} ${s.name}`,
+  );
+
+  const scripts = new Set(cfg.vrrpScripts.map((s) => s.name));
+  const instances = new Set(cfg.vrrpInstances.map((s) => s.name));
+  const checkTracks = (list: { name: string }[], base: Path) => {
+    list.forEach((t, j) => {
+      if (!scripts.has(t.name)) {
+        const guess = suggest(t.name, [...scripts]);
+        sink.error(
+          "CONFIG_BAD_REFERENCE",
+          at([...base, j, "name"]),
+          `track_script \`${t.name}\` names no vrrp_script${guess ? `; did you mean \`${guess}\`?` : `; define \`vrrp_script ${t.name} { script "…" }\``}`,
+          "track_script",
+        );
+      }
+    });
+  };
+
+  const memberOf = new Map<string, string>();
+  cfg.vrrpSyncGroups.forEach((g, i) => {
+    checkTracks(g.trackScript, ["vrrpSyncGroups", i, "trackScript"]);
+    g.group.forEach((m, j) => {
+      if (!instances.has(m)) {
+        const guess = suggest(m, [...instances]);
+        sink.error(
+          "CONFIG_BAD_REFERENCE",
+          at(["vrrpSyncGroups", i, "group", j]),
+          `sync group ${g.name}: member \`${m}\` is no vrrp_instance${guess ? `; did you mean \`${guess}\`?` : ""}`,
+          "group",
+        );
+      } else if (memberOf.has(m) && memberOf.get(m) !== g.name) {
+        sink.error(
+          "CONFIG_DUPLICATE",
+          at(["vrrpSyncGroups", i, "group", j]),
+          `vrrp_instance ${m} is already in sync group ${memberOf.get(m)}; an instance can be in one sync group only`,
+          "group",
+        );
+      } else memberOf.set(m, g.name);
+    });
+  });
+
+  const vridKeys = new Map<string, number>();
+  cfg.vrrpInstances.forEach((inst, i) => {
+    const base = ["vrrpInstances", i];
+    checkTracks(inst.trackScript, [...base, "trackScript"]);
+    if (!inst.interface && inst.unicastPeer.length === 0) {
+      sink.error(
+        "CONFIG_MISSING_REQUIRED",
+        at(base),
+        `vrrp_instance ${inst.name} has no interface; write \`${kw("interface eth0", "interface: eth0")}\` (only unicast instances may omit it)`,
+        "interface",
+      );
+    }
+    const fams = new Set(inst.virtualIpaddress.map((v) => isIP(v.address)));
+    if (fams.size > 1) {
+      sink.error(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "virtualIpaddress"]),
+        `vrrp_instance ${inst.name}: virtual_ipaddress mixes IPv4 and IPv6; put the other family in virtual_ipaddress_excluded`,
+        "virtual_ipaddress",
+      );
+    }
+    const v6 = fams.has(6) || inst.nativeIpv6;
+    if (v6 && inst.version === 2) {
+      sink.error(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "version"]),
+        `vrrp_instance ${inst.name}: IPv6 needs VRRP version 3; write \`${kw("version 3", "version: 3")}\``,
+        "version",
+      );
+    }
+    if (inst.authentication?.authType === "PASS" && !inst.authentication.authPass) {
+      sink.error(
+        "CONFIG_MISSING_REQUIRED",
+        at([...base, "authentication"]),
+        `vrrp_instance ${inst.name}: auth_type PASS needs a password; write \`${kw("auth_pass 1111", 'authPass: "1111"')}\``,
+        "auth_pass",
+      );
+    }
+    if (inst.state === "MASTER" && inst.authentication?.authType === "AH") {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "state"]),
+        `vrrp_instance ${inst.name}: initial state MASTER does not work with AH authentication (keepalived clears it); write \`${kw("state BACKUP", "state: BACKUP")}\``,
+        "state",
+      );
+    }
+    if (inst.nopreempt && inst.preemptDelay > 0) {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "preemptDelay"]),
+        `vrrp_instance ${inst.name}: preempt_delay does nothing with nopreempt (keepalived resets it); remove one`,
+        "preempt_delay",
+      );
+    }
+    if (inst.nopreempt && inst.state === "MASTER") {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "nopreempt"]),
+        `vrrp_instance ${inst.name}: nopreempt needs the initial state BACKUP; write \`${kw("state BACKUP", "state: BACKUP")}\``,
+        "nopreempt",
+      );
+    }
+    inst.trackInterface.forEach((t, j) => {
+      if (t.name === inst.interface) {
+        sink.warn(
+          "CONFIG_INVALID_VALUE",
+          at([...base, "trackInterface", j]),
+          `vrrp_instance ${inst.name} already tracks its own interface ${t.name}; remove it from track_interface`,
+          "track_interface",
+        );
+      }
+    });
+    const group = cfg.vrrpSyncGroups.find((g) => g.group.includes(inst.name));
+    if (group && !group.syncGroupTrackingWeight) {
+      const weighted = [
+        ...inst.trackInterface.map((t, j) => ({
+          w: t.weight,
+          p: [...base, "trackInterface", j],
+          k: "track_interface",
+        })),
+        ...inst.trackScript.map((t, j) => ({
+          w: t.weight ?? cfg.vrrpScripts.find((s) => s.name === t.name)?.weight ?? 0,
+          p: [...base, "trackScript", j],
+          k: "track_script",
+        })),
+      ].filter((x) => x.w !== 0);
+      for (const x of weighted) {
+        sink.warn(
+          "CONFIG_INVALID_VALUE",
+          at(x.p),
+          `vrrp_instance ${inst.name} is in sync group ${group.name}: tracking weights are ignored (a failure means FAULT); add \`sync_group_tracking_weight\` to the group to use them`,
+          x.k,
+        );
+      }
+    }
+    const fam = v6 ? 6 : 4;
+    const path = inst.unicastPeer.length
+      ? `unicast:${inst.unicastPeer
+          .map((p) => p.address)
+          .sort()
+          .join(",")}`
+      : `mcast:${inst.mcastDstIp ?? ""}`;
+    const key = `${inst.interface ?? ""}|${fam}|${inst.virtualRouterId}|${path}`;
+    const prev = vridKeys.get(key);
+    if (prev !== undefined) {
+      const other = cfg.vrrpInstances[prev]!;
+      sink.error(
+        "CONFIG_DUPLICATE",
+        at([...base, "virtualRouterId"]),
+        `virtual_router_id ${inst.virtualRouterId} is already used by vrrp_instance ${other.name} on ${inst.interface ?? "(no interface)"} (IPv${fam}); pick another VRID (1..255)`,
+        "virtual_router_id",
+      );
+    } else vridKeys.set(key, i);
+  });
+
+  const sync = cfg.globalDefs.lvsSyncDaemon;
+  if (sync?.instance && !instances.has(sync.instance)) {
+    sink.error(
+      "CONFIG_BAD_REFERENCE",
+      at(["globalDefs", "lvsSyncDaemon", "instance"]),
+      `lvs_sync_daemon: \`${sync.instance}\` is no vrrp_instance${suggest(sync.instance, [...instances]) ? `; did you mean \`${suggest(sync.instance, [...instances])}\`?` : ""}`,
+      "lvs_sync_daemon",
+    );
+  }
+
+  const groups = new Set(cfg.virtualServerGroups.map((g) => g.name));
+  const vsSeen = new Map<string, number>();
+  cfg.virtualServers.forEach((vs, i) => {
+    const base = ["virtualServers", i];
+    if ("group" in vs.key && !groups.has(vs.key.group)) {
+      const guess = suggest(vs.key.group, [...groups]);
+      sink.error(
+        "CONFIG_BAD_REFERENCE",
+        at([...base, "key"]),
+        `virtual_server group \`${vs.key.group}\` names no virtual_server_group${guess ? `; did you mean \`${guess}\`?` : `; define \`virtual_server_group ${vs.key.group} { 10.0.0.1 80 }\``}`,
+        "virtual_server",
+      );
+    }
+    const k = `${vsKeyText(vs.key)}|${"fwmark" in vs.key ? "" : vs.protocol}`;
+    const first = vsSeen.get(k);
+    if (first !== undefined) {
+      const p = at(["virtualServers", first]);
+      sink.error(
+        "CONFIG_DUPLICATE",
+        at(base),
+        `virtual_server ${vsKeyText(vs.key)}${"fwmark" in vs.key ? "" : ` (${vs.protocol})`} is defined twice (first at ${p.file}:${p.line}); merge them`,
+        "virtual_server",
+      );
+    } else vsSeen.set(k, i);
+    const rsSeen = new Map<string, number>();
+    vs.realServers.forEach((rs, j) => {
+      const rk = `${rs.address}|${rs.port}`;
+      if (rsSeen.has(rk)) {
+        sink.error(
+          "CONFIG_DUPLICATE",
+          at([...base, "realServers", j]),
+          `real_server ${rs.address} ${rs.port} appears twice in virtual_server ${vsKeyText(vs.key)}; remove one`,
+          "real_server",
+        );
+      } else rsSeen.set(rk, j);
+    });
+    const fwmarkOnly =
+      "fwmark" in vs.key ||
+      ("group" in vs.key &&
+        (cfg.virtualServerGroups
+          .find((g) => g.name === (vs.key as { group: string }).group)
+          ?.entries.every((e) => "fwmark" in e) ??
+          false));
+    if (!fwmarkOnly && vs.protocol === undefined) {
+      sink.error(
+        "CONFIG_MISSING_REQUIRED",
+        at(base),
+        `virtual_server ${vsKeyText(vs.key)} has no protocol (keepalived would use UDP); write \`${kw("protocol TCP", "protocol: TCP")}\``,
+        "protocol",
+      );
+    }
+    if ("fwmark" in vs.key && vs.protocol !== undefined) {
+      sink.warn(
+        "CONFIG_IGNORED_KEYWORD",
+        at([...base, "protocol"]),
+        `protocol is ignored for fwmark services; remove it`,
+        "protocol",
+      );
+    }
+    if (vs.ops && vs.protocol !== "UDP" && !fwmarkOnly) {
+      sink.error(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "ops"]),
+        `ops (one-packet scheduling) needs protocol UDP; remove it or write \`${kw("protocol UDP", "protocol: UDP")}\``,
+        "ops",
+      );
+    }
+    if (vs.haSuspend && "fwmark" in vs.key) {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "haSuspend"]),
+        "ha_suspend does not work with fwmark services; it is ignored",
+        "ha_suspend",
+      );
+    }
+    if (vs.realServers.length === 0 && !vs.sorryServer) {
+      sink.warn(
+        "CONFIG_MISSING_REQUIRED",
+        at(base),
+        `virtual_server ${vsKeyText(vs.key)} has no real_server; keepalived ignores it`,
+        "real_server",
+      );
+    }
+    const total = vs.realServers.reduce((n, r) => n + r.weight, 0);
+    if (vs.realServers.length && vs.quorum > total) {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "quorum"]),
+        `quorum ${vs.quorum} exceeds the total weight of the real servers (${total}); the service can never reach quorum`,
+        "quorum",
+      );
+    }
+    if (vs.hysteresis >= vs.quorum && vs.hysteresis > 0) {
+      sink.warn(
+        "CONFIG_INVALID_VALUE",
+        at([...base, "hysteresis"]),
+        `hysteresis ${vs.hysteresis} >= quorum ${vs.quorum}; keepalived lowers it to ${vs.quorum - 1}`,
+        "hysteresis",
+      );
+    }
+    if ("fwmark" in vs.key) {
+      vs.realServers.forEach((rs, j) => {
+        if (rs.port !== 0)
+          sink.warn(
+            "CONFIG_IGNORED_KEYWORD",
+            at([...base, "realServers", j, "port"]),
+            `fwmark services ignore real server ports (${rs.address} ${rs.port})`,
+            "real_server",
+          );
+      });
+    }
+    if ("address" in vs.key && vs.key.port === 0 && vs.persistenceTimeout === undefined) {
+      sink.error(
+        "CONFIG_INVALID_VALUE",
+        at(base),
+        `virtual_server ${vs.key.address} without a port must be persistent; write \`${kw("persistence_timeout 360", "persistenceTimeout: 360")}\` or give a port`,
+        "virtual_server",
+      );
+    }
+  });
+}

@@ -1,0 +1,92 @@
+// keepalived 2.2.7 as the peer: `keepalived -t -f FILE` (config test) inside a fresh network
+// namespace holding eth0..eth3, so interface checks pass. What keepalived accepts we accept;
+// the broken corpus is rejected by both. Deliberate differences are asserted (and documented in
+// the README) so they can't change unnoticed.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultConfigId, loadKeepalivedConf } from "../src/index.js";
+import { fixtures } from "./helpers.js";
+
+const KEEPALIVED = "/usr/sbin/keepalived";
+const canRun =
+  process.platform === "linux" &&
+  process.getuid?.() === 0 &&
+  existsSync(KEEPALIVED) &&
+  spawnSync("unshare", ["-n", "true"]).status === 0;
+
+/** keepalived's config-test exit status: 0 ok, 4 fatal, 5 config error, 6 security (lib/scheduler.h). */
+function keepalivedTest(file: string): { status: number | null; output: string } {
+  const setup =
+    "ip link add eth0 type veth peer name eth1 && ip link add eth2 type veth peer name eth3 && ip link set eth0 up && ip link set eth1 up";
+  const r = spawnSync("unshare", ["-n", "sh", "-c", `${setup} && exec ${KEEPALIVED} -t -f "$0"`, file], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Ours, with keepalived's default config id (the host name) and the host's users, like keepalived. */
+function ours(file: string): "accept" | "reject" {
+  try {
+    loadKeepalivedConf(file, { configId: defaultConfigId() });
+    return "accept";
+  } catch (err) {
+    if (err instanceof ConfigError) return "reject";
+    throw err;
+  }
+}
+
+const dir = (d: string) =>
+  readdirSync(join(fixtures, d))
+    .filter((f) => f.endsWith(".conf"))
+    .map((f) => join(fixtures, d, f));
+const SAMPLES = "/usr/share/doc/keepalived/samples";
+
+describe.skipIf(!canRun)("keepalived 2.2.7 -t as the peer", () => {
+  it.each(dir("golden"))("keepalived and we accept %s", (file) => {
+    const k = keepalivedTest(file);
+    expect(k.output.trim()).toBe("");
+    expect(k.status).toBe(0);
+    expect(ours(file)).toBe("accept");
+  });
+
+  it("every keepalived sample that keepalived accepts, we accept", () => {
+    const files = existsSync(SAMPLES)
+      ? readdirSync(SAMPLES).filter((f) => f.startsWith("keepalived.conf"))
+      : [];
+    const accepted = files.filter((f) => keepalivedTest(join(SAMPLES, f)).status === 0);
+    expect(accepted.length).toBeGreaterThanOrEqual(15);
+    expect(accepted.filter((f) => ours(join(SAMPLES, f)) !== "accept")).toEqual([]);
+  });
+
+  it.each(dir("broken").filter((f) => !f.includes("/diff-")))("both reject %s", (file) => {
+    const k = keepalivedTest(file);
+    expect(k.status).not.toBe(0);
+    expect(k.status).not.toBeNull();
+    expect(ours(file)).toBe("reject");
+  });
+
+  it("keepalived's own broken samples are rejected by both", () => {
+    for (const f of ["keepalived.conf.vrrp.lvs_syncd", "keepalived.conf.conditional_conf"]) {
+      const path = join(SAMPLES, f);
+      if (!existsSync(path)) continue;
+      expect(keepalivedTest(path).status).not.toBe(0);
+      expect(ours(path)).toBe("reject");
+    }
+  });
+
+  describe("deliberate differences", () => {
+    it("an unknown keyword: keepalived -t exits 5 (it still runs), we warn and accept", () => {
+      const file = join(fixtures, "broken/diff-unknown-keyword.conf");
+      expect(keepalivedTest(file).status).toBe(5);
+      expect(ours(file)).toBe("accept");
+    });
+    it("virtual_server group NAME without that group: keepalived -t passes (the service never appears), we reject", () => {
+      const file = join(fixtures, "broken/diff-vsgroup-missing.conf");
+      expect(keepalivedTest(file).status).toBe(0);
+      expect(ours(file)).toBe("reject");
+    });
+  });
+});
