@@ -439,12 +439,24 @@ export function crossCheck(
           ?.entries.every((e) => "fwmark" in e) ??
           false));
     if (!fwmarkOnly && vs.protocol === undefined) {
-      sink.error(
-        "CONFIG_MISSING_REQUIRED",
-        at(base),
-        `virtual_server ${vsKeyText(vs.key)} has no protocol (keepalived would use UDP); write \`${kw("protocol TCP", "protocol: TCP")}\``,
-        "protocol",
-      );
+      if (format === "yaml") {
+        sink.error(
+          "CONFIG_MISSING_REQUIRED",
+          at(base),
+          `virtual_server ${vsKeyText(vs.key)} has no protocol; write \`${kw("protocol TCP", "protocol: TCP")}\``,
+          "protocol",
+        );
+      } else {
+        // keepalived 2.2.7 accepts this, says "no protocol set - defaulting to UDP" and installs
+        // a UDP service; a file that runs under keepalived must build the same table here.
+        vs.protocol = "UDP";
+        sink.warn(
+          "CONFIG_MISSING_REQUIRED",
+          at(base),
+          `virtual_server ${vsKeyText(vs.key)} has no protocol: UDP is used, as keepalived does; write \`protocol TCP\` if you meant TCP`,
+          "protocol",
+        );
+      }
     }
     if ("fwmark" in vs.key && vs.protocol !== undefined) {
       sink.warn(

@@ -117,12 +117,6 @@ describe("errors carry code, file:line:column and what to write instead", () => 
       /names no virtual_server_group/,
     ],
     [
-      "virtual server without protocol",
-      "virtual_server 10.0.0.1 80 {\n  lb_algo rr\n  lb_kind NAT\n  real_server 10.0.0.2 80 {\n  }\n}\n",
-      "CONFIG_MISSING_REQUIRED@1:1",
-      /keepalived would use UDP\); write `protocol TCP`/,
-    ],
-    [
       "sh flag without sh",
       "virtual_server 10.0.0.1 80 {\n  lb_algo rr\n  sh-port\n  lb_kind NAT\n  protocol TCP\n  real_server 10.0.0.2 80 {\n  }\n}\n",
       "CONFIG_INVALID_VALUE@3:3",
@@ -240,6 +234,12 @@ describe("warnings never stop a load", () => {
       inst("  authentication {\n    auth_type PASS\n    auth_pass 123456789\n  }"),
       "w:CONFIG_INVALID_VALUE@6:15",
       /only "12345678" is used/,
+    ],
+    [
+      "virtual server without protocol: UDP, as keepalived",
+      "virtual_server 10.0.0.1 80 {\n  lb_algo rr\n  lb_kind NAT\n  real_server 10.0.0.2 80 {\n  }\n}\n",
+      "w:CONFIG_MISSING_REQUIRED@1:1",
+      /no protocol: UDP is used, as keepalived does; write `protocol TCP` if you meant TCP/,
     ],
     [
       "sync group ignores weights",
