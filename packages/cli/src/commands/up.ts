@@ -1,0 +1,159 @@
+// lvsctl up: run an lvs node from a keepalived.conf (or the native YAML), as keepalived does.
+// Modes: `--vrrp` runs only the VRRP part (`keepalived --vrrp`, @lvs/vrrp does the work); the
+// whole file (VRRP + virtual servers + checkers) is the director's mode, added by @lvs/director.
+// Signals as keepalived: TERM/INT = clean stop (priority-0 adverts, VIPs removed), HUP = reload,
+// USR1 = print the state as JSON on stderr.
+import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/config";
+import { routerOptionsFromConfig, type StateChange, VrrpError, VrrpRouter } from "@lvs/vrrp";
+import type { Command } from "commander";
+
+export interface UpOptions {
+  useFile: string;
+  vrrp?: boolean;
+  netns?: string;
+  configId?: string;
+  json?: boolean;
+  logDetail?: boolean;
+}
+
+/** One `up` mode: runs until `signal` resolves, then stops cleanly. */
+export type UpMode = (o: UpOptions, log: Logger) => Promise<number>;
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+function logger(json: boolean): Logger {
+  const line = (level: string, msg: string, fields?: Record<string, unknown>) => {
+    const out = level === "info" ? process.stdout : process.stderr;
+    if (json) out.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+    else out.write(`${new Date().toISOString()} ${msg}\n`);
+  };
+  return {
+    info: (m, f) => line("info", m, f),
+    warn: (m, f) => line("warn", m, f),
+    error: (m, f) => line("error", m, f),
+  };
+}
+
+function load(o: UpOptions, log: Logger): LoadResult | undefined {
+  try {
+    const r = loadConfig(o.useFile, o.configId !== undefined ? { configId: o.configId } : {});
+    for (const w of r.warnings) log.warn(formatIssue(w));
+    return r;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const i of err.issues) log.error(formatIssue(i));
+    return undefined;
+  }
+}
+
+function build(o: UpOptions, log: Logger): VrrpRouter | undefined {
+  const r = load(o, log);
+  if (!r) return undefined;
+  try {
+    const { options, warnings } = routerOptionsFromConfig(r.config, {
+      sources: r.sources,
+      ...(o.netns !== undefined ? { netns: o.netns } : {}),
+    });
+    for (const w of warnings) log.warn(`${w.position ? `${w.position}: ` : ""}warning: ${w.message}`);
+    if (options.instances.length === 0) {
+      log.error(`${o.useFile}: no vrrp_instance to run`);
+      return undefined;
+    }
+    return new VrrpRouter(options);
+  } catch (err) {
+    if (err instanceof VrrpError) {
+      log.error(`${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code})`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function attach(router: VrrpRouter, o: UpOptions, log: Logger): void {
+  router.on("state", (s: StateChange) => {
+    const who = s.kind === "GROUP" ? `VRRP_Group(${s.name})` : `(${s.name})`;
+    log.info(
+      `${who} Entering ${s.to.toUpperCase()} STATE${o.logDetail ? ` (${s.reason}, priority ${s.priority})` : ""}`,
+      {
+        kind: s.kind,
+        name: s.name,
+        from: s.from,
+        to: s.to,
+        priority: s.priority,
+      },
+    );
+  });
+  router.on("warning", (m: string) => log.warn(m));
+  router.on("error", (e: VrrpError) => log.error(`${e.message} (${e.code})`, { code: e.code }));
+}
+
+/** `lvsctl up --vrrp`: keepalived --vrrp. */
+export const vrrpMode: UpMode = async (o, log) => {
+  let router = build(o, log);
+  if (!router) return 1;
+  attach(router, o, log);
+  await router.start();
+  log.info(`VRRP started from ${o.useFile}${o.netns ? ` in ${o.netns}` : ""}`);
+  return new Promise<number>((resolve) => {
+    let busy = false;
+    const stop = async (sig: string) => {
+      if (busy) return;
+      busy = true;
+      log.info(`${sig}: stopping (priority-0 adverts, addresses removed)`);
+      await router?.stop();
+      for (const s of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) process.removeAllListeners(s);
+      resolve(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGUSR1", () => process.stderr.write(`${JSON.stringify(router?.status(), null, 2)}\n`));
+    process.on("SIGHUP", () => {
+      if (busy) return;
+      // Reload: a file that does not load changes nothing; a good one replaces the instances.
+      const next = build(o, log);
+      if (!next) {
+        log.error("SIGHUP: the new configuration has errors; keeping the running one");
+        return;
+      }
+      busy = true;
+      log.info("SIGHUP: reloading");
+      const old = router;
+      void (async () => {
+        await old?.stop();
+        router = next;
+        attach(next, o, log);
+        await next.start();
+        busy = false;
+      })();
+    });
+  });
+};
+
+export function register(program: Command): void {
+  program
+    .command("up")
+    .description(
+      "run from a keepalived.conf (or YAML) like keepalived; --vrrp: only the VRRP instances (keepalived --vrrp)",
+    )
+    .option("-f, --use-file <file>", "configuration file", "/etc/keepalived/keepalived.conf")
+    .option("-P, --vrrp", "only run the VRRP subsystem (vrrp_instance, vrrp_sync_group, vrrp_script)")
+    .option("--netns <name>", "run inside this network namespace (a name under /run/netns or a path)")
+    .option("-i, --config-id <id>", "config id for @ID lines (keepalived -i; default: host name)")
+    .option("-D, --log-detail", "log the reason and priority of each transition")
+    .option("--json", "log JSON lines")
+    .action(async (o: UpOptions) => {
+      const log = logger(o.json === true);
+      if (!o.vrrp) {
+        log.error(
+          "lvsctl up without --vrrp runs the whole file (virtual servers too), which needs @lvs/director; use --vrrp for the VRRP part",
+        );
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await vrrpMode(o, log);
+    });
+}

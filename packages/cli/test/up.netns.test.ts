@@ -1,0 +1,79 @@
+// lvsctl up --vrrp -f keepalived.conf in a namespace, against keepalived 2.2.7 in another, on one
+// bridge: the same file format drives both; SIGTERM is a clean stop (priority 0, VIPs removed).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { canUseNetns, type Netns, Topology, waitFor } from "@lvs/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+
+const conf = (priority: number) => `global_defs {
+  router_id cli_up
+  vrrp_version 3
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 71
+  priority ${priority}
+  advert_int 0.1
+  virtual_ipaddress {
+    10.71.0.100/24
+  }
+}
+`;
+
+describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", () => {
+  let topo: Topology;
+  let ka: Netns;
+  let us: Netns;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lvsctl-up-"));
+    topo = await Topology.create("cli-up");
+    const br = await topo.addBridge();
+    ka = await topo.addNamespace("ka");
+    us = await topo.addNamespace("us");
+    await topo.attach(ka, br, { addr: "10.71.0.1/24", ifname: "eth0" });
+    await topo.attach(us, br, { addr: "10.71.0.2/24", ifname: "eth0" });
+  });
+  afterAll(async () => {
+    await topo?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const has = async (ns: Netns) => (await ns.run("ip -4 -o addr show dev eth0")).includes("10.71.0.100/24");
+
+  it("preempts keepalived at higher priority, logs keepalived-style, SIGTERM hands the VIP back", async () => {
+    writeFileSync(join(dir, "ka.conf"), conf(100));
+    writeFileSync(join(dir, "us.conf"), conf(150));
+    ka.spawn([
+      "keepalived",
+      "--vrrp",
+      "-D",
+      "-l",
+      "-n",
+      "-f",
+      join(dir, "ka.conf"),
+      "-p",
+      join(dir, "ka.pid"),
+      "-r",
+      join(dir, "vrrp.pid"),
+    ]);
+    await waitFor(() => has(ka), { timeoutMs: 10_000 });
+    const lvs = us.spawn(["node", BIN, "up", "--vrrp", "-f", join(dir, "us.conf")]);
+    await waitFor(async () => (await has(us)) && !(await has(ka)), { timeoutMs: 10_000 });
+    expect(lvs.output()).toMatch(/\(VI_1\) Entering BACKUP STATE/);
+    expect(lvs.output()).toMatch(/\(VI_1\) Entering MASTER STATE/);
+    const t0 = Date.now();
+    lvs.kill("SIGTERM");
+    await waitFor(() => has(ka), { timeoutMs: 5000 });
+    // keepalived's Skew_Time at priority 100, 0.1 s adverts: 61 ms (a Master_Down_Interval would be 361 ms)
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(await lvs.exited).toBe(0);
+    expect(await has(us)).toBe(false);
+    expect(lvs.output()).toMatch(/\(VI_1\) Entering STOP STATE/);
+  }, 40_000);
+});

@@ -1,0 +1,63 @@
+// lvsctl up: argument and configuration errors, through the built binary (no sockets opened).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "lvsctl-up-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function lvsctl(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, "up", ...args], { encoding: "utf8", timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function conf(name: string, text: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe("lvsctl up", () => {
+  it("without --vrrp: the whole-file mode belongs to the director (exit 2, says so)", () => {
+    const r = lvsctl(["-f", conf("a.conf", "global_defs {\n}\n")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--vrrp/);
+  });
+
+  it("a configuration error is printed as file:line:column and nothing starts (exit 1)", () => {
+    const f = conf(
+      "bad.conf",
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 300\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n",
+    );
+    const r = lvsctl(["--vrrp", "-f", f]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`${f.replace(/[.]/g, "\\.")}:3:\\d+: .*virtual_router_id`));
+  });
+
+  it("auth_type AH: refused with its position and what to write instead", () => {
+    const f = conf(
+      "ah.conf",
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  authentication {\n    auth_type AH\n    auth_pass x\n  }\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n",
+    );
+    const r = lvsctl(["--vrrp", "-f", f]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /ah\.conf:4:\d+: .*auth_type AH is not supported.*auth_type PASS.*VRRP_AUTH_UNSUPPORTED/,
+    );
+  });
+
+  it("a file without vrrp_instance: nothing to run (exit 1)", () => {
+    const r = lvsctl(["--vrrp", "-f", conf("empty.conf", "global_defs {\n  router_id x\n}\n")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no vrrp_instance/);
+  });
+
+  it("a missing file (exit 1)", () => {
+    const r = lvsctl(["--vrrp", "-f", join(dir, "nope.conf")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nope\.conf/);
+  });
+});

@@ -1,0 +1,670 @@
+/**
+ * The VRRP state machine of one virtual router (RFC 3768 §6, RFC 9568 §6), pure: driven by
+ * events (start, a validated advert, timer expiry, tracking changes, stop) and an injected
+ * clock; everything it wants done comes out as ordered effects. Where the RFCs leave room, it
+ * does what keepalived 2.2.7 does (vrrp.c, vrrp_scheduler.c, vrrp_track.c), so the two elect the
+ * same master on one link.
+ */
+import { compareAddresses } from "./addr.js";
+import type { Clock } from "./clock.js";
+import {
+  KEEPALIVED_GARP_MASTER_DELAY_MS,
+  KEEPALIVED_GARP_MASTER_REFRESH_MS,
+  KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
+  KEEPALIVED_GARP_MASTER_REPEAT,
+  VRRP_DOWN_TIMER_ADVERTS,
+  VRRP_PRIORITY_OWNER,
+  VRRP_PRIORITY_STOP,
+} from "./constants.js";
+import { VrrpError } from "./errors.js";
+import { emptyStats, type VrrpStats } from "./stats.js";
+
+export type VrrpState = "init" | "backup" | "master" | "fault" | "stop";
+
+/** The resolved parameters of one instance (durations in ms, interval in centiseconds). */
+export interface InstanceParams {
+  name: string;
+  vrid: number;
+  version: 2 | 3;
+  /** Base priority 1..255; 255 = address owner (RFC 9568 §5.2.4). */
+  priority: number;
+  /** keepalived `state`: the wanted state at start. MASTER takes effect at once only for the owner. */
+  initialState?: "master" | "backup";
+  /** Advertisement_Interval in centiseconds (v2: whole seconds × 100). */
+  intervalCs: number;
+  /** Preempt_Mode (RFC 9568 §6.1); keepalived `nopreempt` = false. Default true. */
+  preempt?: boolean;
+  /** keepalived `preempt_delay`: a lower-priority master is tolerated this long once seen. */
+  preemptDelayMs?: number;
+  /** keepalived `down_timer_adverts` (RFC: 3). */
+  downTimerAdverts?: number;
+  /** keepalived `vrrp_lower_prio_no_advert`: a master does not answer a lower-priority advert. */
+  lowerPrioNoAdvert?: boolean;
+  /** keepalived `vrrp_higher_prio_send_advert`: a master sends one advert before yielding. */
+  higherPrioSendAdvert?: boolean;
+  /** Accept_Mode (RFC 9568 §6.1): carried to the I/O layer; the owner always accepts. */
+  accept?: boolean;
+  garpMasterDelayMs?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefreshMs?: number;
+  garpMasterRefreshRepeat?: number;
+  /** After a lower-priority advert reached the master: a GARP/NA round now and one this much later (default 5 s). */
+  garpLowerPrioDelayMs?: number;
+  /** Default 5, as keepalived (vrrp_garp_lower_prio_repeat = vrrp_garp_master_repeat). */
+  garpLowerPrioRepeat?: number;
+  /** keepalived `notify_priority_changes`: report effective priority changes. */
+  notifyPriorityChanges?: boolean;
+}
+
+/** What the engine asks its I/O layer to do, in order. */
+export type InstanceEffect =
+  | { type: "send"; priority: number }
+  | { type: "add-addresses" }
+  | { type: "remove-addresses" }
+  | { type: "announce"; repeat: number; reason: "master" | "delayed" | "refresh" | "lower-priority" }
+  | { type: "state"; from: VrrpState; to: VrrpState; priority: number; reason: string; notify: boolean }
+  | { type: "priority"; from: number; to: number; state: VrrpState; notify: boolean }
+  | { type: "master-rx-lower-priority"; priority: number; source: string };
+
+/** A received advert that passed the receive path's checks. */
+export interface ReceivedAdvert {
+  priority: number;
+  /** The sender's advertisement interval, centiseconds (used by version 3 in Backup). */
+  intervalCs: number;
+  /** The sender's (canonical) source address. */
+  source: string;
+}
+
+/** Aggregated tracking of one instance (see tracking.ts). */
+export interface TrackingStatus {
+  /** Tracked objects without weight that are down (interface down, script failing): > 0 → FAULT. */
+  faults: number;
+  /** Weightless scripts that have not reported yet: the instance waits in FAULT/INIT. */
+  initPending: number;
+  /** Sum of the weights in effect, added to the base priority (clamped 1..254). */
+  priorityDelta: number;
+}
+
+export interface InstanceStatus {
+  name: string;
+  vrid: number;
+  state: VrrpState;
+  wantState: VrrpState;
+  basePriority: number;
+  effectivePriority: number;
+  /** Master_Adver_Interval in centiseconds (the master's, learnt in Backup for version 3). */
+  masterAdverIntervalCs: number;
+  /** Master_Down_Interval in milliseconds. */
+  masterDownIntervalMs: number;
+  /** Last master heard (Backup), with its priority. */
+  master?: { address: string; priority: number };
+  tracking: TrackingStatus;
+  /** When the main timer fires next (clock ms), if armed. */
+  timerDeadline?: number;
+  lastTransition?: number;
+  stats: VrrpStats;
+}
+
+export interface EngineDeps {
+  clock: Clock;
+  /** Receives every effect, synchronously, in order. */
+  onEffect: (effect: InstanceEffect) => void;
+  /** The local primary address (the source of our adverts) for the equal-priority tie-break. */
+  primaryAddress: () => string | undefined;
+}
+
+/** The sync-group side the engine calls (implemented by VrrpSyncGroup). */
+export interface GroupLink {
+  readonly state: VrrpState;
+  canGotoMaster(member: VrrpInstanceEngine): boolean;
+  /** keepalived's transition matrix (VRRP_TSM_HANDLE) after an instance event. */
+  afterTransition(member: VrrpInstanceEngine, from: VrrpState, to: VrrpState): void;
+  /** A member's own faults went 0 → > 0. */
+  memberDown(member: VrrpInstanceEngine): void;
+  /** Another member still has faults (so this one must stay in FAULT). */
+  otherMemberFaulty(member: VrrpInstanceEngine): boolean;
+  /** A member left FAULT by itself. */
+  memberUp(member: VrrpInstanceEngine): void;
+}
+
+const clampPriority = (p: number) => (p < 1 ? 1 : p >= VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER - 1 : p);
+
+export class VrrpInstanceEngine {
+  readonly name: string;
+  readonly params: Readonly<Required<Omit<InstanceParams, "initialState">>> & {
+    initialState?: "master" | "backup";
+  };
+  readonly stats: VrrpStats = emptyStats();
+  /** Set by VrrpSyncGroup. */
+  group: GroupLink | undefined;
+
+  private _state: VrrpState = "init";
+  /** keepalived `wantstate`: the state this instance would be in disregarding its sync group. */
+  wantState: VrrpState;
+  private basePriority: number;
+  private _effectivePriority: number;
+  private tracking: TrackingStatus = { faults: 0, initPending: 0, priorityDelta: 0 };
+  private masterAdverIntCs: number;
+  private msDownMs: number;
+  private deadline: number | undefined;
+  private timer: unknown;
+  private garpDelayTimer: unknown;
+  private garpLowerTimer: unknown;
+  private garpRefreshAt: number | undefined;
+  /** keepalived preempt_time: 0 = not running. */
+  private preemptTime = 0;
+  private master: { address: string; priority: number } | undefined;
+  private vipsSet = false;
+  private notifiesSent = false;
+  private lastTransition: number | undefined;
+  private started = false;
+
+  constructor(
+    params: InstanceParams,
+    private readonly deps: EngineDeps,
+  ) {
+    const p = params;
+    if (!Number.isInteger(p.vrid) || p.vrid < 1 || p.vrid > 255) {
+      throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: virtual_router_id ${p.vrid} must be 1..255`, {
+        object: p.name,
+      });
+    }
+    if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 255) {
+      throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: priority ${p.priority} must be 1..255`, {
+        object: p.name,
+      });
+    }
+    if (!(p.intervalCs > 0) || (p.version === 2 && p.intervalCs % 100 !== 0)) {
+      throw new VrrpError(
+        "VRRP_BAD_CONFIG",
+        `${p.name}: advert_int ${p.intervalCs / 100} s is not valid for VRRPv${p.version}${p.version === 2 ? " (whole seconds)" : ""}`,
+        { object: p.name },
+      );
+    }
+    this.name = p.name;
+    const owner = p.priority === VRRP_PRIORITY_OWNER;
+    this.params = {
+      name: p.name,
+      vrid: p.vrid,
+      version: p.version,
+      priority: p.priority,
+      intervalCs: p.intervalCs,
+      // keepalived vrrp_complete_instance(): nopreempt is meaningless for the owner
+      preempt: owner ? true : (p.preempt ?? true),
+      preemptDelayMs: p.preemptDelayMs ?? 0,
+      downTimerAdverts: p.downTimerAdverts ?? VRRP_DOWN_TIMER_ADVERTS,
+      lowerPrioNoAdvert: p.lowerPrioNoAdvert ?? false,
+      higherPrioSendAdvert: p.higherPrioSendAdvert ?? false,
+      accept: owner ? true : (p.accept ?? true),
+      garpMasterDelayMs: p.garpMasterDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
+      garpMasterRepeat: p.garpMasterRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
+      garpMasterRefreshMs: p.garpMasterRefreshMs ?? KEEPALIVED_GARP_MASTER_REFRESH_MS,
+      garpMasterRefreshRepeat: p.garpMasterRefreshRepeat ?? KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
+      // keepalived vrrp_complete_init(): vrrp_garp_lower_prio_{repeat,delay} default to the
+      // global vrrp_garp_master_{repeat,delay}
+      garpLowerPrioDelayMs: p.garpLowerPrioDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
+      garpLowerPrioRepeat: p.garpLowerPrioRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
+      notifyPriorityChanges: p.notifyPriorityChanges ?? false,
+      ...(p.initialState !== undefined ? { initialState: p.initialState } : {}),
+    };
+    this.basePriority = p.priority;
+    this._effectivePriority = p.priority;
+    // keepalived: no `state` → MASTER for the owner, BACKUP otherwise
+    this.wantState = p.initialState ?? (owner ? "master" : "backup");
+    this.masterAdverIntCs = p.intervalCs;
+    this.msDownMs = this.downIntervalMs();
+  }
+
+  get state(): VrrpState {
+    return this._state;
+  }
+  get effectivePriority(): number {
+    return this._effectivePriority;
+  }
+  get isOwner(): boolean {
+    return this.basePriority === VRRP_PRIORITY_OWNER;
+  }
+  /** This instance's own tracked faults (not the group's). */
+  get ownFaults(): number {
+    return this.tracking.faults;
+  }
+  get initPending(): number {
+    return this.tracking.initPending;
+  }
+
+  // ---- timing (RFC 9568 §6.1; keepalived vrrp.h VRRP_TIMER_SKEW / VRRP_MS_DOWN_TIMER) ----
+
+  /**
+   * Skew_Time in ms. Version 3: ((256 − Priority) × Master_Adver_Interval) / 256 (RFC 9568 §6.1).
+   * Version 2: (256 − Priority) / 256 seconds, whatever the interval (RFC 3768 §6.1; keepalived
+   * does the same).
+   */
+  skewMs(priorityValue = 256 - this._effectivePriority): number {
+    if (this.params.version === 3) return (priorityValue * this.masterAdverIntCs * 10) / 256;
+    return (priorityValue * 1000) / 256;
+  }
+
+  /** Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, in ms. */
+  downIntervalMs(): number {
+    return this.params.downTimerAdverts * this.masterAdverIntCs * 10 + this.skewMs();
+  }
+
+  private adverIntMs(): number {
+    return this.params.intervalCs * 10;
+  }
+
+  private arm(ms: number): void {
+    this.disarm();
+    const { clock } = this.deps;
+    this.deadline = clock.now() + ms;
+    this.timer = clock.setTimeout(() => this.onTimer(), ms);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.deadline = undefined;
+  }
+
+  /** keepalived vrrp_init_instance_sands(): Master → now + Advertisement_Interval; Backup → now + ms_down_timer. */
+  private armForState(): void {
+    if (this._state === "master") this.arm(this.adverIntMs());
+    else if (this._state === "backup") this.arm(this.msDownMs);
+    else this.disarm();
+  }
+
+  private emit(e: InstanceEffect): void {
+    this.deps.onEffect(e);
+  }
+
+  private setState(to: VrrpState, reason: string): void {
+    const from = this._state;
+    this._state = to;
+    this.emitTransition(from, to, reason);
+  }
+
+  private emitTransition(from: VrrpState, to: VrrpState, reason: string): void {
+    this.lastTransition = this.deps.clock.now();
+    // keepalived send_instance_notifies(): no notify when a sync group already put us there
+    const notify = !(this.notifiesSent && this.group && this.group.state === to);
+    this.notifiesSent = true;
+    this.emit({ type: "state", from, to, priority: this._effectivePriority, reason, notify });
+  }
+
+  private sendAdvert(priority: number): void {
+    this.stats.advert_sent++;
+    if (priority === VRRP_PRIORITY_STOP) this.stats.pri_zero_sent++;
+    this.emit({ type: "send", priority });
+  }
+
+  /** Runs an event handler and, for sync-group members, keepalived's transition matrix after it. */
+  private event(fn: () => void): void {
+    const before = this._state;
+    fn();
+    if (this.group && this._state !== "stop") this.group.afterTransition(this, before, this._state);
+  }
+
+  // ---- events ----
+
+  /** RFC 9568 §6.4.1 Initialize, as keepalived vrrp_init_state(). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const groupState = this.group?.state;
+    const newState = groupState ?? this.wantState;
+    const up = this.tracking.faults === 0;
+    if (
+      up &&
+      newState === "master" &&
+      this.tracking.initPending === 0 &&
+      this.isOwner &&
+      this.wantState === "master"
+    ) {
+      // "The simplest way to become master is to timeout from the backup state very quickly"
+      this._state = "backup";
+      this.arm(0);
+      return;
+    }
+    if (newState === "backup" && this.wantState === "master") {
+      // a sync group member that wants MASTER: one advert interval to make sure there is no other master
+      this.msDownMs = this.masterAdverIntCs * 10 + this.skewMs(1);
+    } else {
+      this.msDownMs = this.downIntervalMs();
+    }
+    if (up && newState !== "fault" && this.tracking.initPending === 0) {
+      this.setState("backup", "init");
+      this.armForState();
+    } else {
+      this._state = "fault";
+      this.disarm();
+      if (this.tracking.faults > 0) this.setState("fault", "init");
+    }
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.deadline = undefined;
+    this.event(() => {
+      if (this._state === "backup") {
+        // RFC 9568 §6.4.2: "If the Master_Down_Timer fires" → transition to Master
+        this.wantState = "master";
+        this.gotoMaster("master down timer expired");
+      } else if (this._state === "master") {
+        // RFC 9568 §6.4.3: "If the Adver_Timer fires" → send an ADVERTISEMENT, reset the timer
+        this.masterTx();
+        this.armForState();
+      }
+    });
+  }
+
+  /** A validated advert for this VRID (the receive path already dropped and counted bad ones). */
+  receive(adv: ReceivedAdvert): void {
+    if (this._state !== "backup" && this._state !== "master") return;
+    if (adv.priority === VRRP_PRIORITY_STOP) this.stats.pri_zero_rcvd++;
+    this.event(() => {
+      if (this._state === "backup") this.backupRx(adv);
+      else this.masterRx(adv);
+    });
+  }
+
+  /** RFC 9568 §6.4.2 Backup, receiving an ADVERTISEMENT (keepalived vrrp_state_backup()). */
+  private backupRx(adv: ReceivedAdvert): void {
+    const now = this.deps.clock.now();
+    const p = this.params;
+    if (adv.priority === VRRP_PRIORITY_STOP) {
+      // "If the Priority in the ADVERTISEMENT is zero, then: Set the Master_Down_Timer to Skew_Time"
+      this.msDownMs = this.skewMs();
+      this.arm(this.msDownMs);
+      return;
+    }
+    const delaying = p.preemptDelayMs > 0 && (this.preemptTime === 0 || this.preemptTime > now);
+    if (!p.preempt || adv.priority >= this._effectivePriority || delaying) {
+      // "If Preempt_Mode is False, or if the Priority in the ADVERTISEMENT is greater than or equal
+      // to the local Priority": (v3) set Master_Adver_Interval to Max Adver Interval contained in the
+      // ADVERTISEMENT, recompute Master_Down_Interval, reset the Master_Down_Timer
+      if (p.version === 3) this.masterAdverIntCs = adv.intervalCs;
+      this.msDownMs = this.downIntervalMs();
+      this.master = { address: adv.source, priority: adv.priority };
+      if (p.preemptDelayMs > 0) {
+        if (adv.priority >= this._effectivePriority) this.preemptTime = 0;
+        else if (this.preemptTime === 0) this.preemptTime = now + p.preemptDelayMs;
+      }
+      this.wantState = "backup";
+      this.arm(this.msDownMs);
+      return;
+    }
+    // "Otherwise: Discard the ADVERTISEMENT" — the timer keeps running
+    this.master = { address: adv.source, priority: adv.priority };
+  }
+
+  private compareWithSender(source: string): number {
+    const mine = this.deps.primaryAddress();
+    if (!mine) return 0;
+    try {
+      return compareAddresses(source, mine);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** RFC 9568 §6.4.3 Master, receiving an ADVERTISEMENT (keepalived vrrp_state_master_rx()). */
+  private masterRx(adv: ReceivedAdvert): void {
+    const p = this.params;
+    const cmp = this.compareWithSender(adv.source);
+    const eff = this._effectivePriority;
+    const higher = adv.priority > eff || (adv.priority === eff && cmp > 0);
+    if (adv.priority === VRRP_PRIORITY_STOP || (p.higherPrioSendAdvert && higher)) {
+      // "If the Priority in the ADVERTISEMENT is zero, then: Send an ADVERTISEMENT, Reset the Adver_Timer"
+      this.sendAdvert(eff);
+      if (adv.priority === VRRP_PRIORITY_STOP) {
+        this.armForState();
+        return;
+      }
+    }
+    if (adv.priority === eff && cmp !== 0 && eff === VRRP_PRIORITY_OWNER) {
+      // keepalived: two address owners on one VRID is a configuration error; step down to 254
+      this.basePriority = VRRP_PRIORITY_OWNER - 1;
+      this._effectivePriority = VRRP_PRIORITY_OWNER - 1;
+    }
+    const e2 = this._effectivePriority;
+    if (adv.priority < e2 || (adv.priority === e2 && cmp < 0)) {
+      // a lower-priority master: keepalived forces a new election by answering with an advert
+      if (!p.lowerPrioNoAdvert) this.sendAdvert(e2);
+      if (p.garpLowerPrioRepeat > 0) {
+        this.emit({ type: "announce", repeat: p.garpLowerPrioRepeat, reason: "lower-priority" });
+        if (p.garpLowerPrioDelayMs > 0) {
+          if (this.garpLowerTimer !== undefined) this.deps.clock.clearTimeout(this.garpLowerTimer);
+          this.garpLowerTimer = this.deps.clock.setTimeout(() => {
+            this.garpLowerTimer = undefined;
+            if (this._state === "master")
+              this.emit({ type: "announce", repeat: p.garpLowerPrioRepeat, reason: "lower-priority" });
+          }, p.garpLowerPrioDelayMs);
+        }
+      }
+      this.emit({ type: "master-rx-lower-priority", priority: adv.priority, source: adv.source });
+      if (!p.lowerPrioNoAdvert) this.armForState();
+      return;
+    }
+    if (adv.priority > e2 || (adv.priority === e2 && cmp > 0)) {
+      // "If the Priority in the ADVERTISEMENT is greater than the local Priority, or [equal and] the
+      // primary IPvX Address of the sender is greater than the local primary IPvX Address":
+      // cancel Adver_Timer, (v3) learn Master_Adver_Interval, set Master_Down_Timer, → Backup
+      if (p.version === 3) this.masterAdverIntCs = adv.intervalCs;
+      this.master = { address: adv.source, priority: adv.priority };
+      this.wantState = "backup";
+      this.leaveMaster(false, `higher priority ${adv.priority} from ${adv.source}`);
+      return;
+    }
+    // equal priority and our own address: keepalived warns and ignores; keep advertising
+    if (!p.lowerPrioNoAdvert) this.armForState();
+  }
+
+  /** Applies new tracking figures (interfaces, scripts): FAULT in/out, effective priority. */
+  setTracking(t: TrackingStatus): void {
+    const prev = this.tracking;
+    this.tracking = { ...t };
+    if (!this.started) {
+      this.applyPriority();
+      return;
+    }
+    if (this._state === "stop") return;
+    this.event(() => {
+      this.applyPriority();
+      if (prev.faults === 0 && t.faults > 0) this.down();
+      else if ((prev.faults > 0 || prev.initPending > 0) && t.faults === 0 && t.initPending === 0)
+        this.tryUp();
+    });
+  }
+
+  /** keepalived vrrp_set_effective_priority(): base + weights, clamped to 1..254; never for the owner. */
+  private applyPriority(): void {
+    if (this.basePriority === VRRP_PRIORITY_OWNER) return;
+    const next = clampPriority(this.basePriority + this.tracking.priorityDelta);
+    if (next === this._effectivePriority) return;
+    const from = this._effectivePriority;
+    const oldDown = this.msDownMs;
+    this._effectivePriority = next;
+    this.msDownMs = this.downIntervalMs();
+    if (this._state === "backup" && this.deadline !== undefined) {
+      // move the running Master_Down_Timer by the change of its interval
+      const remaining = this.deadline - this.deps.clock.now() + (this.msDownMs - oldDown);
+      this.arm(Math.max(0, remaining));
+    }
+    this.emit({
+      type: "priority",
+      from,
+      to: next,
+      state: this._state,
+      notify: this.params.notifyPriorityChanges,
+    });
+  }
+
+  /** keepalived down_instance(): the first fault takes the instance (and its sync group) to FAULT. */
+  private down(): void {
+    this.wantState = "fault";
+    if (this._state === "master") this.leaveMaster(true, "tracked object down");
+    else this.leaveFault("tracked object down");
+    this.group?.memberDown(this);
+  }
+
+  /** keepalived try_up_instance(): back from FAULT when nothing tracked is down. */
+  private tryUp(): void {
+    // keepalived try_up_instance(): MASTER again at once only for an owner that never left for FAULT
+    this.wantState = this.wantState === "master" && this.isOwner ? "master" : "backup";
+    this.masterAdverIntCs = this.params.intervalCs;
+    this.msDownMs =
+      this.wantState === "master" && this.isOwner
+        ? this.masterAdverIntCs * 10 + this.skewMs()
+        : this.downIntervalMs();
+    if (this.group?.otherMemberFaulty(this)) return;
+    const want = this.wantState;
+    this.leaveFault("tracked objects up");
+    this.wantState = want;
+    this.group?.memberUp(this);
+  }
+
+  /** keepalived vrrp_state_goto_master(). */
+  gotoMaster(reason: string): void {
+    if (this.group && !this.group.canGotoMaster(this)) {
+      // wait for the other members: keep MASTER wanted, rearm a full Master_Down_Interval
+      this.wantState = "master";
+      this.msDownMs = this.downIntervalMs();
+      this.arm(this.msDownMs);
+      return;
+    }
+    const from = this._state;
+    this._state = "master";
+    this.masterTx(reason, from);
+    this.armForState();
+  }
+
+  /**
+   * keepalived vrrp_state_master_tx(): the advert goes first ("the old master needs to remove the
+   * VIPs before we send the gratuitous ARPs"), then on the transition the addresses, GARP/NA,
+   * the notifies and the delayed second GARP round.
+   */
+  private masterTx(reason = "master down timer expired", from: VrrpState = "backup"): void {
+    const p = this.params;
+    this.sendAdvert(this._effectivePriority);
+    const now = this.deps.clock.now();
+    if (!this.vipsSet) {
+      this.stats.become_master++;
+      this.masterAdverIntCs = p.intervalCs;
+      this.msDownMs = this.downIntervalMs();
+      this.emit({ type: "add-addresses" });
+      this.vipsSet = true;
+      this.emit({ type: "announce", repeat: p.garpMasterRepeat, reason: "master" });
+      if (p.garpMasterRefreshMs > 0) this.garpRefreshAt = now + p.garpMasterRefreshMs;
+      // the notifies come after the addresses, as in keepalived vrrp_state_become_master()
+      this.emitTransition(from, "master", reason);
+      if (p.garpMasterDelayMs > 0) {
+        this.cancelGarpTimers();
+        this.garpDelayTimer = this.deps.clock.setTimeout(() => {
+          this.garpDelayTimer = undefined;
+          if (this._state === "master" && this.vipsSet)
+            this.emit({ type: "announce", repeat: p.garpMasterRepeat, reason: "delayed" });
+        }, p.garpMasterDelayMs);
+      }
+    } else if (this.garpRefreshAt !== undefined && now > this.garpRefreshAt) {
+      this.emit({ type: "announce", repeat: p.garpMasterRefreshRepeat, reason: "refresh" });
+      this.garpRefreshAt = now + p.garpMasterRefreshMs;
+    }
+  }
+
+  private cancelGarpTimers(): void {
+    if (this.garpDelayTimer !== undefined) this.deps.clock.clearTimeout(this.garpDelayTimer);
+    if (this.garpLowerTimer !== undefined) this.deps.clock.clearTimeout(this.garpLowerTimer);
+    this.garpDelayTimer = undefined;
+    this.garpLowerTimer = undefined;
+    this.garpRefreshAt = undefined;
+  }
+
+  /** keepalived vrrp_restore_interface(): optional priority-0 advert, then the addresses go. */
+  private restoreInterface(sendStop: boolean): void {
+    if (sendStop) this.sendAdvert(VRRP_PRIORITY_STOP);
+    this.cancelGarpTimers();
+    if (this.vipsSet) {
+      this.emit({ type: "remove-addresses" });
+      this.vipsSet = false;
+    }
+  }
+
+  /** keepalived vrrp_state_leave_master(): to `wantState` (BACKUP or FAULT). */
+  leaveMaster(sendStop: boolean, reason: string): void {
+    const to = this.wantState === "fault" ? "fault" : "backup";
+    if (to === "backup") this.preemptTime = 0;
+    // "Entering FAULT STATE" sends a priority-0 advert so backups take over after Skew_Time
+    this.restoreInterface(sendStop || to === "fault");
+    this.setState(to, reason);
+    this.msDownMs = this.downIntervalMs();
+    this.armForState();
+    this.stats.release_master++;
+  }
+
+  /** keepalived vrrp_state_leave_fault(): to `wantState`. */
+  leaveFault(reason: string): void {
+    if (this.wantState === "master") {
+      this.gotoMaster(reason);
+    } else {
+      const to = this.wantState === "fault" ? "fault" : "backup";
+      if (to === "fault" && this._state === "master") this.restoreInterface(true);
+      this.setState(to, reason);
+      if (to === "backup") this.preemptTime = 0;
+      this.masterAdverIntCs = this.params.intervalCs;
+      this.msDownMs = this.downIntervalMs();
+      this.armForState();
+      return;
+    }
+    this.masterAdverIntCs = this.params.intervalCs;
+  }
+
+  /** Forces FAULT from a sync group (keepalived vrrp_sync_fault()). */
+  forceFault(reason: string): void {
+    this.wantState = "fault";
+    if (this._state === "master") this.leaveMaster(false, reason);
+    else if (this._state === "backup" || this._state === "init") this.leaveFault(reason);
+  }
+
+  /** Forces BACKUP from a sync group (keepalived vrrp_sync_backup()). */
+  forceBackup(reason: string): void {
+    this.wantState = "backup";
+    if (this._state === "fault" || this._state === "init") this.leaveFault(reason);
+    else if (this._state === "master") this.leaveMaster(false, reason);
+  }
+
+  /** Forces MASTER from a sync group (keepalived vrrp_sync_master()). */
+  forceMaster(reason: string): void {
+    this.wantState = "master";
+    const from = this._state;
+    this._state = "master";
+    this.masterTx(reason, from);
+    this.armForState();
+  }
+
+  /** Shutdown (keepalived shutdown_vrrp_instances() + notify_shutdown()): a priority-0 advert if master, addresses removed, STOP. */
+  stop(): void {
+    if (this._state === "stop") return;
+    this.disarm();
+    if (this.vipsSet || this._state === "master") this.restoreInterface(true);
+    this.cancelGarpTimers();
+    this.setState("stop", "shutdown");
+  }
+
+  status(): InstanceStatus {
+    return {
+      name: this.name,
+      vrid: this.params.vrid,
+      state: this._state,
+      wantState: this.wantState,
+      basePriority: this.basePriority,
+      effectivePriority: this._effectivePriority,
+      masterAdverIntervalCs: this.masterAdverIntCs,
+      masterDownIntervalMs: this.msDownMs,
+      ...(this.master ? { master: { ...this.master } } : {}),
+      tracking: { ...this.tracking },
+      ...(this.deadline !== undefined ? { timerDeadline: this.deadline } : {}),
+      ...(this.lastTransition !== undefined ? { lastTransition: this.lastTransition } : {}),
+      stats: this.stats,
+    };
+  }
+}

@@ -1,0 +1,260 @@
+// Shared by the netns tier and the benchmark: a LAN of namespaces on one bridge, keepalived and
+// our router as processes, VIP ownership polled over rtnetlink, GARP/NA watched from a third
+// namespace with an AF_PACKET socket.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { listAddresses } from "@lvs/netconf";
+import { ETH_P_ALL, PacketSocket } from "@lvs/sys";
+import { type Netns, type SpawnedProcess, Topology } from "@lvs/testkit";
+import { bytesToAddress } from "../src/index.js";
+
+export const ROUTER = fileURLToPath(new URL("./peers/router.mjs", import.meta.url));
+
+export interface Lan {
+  topo: Topology;
+  nodes: Netns[];
+  obs: Netns;
+  bridge: Netns;
+  dir: string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * `names.length` router namespaces + an observer "obs", all on one bridge. Each gets
+ * `${prefix}.${i + 1}/24` (and `${prefix6}::${i + 1}/64`); obs gets .250. IPv6 DAD is off so
+ * link-local addresses are usable at once.
+ */
+export async function makeLan(
+  label: string,
+  names: string[],
+  net: { v4: string; v6?: string },
+): Promise<Lan> {
+  const topo = await Topology.create(label);
+  const dir = mkdtempSync(join(tmpdir(), `lvs-vrrp-${label}-`));
+  try {
+    const br = await topo.addBridge("lan");
+    const all = [...names, "obs"];
+    const nodes: Netns[] = [];
+    for (const [i, n] of all.entries()) {
+      const ns = await topo.addNamespace(n);
+      await ns.sysctl("net.ipv6.conf.default.accept_dad", 0);
+      await ns.sysctl("net.ipv6.conf.all.accept_dad", 0);
+      const host = n === "obs" ? 250 : i + 1;
+      const addr = [`${net.v4}.${host}/24`, ...(net.v6 ? [`${net.v6}::${host.toString(16)}/64`] : [])];
+      await topo.attach(ns, br, { addr, ifname: "eth0" });
+      nodes.push(ns);
+    }
+    const obs = nodes.pop() as Netns;
+    return {
+      topo,
+      nodes,
+      obs,
+      bridge: br.ns,
+      dir,
+      destroy: async () => {
+        await topo.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await topo.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export interface InstanceConf {
+  name?: string;
+  vrid: number;
+  priority: number;
+  version: 2 | 3;
+  advertInt: number | string;
+  vips: string[];
+  iface?: string;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+  authPass?: string;
+  extra?: string;
+  globalExtra?: string;
+  /** Top-level blocks between global_defs and the instance (vrrp_script…). */
+  preamble?: string;
+}
+
+/** One keepalived.conf, readable by both keepalived and lvs. */
+export function keepalivedConf(c: InstanceConf): string {
+  return `global_defs {
+  router_id ${c.name ?? "lvs"}_${c.vrid}
+  vrrp_version ${c.version}
+  ${c.globalExtra ?? ""}
+}
+${c.preamble ?? ""}
+vrrp_instance ${c.name ?? "VI_1"} {
+  state BACKUP
+  interface ${c.iface ?? "eth0"}
+  virtual_router_id ${c.vrid}
+  priority ${c.priority}
+  advert_int ${c.advertInt}
+${c.unicastSrc ? `  unicast_src_ip ${c.unicastSrc}\n` : ""}${c.unicastPeers ? `  unicast_peer {\n${c.unicastPeers.map((p) => `    ${p}\n`).join("")}  }\n` : ""}${c.authPass ? `  authentication {\n    auth_type PASS\n    auth_pass ${c.authPass}\n  }\n` : ""}  virtual_ipaddress {
+${c.vips.map((v) => `    ${v}\n`).join("")}  }
+${c.extra ?? ""}
+}
+`;
+}
+
+let seq = 0;
+
+/** A running VRRP daemon (keepalived or ours) in a namespace. */
+export interface Daemon {
+  kind: "keepalived" | "lvs";
+  ns: Netns;
+  proc: SpawnedProcess;
+  /** SIGKILL of the process holding the VRRP socket (keepalived: its VRRP child). */
+  crash(): void;
+  /** SIGTERM (clean stop); resolves when the process has exited. */
+  stop(): Promise<number>;
+  output(): string;
+  /** Resolves once the daemon runs its instances (our "started" line; keepalived's first state line). */
+  ready(timeoutMs?: number): Promise<number>;
+}
+
+/** keepalived --vrrp -D -l -n -R (no respawn, so a killed VRRP child stays dead), pid files in a temp dir. */
+export function startKeepalived(lan: Lan, ns: Netns, conf: string): Daemon {
+  const id = `ka${seq++}`;
+  const file = join(lan.dir, `${id}.conf`);
+  writeFileSync(file, conf);
+  const vrrpPid = join(lan.dir, `${id}-vrrp.pid`);
+  const proc = ns.spawn([
+    "keepalived",
+    "--vrrp",
+    "-D",
+    "-l",
+    "-n",
+    "-R",
+    "-f",
+    file,
+    "-p",
+    join(lan.dir, `${id}.pid`),
+    "-r",
+    vrrpPid,
+  ]);
+  return {
+    kind: "keepalived",
+    ns,
+    proc,
+    crash: () => {
+      // the VRRP child holds the sockets and the VIPs; the parent would respawn it without -R
+      try {
+        const pid = Number(readFileSync(vrrpPid, "utf8").trim());
+        if (pid > 0) process.kill(pid, "SIGKILL");
+      } catch {
+        // not started yet
+      }
+      proc.kill("SIGKILL");
+    },
+    stop: () => {
+      proc.kill("SIGTERM");
+      return proc.exited;
+    },
+    output: () => proc.output(),
+    ready: (timeoutMs = 10_000) =>
+      until(
+        "keepalived running",
+        () => /Entering (BACKUP|MASTER|FAULT) STATE/.test(proc.output()),
+        timeoutMs,
+      ),
+  };
+}
+
+/** Our router (test/peers/router.mjs, what `lvsctl up --vrrp` runs). */
+export function startOurs(lan: Lan, ns: Netns, conf: string): Daemon {
+  const id = `lvs${seq++}`;
+  const file = join(lan.dir, `${id}.conf`);
+  writeFileSync(file, conf);
+  const proc = ns.spawn(["node", ROUTER, file]);
+  return {
+    kind: "lvs",
+    ns,
+    proc,
+    crash: () => proc.kill("SIGKILL"),
+    stop: () => {
+      proc.kill("SIGTERM");
+      return proc.exited;
+    },
+    output: () => proc.output(),
+    ready: (timeoutMs = 10_000) =>
+      until("lvs router running", () => proc.output().includes('"started":true'), timeoutMs),
+  };
+}
+
+/** Does the namespace have `addr` on any interface (rtnetlink dump, no process spawned). */
+export async function owns(ns: Netns, addr: string): Promise<boolean> {
+  const list = await listAddresses({ netns: ns.name });
+  return list.some((a) => a.address === addr);
+}
+
+/** Polls until `pred` holds; resolves with the elapsed ms, rejects after `timeoutMs`. */
+export async function until(
+  what: string,
+  pred: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  stepMs = 10,
+): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await pred()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Gratuitous ARPs (sender = target = the VIP) and unsolicited NAs seen in a namespace. */
+export class AnnounceWatch {
+  readonly seen: Array<{ t: number; address: string; mac: string }> = [];
+  private readonly sock: PacketSocket;
+  constructor(ns: Netns, ifname = "eth0") {
+    this.sock = PacketSocket.open({ interface: ifname, netns: ns.name, protocol: ETH_P_ALL });
+    this.sock.onFrame((f) => {
+      const t = performance.now();
+      const type = f.readUInt16BE(12);
+      const mac = Array.from(f.subarray(6, 12), (b) => b.toString(16).padStart(2, "0")).join(":");
+      if (type === 0x0806 && f.length >= 42) {
+        const spa = f.subarray(28, 32).join(".");
+        const tpa = f.subarray(38, 42).join(".");
+        if (spa === tpa) this.seen.push({ t, address: spa, mac });
+      } else if (type === 0x86dd && f.length >= 14 + 40 + 24 && f[20] === 58 && f[54] === 136) {
+        this.seen.push({ t, address: bytesToAddress(f.subarray(62, 78)), mac });
+      }
+    });
+  }
+  /** First announcement of `address` at or after `since` (performance.now() time). */
+  first(address: string, since: number): { t: number; mac: string } | undefined {
+    return this.seen.find((s) => s.address === address && s.t >= since);
+  }
+  close(): void {
+    this.sock.close();
+  }
+}
+
+/** nft rules in the bridge's namespace that drop everything between two bridge ports (a cut link). */
+export async function cutLink(lan: Lan, portA: string, portB: string): Promise<void> {
+  await lan.bridge.run(
+    `nft -f - <<'EOF'
+table bridge lvscut {
+  chain cut {
+    type filter hook forward priority 0; policy accept;
+    iifname "${portA}" oifname "${portB}" drop
+    iifname "${portB}" oifname "${portA}" drop
+  }
+}
+EOF`,
+  );
+}
+
+export async function restoreLink(lan: Lan): Promise<void> {
+  await lan.bridge.run("nft delete table bridge lvscut");
+}

@@ -1,0 +1,11 @@
+import { expect, it } from "vitest";
+import { example } from "./readme.example.js";
+
+it("the README example runs: keepalived's checksum form, Backup → Master after Master_Down_Interval", () => {
+  expect(example()).toEqual({
+    priority: 150,
+    checksum: "pseudo-header",
+    effects: ["state backup", "send", "add-addresses", "announce", "state master"],
+    state: "master",
+  });
+});

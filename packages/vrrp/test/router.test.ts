@@ -1,0 +1,550 @@
+// VrrpRouter with its I/O replaced by doubles (a simulated LAN, a fake netconf, fake scripts) and
+// a fake clock: the wiring of tracking, scripts, notify scripts, the FIFO, sync groups and
+// shutdown. The real sockets, addresses and keepalived are exercised in *.netns.test.ts.
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseKeepalivedConf } from "@lvs/config";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type AddressState,
+  FakeClock,
+  type IpPacket,
+  type LinkState,
+  type NetOps,
+  Notifier,
+  NotifyFifo,
+  type OutgoingPacket,
+  routerOptionsFromConfig,
+  type ScriptCommand,
+  type StateChange,
+  type VipSpec,
+  VrrpError,
+  VrrpRouter,
+  type VrrpRouterOptions,
+  type VrrpTransport,
+} from "../src/index.js";
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+/** Every transport on it hears every other one's packets (next microtask). */
+class MemoryLan {
+  readonly ports: Array<{ handler: (ifname: string, pkt: IpPacket) => void; sent: OutgoingPacket[] }> = [];
+  cut = false;
+  transport(): VrrpTransport & { sent: OutgoingPacket[] } {
+    const port = { handler: (_i: string, _p: IpPacket) => {}, sent: [] as OutgoingPacket[] };
+    this.ports.push(port);
+    return {
+      sent: port.sent,
+      open: () => {},
+      close: () => {},
+      onError: () => {},
+      shutdown: () => {},
+      onPacket: (h) => {
+        port.handler = h;
+      },
+      send: (_ifname, family, pkt, done) => {
+        port.sent.push(pkt);
+        if (!this.cut) {
+          for (const other of this.ports) {
+            if (other === port) continue;
+            queueMicrotask(() =>
+              other.handler("eth0", {
+                family,
+                source: pkt.source,
+                destination: pkt.destination,
+                ttl: 255,
+                protocol: 112,
+                payload: pkt.payload,
+                ...(family === 4 ? { totalLength: 20 + pkt.payload.length, headerLength: 20 } : {}),
+              }),
+            );
+          }
+        }
+        done?.();
+      },
+    };
+  }
+}
+
+class FakeNet implements NetOps {
+  linkList: LinkState[] = [{ name: "eth0", index: 2, up: true, mac: "02:00:00:00:00:01" }];
+  addrs: AddressState[];
+  announced: Array<{ dev: string; addresses: string[]; count: number }> = [];
+  private onChange: (w: "link" | "address") => void = () => {};
+  constructor(primary: string) {
+    this.addrs = [{ dev: "eth0", family: 4, address: primary, prefixLength: 24, scope: 0, flags: 0 }];
+  }
+  has(addr: string) {
+    return this.addrs.some((a) => a.address === addr);
+  }
+  async addAddress(v: VipSpec) {
+    const changed = !this.has(v.address);
+    if (changed)
+      this.addrs.push({
+        dev: v.dev,
+        family: v.family,
+        address: v.address,
+        prefixLength: v.prefixLength,
+        scope: 0,
+        flags: 0,
+      });
+    return { changed };
+  }
+  async removeAddress(v: VipSpec) {
+    const changed = this.has(v.address);
+    this.addrs = this.addrs.filter((a) => a.address !== v.address);
+    return { changed };
+  }
+  async announce(dev: string, addresses: string[], req: { count: number }) {
+    this.announced.push({ dev, addresses, count: req.count });
+  }
+  async links() {
+    return this.linkList.map((l) => ({ ...l }));
+  }
+  async addresses() {
+    return this.addrs.map((a) => ({ ...a }));
+  }
+  async watch(onChange: (w: "link" | "address") => void) {
+    this.onChange = onChange;
+    return () => {};
+  }
+  setLink(up: boolean) {
+    this.linkList = this.linkList.map((l) => ({ ...l, up }));
+    this.onChange("link");
+  }
+  close() {}
+}
+
+const conf = (
+  priority: number,
+  extra: Partial<VrrpRouterOptions["instances"][number]> = {},
+): VrrpRouterOptions => ({
+  instances: [
+    {
+      name: "VI_1",
+      interface: "eth0",
+      vrid: 51,
+      priority,
+      advertInterval: 1,
+      virtualAddresses: ["10.0.0.100/24"],
+      notify: { master: { argv: ["/bin/notify-master"] }, any: { argv: ["/bin/notify", "arg"] } },
+      ...extra,
+    },
+  ],
+});
+
+function node(
+  lan: MemoryLan,
+  clock: FakeClock,
+  options: VrrpRouterOptions,
+  primary: string,
+  scripts: Record<string, boolean> = {},
+) {
+  const net = new FakeNet(primary);
+  const transport = lan.transport();
+  const ran: string[][] = [];
+  const notifier = new Notifier({
+    run: async (cmd: ScriptCommand) => {
+      ran.push([...cmd.argv]);
+      return { ok: true, code: 0, signal: null, timedOut: false };
+    },
+  });
+  const states: StateChange[] = [];
+  const router = new VrrpRouter(options, {
+    clock,
+    transport,
+    net,
+    notifier,
+    runScript: async (cmd) => ({
+      ok: scripts[cmd.argv[0] as string] ?? true,
+      code: 0,
+      signal: null,
+      timedOut: false,
+    }),
+  });
+  router.on("state", (s: StateChange) => states.push(s));
+  return { router, net, transport, ran, states, scripts };
+}
+
+async function run(clock: FakeClock, ms: number, step = 10) {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    await flush();
+  }
+}
+
+describe("VrrpRouter wiring (simulated LAN, fake clock)", () => {
+  it("elects one master: its VIPs, GARP ×5, notify_master then notify with INSTANCE VI_1 MASTER 150", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(100), "10.0.0.1");
+    const b = node(lan, clock, conf(150), "10.0.0.2");
+    await a.router.start();
+    await b.router.start();
+    await run(clock, 5000);
+    expect(b.router.status().instances[0]?.state).toBe("master");
+    expect(a.router.status().instances[0]?.state).toBe("backup");
+    expect(b.net.has("10.0.0.100")).toBe(true);
+    expect(a.net.has("10.0.0.100")).toBe(false);
+    expect(b.net.announced[0]).toEqual({ dev: "eth0", addresses: ["10.0.0.100"], count: 5 });
+    expect(b.ran).toEqual([
+      ["/bin/notify", "arg", "INSTANCE", "VI_1", "BACKUP", "150"],
+      ["/bin/notify-master"],
+      ["/bin/notify", "arg", "INSTANCE", "VI_1", "MASTER", "150"],
+    ]);
+    // a counted b's adverts; both sent theirs from their primary address
+    expect(a.router.status().instances[0]?.stats.advert_rcvd).toBeGreaterThan(0);
+    expect(b.transport.sent.at(-1)?.source).toBe("10.0.0.2");
+    expect(b.transport.sent.at(-1)?.destination).toBe("224.0.0.18");
+  });
+
+  it("interface down → FAULT (priority 0 sent, VIPs removed); up → BACKUP → MASTER", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(150), "10.0.0.1");
+    await a.router.start();
+    await run(clock, 4000);
+    expect(a.router.status().instances[0]?.state).toBe("master");
+    a.net.setLink(false);
+    await run(clock, 20);
+    expect(a.router.status().instances[0]?.state).toBe("fault");
+    expect(a.net.has("10.0.0.100")).toBe(false);
+    expect(a.router.status().instances[0]?.stats.pri_zero_sent).toBe(1);
+    a.net.setLink(true);
+    await run(clock, 20);
+    expect(a.router.status().instances[0]?.state).toBe("backup");
+    await run(clock, 4000);
+    expect(a.states.filter((s) => s.kind === "INSTANCE").map((s) => s.to)).toEqual([
+      "backup",
+      "master",
+      "fault",
+      "backup",
+      "master",
+    ]);
+  });
+
+  it("track_script with weight: a failing script (fall 2) lowers the priority and the other router preempts", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const scripts = { "/bin/check": true };
+    const opts: VrrpRouterOptions = {
+      ...conf(150, { trackScripts: [{ name: "chk" }] }),
+      scripts: [{ name: "chk", argv: ["/bin/check"], interval: 1, weight: -60, fall: 2, rise: 2 }],
+    };
+    const a = node(lan, clock, opts, "10.0.0.1", scripts);
+    const b = node(lan, clock, conf(120), "10.0.0.2");
+    await a.router.start();
+    await b.router.start();
+    await run(clock, 6000);
+    expect(a.router.status().instances[0]?.state).toBe("master");
+    scripts["/bin/check"] = false;
+    await run(clock, 1500);
+    expect(a.router.status().instances[0]?.effectivePriority).toBe(150); // one failure: fall is 2
+    await run(clock, 1000);
+    expect(a.router.status().instances[0]?.effectivePriority).toBe(90);
+    await run(clock, 5000);
+    expect(b.router.status().instances[0]?.state).toBe("master");
+    expect(a.router.status().instances[0]?.state).toBe("backup");
+    expect(a.router.status().scripts[0]).toMatchObject({ name: "chk", state: "down" });
+  });
+
+  it("a weightless failing script puts the instance in FAULT", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const scripts = { "/bin/maint": false };
+    const a = node(
+      lan,
+      clock,
+      {
+        ...conf(150, { trackScripts: [{ name: "maint" }] }),
+        scripts: [{ name: "maint", argv: ["/bin/maint"] }],
+      },
+      "10.0.0.1",
+      scripts,
+    );
+    await a.router.start();
+    await run(clock, 5000);
+    expect(a.router.status().instances[0]?.state).toBe("fault");
+    scripts["/bin/maint"] = true;
+    await run(clock, 1100);
+    expect(a.router.status().instances[0]?.state).toBe("backup");
+  });
+
+  it("sync group: members move together; GROUP notify with priority 0", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const opts: VrrpRouterOptions = {
+      instances: [
+        { name: "VI_1", interface: "eth0", vrid: 1, priority: 100, virtualAddresses: ["10.0.0.101"] },
+        { name: "VI_2", interface: "eth0", vrid: 2, priority: 200, virtualAddresses: ["10.0.0.102"] },
+      ],
+      syncGroups: [{ name: "G1", members: ["VI_1", "VI_2"], notify: { any: { argv: ["/bin/g"] } } }],
+    };
+    const a = node(lan, clock, opts, "10.0.0.1");
+    await a.router.start();
+    await run(clock, 5000);
+    expect(a.router.status().instances.map((i) => i.state)).toEqual(["master", "master"]);
+    expect(a.router.status().groups[0]).toEqual({ name: "G1", state: "master", members: ["VI_1", "VI_2"] });
+    expect(a.ran).toContainEqual(["/bin/g", "GROUP", "G1", "MASTER", "0"]);
+    await a.router.stop();
+    expect(a.ran).toContainEqual(["/bin/g", "GROUP", "G1", "STOP", "0"]);
+    expect(a.net.has("10.0.0.101") || a.net.has("10.0.0.102")).toBe(false);
+  });
+
+  it("stop: priority-0 advert, VIPs removed, STOP", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(150), "10.0.0.1");
+    await a.router.start();
+    await run(clock, 4000);
+    await a.router.stop();
+    const last = a.transport.sent.at(-1);
+    expect(last?.payload[2]).toBe(0); // priority byte
+    expect(a.net.has("10.0.0.100")).toBe(false);
+    expect(a.states.at(-1)?.to).toBe("stop");
+    expect(a.ran.at(-1)).toEqual(["/bin/notify", "arg", "INSTANCE", "VI_1", "STOP", "150"]);
+  });
+
+  it("removes its VIPs left by a previous (killed) run at start", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(100), "10.0.0.1");
+    await a.net.addAddress({ dev: "eth0", address: "10.0.0.100", prefixLength: 24, family: 4 });
+    await a.router.start();
+    expect(a.net.has("10.0.0.100")).toBe(false);
+  });
+
+  it("fuzz: whatever arrives on the socket, the router's receive path never throws and counts it", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(100, { authentication: { type: "PASS", password: "pw" } }), "10.0.0.1");
+    await a.router.start();
+    await run(clock, 4000); // master: the state that handles the most
+    const deliver = lan.ports[0]?.handler;
+    if (!deliver) throw new Error("no port");
+    let n = 0;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.constantFrom(51, 52),
+        fc.option(fc.nat(255), { nil: undefined }),
+        fc.constantFrom("10.0.0.9", "", "224.0.0.18"),
+        (bytes, vrid, ttl, source) => {
+          const payload = Uint8Array.from(bytes);
+          if (payload.length > 1) payload[1] = vrid;
+          deliver("eth0", { family: 4, source, destination: "224.0.0.18", ttl, protocol: 112, payload });
+          n++;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    const st = a.router.status();
+    expect(st.interfaces[0]?.stats.received).toBe(n);
+    expect(st.instances[0]?.state).toBe("master");
+  });
+
+  it("no address to send from → the instance waits in FAULT", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(150), "10.0.0.1");
+    a.net.addrs = [];
+    await a.router.start();
+    await run(clock, 5000);
+    expect(a.router.status().instances[0]?.state).toBe("fault");
+    expect(a.transport.sent).toHaveLength(0);
+  });
+});
+
+describe("notify FIFO", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("writes keepalived's lines to a FIFO it creates", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lvs-fifo-"));
+    dirs.push(dir);
+    const path = join(dir, "notify.fifo");
+    const fifo = new NotifyFifo(path);
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const lan = new MemoryLan();
+      const clock = new FakeClock();
+      const net = new FakeNet("10.0.0.1");
+      const router = new VrrpRouter(conf(150, { notify: {} }), {
+        clock,
+        net,
+        transport: lan.transport(),
+        notifier: new Notifier({
+          fifos: [fifo],
+          run: async () => ({ ok: true, code: 0, signal: null, timedOut: false }),
+        }),
+      });
+      await router.start();
+      await run(clock, 4000);
+      await router.stop();
+      const buf = Buffer.alloc(4096);
+      const n = readSync(reader, buf);
+      expect(buf.subarray(0, n).toString()).toBe(
+        'INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" STOP 150\n',
+      );
+    } finally {
+      closeSync(reader);
+      fifo.close();
+    }
+  });
+
+  it("refuses a path that is not a FIFO", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lvs-fifo-"));
+    dirs.push(dir);
+    expect(() => new NotifyFifo(dir)).toThrowError(/not a FIFO/);
+  });
+});
+
+describe("keepalived.conf → router options (@lvs/config)", () => {
+  const text = `global_defs {
+  vrrp_version 3
+  vrrp_garp_master_delay 2
+}
+vrrp_script chk_down {
+  script "/usr/bin/test ! -e /etc/lvs/down"
+  interval 2
+  weight -20
+  fall 2
+  rise 1
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_6
+  }
+  notify "/usr/local/bin/notify.sh group"
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 0.05
+  nopreempt
+  virtual_ipaddress {
+    10.0.0.100/24 dev eth1 label eth1:vip
+  }
+  virtual_ipaddress_excluded {
+    fd00::100/64
+  }
+  track_script {
+    chk_down
+  }
+  notify_master "/usr/local/bin/master.sh VI_1"
+}
+vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 52
+  virtual_ipaddress {
+    fd00::1/64
+  }
+  unicast_peer {
+    fd00::2
+  }
+  use_vmac
+}
+`;
+  it("maps instances, scripts (argv, no shell), groups; warns about what lvs does not do", () => {
+    const { config, sources } = parseKeepalivedConf(text, {
+      file: "keepalived.conf",
+      lookupUser: () => ({ uid: 0, gid: 0 }),
+    });
+    const { options, warnings } = routerOptionsFromConfig(config, { sources });
+    expect(options.instances[0]).toMatchObject({
+      name: "VI_1",
+      interface: "eth0",
+      vrid: 51,
+      priority: 150,
+      state: "MASTER",
+      version: 3,
+      advertInterval: 0.05,
+      nopreempt: true,
+      virtualAddresses: [{ address: "10.0.0.100", prefixLength: 24, dev: "eth1", label: "eth1:vip" }],
+      excludedAddresses: [{ address: "fd00::100", prefixLength: 64 }],
+      trackScripts: [{ name: "chk_down" }],
+      notify: { master: { argv: ["/usr/local/bin/master.sh", "VI_1"] } },
+    });
+    expect(options.scripts?.[0]).toMatchObject({
+      name: "chk_down",
+      argv: ["/usr/bin/test", "!", "-e", "/etc/lvs/down"],
+      interval: 2,
+      weight: -20,
+      fall: 2,
+    });
+    expect(options.syncGroups?.[0]).toMatchObject({
+      name: "G1",
+      members: ["VI_1", "VI_6"],
+      notify: { any: { argv: ["/usr/local/bin/notify.sh", "group"] } },
+    });
+    expect(options.garpMasterDelay).toBe(2);
+    expect(warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/use_vmac is not supported/));
+    expect(warnings.find((w) => /use_vmac/.test(w.message))?.position).toMatch(/^keepalived\.conf:\d+:\d+$/);
+    // the resolved router: VI_1 is IPv4 (first VIP), its IPv6 VIP is installed but not advertised
+    const router = new VrrpRouter(options, {
+      transport: new MemoryLan().transport(),
+      net: new FakeNet("10.0.0.1"),
+    });
+    const st = router.status().instances;
+    expect(st[0]).toMatchObject({ family: 4, version: 3, addresses: ["10.0.0.100/24"] });
+    expect(st[1]).toMatchObject({ family: 6, unicastPeers: ["fd00::2"] });
+  });
+
+  it("auth_type AH is refused with the position and what to write instead", () => {
+    const { config, sources } = parseKeepalivedConf(
+      `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 1
+  authentication {
+    auth_type AH
+    auth_pass x
+  }
+  virtual_ipaddress {
+    10.0.0.1
+  }
+}
+`,
+      { file: "ka.conf" },
+    );
+    try {
+      routerOptionsFromConfig(config, { sources });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(VrrpError);
+      expect((err as VrrpError).code).toBe("VRRP_AUTH_UNSUPPORTED");
+      expect((err as VrrpError).context.position).toMatch(/^ka\.conf:4:/);
+      expect((err as VrrpError).message).toMatch(/auth_type PASS/);
+    }
+  });
+
+  it("configuration errors name the instance", () => {
+    expect(
+      () =>
+        new VrrpRouter(conf(100, { vrid: 0 }), {
+          transport: new MemoryLan().transport(),
+          net: new FakeNet("10.0.0.1"),
+        }),
+    ).toThrowError(/VI_1: virtual_router_id 0/);
+    expect(
+      () =>
+        new VrrpRouter(
+          {
+            instances: [
+              ...conf(100).instances,
+              { ...(conf(100).instances[0] as VrrpRouterOptions["instances"][number]), name: "VI_2" },
+            ],
+          },
+          { transport: new MemoryLan().transport(), net: new FakeNet("10.0.0.1") },
+        ),
+    ).toThrowError(/already used by VI_1/);
+  });
+});
