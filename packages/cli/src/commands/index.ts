@@ -7,6 +7,7 @@ import { register as registerConfig } from "./config.js";
 import { register as registerDirector } from "./director.js";
 import { register as registerIpvs } from "./ipvs.js";
 import { register as registerNetconf } from "./netconf.js";
+import { register as registerSched } from "./sched.js";
 import { register as registerSync } from "./sync.js";
 import { register as registerUp } from "./up.js";
 
@@ -21,4 +22,5 @@ export const commandGroups: RegisterCommand[] = [
   registerDirector,
   registerCompletion,
   registerUp,
+  registerSched,
 ];

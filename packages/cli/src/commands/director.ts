@@ -1,0 +1,217 @@
+// lvsctl status / drain / undrain / weight / enable / disable / reload: the running director's
+// runtime API over its unix socket (@lvs/director does the work). `lvsctl director run -f FILE`
+// (hidden) runs the daemon itself, as `lvsctl up -f FILE` will.
+import {
+  DEFAULT_SOCKET_PATH,
+  DirectorClient,
+  type DirectorStatus,
+  formatStatus,
+  runDaemon,
+} from "@lvs/director";
+import { type Command, InvalidArgumentError, Option } from "commander";
+
+interface ApiOpts {
+  socket: string;
+  url?: string;
+  token?: string;
+}
+
+function apiOptions(cmd: Command): Command {
+  return cmd
+    .option("--socket <path>", "the daemon's API socket", DEFAULT_SOCKET_PATH)
+    .option("--url <url>", "talk to the API over TCP instead (http://HOST:PORT)")
+    .option("--token <token>", "bearer token for --url (default: $LVS_API_TOKEN)");
+}
+
+function client(o: ApiOpts): DirectorClient {
+  const token = o.token ?? process.env.LVS_API_TOKEN;
+  return new DirectorClient(o.url ? { url: o.url, ...(token ? { token } : {}) } : { socketPath: o.socket });
+}
+
+function seconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a number of seconds ≥ 0`);
+    return n;
+  };
+}
+
+interface Described {
+  virtualServer: string;
+  realServer: string;
+  override: { weight?: number; disabled?: boolean; drain?: { phase: string; deadline?: number } } | null;
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function register(program: Command): void {
+  apiOptions(program.command("status"))
+    .description(
+      "the running director: services, real servers, weights, health, connections, drains (like ipvsadm -Ln)",
+    )
+    .option("--json", "the API's JSON as it is")
+    .action(async (o: ApiOpts & { json?: boolean }) => {
+      const st = await client(o).status();
+      process.stdout.write(o.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+    });
+
+  apiOptions(program.command("drain"))
+    .description("weight 0 now, remove the real server once its active connections end (or after --timeout)")
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, [v6]:PORT, fwm:N or group:NAME")
+    .argument("<real-server>", "RIP:PORT or RIP")
+    .option(
+      "--timeout <s>",
+      "remove it after this many seconds even with connections left",
+      seconds("--timeout"),
+    )
+    .option("--wait", "return only once it is removed")
+    .action(async (vs: string, rs: string, o: ApiOpts & { timeout?: number; wait?: boolean }) => {
+      const c = client(o);
+      const r = (await c.drain(vs, rs, o.timeout)) as Described;
+      const phase = r.override?.drain?.phase ?? "drained";
+      print(
+        phase === "drained"
+          ? `${r.realServer} drained from ${r.virtualServer}: no active connection, removed`
+          : `${r.realServer} draining from ${r.virtualServer}: weight 0, removed when idle${o.timeout !== undefined ? ` or after ${o.timeout}s` : ""}`,
+      );
+      if (o.wait && phase !== "drained") {
+        for (;;) {
+          await new Promise((res) => setTimeout(res, 500));
+          const st: DirectorStatus = await c.status();
+          const d = st.drains.find(
+            (x) => x.virtualServer === r.virtualServer && x.realServer === r.realServer,
+          );
+          if (!d) throw new Error(`the drain of ${r.realServer} was cancelled`);
+          if (d.phase === "drained") {
+            print(`${r.realServer} removed from ${r.virtualServer} (${d.doneReason ?? "done"})`);
+            return;
+          }
+        }
+      }
+    });
+
+  apiOptions(program.command("undrain"))
+    .description("cancel a drain: the real server goes back to what its health says")
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+    .argument("<real-server>", "RIP:PORT or RIP")
+    .action(async (vs: string, rs: string, o: ApiOpts) => {
+      const r = (await client(o).undrain(vs, rs)) as Described;
+      print(`${r.realServer} undrained in ${r.virtualServer}`);
+    });
+
+  apiOptions(program.command("weight"))
+    .description(
+      "set a real server's weight at runtime (kept across restarts); `default` for the configured one",
+    )
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+    .argument("<real-server>", "RIP:PORT or RIP")
+    .argument("<weight>", "0..2147483647 or default")
+    .action(async (vs: string, rs: string, w: string, o: ApiOpts) => {
+      let weight: number | null;
+      if (w === "default") weight = null;
+      else if (/^\d+$/.test(w) && Number(w) <= 2147483647) weight = Number(w);
+      else throw new Error("weight must be an integer 0..2147483647 or `default`");
+      const r = (await client(o).weight(vs, rs, weight)) as Described;
+      print(`${r.realServer} in ${r.virtualServer}: weight ${weight === null ? "as configured" : weight}`);
+    });
+
+  for (const verb of ["enable", "disable"] as const) {
+    apiOptions(program.command(verb))
+      .description(
+        verb === "disable"
+          ? "take a real server out of the pool (checks go on; kept across restarts)"
+          : "put a disabled real server back (its health decides)",
+      )
+      .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+      .argument("<real-server>", "RIP:PORT or RIP")
+      .action(async (vs: string, rs: string, o: ApiOpts) => {
+        const c = client(o);
+        const r = (await (verb === "enable" ? c.enable(vs, rs) : c.disable(vs, rs))) as Described;
+        print(`${r.realServer} ${verb}d in ${r.virtualServer}`);
+      });
+  }
+
+  apiOptions(program.command("reload"))
+    .description("re-read the configuration and apply only the difference (like SIGHUP)")
+    .action(async (o: ApiOpts) => {
+      const r = (await client(o).reload()) as {
+        virtualServers: number;
+        warnings: string[];
+        operations: number;
+      };
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      print(`reloaded: ${r.virtualServers} virtual servers, ${r.operations} kernel operations`);
+    });
+
+  // `lvsctl director prep|restore` (netconf) may own the group already: add `run` to it, hidden.
+  const director =
+    program.commands.find((c) => c.name() === "director") ??
+    program
+      .command("director", { hidden: true })
+      .description("run the director daemon (what `lvsctl up -f` runs)");
+  director
+    .command("run", { hidden: true })
+    .description("run the director in the foreground")
+    .requiredOption("-f, --config <file>", "keepalived.conf (or YAML/JSON)")
+    .option("--socket <path>", "API socket", DEFAULT_SOCKET_PATH)
+    .option("--no-socket", "no API socket")
+    .option("--state <file>", "state file (default: <config>.state.json)")
+    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token or $LVS_API_TOKEN)")
+    .option("--api-token <token>", "bearer token for --listen")
+    .addOption(
+      new Option("--mode <mode>", "all, check (LVS only) or vrrp")
+        .choices(["all", "check", "vrrp"])
+        .default("all"),
+    )
+    .option("--dry-run", "print the kernel operations a start would perform (ipvsadm -R syntax) and exit")
+    .addOption(
+      new Option("--log-format <format>", "json (pino) or text (keepalived style)")
+        .choices(["json", "text"])
+        .default("json"),
+    )
+    .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .option(
+      "--reconcile-interval <s>",
+      "seconds between full reconcile passes",
+      seconds("--reconcile-interval"),
+      5,
+    )
+    .option("--release-on-stop", "delete our services at stop, as keepalived does without -R")
+    .option("--netns <name>", "program the IPVS of this network namespace")
+    .action(
+      async (o: {
+        config: string;
+        socket: string | false;
+        state?: string;
+        listen?: string;
+        apiToken?: string;
+        mode: "all" | "check" | "vrrp";
+        dryRun?: boolean;
+        logFormat: "json" | "text";
+        logLevel: string;
+        reconcileInterval: number;
+        releaseOnStop?: boolean;
+        netns?: string;
+      }) => {
+        const token = o.apiToken ?? process.env.LVS_API_TOKEN;
+        const code = await runDaemon({
+          configPath: o.config,
+          socketPath: o.socket === false ? null : o.socket,
+          ...(o.state ? { statePath: o.state } : {}),
+          ...(o.listen ? { listen: o.listen } : {}),
+          ...(token ? { token } : {}),
+          mode: o.mode,
+          dryRun: o.dryRun ?? false,
+          logFormat: o.logFormat,
+          logLevel: o.logLevel,
+          reconcileIntervalMs: Math.max(100, o.reconcileInterval * 1000),
+          releaseOnStop: o.releaseOnStop ?? false,
+          ...(o.netns ? { netns: o.netns } : {}),
+        });
+        process.exitCode = code;
+      },
+    );
+}

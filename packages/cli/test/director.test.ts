@@ -1,0 +1,109 @@
+// lvsctl status / drain / undrain / weight / enable / disable / reload through the built binary,
+// against a director running in this process on a real unix socket (kernel: @lvs/director's
+// in-memory IPVS; the kernel tier runs the daemon against the real one).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger, Director, MemoryKernel } from "@lvs/director";
+import { FakeClock } from "@lvs/healthcheck";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+function lvsctl(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const CONF = `virtual_server 10.0.0.1 80 {
+  protocol TCP
+  lb_kind NAT
+  real_server 10.1.0.1 8080 { weight 2 }
+  real_server 10.1.0.2 8080 { }
+}
+`;
+
+const dir = mkdtempSync(join(tmpdir(), "lvsctl-director-"));
+const socket = join(dir, "d.sock");
+const configPath = join(dir, "keepalived.conf");
+const kernel = new MemoryKernel();
+let director: Director;
+const weightOf = (address: string) =>
+  kernel.services.get("2/6/10.0.0.1/80")?.dests.find((d) => d.address === address)?.weight;
+
+beforeAll(async () => {
+  writeFileSync(configPath, CONF);
+  director = new Director({
+    configPath,
+    socketPath: socket,
+    client: kernel,
+    mode: "check",
+    health: { clock: new FakeClock() },
+    log: createLogger({ destination: { write: () => {} } }),
+  });
+  await director.start();
+});
+afterAll(async () => {
+  await director?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("lvsctl and the director's API", () => {
+  it("status prints the ipvsadm-like table; --json the API's document", async () => {
+    const r = await lvsctl(["status", "--socket", socket]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("TCP 10.0.0.1:80");
+    expect(r.stdout).toMatch(/-> 10\.1\.0\.1:8080\s+Masq\s+2\s+0\s+0\s+UP\s+no checker/);
+    const j = await lvsctl(["status", "--json", "--socket", socket]);
+    expect(JSON.parse(j.stdout).virtualServers[0].key).toBe("TCP/10.0.0.1:80");
+  });
+
+  it("weight, disable, enable, drain, undrain change the kernel", async () => {
+    expect((await lvsctl(["weight", "10.0.0.1:80", "10.1.0.2:8080", "7", "--socket", socket])).stdout).toBe(
+      "10.1.0.2:8080 in TCP/10.0.0.1:80: weight 7\n",
+    );
+    expect(weightOf("10.1.0.2")).toBe(7);
+    await lvsctl(["disable", "10.0.0.1:80", "10.1.0.2", "--socket", socket]);
+    expect(weightOf("10.1.0.2")).toBeUndefined();
+    await lvsctl(["enable", "10.0.0.1:80", "10.1.0.2", "--socket", socket]);
+    expect(weightOf("10.1.0.2")).toBe(7);
+    const d = await lvsctl(["drain", "10.0.0.1:80", "10.1.0.1:8080", "--timeout", "30", "--socket", socket]);
+    // No connection: removed at once.
+    expect(d.stdout).toBe("10.1.0.1:8080 drained from TCP/10.0.0.1:80: no active connection, removed\n");
+    expect(weightOf("10.1.0.1")).toBeUndefined();
+    const st = await lvsctl(["status", "--socket", socket]);
+    expect(st.stdout).toMatch(/10\.1\.0\.1:8080\s+Masq\s+-\s+0\s+0\s+DRAINED/);
+    await lvsctl(["undrain", "10.0.0.1:80", "10.1.0.1:8080", "--socket", socket]);
+    expect(weightOf("10.1.0.1")).toBe(2);
+  });
+
+  it("reload reports what it did", async () => {
+    writeFileSync(configPath, CONF.replace("weight 2", "weight 3"));
+    const r = await lvsctl(["reload", "--socket", socket]);
+    expect(r.stdout).toBe("reloaded: 1 virtual servers, 1 kernel operations\n");
+    expect(weightOf("10.1.0.1")).toBe(3);
+  });
+
+  it("errors: unknown server, malformed reference, no daemon", async () => {
+    const a = await lvsctl(["drain", "10.0.0.9:80", "10.1.0.1", "--socket", socket]);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toBe("lvsctl: no virtual server 10.0.0.9:80 (DIRECTOR_NOT_FOUND)\n");
+    const b = await lvsctl(["weight", "10.0.0.1:80", "10.1.0.1", "x", "--socket", socket]);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toContain("weight must be an integer");
+    const c = await lvsctl(["status", "--socket", join(dir, "nothing.sock")]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/no director answers on .*nothing\.sock \(ENOENT\); is it running\?/);
+  });
+});

@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Director benchmarks, run inside tools/vm (they need the kernel's IPVS and root):
+//
+//   tools/vm 'node packages/director/bench/run.mjs'            # all three
+//   tools/vm 'node packages/director/bench/run.mjs reconcile'  # one: reconcile | failure | memory
+//
+// reconcile: 5,000 virtual services × 4 real servers programmed from empty by the director's
+//            reconciler (one pass), then no-op passes (one dump + diff, nothing sent), and a scoped
+//            pass (one service); ipvsadm -R of the same table in the same VM for the ratio.
+// failure:   with that table in place, a real server's port closes; time from the failing probe
+//            to the real server gone from the kernel (health event → scoped pass → DEL_DEST).
+// memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap.
+//
+// Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4).
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const NS = "lvs-dir-bench";
+const here = fileURLToPath(import.meta.url);
+const what = process.argv[2] ?? "all";
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
+const DESTS = Number(process.env.BENCH_DESTS ?? 4);
+
+if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
+  // `pnpm bench` on a host without IPVS: say where these run instead of failing.
+  console.log("director benchmarks need the kernel's IPVS: tools/vm 'node packages/director/bench/run.mjs'");
+} else if (!process.env.LVS_BENCH_IN_NS) {
+  spawnSync("ip", ["netns", "del", NS]);
+  execFileSync("ip", ["netns", "add", NS]);
+  try {
+    execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
+    // Real servers live on a routable prefix (DR: the kernel wants unicast, not necessarily local).
+    execFileSync("ip", ["-n", NS, "link", "add", "d0", "type", "dummy"]);
+    execFileSync("ip", ["-n", NS, "link", "set", "d0", "up"]);
+    execFileSync("ip", ["-n", NS, "addr", "add", "10.200.0.1/16", "dev", "d0"]);
+    const r = spawnSync("ip", ["netns", "exec", NS, process.execPath, "--expose-gc", here, what], {
+      stdio: "inherit",
+      env: { ...process.env, LVS_BENCH_IN_NS: "1" },
+    });
+    process.exitCode = r.status ?? 1;
+  } finally {
+    spawnSync("ip", ["netns", "del", NS]);
+  }
+} else {
+  const { Director, DirectorEngine, Reconciler, compilePlan, createLogger } = await import(
+    "../dist/index.js"
+  );
+  const { IpvsClient } = await import("@lvs/ipvs");
+  const { parseKeepalivedConf } = await import("@lvs/config");
+  const { probe } = await import("@lvs/healthcheck");
+  const ms = (t) => `${t.toFixed(0)} ms`;
+  const mb = (b) => `${(b / 1048576).toFixed(1)} MiB`;
+  const dir = mkdtempSync(join(tmpdir(), "lvs-dir-bench-"));
+
+  /** SERVICES virtual servers × DESTS real servers, DR; checks optional. */
+  function bigConfig(check) {
+    const out = [];
+    for (let i = 0; i < SERVICES; i++) {
+      const vip = `10.100.${i >> 8}.${i & 255}`;
+      out.push(`virtual_server ${vip} 80 {\n protocol TCP\n delay_loop 60\n lb_kind DR\n`);
+      for (let j = 0; j < DESTS; j++) {
+        const n = i * DESTS + j;
+        out.push(
+          ` real_server 10.200.${1 + ((n >> 8) % 250)}.${n & 255} 80 {\n${check ? `  TCP_CHECK {\n   connect_ip 127.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}\n   connect_port 8080\n   connect_timeout 2\n  }\n` : ""} }\n`,
+        );
+      }
+      out.push("}\n");
+    }
+    return out.join("");
+  }
+  const lookupUser = () => ({ uid: 0, gid: 0 });
+
+  if (what === "all" || what === "reconcile" || what === "failure") {
+    const client = await IpvsClient.open({ timeoutMs: 60_000 });
+    await client.flush();
+    const plan = compilePlan(parseKeepalivedConf(bigConfig(false), { lookupUser }).config);
+    const engine = new DirectorEngine();
+    engine.load(plan);
+    const { readFile } = await import("node:fs/promises");
+    const rec = new Reconciler({
+      client,
+      desired: (_a, scope) => engine.desired(scope),
+      readProc: () => readFile("/proc/net/ip_vs", "utf8"),
+    });
+
+    let t = performance.now();
+    const first = await rec.pass();
+    const applyMs = performance.now() - t;
+    console.log(
+      `reconcile: program ${SERVICES} × ${DESTS} from empty: ${ms(applyMs)} (${first.operations.length} operations, ${first.failed.length} failed; read ${ms(first.readMs)}, apply ${ms(first.applyMs)})`,
+    );
+    const noops = [];
+    for (let k = 0; k < 3; k++) {
+      t = performance.now();
+      const r = await rec.pass();
+      noops.push(performance.now() - t);
+      if (r.operations.length) console.log(`  unexpected: ${r.operations.length} operations in a no-op pass`);
+    }
+    const noop = Math.min(...noops);
+    console.log(
+      `reconcile: no-op full pass (dump + diff, 0 operations): ${noops.map(ms).join(", ")} → best ${ms(noop)} = ${(noop / applyMs).toFixed(2)}× the programming time`,
+    );
+    const quicks = [];
+    for (let k = 0; k < 3; k++) {
+      t = performance.now();
+      const r = await rec.pass({ quick: true });
+      quicks.push(performance.now() - t);
+      if (r.kind !== "quick") console.log(`  unexpected: quick pass went to netlink (${r.kind})`);
+    }
+    const quick = Math.min(...quicks);
+    console.log(
+      `reconcile: no-op periodic pass (/proc/net/ip_vs read + compare, 0 operations): ${quicks.map(ms).join(", ")} → best ${ms(quick)} = ${(quick / applyMs).toFixed(2)}× the programming time`,
+    );
+    const scope = new Set([plan.virtualServers[17].services[0].id]);
+    t = performance.now();
+    await rec.pass({ scope });
+    console.log(
+      `reconcile: scoped pass (one service: GET_SERVICE + GET_DEST + diff): ${ms(performance.now() - t)}`,
+    );
+
+    // ipvsadm -R of the same table, same VM.
+    const save = execFileSync("ipvsadm", ["-Sn"], { maxBuffer: 64 << 20 });
+    await client.flush();
+    t = performance.now();
+    execFileSync("ipvsadm", ["-R"], { input: save });
+    console.log(`reconcile: ipvsadm -R of the same ${SERVICES} × ${DESTS}: ${ms(performance.now() - t)}`);
+    t = performance.now();
+    execFileSync("ipvsadm", ["-Sn"], { maxBuffer: 64 << 20 });
+    console.log(`reconcile: ipvsadm -Sn of it: ${ms(performance.now() - t)}`);
+    client.close();
+  }
+
+  if (what === "all" || what === "failure") {
+    // The table stays from the reconcile phase (ipvsadm -R put it back); the director adopts it.
+    const server = createServer((c) => c.destroy());
+    await new Promise((r) => server.listen(8080, "127.0.0.1", r));
+    const cfg = join(dir, "failure.conf");
+    const text = bigConfig(false).replace(
+      "real_server 10.200.1.0 80 {\n }",
+      "real_server 10.200.1.0 80 {\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port 8080\n   connect_timeout 1\n   retry 0\n   delay_loop 1\n  }\n }",
+    );
+    writeFileSync(cfg, text);
+    let failedAt = 0;
+    const director = new Director({
+      configPath: cfg,
+      socketPath: null,
+      mode: "check",
+      reconcileIntervalMs: 3_600_000,
+      log: createLogger({ destination: { write: () => {} } }),
+      health: {
+        probe: async (def, o) => {
+          const r = await probe(def, o);
+          if (!r.up && !failedAt) failedAt = performance.now();
+          return r;
+        },
+      },
+    });
+    const t = performance.now();
+    await director.start();
+    console.log(
+      `failure: director start with ${SERVICES} × ${DESTS} already in the kernel (load, plan, one full pass): ${ms(performance.now() - t)}`,
+    );
+    const watch = await IpvsClient.open();
+    const key = { protocol: 6, address: "10.100.0.0", port: 80 };
+    const present = async () => (await watch.dests(key)).some((d) => d.address === "10.200.1.0");
+    if (!(await present())) console.log("  unexpected: the checked server is not in the kernel");
+    await new Promise((r) => setTimeout(r, 1500));
+    const closedAt = performance.now();
+    await new Promise((r) => server.close(r));
+    while (await present()) await new Promise((r) => setTimeout(r, 5));
+    const goneAt = performance.now();
+    console.log(
+      `failure: port closed → removed from the kernel: ${ms(goneAt - closedAt)} (delay_loop 1 s); failing probe → removed: ${ms(goneAt - failedAt)}`,
+    );
+    await director.stop();
+    watch.close();
+  }
+
+  if (what === "all" || what === "memory") {
+    const client = await IpvsClient.open({ timeoutMs: 60_000 });
+    await client.flush();
+    const server = createServer((c) => c.destroy());
+    await new Promise((r) => server.listen(8080, "0.0.0.0", r));
+    global.gc?.();
+    const before = process.memoryUsage();
+    const cfg = join(dir, "memory.conf");
+    writeFileSync(cfg, bigConfig(true));
+    const director = new Director({
+      configPath: cfg,
+      socketPath: null,
+      mode: "check",
+      reconcileIntervalMs: 3_600_000,
+      log: createLogger({ destination: { write: () => {} } }),
+    });
+    const t = performance.now();
+    await director.start();
+    console.log(
+      `memory: start with ${SERVICES} services, ${SERVICES * DESTS} checks (programs the table): ${ms(performance.now() - t)}`,
+    );
+    await new Promise((r) => setTimeout(r, 10_000));
+    global.gc?.();
+    const after = process.memoryUsage();
+    const st = await director.status();
+    const checked = st.virtualServers
+      .flatMap((v) => v.realServers.flatMap((r) => r.checks))
+      .filter((c) => c.at !== null).length;
+    console.log(
+      `memory: RSS ${mb(after.rss)} (process before the director: ${mb(before.rss)}), heap used ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}), ${checked} checks run in 10 s`,
+    );
+    await director.stop();
+    await client.flush();
+    client.close();
+    server.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,86 @@
+/**
+ * @lvs/director — the daemon keepalived is for an LVS cluster: the LVS part of keepalived.conf
+ * (virtual servers in every form, real servers with their checkers, sorry server, quorum,
+ * inhibit, alpha/omega, ha_suspend, lvs_sync_daemon) reconciled into the kernel's IPVS by one
+ * loop, plus a runtime API (status, drain, weight, enable/disable, reload), drift repair,
+ * persisted runtime changes and Prometheus metrics.
+ */
+
+export { type ApiHandlers, ApiServer, type ApiServerOptions, type RealServerRequest } from "./api.js";
+export { DirectorClient, type DirectorClientOptions } from "./client.js";
+export {
+  compilePlan,
+  destFor,
+  type ForwardSpec,
+  forwardOf,
+  granularityPrefix,
+  type Plan,
+  type PlannedCheck,
+  type PlannedDest,
+  type PlannedRealServer,
+  type PlannedService,
+  type PlannedSorryServer,
+  type PlannedVirtualServer,
+  planTargets,
+  realWeight,
+} from "./compile.js";
+export * from "./constants.js";
+export {
+  Director,
+  type DirectorKernel,
+  type DirectorMode,
+  type DirectorOptions,
+  type LoadedConfig,
+  loadConfigFile,
+  type RunDaemonOptions,
+  runDaemon,
+} from "./daemon.js";
+export {
+  DirectorEngine,
+  type DrainState,
+  type EngineEffect,
+  type HealthState,
+  type Override,
+  type RealServerView,
+} from "./engine.js";
+export { DirectorError, type DirectorErrorCode, type DirectorErrorContext, httpStatusOf } from "./errors.js";
+export { formatStatus, operationLine } from "./format.js";
+export {
+  addressVsKey,
+  fwmarkVsKey,
+  groupVsKey,
+  hostPort,
+  overrideKey,
+  type ProtoName,
+  parseRsReference,
+  parseVsReference,
+  type RsReference,
+  trio,
+  type VsReference,
+} from "./keys.js";
+export { createLogger, ctime, type LogFormat, type Logger, type LogOptions, textLine } from "./log.js";
+export { MemoryKernel } from "./memory-kernel.js";
+export { DirectorMetrics, type MetricsSource, parseIpvsStats, type RealServerMetric } from "./metrics.js";
+export {
+  type KernelClient,
+  keyFromServiceId,
+  type PassFailure,
+  type PassOptions,
+  type PassReport,
+  Reconciler,
+  type ReconcilerOptions,
+} from "./reconcile.js";
+export { runScript, type ScriptResult, type ScriptRunner } from "./scripts.js";
+export {
+  defaultStatePath,
+  emptyState,
+  readStateFile,
+  type StateFile,
+  StateWriter,
+  writeStateFile,
+} from "./state-file.js";
+export type * from "./status.js";
+export { SyncDaemonControl, type SyncRole } from "./sync-daemon.js";
+export { type LocalAddresses, systemLocalAddresses } from "./vip.js";
+export type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
+export { createVrrpComponent, type VrrpAdapterOptions } from "./vrrp-adapter.js";

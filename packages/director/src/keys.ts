@@ -1,0 +1,112 @@
+// Names of virtual and real servers: the stable keys the engine, the state file and the API use,
+// keepalived's log format (FMT_VS / FMT_RS of keepalived/check/check_data.c), and the parsing of
+// what an operator types (`10.0.0.1:80`, `udp/10.0.0.1:53`, `[fd00::1]:80`, `fwm:5`, `group:WEB`).
+import { isIP } from "node:net";
+import { canonicalAddress } from "@lvs/ipvs";
+import { DirectorError } from "./errors.js";
+
+export type ProtoName = "TCP" | "UDP" | "SCTP";
+
+/** `10.0.0.2:80`, `[fd00::2]:80` */
+export function hostPort(address: string, port: number): string {
+  const a = canonicalAddress(address);
+  return a.includes(":") ? `[${a}]:${port}` : `${a}:${port}`;
+}
+
+/** Stable key of an address virtual server: `TCP/10.0.0.1:80`. */
+export function addressVsKey(protocol: ProtoName, address: string, port: number): string {
+  return `${protocol}/${hostPort(address, port)}`;
+}
+
+/** Stable key of a fwmark virtual server: `FWM/5` (IPv4) or `FWM/5/inet6`. */
+export function fwmarkVsKey(fwmark: number, inet6: boolean): string {
+  return inet6 ? `FWM/${fwmark}/inet6` : `FWM/${fwmark}`;
+}
+
+/** Stable key of a group virtual server: `GROUP/WEB/TCP` (no protocol when it holds only fwmarks). */
+export function groupVsKey(name: string, protocol: ProtoName | undefined): string {
+  return protocol ? `GROUP/${name}/${protocol}` : `GROUP/${name}`;
+}
+
+/** keepalived's inet_sockaddrtotrio: `[10.0.0.2]:tcp:80`. */
+export function trio(address: string, protocol: ProtoName | undefined, port: number): string {
+  return `[${canonicalAddress(address)}]:${(protocol ?? "tcp").toLowerCase()}:${port}`;
+}
+
+/** Key of a runtime override: virtual server key + real server key. */
+export function overrideKey(vsKey: string, rsKey: string): string {
+  return `${vsKey} ${rsKey}`;
+}
+
+/** What an operator typed for a virtual server. */
+export type VsReference =
+  | { kind: "address"; protocol: ProtoName | undefined; address: string; port: number | undefined }
+  | { kind: "fwmark"; fwmark: number }
+  | { kind: "group"; name: string; protocol: ProtoName | undefined }
+  | { kind: "key"; key: string };
+
+/** What an operator typed for a real server. */
+export interface RsReference {
+  address: string;
+  port: number | undefined;
+}
+
+const PROTO_PREFIX = /^(tcp|udp|sctp)[/:](.+)$/i;
+
+function splitHostPort(text: string, what: string): { address: string; port: number | undefined } {
+  let address: string;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracket) {
+    address = bracket[1] as string;
+    portText = bracket[2];
+  } else if (isIP(text) === 6) {
+    address = text;
+  } else {
+    const m = /^([^:]+)(?::(\d+))?$/.exec(text);
+    if (!m) throw badRef(text, what);
+    address = m[1] as string;
+    portText = m[2];
+  }
+  if (!isIP(address)) throw badRef(text, what);
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw badRef(text, what);
+  return { address: canonicalAddress(address), port };
+}
+
+function badRef(text: string, what: string): DirectorError {
+  const example =
+    what === "virtual server"
+      ? "10.0.0.1:80, udp/10.0.0.1:53, [fd00::1]:80, fwm:5 or group:WEB"
+      : "10.0.0.2:8080, 10.0.0.2 or [fd00::2]:8080";
+  return new DirectorError("DIRECTOR_BAD_REFERENCE", `\`${text}\` is not a ${what}; write ${example}`, {
+    object: text,
+  });
+}
+
+/** Parse a virtual server as typed: `VIP:PORT`, `proto/VIP:PORT`, `[v6]:PORT`, `fwm:N`, `group:NAME[/proto]`, or a key. */
+export function parseVsReference(text: string): VsReference {
+  const t = text.trim();
+  if (/^(TCP|UDP|SCTP)\/.+:\d+$/.test(t) || /^FWM\/\d+(\/inet6)?$/.test(t) || /^GROUP\//.test(t)) {
+    return { kind: "key", key: t };
+  }
+  const fw = /^(?:fwm|fwmark|f)[:=]?(\d+)$/i.exec(t);
+  if (fw) return { kind: "fwmark", fwmark: Number(fw[1]) };
+  const grp = /^group:([^/]+)(?:\/(tcp|udp|sctp))?$/i.exec(t);
+  if (grp) {
+    return {
+      kind: "group",
+      name: grp[1] as string,
+      protocol: grp[2] ? (grp[2].toUpperCase() as ProtoName) : undefined,
+    };
+  }
+  const pm = PROTO_PREFIX.exec(t);
+  const protocol = pm ? ((pm[1] as string).toUpperCase() as ProtoName) : undefined;
+  const hp = splitHostPort(pm ? (pm[2] as string) : t, "virtual server");
+  return { kind: "address", protocol, address: hp.address, port: hp.port };
+}
+
+/** Parse a real server as typed: `RIP:PORT`, `RIP`, `[v6]:PORT`. */
+export function parseRsReference(text: string): RsReference {
+  return splitHostPort(text.trim(), "real server");
+}

@@ -1,0 +1,164 @@
+// /proc/net/ip_vs: the whole table as text in one read (net/netfilter/ipvs/ip_vs_ctl.c,
+// ip_vs_info_seq_show, Linux 6.1). The kernel writes it far faster than a generic-netlink dump
+// is decoded, so the periodic pass looks here first and reads netlink only for services that
+// differ. It shows less than netlink: scheduler, ops (IPv4 and fwmark only), persistence
+// (timeout — in jiffies, svc->timeout as stored —, IPv4 mask), and per destination forwarding,
+// weight and connection counts — not thresholds, tunnel settings, scheduler flags, the
+// persistence engine or a fwmark's family.
+//
+//   IP Virtual Server version 1.2.1 (size=4096)
+//   Prot LocalAddress:Port Scheduler Flags
+//     -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+//   TCP  0A000001:0050 wlc ops persistent 360 FFFFFF00
+//     -> 0A000102:1F90      Masq    1      0          0
+//   FWM  00000007 sh persistent 30 FFFFFFFF
+import {
+  AF_INET,
+  AF_INET6,
+  formatIPv6,
+  IP_VS_SVC_F_ONEPACKET,
+  IP_VS_SVC_F_PERSISTENT,
+  type ServiceWithDests,
+} from "@lvs/ipvs";
+
+/** include/net/ip_vs.h ip_vs_fwd_name(): the forwarding method names /proc prints. */
+export const FWD_BY_NAME: Readonly<Record<string, number>> = {
+  Masq: 0,
+  Local: 1,
+  Tunnel: 2,
+  Route: 3,
+  Bypass: 4,
+};
+export const FWD_NAMES: Readonly<Record<number, string>> = {
+  0: "Masq",
+  1: "Local",
+  2: "Tunnel",
+  3: "Route",
+  4: "Bypass",
+};
+const PROTOCOLS: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
+
+function ipv4(hex: string): string {
+  const n = Number.parseInt(hex, 16);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function ipv6(text: string): string {
+  // %pI6: eight groups of four hex digits, colon separated.
+  const bytes = new Uint8Array(16);
+  text.split(":").forEach((g, i) => {
+    const v = Number.parseInt(g, 16);
+    bytes[i * 2] = v >> 8;
+    bytes[i * 2 + 1] = v & 255;
+  });
+  return formatIPv6(bytes);
+}
+
+/** `0A000001:0050` or `[2001:0db8:…:0001]:0050` → address, port. */
+function endpoint(text: string): { af: number; address: string; port: number } {
+  if (text.startsWith("[")) {
+    const i = text.lastIndexOf("]:");
+    return { af: AF_INET6, address: ipv6(text.slice(1, i)), port: Number.parseInt(text.slice(i + 2), 16) };
+  }
+  const [a, p] = text.split(":") as [string, string];
+  return { af: AF_INET, address: ipv4(a), port: Number.parseInt(p, 16) };
+}
+
+function maskPrefix(hex: string): number | undefined {
+  const n = Number.parseInt(hex, 16) >>> 0;
+  let p = 0;
+  while (p < 32 && (n & (0x80000000 >>> p)) !== 0) p++;
+  const back = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+  return back === n ? p : undefined;
+}
+
+/** CONFIG_HZ values a kernel may have been built with (the persistence timeout is printed in jiffies). */
+export const KERNEL_HZ = [100, 250, 300, 1000] as const;
+
+/** A persistence timeout as /proc prints it (jiffies) against one in seconds. */
+export function sameTimeout(jiffies: number, seconds: number): boolean {
+  return KERNEL_HZ.some((hz) => jiffies === seconds * hz);
+}
+
+/**
+ * Parse /proc/net/ip_vs. `timeout` stays in jiffies (compare with sameTimeout). Fields /proc does not show are left at their defaults (thresholds 0,
+ * no tunnel, flags only PERSISTENT/ONEPACKET, fwmark family IPv4); `visible` says which ones a
+ * comparison may trust. Lines it cannot read are skipped.
+ */
+export function parseProcIpvs(text: string): ServiceWithDests[] {
+  const out: ServiceWithDests[] = [];
+  let cur: ServiceWithDests | undefined;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("  -> ")) {
+      if (!cur) continue;
+      const f = line.slice(5).trim().split(/\s+/);
+      if (f.length < 5 || f[0] === "RemoteAddress:Port") continue;
+      const ep = endpoint(f[0] as string);
+      cur.dests.push({
+        af: ep.af,
+        address: ep.address,
+        port: ep.port,
+        forward: FWD_BY_NAME[f[1] as string] ?? 0,
+        weight: Number(f[2]),
+        upperThreshold: 0,
+        lowerThreshold: 0,
+        activeConns: Number(f[3]),
+        inactiveConns: Number(f[4]),
+        persistConns: 0,
+        tunnelType: 0,
+        tunnelPort: 0,
+        tunnelFlags: 0,
+        stats: undefined,
+        stats64: undefined,
+      });
+      continue;
+    }
+    const f = line.trim().split(/\s+/);
+    const kind = f[0];
+    if (kind !== "FWM" && !(kind !== undefined && kind in PROTOCOLS)) continue;
+    let af = AF_INET;
+    let address = "0.0.0.0";
+    let port = 0;
+    let fwmark = 0;
+    let protocol = 0;
+    if (kind === "FWM") fwmark = Number.parseInt(f[1] as string, 16);
+    else {
+      const ep = endpoint(f[1] as string);
+      af = ep.af;
+      address = ep.address;
+      port = ep.port;
+      protocol = PROTOCOLS[kind as string] as number;
+    }
+    let flags = 0;
+    let timeout = 0;
+    let netmask = af === AF_INET6 ? 128 : 32;
+    for (let i = 3; i < f.length; i++) {
+      if (f[i] === "ops") flags |= IP_VS_SVC_F_ONEPACKET;
+      else if (f[i] === "persistent") {
+        flags |= IP_VS_SVC_F_PERSISTENT;
+        timeout = Number(f[i + 1]);
+        if (af === AF_INET) netmask = maskPrefix(f[i + 2] ?? "FFFFFFFF") ?? 32;
+        i += 2;
+      }
+    }
+    cur = {
+      service: {
+        af,
+        protocol,
+        address,
+        port,
+        fwmark,
+        scheduler: f[2] ?? "",
+        flags,
+        timeout,
+        netmask,
+        peName: undefined,
+        stats: undefined,
+        stats64: undefined,
+      },
+      dests: [],
+    };
+    out.push(cur);
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+// The VrrpComponent over @lvs/vrrp's VrrpRouter (routerOptionsFromConfig maps the file's
+// vrrp_instance / vrrp_sync_group / vrrp_script blocks to router options).
+//
+// Reload: VrrpRouter has no in-place reload yet, so an unchanged VRRP part is left running
+// untouched and a changed one is restarted (a clean stop sends priority 0: the peer takes over
+// for that moment). Instances whose options did not change should keep their state — that needs
+// a `reload(options)` in @lvs/vrrp.
+import { EventEmitter } from "node:events";
+import type { LvsConfig } from "@lvs/config";
+import { routerOptionsFromConfig, type StateChange, VrrpRouter, type VrrpRouterOptions } from "@lvs/vrrp";
+import type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
+
+export interface VrrpAdapterOptions {
+  netns?: string;
+  warn?: (message: string) => void;
+  /** Build the router (tests inject one with fake transport/net). */
+  createRouter?: (options: VrrpRouterOptions) => VrrpRouter;
+}
+
+const upper = (s: string): VrrpStateName => s.toUpperCase() as VrrpStateName;
+
+export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponent {
+  const events = new EventEmitter();
+  let router: VrrpRouter | undefined;
+  let optionsJson = "";
+  const since = new Map<string, number>();
+
+  const build = (config: LvsConfig): { options: VrrpRouterOptions; json: string } => {
+    const { options, warnings } = routerOptionsFromConfig(config, opts.netns ? { netns: opts.netns } : {});
+    for (const w of warnings)
+      opts.warn?.(typeof w === "string" ? w : ((w as { message?: string }).message ?? String(w)));
+    return { options, json: JSON.stringify(options) };
+  };
+
+  const launch = async (options: VrrpRouterOptions): Promise<void> => {
+    if (!options.instances.length) return;
+    const r = opts.createRouter ? opts.createRouter(options) : new VrrpRouter(options);
+    r.on("state", (c: StateChange) => {
+      if (c.kind !== "INSTANCE") return;
+      since.set(c.name, Date.now());
+      const change: VrrpStateChange = { instance: c.name, from: upper(c.from), to: upper(c.to) };
+      events.emit("state", change);
+    });
+    r.on("warning", (m: string) => opts.warn?.(m));
+    r.on("error", (e: Error) => opts.warn?.(e.message));
+    await r.start();
+    router = r;
+  };
+
+  return {
+    async start(config) {
+      const { options, json } = build(config);
+      optionsJson = json;
+      await launch(options);
+    },
+    async reload(config) {
+      const { options, json } = build(config);
+      if (json === optionsJson) return;
+      optionsJson = json;
+      const old = router;
+      router = undefined;
+      await old?.stop();
+      await launch(options);
+    },
+    async stop() {
+      const r = router;
+      router = undefined;
+      await r?.stop();
+    },
+    states(): VrrpInstanceStatus[] {
+      if (!router) return [];
+      return router.status().instances.map((i) => {
+        const s: VrrpInstanceStatus = {
+          name: i.name,
+          interface: i.interface,
+          vrid: i.vrid,
+          state: upper(i.state),
+          priority: i.basePriority,
+          effectivePriority: i.effectivePriority,
+          vips: i.addresses.map((a) => a.replace(/\/\d+$/, "")),
+          counters: { ...i.stats },
+        };
+        const t = since.get(i.name);
+        if (t !== undefined) s.since = t;
+        return s;
+      });
+    },
+    on(event, listener) {
+      events.on(event, listener);
+    },
+  };
+}

@@ -1,0 +1,332 @@
+// The daemon end to end on the host: real config file, real runtime API on a unix socket, real
+// state file, the health runner on a fake clock with a scripted prober, and the in-memory kernel
+// (the kernel tier runs the same against the real IPVS).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Script } from "@lvs/config";
+import { type CheckDefinition, FakeClock, type ProbeResult } from "@lvs/healthcheck";
+import { serviceId } from "@lvs/ipvs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createLogger,
+  Director,
+  DirectorClient,
+  formatStatus,
+  runDaemon,
+  type ScriptResult,
+} from "../src/index.js";
+import { FakeKernel } from "./fake-kernel.js";
+
+const CONF = `
+global_defs {
+  router_id test
+}
+virtual_server 10.0.0.1 80 {
+  protocol TCP
+  delay_loop 2
+  lb_algo wlc
+  lb_kind NAT
+  quorum_up "/usr/local/bin/up.sh web"
+  quorum_down "/usr/local/bin/down.sh web"
+  sorry_server 10.9.0.1 80
+  real_server 10.1.0.1 8080 {
+    weight 2
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.1.0.2 8080 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+`;
+
+const S1 = serviceId({ protocol: 6, address: "10.0.0.1", port: 80 });
+
+class World {
+  dir = mkdtempSync(join(tmpdir(), "lvs-director-"));
+  configPath = join(this.dir, "keepalived.conf");
+  socketPath = join(this.dir, "director.sock");
+  kernel = new FakeKernel();
+  clock = new FakeClock();
+  down = new Set<string>();
+  scripts: string[][] = [];
+  logs: string[] = [];
+  director: Director | undefined;
+
+  constructor(text = CONF) {
+    writeFileSync(this.configPath, text);
+  }
+
+  probe = async (def: CheckDefinition): Promise<ProbeResult> => {
+    const c = def as { connectIp: string; connectPort: number };
+    const k = `${c.connectIp}:${c.connectPort}`;
+    return this.down.has(k)
+      ? { up: false, reason: "ECONNREFUSED", latencyMs: 0.2 }
+      : { up: true, reason: "connected", latencyMs: 0.1 };
+  };
+
+  async start(extra: Partial<ConstructorParameters<typeof Director>[0]> = {}): Promise<Director> {
+    const d = new Director({
+      configPath: this.configPath,
+      socketPath: this.socketPath,
+      client: this.kernel,
+      reconcileIntervalMs: 3_600_000,
+      drainPollMs: 3_600_000,
+      health: { clock: this.clock, probe: this.probe, random: () => 0 },
+      log: createLogger({ destination: { write: (s: string) => this.logs.push(s) } }),
+      scriptRunner: async (s: Script): Promise<ScriptResult> => {
+        this.scripts.push(s.argv);
+        return { argv: s.argv, code: 0, signal: null, timedOut: false, durationMs: 0 };
+      },
+      mode: "check",
+      ...extra,
+    });
+    this.director = d;
+    await d.start();
+    return d;
+  }
+
+  /** Let the fake clock run the checks, then wait for the loop to settle. */
+  async tick(ms: number): Promise<void> {
+    this.clock.advance(ms);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    await this.director?.requestPass(new Set());
+  }
+
+  client(): DirectorClient {
+    return new DirectorClient({ socketPath: this.socketPath });
+  }
+
+  async close(): Promise<void> {
+    await this.director?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe("Director", () => {
+  let w: World;
+  beforeEach(() => {
+    w = new World();
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  it("starts: table in place, quorum_up run, status over the socket (0600)", async () => {
+    await w.start();
+    expect(w.kernel.lines()).toEqual([
+      "  6 10.0.0.1:80 -> 10.1.0.1:8080 fwd=0 w=2",
+      "  6 10.0.0.1:80 -> 10.1.0.2:8080 fwd=0 w=1",
+      "S 6 10.0.0.1:80 wlc f=0 t=0 m=32",
+    ]);
+    expect(w.scripts).toEqual([["/usr/local/bin/up.sh", "web"]]);
+    const { statSync } = await import("node:fs");
+    expect(statSync(w.socketPath).mode & 0o777).toBe(0o600);
+    const st = await w.client().status();
+    expect(st.virtualServers[0]).toMatchObject({
+      key: "TCP/10.0.0.1:80",
+      services: ["TCP 10.0.0.1:80"],
+      quorum: { up: true, liveWeight: 3 },
+    });
+    expect(st.virtualServers[0]!.realServers.map((r) => [r.key, r.kernelWeight, r.state])).toEqual([
+      ["10.1.0.1:8080", 2, "up"],
+      ["10.1.0.2:8080", 1, "up"],
+    ]);
+    const text = formatStatus(st);
+    expect(text).toContain("TCP 10.0.0.1:80");
+    expect(text).toMatch(/-> 10\.1\.0\.1:8080\s+Masq\s+2\s+0\s+0\s+UP/);
+  });
+
+  it("a failed server leaves, all failed brings the sorry server and quorum_down; recovery reverses it", async () => {
+    await w.start();
+    await w.tick(100);
+    w.down.add("10.1.0.1:8080");
+    await w.tick(2_000);
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    expect(w.logs.join("")).toContain("Removing service [10.1.0.1]:tcp:8080 from VS [10.0.0.1]:tcp:80");
+    w.down.add("10.1.0.2:8080");
+    await w.tick(2_000);
+    expect(w.kernel.lines()).toEqual([
+      "  6 10.0.0.1:80 -> 10.9.0.1:80 fwd=0 w=1",
+      "S 6 10.0.0.1:80 wlc f=0 t=0 m=32",
+    ]);
+    expect(w.scripts.at(-1)).toEqual(["/usr/local/bin/down.sh", "web"]);
+    const st = await w.client().status();
+    expect(st.virtualServers[0]!.sorry).toEqual({ key: "10.9.0.1:80", active: true, inhibit: false });
+    expect(st.virtualServers[0]!.realServers[0]!.checks[0]).toMatchObject({
+      up: false,
+      reason: "ECONNREFUSED",
+    });
+    w.down.clear();
+    await w.tick(2_000);
+    expect(w.kernel.dest(S1, "10.9.0.1", 80)).toBeUndefined();
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(2);
+    expect(w.scripts.at(-1)).toEqual(["/usr/local/bin/up.sh", "web"]);
+  });
+
+  it("drain over the API: weight 0 at once, removed when idle, persisted across a restart; undrain", async () => {
+    await w.start();
+    w.kernel.services.get(S1)!.dests.find((d) => d.address === "10.1.0.1")!.activeConns = 3;
+    const r = (await w.client().drain("10.0.0.1:80", "10.1.0.1:8080", 30)) as {
+      override: { drain: { phase: string } };
+    };
+    expect(r.override.drain.phase).toBe("draining");
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(0);
+    w.kernel.services.get(S1)!.dests.find((d) => d.address === "10.1.0.1")!.activeConns = 0;
+    await w.director!.requestPass(w.director!.engine.drainingServices());
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    const state = JSON.parse(readFileSync(`${w.configPath}.state.json`, "utf8"));
+    expect(state.overrides["TCP/10.0.0.1:80 10.1.0.1:8080"].drain).toMatchObject({
+      phase: "drained",
+      doneReason: "idle",
+    });
+    expect(state.owned).toEqual([S1]);
+
+    await w.director!.stop();
+    w.director = undefined;
+    await w.start();
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    const st = await w.client().status();
+    expect(st.drains).toEqual([expect.objectContaining({ realServer: "10.1.0.1:8080", phase: "drained" })]);
+    await w.client().undrain("10.0.0.1:80", "10.1.0.1:8080");
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(2);
+  });
+
+  it("weight, disable and enable; errors name what exists", async () => {
+    await w.start();
+    const c = w.client();
+    await c.weight("10.0.0.1:80", "10.1.0.2:8080", 9);
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(9);
+    await c.disable("10.0.0.1:80", "10.1.0.2");
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)).toBeUndefined();
+    await c.enable("10.0.0.1:80", "10.1.0.2");
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(9);
+    await c.weight("10.0.0.1:80", "10.1.0.2", null);
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
+    await expect(c.drain("10.0.0.9:80", "10.1.0.2")).rejects.toMatchObject({
+      code: "DIRECTOR_NOT_FOUND",
+      status: 404,
+    });
+    await expect(c.drain("10.0.0.1:80", "10.1.0.7")).rejects.toThrow(
+      /it has 10\.1\.0\.1:8080, 10\.1\.0\.2:8080/,
+    );
+    await expect(c.weight("10.0.0.1:80", "10.1.0.2", -1)).rejects.toMatchObject({
+      code: "DIRECTOR_BAD_ARGUMENT",
+    });
+  });
+
+  it("reload applies only the difference and keeps the health of unchanged checks", async () => {
+    await w.start();
+    w.down.add("10.1.0.2:8080");
+    await w.tick(2_100);
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)).toBeUndefined();
+    w.kernel.log.length = 0;
+    writeFileSync(
+      w.configPath,
+      CONF.replace("weight 2", "weight 4").replace(
+        "lb_algo wlc",
+        "lb_algo wlc\n  real_server 10.1.0.3 8080 { }",
+      ),
+    );
+    const r = (await w.client().reload()) as { virtualServers: number };
+    expect(r.virtualServers).toBe(1);
+    // An edit for the new weight, an add for the new server; the down one stays out, nothing recreated.
+    expect(w.kernel.log.map((o) => o.op).sort()).toEqual(["addDest", "editDest"]);
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)).toBeUndefined();
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(4);
+    // A file that does not load keeps the running configuration.
+    writeFileSync(w.configPath, "virtual_server 10.0.0.1 80 {\n  lb_kind NOPE\n}\n");
+    await expect(w.client().reload()).rejects.toMatchObject({ code: "DIRECTOR_CONFIG" });
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(4);
+  });
+
+  it("drift is repaired by the periodic pass and counted in /metrics (node_exporter labels)", async () => {
+    await w.start();
+    w.kernel.apply({
+      op: "delDest",
+      service: { protocol: 6, address: "10.0.0.1", port: 80 },
+      dest: { address: "10.1.0.1", port: 8080 },
+    });
+    await w.director!.requestPass();
+    expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(2);
+    const m = await w.client().metrics();
+    expect(m).toContain('lvs_drift_repairs_total{object="real_server"} 1');
+    expect(m).toContain(
+      'lvs_backend_weight{local_address="10.0.0.1",local_port="80",proto="TCP",local_mark="",remote_address="10.1.0.1",remote_port="8080"} 2',
+    );
+    expect(m).toMatch(/lvs_backend_connections_active\{[^}]*remote_address="10\.1\.0\.2"[^}]*\} 0/);
+    expect(m).toContain('lvs_real_server_up{virtual_server="TCP/10.0.0.1:80",real_server="10.1.0.1:8080"} 1');
+    expect(m).toContain('lvs_virtual_server_quorum_up{virtual_server="TCP/10.0.0.1:80"} 1');
+    expect(m).toMatch(/lvs_reconcile_passes_total\{kind="full"\} \d+/);
+  });
+
+  it("TCP API needs the bearer token", async () => {
+    const d = await w.start({ listen: "127.0.0.1:0", token: "s3cret" });
+    const port = (d as unknown as { api: { tcpPort: number } }).api.tcpPort;
+    await expect(new DirectorClient({ url: `http://127.0.0.1:${port}` }).status()).rejects.toMatchObject({
+      code: "DIRECTOR_UNAUTHORIZED",
+      status: 401,
+    });
+    const st = await new DirectorClient({ url: `http://127.0.0.1:${port}`, token: "s3cret" }).status();
+    expect(st.virtualServers).toHaveLength(1);
+  });
+
+  it("a second daemon on the same socket is refused", async () => {
+    await w.start();
+    const other = new Director({
+      configPath: w.configPath,
+      socketPath: w.socketPath,
+      client: new FakeKernel(),
+      mode: "check",
+      log: createLogger({ destination: { write: () => {} } }),
+      health: { clock: new FakeClock(), probe: w.probe },
+    });
+    await expect(other.start()).rejects.toMatchObject({ code: "DIRECTOR_ALREADY_RUNNING" });
+    await other.stop();
+  });
+
+  it("dry run prints ipvsadm -R lines and changes nothing", async () => {
+    const out: string[] = [];
+    const code = await runDaemon({
+      configPath: w.configPath,
+      client: w.kernel,
+      dryRun: true,
+      out: { write: (s: string) => out.push(s) },
+    });
+    expect(code).toBe(0);
+    expect(out.join("")).toBe(
+      "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 2\n-a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 1\n",
+    );
+    expect(w.kernel.services.size).toBe(0);
+  });
+
+  it("stop leaves the table in place by default; lvs_flush_on_stop flushes", async () => {
+    await w.start();
+    await w.director!.stop();
+    expect(w.kernel.services.size).toBe(1);
+    w.director = undefined;
+    writeFileSync(w.configPath, CONF.replace("router_id test", "router_id test\n  lvs_flush_on_stop"));
+    await w.start();
+    await w.director!.stop();
+    expect(w.kernel.services.size).toBe(0);
+  });
+});
+
+describe("Director start failures", () => {
+  it("a config that doesn't load keeps the state file as it was", async () => {
+    const w = new World("virtual_server 10.0.0.1 80 {\n  lb_kind NOPE\n}\n");
+    const state = `${w.configPath}.state.json`;
+    const before = `${JSON.stringify({ version: 1, overrides: { "TCP/10.0.0.1:80 10.1.0.1:8080": { disabled: true } }, owned: ["2/6/10.0.0.1/80"] })}\n`;
+    writeFileSync(state, before);
+    await expect(w.start()).rejects.toMatchObject({ code: "DIRECTOR_CONFIG" });
+    await w.director?.stop();
+    expect(readFileSync(state, "utf8")).toBe(before);
+    await w.close();
+  });
+});
