@@ -21,10 +21,29 @@ function conf(name: string, text: string): string {
 }
 
 describe("lvsctl up", () => {
-  it("without --vrrp: the whole-file mode belongs to the director (exit 2, says so)", () => {
-    const r = lvsctl(["-f", conf("a.conf", "global_defs {\n}\n")]);
+  it("--vrrp and --check together: refused (exit 2)", () => {
+    const r = lvsctl(["--vrrp", "--check", "-f", conf("a.conf", "global_defs {\n}\n")]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--vrrp/);
+    expect(r.stderr).toMatch(/--vrrp and --check exclude each other/);
+  });
+
+  it("the whole file runs the director: --dry-run prints the table it would program, as ipvsadm -R lines", () => {
+    const f = conf(
+      "lvs.conf",
+      "virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server 10.0.1.1 8080 {\n    weight 3\n  }\n  real_server 10.0.1.2 8080 {\n    weight 1\n  }\n}\n",
+    );
+    const r = lvsctl(["-f", f, "--dry-run", "--no-socket", "--state", join(dir, "lvs.state.json")]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("-A -t 10.0.0.1:80 -s wrr");
+    expect(r.stdout).toContain("-a -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -w 3");
+    expect(r.stdout).toContain("-a -t 10.0.0.1:80 -r 10.0.1.2:8080 -m -w 1");
+  });
+
+  it("the whole file: a configuration error is printed as file:line:column (exit 1)", () => {
+    const f = conf("badvs.conf", "virtual_server 10.0.0.1 80 {\n  lb_algo nope\n  protocol TCP\n}\n");
+    const r = lvsctl(["-f", f, "--dry-run", "--no-socket"]);
+    expect(r.status).toBe(1);
+    expect(`${r.stdout}${r.stderr}`).toMatch(new RegExp(`${f.replace(/[.]/g, "\\.")}:2:\\d+: .*lb_algo`));
   });
 
   it("a configuration error is printed as file:line:column and nothing starts (exit 1)", () => {

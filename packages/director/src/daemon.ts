@@ -15,6 +15,7 @@ import {
   describeService,
   destId,
   IpvsClient,
+  IpvsError,
   keyOf,
   type Operation,
   type ServiceWithDests,
@@ -38,6 +39,7 @@ import { DirectorError } from "./errors.js";
 import { operationLine } from "./format.js";
 import { parseRsReference, parseVsReference } from "./keys.js";
 import { createLogger, type LogFormat, type Logger } from "./log.js";
+import { MemoryKernel } from "./memory-kernel.js";
 import { DirectorMetrics, type RealServerMetric } from "./metrics.js";
 import { type KernelClient, type PassReport, Reconciler } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
@@ -845,7 +847,15 @@ export class Director {
     const state = await readStateFile(this.statePath);
     this.engine.restoreOverrides(new Map(Object.entries(state.overrides)));
     this.engine.load(plan);
-    const client = await this.openClient();
+    let client: DirectorKernel;
+    try {
+      client = await this.openClient();
+    } catch (err) {
+      // No IPVS here (a workstation checking a file): what a start would do on an empty table.
+      if (!(err instanceof IpvsError && err.code === "IPVS_NO_FAMILY") || this.opts.client) throw err;
+      this.log.warn({}, "no IPVS in this kernel: the operations a start would perform on an empty table");
+      client = new MemoryKernel();
+    }
     // lvs_flush empties the table first: every service is then created from scratch.
     const reader: KernelClient = plan.lvsFlush
       ? {

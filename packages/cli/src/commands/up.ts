@@ -1,11 +1,12 @@
 // lvsctl up: run an lvs node from a keepalived.conf (or the native YAML), as keepalived does.
-// Modes: `--vrrp` runs only the VRRP part (`keepalived --vrrp`, @lvs/vrrp does the work); the
-// whole file (VRRP + virtual servers + checkers) is the director's mode, added by @lvs/director.
+// The whole file (VRRP + virtual servers + checkers) and `--check` (keepalived --check) run the
+// @lvs/director daemon; `--vrrp` runs only the VRRP part (keepalived --vrrp) on @lvs/vrrp.
 // Signals as keepalived: TERM/INT = clean stop (priority-0 adverts, VIPs removed), HUP = reload,
 // USR1 = print the state as JSON on stderr.
 import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/config";
+import { DEFAULT_SOCKET_PATH, runDaemon } from "@lvs/director";
 import { routerOptionsFromConfig, type StateChange, VrrpError, VrrpRouter } from "@lvs/vrrp";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 export interface UpOptions {
   useFile: string;
@@ -133,27 +134,91 @@ export const vrrpMode: UpMode = async (o, log) => {
   });
 };
 
+interface UpCommandOptions extends UpOptions {
+  check?: boolean;
+  socket: string | false;
+  state?: string;
+  listen?: string;
+  apiToken?: string;
+  dryRun?: boolean;
+  logFormat?: "json" | "text";
+  logLevel: string;
+  reconcileInterval: number;
+  releaseOnStop?: boolean;
+}
+
+function seconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be seconds > 0`);
+    return n;
+  };
+}
+
 export function register(program: Command): void {
   program
     .command("up")
     .description(
-      "run from a keepalived.conf (or YAML) like keepalived; --vrrp: only the VRRP instances (keepalived --vrrp)",
+      "run a keepalived.conf (or YAML) like keepalived: VRRP + virtual servers + checkers; --vrrp or --check for one half",
     )
     .option("-f, --use-file <file>", "configuration file", "/etc/keepalived/keepalived.conf")
-    .option("-P, --vrrp", "only run the VRRP subsystem (vrrp_instance, vrrp_sync_group, vrrp_script)")
+    .option("-P, --vrrp", "only run the VRRP subsystem (keepalived --vrrp)")
+    .option("-C, --check", "only run the LVS subsystem: virtual servers and checkers (keepalived --check)")
     .option("--netns <name>", "run inside this network namespace (a name under /run/netns or a path)")
     .option("-i, --config-id <id>", "config id for @ID lines (keepalived -i; default: host name)")
-    .option("-D, --log-detail", "log the reason and priority of each transition")
-    .option("--json", "log JSON lines")
-    .action(async (o: UpOptions) => {
-      const log = logger(o.json === true);
-      if (!o.vrrp) {
-        log.error(
-          "lvsctl up without --vrrp runs the whole file (virtual servers too), which needs @lvs/director; use --vrrp for the VRRP part",
-        );
+    .option("--socket <path>", "runtime API socket (lvsctl status, drain …)", DEFAULT_SOCKET_PATH)
+    .option("--no-socket", "no runtime API socket")
+    .option("--state <file>", "drains and runtime weights (default: <config>.state.json)")
+    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token or $LVS_API_TOKEN)")
+    .option("--api-token <token>", "bearer token for --listen")
+    .option("--dry-run", "print the kernel operations the start would perform (ipvsadm -R syntax) and exit")
+    .addOption(
+      new Option("--log-format <format>", "json (pino; the default) or text (keepalived style)").choices([
+        "json",
+        "text",
+      ]),
+    )
+    .option("--json", "JSON log lines (same as --log-format json)")
+    .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .option("-D, --log-detail", "--vrrp: log the reason and priority of each transition")
+    .option(
+      "--reconcile-interval <s>",
+      "seconds between periodic reconcile passes",
+      seconds("--reconcile-interval"),
+      5,
+    )
+    .option(
+      "--release-on-stop",
+      "delete our virtual services at stop (keepalived without -R); default: leave them",
+    )
+    .action(async (o: UpCommandOptions) => {
+      const logFormat = o.logFormat ?? (o.json ? "json" : o.vrrp ? "text" : "json");
+      if (o.vrrp && o.check) {
+        process.stderr.write("lvsctl up: --vrrp and --check exclude each other (neither = both)\n");
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await vrrpMode(o, log);
+      if (o.vrrp && !o.dryRun) {
+        process.exitCode = await vrrpMode(o, logger(logFormat === "json"));
+        return;
+      }
+      // The whole file (or --check): the director daemon, which also runs the VRRP part.
+      const token = o.apiToken ?? process.env.LVS_API_TOKEN;
+      process.exitCode = await runDaemon({
+        configPath: o.useFile,
+        ...(o.configId !== undefined ? { configId: o.configId } : {}),
+        socketPath: o.socket === false ? null : o.socket,
+        ...(o.state ? { statePath: o.state } : {}),
+        ...(o.listen ? { listen: o.listen } : {}),
+        ...(token ? { token } : {}),
+        mode: o.check ? "check" : o.vrrp ? "vrrp" : "all",
+        dryRun: o.dryRun ?? false,
+        logFormat,
+        logLevel: o.logLevel,
+        reconcileIntervalMs: Math.max(100, o.reconcileInterval * 1000),
+        releaseOnStop: o.releaseOnStop ?? false,
+        ...(o.netns ? { netns: o.netns } : {}),
+      });
     });
 }
