@@ -1,0 +1,162 @@
+// The README's main command (tools/demo runs this inside tools/vm, whose kernel has IPVS):
+// `lvsctl up -f examples/keepalived/nat-director.conf` in a director namespace — VRRP brings the
+// VIP up, HTTP checks put three real servers into the kernel's IPVS — and a client namespace
+// sends requests. A real server fails and comes back, one is drained, and `lvsctl status`
+// shows each step. Everything runs in namespaces this script creates and removes.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Topology, waitFor } from "../../packages/testkit/dist/index.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const LVSCTL = ["node", join(ROOT, "packages/cli/dist/bin.cjs")];
+const CONF = join(ROOT, "examples/keepalived/nat-director.conf");
+const VIP = "10.10.0.100";
+const servers = [
+  { name: "rs1", ip: "10.20.0.11" },
+  { name: "rs2", ip: "10.20.0.12" },
+  { name: "rs3", ip: "10.20.0.13" },
+];
+const bold = (s) => `\x1b[1m${s}\x1b[0m`;
+const say = (s) => process.stdout.write(`\n${bold(`== ${s}`)}\n`);
+const dir = mkdtempSync(join(tmpdir(), "lvs-demo-"));
+const SOCK = join(dir, "director.sock");
+
+const topo = await Topology.create("demo");
+let daemon;
+try {
+  const client = await topo.addNamespace("client");
+  const director = await topo.addNamespace("director");
+  const lan = await topo.addBridge("rs");
+  await topo.link(client, director, { a: "10.10.0.2/24", b: "10.10.0.1/24" }); // director: eth0
+  await topo.attach(director, lan, { addr: "10.20.0.1/24" });
+  await director.sysctl("net.ipv4.ip_forward", 1);
+  await client.addRoute("default via 10.10.0.1");
+  const web = (s) =>
+    `require("node:http").createServer((q, r) => r.end(${JSON.stringify(s.name)})).listen(8080, ${JSON.stringify(s.ip)}, () => console.log("up"))`;
+  const startWeb = async (s) => {
+    s.proc = s.ns.spawn(["node", "-e", web(s)]);
+    await waitFor(() => s.proc.output().includes("up"), { what: `${s.name} listening`, timeoutMs: 30_000 });
+  };
+  for (const s of servers) {
+    s.ns = await topo.addNamespace(s.name);
+    await topo.attach(s.ns, lan, { addr: `${s.ip}/24` });
+    await s.ns.addRoute("default via 10.20.0.1");
+    await startWeb(s);
+  }
+
+  const run = async (args, { show = true } = {}) => {
+    const r = await director.exec([...LVSCTL, ...args]);
+    if (show) process.stdout.write(`${bold(`# lvsctl ${args.join(" ")}`)}\n${r.stdout}${r.stderr}`);
+    if (r.code !== 0) throw new Error(`lvsctl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  };
+  const status = () =>
+    run(["status", "--socket", SOCK, "--json"], { show: false }).then((t) => JSON.parse(t));
+  const rsState = async (ip) =>
+    (await status()).virtualServers[0]?.realServers.find((r) => r.address === ip)?.state;
+
+  say("director: lvsctl up -f examples/keepalived/nat-director.conf (VRRP + LVS NAT + HTTP checks)");
+  daemon = director.spawn([
+    ...LVSCTL,
+    "up",
+    "-f",
+    CONF,
+    "--socket",
+    SOCK,
+    "--state",
+    join(dir, "state.json"),
+    "--log-format",
+    "text",
+  ]);
+  await waitFor(
+    async () => {
+      try {
+        const s = await status();
+        return (
+          s.vrrp.instances[0]?.state === "MASTER" &&
+          s.virtualServers[0]?.realServers.every((r) => r.state === "up")
+        );
+      } catch {
+        return false;
+      }
+    },
+    { what: "VRRP master and three healthy real servers", timeoutMs: 60_000, intervalMs: 250 },
+  );
+  process.stdout.write(
+    daemon
+      .output()
+      .split("\n")
+      .filter((l) => /MASTER|UP|Applying|started/i.test(l))
+      .slice(0, 8)
+      .join("\n") + "\n",
+  );
+  await run(["status", "--socket", SOCK]);
+
+  const burst = async (n) => {
+    const js = `(async()=>{const o=[];for(let i=0;i<${n};i++){o.push(await (await fetch("http://${VIP}/",{headers:{connection:"close"}})).text())}console.log(o.join(" "))})()`;
+    const r = await client.exec(["node", "-e", js]);
+    if (r.code !== 0) throw new Error(`client failed: ${r.stderr}`);
+    const counts = {};
+    for (const w of r.stdout.trim().split(" ")) counts[w] = (counts[w] ?? 0) + 1;
+    console.log(`client: ${n} requests to http://${VIP}/ answered by`, JSON.stringify(counts));
+    return counts;
+  };
+  say("client: 60 requests through the VIP (wrr 3:2:1)");
+  await burst(60);
+
+  say("rs2's web server dies: its HTTP check fails and the director removes it from IPVS");
+  servers[1].proc.kill("SIGKILL");
+  const t0 = Date.now();
+  await waitFor(async () => (await rsState(servers[1].ip)) === "down", {
+    what: "rs2 down",
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  const rs2 = (await status()).virtualServers[0].realServers.find((r) => r.address === servers[1].ip);
+  console.log(
+    `rs2's first failed check ran ${rs2.checks[0].at - t0} ms after the kill (delay_loop 1 s): ${rs2.checks[0].reason}; kernel weight now ${rs2.kernelWeight ?? "- (removed)"}`,
+  );
+  await run(["status", "--socket", SOCK]);
+  await burst(30);
+
+  say("rs2 comes back: the next successful check puts it back");
+  await startWeb(servers[1]);
+  await waitFor(async () => (await rsState(servers[1].ip)) === "up", {
+    what: "rs2 up",
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  await burst(30);
+
+  say("drain rs1 (weight 0 now, removed once its connections end), then undrain");
+  await run(["drain", `${VIP}:80`, `${servers[0].ip}:8080`, "--socket", SOCK, "--timeout", "30"]);
+  await waitFor(async () => ["draining", "drained"].includes(await rsState(servers[0].ip)), {
+    what: "rs1 draining",
+    timeoutMs: 10_000,
+  });
+  await burst(20);
+  await run(["status", "--socket", SOCK]);
+  await run(["undrain", `${VIP}:80`, `${servers[0].ip}:8080`, "--socket", SOCK]);
+
+  say("the kernel's own view, and a few of the Prometheus metrics");
+  await run(["ipvs", "-Ln", "--stats"]);
+  const metrics = await director.exec(["curl", "-s", "--unix-socket", SOCK, "http://lvs/metrics"]);
+  process.stdout.write(
+    `${metrics.stdout
+      .split("\n")
+      .filter((l) => /^lvs_(backend_weight|vrrp_state|reconcile_passes_total)/.test(l))
+      .join("\n")}\n`,
+  );
+
+  say("SIGTERM: VRRP hands the VIP over (priority 0), the IPVS table stays as keepalived leaves it");
+  const before = daemon.output().length;
+  daemon.kill("SIGTERM");
+  await daemon.exited;
+  process.stdout.write(daemon.output().slice(before));
+  await run(["ipvs", "-Sn"]);
+} finally {
+  daemon?.kill("SIGKILL");
+  await topo.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
