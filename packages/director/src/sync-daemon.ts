@@ -29,6 +29,18 @@ export class SyncDaemonControl {
   private running = new Set<SyncRole>();
   /** Sync id when no `id` is written: the instance's VRID, else 0. */
   private defaultSyncId = 0;
+  /**
+   * configure/follow/shutdown run one after another: VRRP can change state again while a
+   * daemon start is still in flight, and each step must see the roles the previous one left
+   * (or a BACKUP→MASTER→BACKUP burst could leave both daemons running).
+   */
+  private queue: Promise<void> = Promise.resolve();
+
+  private serial(step: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   constructor(
     private readonly client: DaemonClient,
@@ -76,7 +88,14 @@ export class SyncDaemonControl {
    * Apply the configuration. `instanceState` is the state of the named VRRP instance, or
    * undefined when no instance is named (both daemons run) or VRRP is not running here.
    */
-  async configure(
+  configure(
+    cfg: LvsSyncDaemon | undefined,
+    opts: { instanceState?: string; vrid?: number; vrrpRunning: boolean },
+  ): Promise<void> {
+    return this.serial(() => this.doConfigure(cfg, opts));
+  }
+
+  private async doConfigure(
     cfg: LvsSyncDaemon | undefined,
     opts: { instanceState?: string; vrid?: number; vrrpRunning: boolean },
   ): Promise<void> {
@@ -98,11 +117,15 @@ export class SyncDaemonControl {
       return;
     }
     if (!opts.vrrpRunning) return;
-    await this.follow(opts.instanceState ?? "BACKUP");
+    await this.doFollow(opts.instanceState ?? "BACKUP");
   }
 
   /** The named VRRP instance changed state. */
-  async follow(state: string): Promise<void> {
+  follow(state: string): Promise<void> {
+    return this.serial(() => this.doFollow(state));
+  }
+
+  private async doFollow(state: string): Promise<void> {
     if (!this.cfg?.instance) return;
     const want: SyncRole = state === "MASTER" ? "master" : "backup";
     const other: SyncRole = want === "master" ? "backup" : "master";
@@ -110,8 +133,10 @@ export class SyncDaemonControl {
     if (!this.running.has(want)) await this.start(want);
   }
 
-  async shutdown(): Promise<void> {
-    for (const r of [...this.running]) await this.stop(r);
+  shutdown(): Promise<void> {
+    return this.serial(async () => {
+      for (const r of [...this.running]) await this.stop(r);
+    });
   }
 
   /** What the kernel runs (for the status API). */

@@ -194,6 +194,30 @@ describe("lvs_sync_daemon (keepalived's rules)", () => {
     await c.follow("FAULT");
     expect((await k.daemons()).map((d) => d.state)).toEqual([2]);
   });
+  it("state changes in quick succession never leave both daemons running", async () => {
+    const k = new MemoryKernel();
+    // A kernel that answers daemon commands slowly, like a busy netlink socket.
+    const slow = Object.assign(Object.create(k) as MemoryKernel, {
+      startDaemon: async (d: Parameters<MemoryKernel["startDaemon"]>[0]) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return k.startDaemon(d);
+      },
+      stopDaemon: async (d: Parameters<MemoryKernel["stopDaemon"]>[0]) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return k.stopDaemon(d);
+      },
+    });
+    const c = new SyncDaemonControl(slow, log);
+    const first = c.configure(
+      { interface: "eth0", instance: "VI_1" },
+      { vrrpRunning: true, instanceState: "BACKUP", vrid: 7 },
+    );
+    // Not awaited: VRRP moves on while the backup daemon is still starting.
+    const steps = [first, c.follow("MASTER"), c.follow("BACKUP"), c.follow("MASTER")];
+    await Promise.all(steps);
+    expect((await k.daemons()).map((d) => d.state)).toEqual([1]);
+    expect(c.roles).toEqual(["master"]);
+  });
 });
 
 describe("scripts", () => {
