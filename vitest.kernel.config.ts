@@ -6,7 +6,11 @@ const out = process.env.LVS_VM_OUT;
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.kernel.test.ts", "examples/*/test/**/*.kernel.test.ts", "tools/**/*.kernel.test.ts"],
+    include: [
+      "packages/*/test/**/*.kernel.test.ts",
+      "examples/*/test/**/*.kernel.test.ts",
+      "tools/**/*.kernel.test.ts",
+    ],
     exclude: ["**/node_modules/**"],
     fileParallelism: false,
     testTimeout: 180_000,
