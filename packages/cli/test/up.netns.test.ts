@@ -67,6 +67,25 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
     await waitFor(async () => (await has(us)) && !(await has(ka)), { timeoutMs: 10_000 });
     expect(lvs.output()).toMatch(/\(VI_1\) Entering BACKUP STATE/);
     expect(lvs.output()).toMatch(/\(VI_1\) Entering MASTER STATE/);
+    // SIGHUP with the same file and then with a second VIP: reloaded in place, still MASTER,
+    // keepalived never takes over (no priority-0 advert from us).
+    lvs.kill("SIGHUP");
+    await waitFor(() => lvs.output().includes("SIGHUP: reloaded in place (unchanged: VI_1;"), {
+      timeoutMs: 5000,
+    }).catch((e) => {
+      throw new Error(`${e.message}: ${lvs.output()}`);
+    });
+    writeFileSync(
+      join(dir, "us.conf"),
+      conf(150).replace("10.71.0.100/24", "10.71.0.100/24\n    10.71.0.101/24"),
+    );
+    lvs.kill("SIGHUP");
+    await waitFor(() => lvs.output().includes("updated: VI_1;"), { timeoutMs: 5000 });
+    await waitFor(async () => (await us.run("ip -4 -o addr show dev eth0")).includes("10.71.0.101/24"), {
+      timeoutMs: 5000,
+    });
+    expect(await has(ka)).toBe(false);
+    expect(lvs.output().match(/Entering MASTER STATE/g)).toHaveLength(1);
     const t0 = Date.now();
     lvs.kill("SIGTERM");
     await waitFor(() => has(ka), { timeoutMs: 5000 });

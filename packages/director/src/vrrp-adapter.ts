@@ -1,13 +1,19 @@
 // The VrrpComponent over @lvs/vrrp's VrrpRouter (routerOptionsFromConfig maps the file's
 // vrrp_instance / vrrp_sync_group / vrrp_script blocks to router options).
 //
-// Reload: VrrpRouter has no in-place reload yet, so an unchanged VRRP part is left running
-// untouched and a changed one is restarted (a clean stop sends priority 0: the peer takes over
-// for that moment). Instances whose options did not change should keep their state — that needs
-// a `reload(options)` in @lvs/vrrp.
+// Reload: as keepalived on SIGHUP, the running router applies only the difference
+// (VrrpRouter.reload): unchanged instances keep running untouched, changed ones are updated in
+// their current state, removed ones stop (priority 0 if MASTER), new ones start. A configuration
+// the router refuses leaves the running one as it was and fails the reload.
 import { EventEmitter } from "node:events";
 import type { LvsConfig } from "@lvs/config";
-import { routerOptionsFromConfig, type StateChange, VrrpRouter, type VrrpRouterOptions } from "@lvs/vrrp";
+import {
+  type ReloadSummary,
+  routerOptionsFromConfig,
+  type StateChange,
+  VrrpRouter,
+  type VrrpRouterOptions,
+} from "@lvs/vrrp";
 import type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
 
 export interface VrrpAdapterOptions {
@@ -15,6 +21,8 @@ export interface VrrpAdapterOptions {
   warn?: (message: string) => void;
   /** Build the router (tests inject one with fake transport/net). */
   createRouter?: (options: VrrpRouterOptions) => VrrpRouter;
+  /** What each reload did to the VRRP instances, groups and scripts. */
+  onReload?: (summary: ReloadSummary) => void;
 }
 
 const upper = (s: string): VrrpStateName => s.toUpperCase() as VrrpStateName;
@@ -56,11 +64,14 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     async reload(config) {
       const { options, json } = build(config);
       if (json === optionsJson) return;
+      if (router) {
+        // in place: only the difference is applied; a refused configuration changes nothing
+        const summary = await router.reload(options);
+        const names = new Set(router.status().instances.map((i) => i.name));
+        for (const name of [...since.keys()]) if (!names.has(name)) since.delete(name);
+        opts.onReload?.(summary);
+      } else await launch(options);
       optionsJson = json;
-      const old = router;
-      router = undefined;
-      await old?.stop();
-      await launch(options);
     },
     async stop() {
       const r = router;

@@ -36,7 +36,11 @@ export interface VrrpStateChange {
 export interface VrrpComponent {
   /** Start every instance of the configuration. */
   start(config: LvsConfig): Promise<void>;
-  /** Apply a new configuration: unchanged instances keep their state. */
+  /**
+   * Apply a new configuration in place (keepalived's reload): unchanged instances keep running
+   * untouched, changed ones keep their state, removed ones stop, new ones start. Rejects, with
+   * the running configuration left as it was, when the VRRP part refuses the new one.
+   */
   reload(config: LvsConfig): Promise<void>;
   /** Stop cleanly: priority-0 adverts, VIPs removed (keepalived's shutdown). */
   stop(): Promise<void>;

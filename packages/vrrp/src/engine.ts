@@ -129,11 +129,60 @@ export interface GroupLink {
 
 const clampPriority = (p: number) => (p < 1 ? 1 : p >= VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER - 1 : p);
 
-export class VrrpInstanceEngine {
-  readonly name: string;
-  readonly params: Readonly<Required<Omit<InstanceParams, "initialState">>> & {
-    initialState?: "master" | "backup";
+/** The engine's parameters with every default filled in. */
+export type EngineParams = Readonly<Required<Omit<InstanceParams, "initialState">>> & {
+  initialState?: "master" | "backup";
+};
+
+/** Checks one instance's parameters and fills in keepalived's defaults (vrrp_complete_instance()). */
+function normalizeParams(p: InstanceParams): EngineParams {
+  if (!Number.isInteger(p.vrid) || p.vrid < 1 || p.vrid > 255) {
+    throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: virtual_router_id ${p.vrid} must be 1..255`, {
+      object: p.name,
+    });
+  }
+  if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 255) {
+    throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: priority ${p.priority} must be 1..255`, {
+      object: p.name,
+    });
+  }
+  if (!(p.intervalCs > 0) || (p.version === 2 && p.intervalCs % 100 !== 0)) {
+    throw new VrrpError(
+      "VRRP_BAD_CONFIG",
+      `${p.name}: advert_int ${p.intervalCs / 100} s is not valid for VRRPv${p.version}${p.version === 2 ? " (whole seconds)" : ""}`,
+      { object: p.name },
+    );
+  }
+  const owner = p.priority === VRRP_PRIORITY_OWNER;
+  return {
+    name: p.name,
+    vrid: p.vrid,
+    version: p.version,
+    priority: p.priority,
+    intervalCs: p.intervalCs,
+    // keepalived vrrp_complete_instance(): nopreempt is meaningless for the owner
+    preempt: owner ? true : (p.preempt ?? true),
+    preemptDelayMs: p.preemptDelayMs ?? 0,
+    downTimerAdverts: p.downTimerAdverts ?? VRRP_DOWN_TIMER_ADVERTS,
+    lowerPrioNoAdvert: p.lowerPrioNoAdvert ?? false,
+    higherPrioSendAdvert: p.higherPrioSendAdvert ?? false,
+    accept: owner ? true : (p.accept ?? true),
+    garpMasterDelayMs: p.garpMasterDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
+    garpMasterRepeat: p.garpMasterRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
+    garpMasterRefreshMs: p.garpMasterRefreshMs ?? KEEPALIVED_GARP_MASTER_REFRESH_MS,
+    garpMasterRefreshRepeat: p.garpMasterRefreshRepeat ?? KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
+    // keepalived vrrp_complete_init(): vrrp_garp_lower_prio_{repeat,delay} default to the
+    // global vrrp_garp_master_{repeat,delay}
+    garpLowerPrioDelayMs: p.garpLowerPrioDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
+    garpLowerPrioRepeat: p.garpLowerPrioRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
+    notifyPriorityChanges: p.notifyPriorityChanges ?? false,
+    ...(p.initialState !== undefined ? { initialState: p.initialState } : {}),
   };
+}
+
+export class VrrpInstanceEngine {
+  private _name: string;
+  private _params: EngineParams;
   readonly stats: VrrpStats = emptyStats();
   /** Set by VrrpSyncGroup. */
   group: GroupLink | undefined;
@@ -157,62 +206,38 @@ export class VrrpInstanceEngine {
   private vipsSet = false;
   private notifiesSent = false;
   private lastTransition: number | undefined;
-  private started = false;
+  private _started = false;
 
   constructor(
     params: InstanceParams,
     private readonly deps: EngineDeps,
   ) {
-    const p = params;
-    if (!Number.isInteger(p.vrid) || p.vrid < 1 || p.vrid > 255) {
-      throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: virtual_router_id ${p.vrid} must be 1..255`, {
-        object: p.name,
-      });
-    }
-    if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 255) {
-      throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: priority ${p.priority} must be 1..255`, {
-        object: p.name,
-      });
-    }
-    if (!(p.intervalCs > 0) || (p.version === 2 && p.intervalCs % 100 !== 0)) {
-      throw new VrrpError(
-        "VRRP_BAD_CONFIG",
-        `${p.name}: advert_int ${p.intervalCs / 100} s is not valid for VRRPv${p.version}${p.version === 2 ? " (whole seconds)" : ""}`,
-        { object: p.name },
-      );
-    }
-    this.name = p.name;
+    const p = normalizeParams(params);
+    this._name = p.name;
+    this._params = p;
     const owner = p.priority === VRRP_PRIORITY_OWNER;
-    this.params = {
-      name: p.name,
-      vrid: p.vrid,
-      version: p.version,
-      priority: p.priority,
-      intervalCs: p.intervalCs,
-      // keepalived vrrp_complete_instance(): nopreempt is meaningless for the owner
-      preempt: owner ? true : (p.preempt ?? true),
-      preemptDelayMs: p.preemptDelayMs ?? 0,
-      downTimerAdverts: p.downTimerAdverts ?? VRRP_DOWN_TIMER_ADVERTS,
-      lowerPrioNoAdvert: p.lowerPrioNoAdvert ?? false,
-      higherPrioSendAdvert: p.higherPrioSendAdvert ?? false,
-      accept: owner ? true : (p.accept ?? true),
-      garpMasterDelayMs: p.garpMasterDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
-      garpMasterRepeat: p.garpMasterRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
-      garpMasterRefreshMs: p.garpMasterRefreshMs ?? KEEPALIVED_GARP_MASTER_REFRESH_MS,
-      garpMasterRefreshRepeat: p.garpMasterRefreshRepeat ?? KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
-      // keepalived vrrp_complete_init(): vrrp_garp_lower_prio_{repeat,delay} default to the
-      // global vrrp_garp_master_{repeat,delay}
-      garpLowerPrioDelayMs: p.garpLowerPrioDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
-      garpLowerPrioRepeat: p.garpLowerPrioRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
-      notifyPriorityChanges: p.notifyPriorityChanges ?? false,
-      ...(p.initialState !== undefined ? { initialState: p.initialState } : {}),
-    };
     this.basePriority = p.priority;
     this._effectivePriority = p.priority;
     // keepalived: no `state` → MASTER for the owner, BACKUP otherwise
     this.wantState = p.initialState ?? (owner ? "master" : "backup");
     this.masterAdverIntCs = p.intervalCs;
     this.msDownMs = this.downIntervalMs();
+  }
+
+  /** The instance name (a reload may rename an instance it keeps, as keepalived matches by VRID). */
+  get name(): string {
+    return this._name;
+  }
+  get params(): EngineParams {
+    return this._params;
+  }
+  /** start() was called. */
+  get started(): boolean {
+    return this._started;
+  }
+  /** The virtual addresses are installed (keepalived `vipset`): MASTER, or on the way out of it. */
+  get addressesSet(): boolean {
+    return this.vipsSet;
   }
 
   get state(): VrrpState {
@@ -308,8 +333,8 @@ export class VrrpInstanceEngine {
 
   /** RFC 9568 §6.4.1 Initialize, as keepalived vrrp_init_state(). */
   start(): void {
-    if (this.started) return;
-    this.started = true;
+    if (this._started) return;
+    this._started = true;
     const groupState = this.group?.state;
     const newState = groupState ?? this.wantState;
     const up = this.tracking.faults === 0;
@@ -463,7 +488,7 @@ export class VrrpInstanceEngine {
   setTracking(t: TrackingStatus): void {
     const prev = this.tracking;
     this.tracking = { ...t };
-    if (!this.started) {
+    if (!this._started) {
       this.applyPriority();
       return;
     }
@@ -478,8 +503,10 @@ export class VrrpInstanceEngine {
 
   /** keepalived vrrp_set_effective_priority(): base + weights, clamped to 1..254; never for the owner. */
   private applyPriority(): void {
-    if (this.basePriority === VRRP_PRIORITY_OWNER) return;
-    const next = clampPriority(this.basePriority + this.tracking.priorityDelta);
+    const next =
+      this.basePriority === VRRP_PRIORITY_OWNER
+        ? VRRP_PRIORITY_OWNER
+        : clampPriority(this.basePriority + this.tracking.priorityDelta);
     if (next === this._effectivePriority) return;
     const from = this._effectivePriority;
     const oldDown = this.msDownMs;
@@ -497,6 +524,86 @@ export class VrrpInstanceEngine {
       state: this._state,
       notify: this.params.notifyPriorityChanges,
     });
+  }
+
+  /**
+   * Reload (keepalived reload_vrrp_thread(): vrrp_complete_init() and clear_diff_vrrp() keep the
+   * state of an instance found again with the same VRID, family and interface): new parameters
+   * and tracking for a running instance, which keeps its state, its learnt master, its counters
+   * and its addresses. A running Master_Down_Timer is moved by the change of the interval; the
+   * effective priority is recomputed (a `priority` effect when it moves); tracked faults take it
+   * in or out of FAULT as they would at any time; a MASTER then sends an advert at once with the
+   * new priority, addresses and interval (keepalived's `reload_master` sets its timer to now).
+   * The VRID cannot change in place: keepalived treats that as a removal and an addition.
+   */
+  reconfigure(params: InstanceParams, tracking: TrackingStatus): void {
+    const p = normalizeParams(params);
+    const old = this._params;
+    if (p.vrid !== old.vrid) {
+      throw new VrrpError(
+        "VRRP_BAD_CONFIG",
+        `${p.name}: virtual_router_id ${old.vrid} cannot change in place (remove the instance and add a new one)`,
+        { object: p.name },
+      );
+    }
+    const now = this.deps.clock.now();
+    const oldFull = this.downIntervalMs();
+    this._name = p.name;
+    this._params = p;
+    // an owner that stepped down to 254 on meeting another owner takes its configured priority again
+    this.basePriority = p.priority;
+    if (p.preemptDelayMs === 0) this.preemptTime = 0;
+    // a version 3 Backup keeps the Master_Adver_Interval it learnt from the master's adverts
+    if (!(this._state === "backup" && p.version === 3 && old.version === 3))
+      this.masterAdverIntCs = p.intervalCs;
+    if (p.garpMasterRefreshMs !== old.garpMasterRefreshMs) {
+      this.garpRefreshAt =
+        this.vipsSet && p.garpMasterRefreshMs > 0 ? now + p.garpMasterRefreshMs : undefined;
+    }
+    const newFull = this.downIntervalMs();
+    if (this.msDownMs === oldFull) {
+      // the full Master_Down_Interval (not a Skew_Time after priority 0): follow the new interval
+      this.msDownMs = newFull;
+      if (this._state === "backup" && this.deadline !== undefined && newFull !== oldFull)
+        this.arm(Math.max(0, this.deadline - now + (newFull - oldFull)));
+    }
+    if (!this._started || this._state === "stop") {
+      this.tracking = { ...tracking };
+      if (!this._started) this.wantState = p.initialState ?? (this.isOwner ? "master" : "backup");
+      this.applyPriority();
+      return;
+    }
+    this.event(() => {
+      const prev = this.tracking;
+      this.tracking = { ...tracking };
+      this.applyPriority();
+      if (prev.faults === 0 && tracking.faults > 0) this.down();
+      else if (
+        (prev.faults > 0 || prev.initPending > 0) &&
+        tracking.faults === 0 &&
+        tracking.initPending === 0
+      )
+        this.tryUp();
+      else if (this._state === "master") {
+        this.sendAdvert(this._effectivePriority);
+        this.armForState();
+      }
+    });
+  }
+
+  /**
+   * A reloaded sync group that is not MASTER while this member is (keepalived vrrp_init_state()):
+   * the addresses go without a priority-0 advert, the member enters BACKUP still wanting MASTER
+   * and waits one advert interval + the minimum skew before it tries again.
+   */
+  demoteForGroup(reason: string): void {
+    if (this._state !== "master") return;
+    this.restoreInterface(false);
+    this.setState("backup", reason);
+    this.wantState = "master";
+    this.msDownMs = this.masterAdverIntCs * 10 + this.skewMs(1);
+    this.arm(this.msDownMs);
+    this.stats.release_master++;
   }
 
   /** keepalived down_instance(): the first fault takes the instance (and its sync group) to FAULT. */

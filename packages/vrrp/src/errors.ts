@@ -13,7 +13,9 @@ export type VrrpErrorCode =
   | "VRRP_SOCKET"
   | "VRRP_NO_INTERFACE"
   | "VRRP_NETCONF"
-  | "VRRP_FIFO";
+  | "VRRP_FIFO"
+  // lifecycle
+  | "VRRP_STOPPED";
 
 export interface VrrpErrorContext {
   /** Byte offset in the packet where decoding failed. */

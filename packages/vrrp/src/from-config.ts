@@ -226,6 +226,7 @@ export function routerOptionsFromConfig(
       : {}),
     ...(g.vrrpDownTimerAdverts !== undefined ? { downTimerAdverts: g.vrrpDownTimerAdverts } : {}),
     ...(scriptUser ? { scriptUser: { uid: scriptUser.uid, gid: scriptUser.gid } } : {}),
+    ...(g.fifoWriteVrrpStatesOnReload ? { fifoWriteStatesOnReload: true } : {}),
   };
   if (g.vrrpMcastGroup4 !== "224.0.0.18" || g.vrrpMcastGroup6 !== "ff02::12") {
     warn("vrrp_mcast_group4/6 other than the standard groups are not supported", ["globalDefs"]);

@@ -38,6 +38,7 @@ export {
 export * from "./constants.js";
 export {
   type EngineDeps,
+  type EngineParams,
   type GroupLink,
   type InstanceEffect,
   type InstanceParams,
@@ -91,6 +92,7 @@ export {
   type VrrpScriptOptions,
 } from "./options.js";
 export {
+  type ReloadSummary,
   type RouterDeps,
   type RouterInstanceStatus,
   type RouterStatus,

@@ -158,6 +158,11 @@ export class Notifier {
     for (const f of this.opts.fifos ?? []) f.write(fifoLine(kind, name, word, priority));
   }
 
+  /** A FIFO line only (keepalived fifo_write_vrrp_states_on_reload: states kept across a reload). */
+  fifo(kind: NotifyKind, name: string, state: VrrpState, priority: number): void {
+    for (const f of this.opts.fifos ?? []) f.write(fifoLine(kind, name, stateWord(state), priority));
+  }
+
   /** An event that is not a state (MASTER_RX_LOWER_PRI, MASTER_PRIORITY, BACKUP_PRIORITY). */
   event(
     name: string,

@@ -147,6 +147,8 @@ export interface VrrpRouterOptions {
   downTimerAdverts?: number;
   /** Default user for scripts (keepalived script_user). */
   scriptUser?: { uid: number; gid?: number };
+  /** keepalived fifo_write_vrrp_states_on_reload: after a reload, the unchanged states go to the FIFO too. */
+  fifoWriteStatesOnReload?: boolean;
 }
 
 export interface ResolvedVip {

@@ -5,6 +5,7 @@
  * Time and every I/O dependency are injectable (`RouterDeps`).
  */
 import { EventEmitter } from "node:events";
+import { isDeepStrictEqual } from "node:util";
 import { AcceptFilter } from "./accept.js";
 import { isLinkLocal6 } from "./addr.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -81,6 +82,22 @@ export interface StateChange {
   at: number;
 }
 
+/** What a reload did, by name (instances and groups as in the new configuration, removed ones as in the old). */
+export interface ReloadSummary {
+  instances: {
+    /** Same settings: left running untouched. */
+    unchanged: string[];
+    /** Found again (same VRID, family, interface, unicast source): new settings, same state. */
+    updated: string[];
+    /** New: started as at startup. */
+    added: string[];
+    /** Gone: stopped (priority 0 if MASTER, addresses removed, FAULT notify as keepalived). */
+    removed: string[];
+  };
+  groups: { unchanged: string[]; rebuilt: string[]; added: string[]; removed: string[] };
+  scripts: { unchanged: string[]; updated: string[]; added: string[]; removed: string[] };
+}
+
 interface Runtime {
   r: ResolvedInstance;
   engine: VrrpInstanceEngine;
@@ -88,6 +105,8 @@ interface Runtime {
   ipId: number;
   queue: Promise<void>;
   rx: RxInstance;
+  /** Removed by a reload: its STOP is notified as keepalived notifies a deleted instance. */
+  removed?: boolean;
 }
 
 interface ScriptRuntime {
@@ -96,6 +115,136 @@ interface ScriptRuntime {
   running: boolean;
   runs: number;
   timer: unknown;
+  /** Replaced or removed by a reload: a run still going is ignored. */
+  retired?: boolean;
+}
+
+interface GroupPlan {
+  name: string;
+  members: string[];
+  notify?: NotifyScripts;
+  tracks: TrackRef[];
+}
+
+/** A configuration resolved and checked, before anything runs (constructor and reload). */
+interface RouterPlan {
+  scripts: Map<string, ResolvedScript>;
+  instances: ResolvedInstance[];
+  groups: GroupPlan[];
+}
+
+const vipKey = (v: ResolvedVip) =>
+  `${v.dev}|${v.address}|${v.prefixLength}|${v.label ?? ""}|${v.scope ?? ""}`;
+const allVips = (r: ResolvedInstance) => [...r.vips, ...r.extraVips];
+/** Accept_Mode off in effect (the owner always accepts). */
+const dropsTraffic = (r: ResolvedInstance) => r.params.accept === false && r.params.priority !== 255;
+/** What runs a script's timer: a change here restarts it (weight and reverse only move priorities). */
+const scriptTiming = (s: ResolvedScript) => ({
+  command: s.command,
+  intervalMs: s.intervalMs,
+  timeoutMs: s.timeoutMs,
+  rise: s.rise,
+  fall: s.fall,
+  initFail: s.initFail,
+});
+
+function rxOf(r: ResolvedInstance): RxInstance {
+  return {
+    name: r.name,
+    vrid: r.params.vrid,
+    version: r.params.version,
+    family: r.family,
+    addresses: r.vips.map((v) => v.address),
+    intervalCs: r.params.intervalCs,
+    authType: r.authType,
+    ...(r.authData ? { authData: r.authData } : {}),
+    unicastPeers: r.unicastPeers,
+    checkUnicastSource: r.checkUnicastSource,
+    v3Ipv4Checksum: r.v3Ipv4Checksum,
+  };
+}
+
+/** Resolves and checks a whole configuration; throws VrrpError before anything is touched. */
+function planOf(options: VrrpRouterOptions, warn: (m: string) => void): RouterPlan {
+  const scripts = new Map<string, ResolvedScript>();
+  for (const s of options.scripts ?? []) {
+    const rs = resolveScript(s, options);
+    if (scripts.has(rs.name))
+      throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_script ${rs.name} defined twice`, { object: rs.name });
+    scripts.set(rs.name, rs);
+  }
+  const instances: ResolvedInstance[] = [];
+  const names = new Set<string>();
+  for (const o of options.instances) {
+    if (names.has(o.name))
+      throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_instance ${o.name} defined twice`, { object: o.name });
+    names.add(o.name);
+    instances.push(resolveInstance(o, options, scripts, warn));
+  }
+  const seen = new Map<string, string>();
+  for (const r of instances) {
+    const key = `${r.interface}/${r.family}/${r.params.vrid}`;
+    const other = seen.get(key);
+    if (other && r.unicastPeers.length === 0) {
+      throw new VrrpError(
+        "VRRP_BAD_CONFIG",
+        `vrrp_instance ${r.name}: virtual_router_id ${r.params.vrid} is already used by ${other} on ${r.interface} (IPv${r.family})`,
+        { object: r.name },
+      );
+    }
+    seen.set(key, r.name);
+  }
+  const groups: GroupPlan[] = [];
+  const memberOf = new Map<string, string>();
+  const groupNames = new Set<string>();
+  for (const g of options.syncGroups ?? []) {
+    if (groupNames.has(g.name))
+      throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_sync_group ${g.name} defined twice`, { object: g.name });
+    groupNames.add(g.name);
+    if (g.members.length === 0)
+      throw new VrrpError("VRRP_BAD_CONFIG", `sync group ${g.name} has no member instance`, {
+        object: g.name,
+      });
+    for (const m of g.members) {
+      if (!names.has(m))
+        throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_sync_group ${g.name}: no vrrp_instance ${m}`, {
+          object: g.name,
+        });
+      const other = memberOf.get(m);
+      if (other !== undefined)
+        throw new VrrpError(
+          "VRRP_BAD_CONFIG",
+          `instance ${m} cannot be in more than one sync group (${other}, ${g.name})`,
+          { object: m },
+        );
+      memberOf.set(m, g.name);
+    }
+    const tracks: TrackRef[] = [
+      ...(g.trackInterfaces ?? []).map((t) => ({
+        kind: "interface" as const,
+        name: t.name,
+        weight: t.weight ?? 0,
+        reverse: t.reverse ?? false,
+      })),
+      ...(g.trackScripts ?? []).map((t) => {
+        const s = scripts.get(t.name);
+        if (!s)
+          throw new VrrpError(
+            "VRRP_BAD_CONFIG",
+            `vrrp_sync_group ${g.name}: track_script ${t.name} has no vrrp_script`,
+            { object: g.name },
+          );
+        return {
+          kind: "script" as const,
+          name: t.name,
+          weight: t.weight ?? s.weight,
+          reverse: t.reverse ?? s.reverse,
+        };
+      }),
+    ];
+    groups.push({ name: g.name, members: [...g.members], ...(g.notify ? { notify: g.notify } : {}), tracks });
+  }
+  return { scripts, instances, groups };
 }
 
 /**
@@ -103,17 +252,18 @@ interface ScriptRuntime {
  * "advert" ({instance, priority, source}) for received adverts accepted by the receive path.
  */
 export class VrrpRouter extends EventEmitter {
-  readonly options: VrrpRouterOptions;
+  private opts: VrrpRouterOptions;
   private readonly clock: Clock;
   private readonly transport: VrrpTransport;
   private readonly net: NetOps;
   private readonly run: (cmd: ScriptCommand, timeoutMs: number) => Promise<ScriptOutcome>;
   private readonly notifier: Notifier;
+  private readonly ownedNotifier: boolean;
   private readonly fifos: NotifyFifo[] = [];
   private readonly instances: Runtime[] = [];
-  private readonly groups: VrrpSyncGroup[] = [];
-  private readonly groupNotify = new Map<string, NotifyScripts | undefined>();
-  private readonly groupTracks = new Map<string, TrackRef[]>();
+  private groups: VrrpSyncGroup[] = [];
+  private groupPlans = new Map<string, GroupPlan>();
+  private groupTracks = new Map<string, TrackRef[]>();
   private readonly scripts = new Map<string, ScriptRuntime>();
   private readonly ifStats = new Map<string, { name: string; family: 4 | 6; stats: InterfaceStats }>();
   private links = new Map<string, LinkState>();
@@ -122,19 +272,27 @@ export class VrrpRouter extends EventEmitter {
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
   private readonly pendingSends = new Set<Promise<void>>();
+  /** Channels opened, "family/ifname" (a reload closes those no instance uses any more). */
+  private readonly channels = new Set<string>();
+  private reloading: Promise<unknown> = Promise.resolve();
+  private starting: Promise<void> | undefined;
   private started = false;
   private stopped = false;
   private readonly ownedTransport: boolean;
   private readonly ownedNet: boolean;
+  private readonly injectedAcceptFilter: AcceptFilter | undefined;
   /** no_accept masters' drop rules (nftables), only when an instance has accept off. */
   private acceptFilter: AcceptFilter | undefined;
 
   constructor(options: VrrpRouterOptions, deps: RouterDeps = {}) {
     super();
-    this.options = options;
+    this.opts = options;
     this.clock = deps.clock ?? systemClock;
     this.ownedTransport = deps.transport === undefined;
     this.ownedNet = deps.net === undefined;
+    this.injectedAcceptFilter = deps.acceptFilter;
+    this.run = deps.runScript ?? ((cmd, t) => runScript(cmd, t, options.netns));
+    const plan = planOf(options, (m) => this.warn(m));
     this.transport =
       deps.transport ??
       new RawTransport({
@@ -142,7 +300,7 @@ export class VrrpRouter extends EventEmitter {
         ...(options.ipv6Receive !== undefined ? { ipv6Receive: options.ipv6Receive } : {}),
       });
     this.net = deps.net ?? new NetconfOps(options.netns);
-    this.run = deps.runScript ?? ((cmd, t) => runScript(cmd, t, options.netns));
+    this.ownedNotifier = deps.notifier === undefined;
     if (deps.notifier) this.notifier = deps.notifier;
     else {
       for (const p of options.notifyFifos ?? []) this.fifos.push(new NotifyFifo(p));
@@ -155,109 +313,72 @@ export class VrrpRouter extends EventEmitter {
           ),
       });
     }
-    const warn = (m: string) => this.warn(m);
-    for (const s of options.scripts ?? []) {
-      const rs = resolveScript(s, options);
-      if (this.scripts.has(rs.name))
-        throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_script ${rs.name} defined twice`, { object: rs.name });
-      this.scripts.set(rs.name, {
-        s: rs,
-        result: new ScriptResult(rs.rise, rs.fall, rs.initFail),
-        running: false,
-        runs: 0,
-        timer: undefined,
-      });
-    }
-    const scriptDefs = new Map([...this.scripts].map(([k, v]) => [k, v.s]));
-    const names = new Set<string>();
-    for (const o of options.instances) {
-      if (names.has(o.name))
-        throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_instance ${o.name} defined twice`, { object: o.name });
-      names.add(o.name);
-      const r = resolveInstance(o, options, scriptDefs, warn);
-      const rt: Runtime = {
-        r,
-        primary: r.sourceIp,
-        ipId: 0,
-        queue: Promise.resolve(),
-        rx: {
-          name: r.name,
-          vrid: r.params.vrid,
-          version: r.params.version,
-          family: r.family,
-          addresses: r.vips.map((v) => v.address),
-          intervalCs: r.params.intervalCs,
-          authType: r.authType,
-          ...(r.authData ? { authData: r.authData } : {}),
-          unicastPeers: r.unicastPeers,
-          checkUnicastSource: r.checkUnicastSource,
-          v3Ipv4Checksum: r.v3Ipv4Checksum,
-        },
-        engine: undefined as unknown as VrrpInstanceEngine,
-      };
-      rt.engine = new VrrpInstanceEngine(r.params, {
-        clock: this.clock,
-        primaryAddress: () => rt.primary,
-        onEffect: (e) => this.onEffect(rt, e),
-      });
-      this.instances.push(rt);
-    }
-    this.checkVridConflicts();
-    if (this.instances.some((rt) => rt.engine.params.accept === false)) {
-      this.acceptFilter = deps.acceptFilter ?? new AcceptFilter(options.netns);
-    }
-    for (const g of options.syncGroups ?? []) {
-      const members = g.members.map((m) => {
-        const rt = this.instances.find((i) => i.r.name === m);
-        if (!rt)
-          throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_sync_group ${g.name}: no vrrp_instance ${m}`, {
-            object: g.name,
-          });
-        return rt.engine;
-      });
-      this.groups.push(new VrrpSyncGroup(g.name, members, (e) => this.onGroupEffect(e)));
-      this.groupNotify.set(g.name, g.notify);
-      const tracks: TrackRef[] = [
-        ...(g.trackInterfaces ?? []).map((t) => ({
-          kind: "interface" as const,
-          name: t.name,
-          weight: t.weight ?? 0,
-          reverse: t.reverse ?? false,
-        })),
-        ...(g.trackScripts ?? []).map((t) => {
-          const s = this.scripts.get(t.name);
-          if (!s)
-            throw new VrrpError(
-              "VRRP_BAD_CONFIG",
-              `vrrp_sync_group ${g.name}: track_script ${t.name} has no vrrp_script`,
-              { object: g.name },
-            );
-          return {
-            kind: "script" as const,
-            name: t.name,
-            weight: t.weight ?? s.s.weight,
-            reverse: t.reverse ?? s.s.reverse,
-          };
-        }),
-      ];
-      for (const m of g.members) this.groupTracks.set(m, tracks);
+    this.build(plan);
+  }
+
+  /** The configuration in force (the last one given to the constructor or to reload()). */
+  get options(): VrrpRouterOptions {
+    return this.opts;
+  }
+
+  /** Builds everything from a plan (constructor; reload before start). */
+  private build(plan: RouterPlan): void {
+    for (const rs of plan.scripts.values()) this.scripts.set(rs.name, this.scriptRuntime(rs));
+    for (const r of plan.instances) this.instances.push(this.runtime(r));
+    this.ensureAcceptFilter();
+    this.setGroupPlans(plan);
+    for (const g of plan.groups) this.groups.push(this.syncGroup(g));
+  }
+
+  private scriptRuntime(s: ResolvedScript, result?: ScriptResult): ScriptRuntime {
+    return {
+      s,
+      result: result ?? new ScriptResult(s.rise, s.fall, s.initFail),
+      running: false,
+      runs: 0,
+      timer: undefined,
+    };
+  }
+
+  private runtime(r: ResolvedInstance): Runtime {
+    const rt: Runtime = {
+      r,
+      primary: r.sourceIp,
+      ipId: 0,
+      queue: Promise.resolve(),
+      rx: rxOf(r),
+      engine: undefined as unknown as VrrpInstanceEngine,
+    };
+    rt.engine = new VrrpInstanceEngine(r.params, {
+      clock: this.clock,
+      primaryAddress: () => rt.primary,
+      onEffect: (e) => this.onEffect(rt, e),
+    });
+    return rt;
+  }
+
+  private ensureAcceptFilter(): void {
+    if (!this.acceptFilter && this.instances.some((rt) => rt.engine.params.accept === false)) {
+      this.acceptFilter = this.injectedAcceptFilter ?? new AcceptFilter(this.opts.netns);
     }
   }
 
-  private checkVridConflicts(): void {
-    const seen = new Map<string, string>();
-    for (const { r } of this.instances) {
-      const key = `${r.interface}/${r.family}/${r.params.vrid}`;
-      const other = seen.get(key);
-      if (other && r.unicastPeers.length === 0) {
-        throw new VrrpError(
-          "VRRP_BAD_CONFIG",
-          `vrrp_instance ${r.name}: virtual_router_id ${r.params.vrid} is already used by ${other} on ${r.interface} (IPv${r.family})`,
-          { object: r.name },
-        );
-      }
-      seen.set(key, r.name);
-    }
+  private setGroupPlans(plan: RouterPlan): void {
+    this.groupPlans = new Map(plan.groups.map((g) => [g.name, g]));
+    this.groupTracks = new Map();
+    for (const g of plan.groups) for (const m of g.members) this.groupTracks.set(m, g.tracks);
+  }
+
+  private syncGroup(g: GroupPlan): VrrpSyncGroup {
+    const members = g.members.map((m) => {
+      const rt = this.instances.find((i) => i.r.name === m);
+      if (!rt)
+        throw new VrrpError("VRRP_BAD_CONFIG", `vrrp_sync_group ${g.name}: no vrrp_instance ${m}`, {
+          object: g.name,
+        });
+      return rt.engine;
+    });
+    return new VrrpSyncGroup(g.name, members, (e) => this.onGroupEffect(e));
   }
 
   private warn(msg: string): void {
@@ -271,8 +392,12 @@ export class VrrpRouter extends EventEmitter {
   // ---- lifecycle ----
 
   /** Opens sockets, learns links and addresses, removes stale VIPs, starts the instances. */
-  async start(): Promise<void> {
-    if (this.started) return;
+  start(): Promise<void> {
+    if (!this.starting) this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     this.started = true;
     this.transport.onPacket((ifname, pkt) => this.onPacket(ifname, pkt));
     this.transport.onError((ifname, family, err) => {
@@ -321,6 +446,284 @@ export class VrrpRouter extends EventEmitter {
     for (const f of this.fifos) f.close();
   }
 
+  // ---- reload ----
+
+  /**
+   * Applies a new configuration in place, as keepalived does on SIGHUP (vrrp_daemon.c
+   * reload_vrrp_thread(), vrrp.c clear_diff_vrrp()): the whole configuration is resolved and
+   * checked first (a VrrpError changes nothing); then an instance found again — same VRID,
+   * family, interface and multicast/unicast source, keepalived's vrrp_exist() — keeps running:
+   * untouched when its settings are the same, otherwise updated in place in its current state
+   * (removed VIPs leave the host, added ones arrive and are announced, a MASTER advertises the
+   * new priority at once); an instance not found again stops (priority 0 if MASTER, VIPs
+   * removed, notified as FAULT as keepalived does); a new one starts as at startup. vrrp_scripts
+   * keep their timers and rise/fall state when unchanged and carry it over when changed; sync
+   * groups whose members and settings are the same are kept. Reloads are serialised.
+   */
+  reload(options: VrrpRouterOptions): Promise<ReloadSummary> {
+    const next = this.reloading.then(() => this.doReload(options));
+    this.reloading = next.catch(() => {});
+    return next;
+  }
+
+  private async doReload(options: VrrpRouterOptions): Promise<ReloadSummary> {
+    await this.starting?.catch(() => {});
+    if (this.stopped)
+      throw new VrrpError("VRRP_STOPPED", "the router is stopped; a reload needs a running router", {});
+    for (const k of ["netns", "ipv6Receive"] as const) {
+      if (options[k] !== this.opts[k])
+        throw new VrrpError(
+          "VRRP_BAD_CONFIG",
+          `${k} cannot change on a reload (${this.opts[k] ?? "default"} → ${options[k] ?? "default"}); restart the router`,
+          { object: k },
+        );
+    }
+    const plan = planOf(options, (m) => this.warn(m));
+    const summary: ReloadSummary = {
+      instances: { unchanged: [], updated: [], added: [], removed: [] },
+      groups: { unchanged: [], rebuilt: [], added: [], removed: [] },
+      scripts: { unchanged: [], updated: [], added: [], removed: [] },
+    };
+    this.updateFifos(options);
+    this.opts = options;
+    if (!this.started) {
+      // nothing runs yet: take the new configuration as the constructor would
+      for (const g of this.groups) g.detach();
+      this.groups = [];
+      summary.instances.removed = this.instances.map((rt) => rt.r.name);
+      summary.scripts.removed = [...this.scripts.keys()];
+      this.instances.length = 0;
+      this.scripts.clear();
+      this.build(plan);
+      summary.instances.added = plan.instances.map((r) => r.name);
+      summary.scripts.added = [...plan.scripts.keys()];
+      summary.groups.added = plan.groups.map((g) => g.name);
+      return summary;
+    }
+
+    // 1. match instances as keepalived's vrrp_exist(): VRID, family, interface, unicast or not
+    //    (and then the same source address); a same-named candidate first
+    const newOurs = this.ours(plan.instances);
+    const identity = (r: ResolvedInstance, source: string | undefined) =>
+      `${r.interface}|${r.family}|${r.params.vrid}|${r.unicastPeers.length > 0 ? `unicast ${source ?? ""}` : "multicast"}`;
+    const matchOf = new Map<Runtime, ResolvedInstance>();
+    const taken = new Set<ResolvedInstance>();
+    const newIds = new Map(
+      plan.instances.map((r) => [
+        r,
+        identity(r, r.sourceIp ?? this.pickPrimary(r.interface, r.family, newOurs)),
+      ]),
+    );
+    for (const rt of this.instances) {
+      const id = identity(rt.r, rt.primary);
+      const cands = plan.instances.filter((r) => !taken.has(r) && newIds.get(r) === id);
+      const pick = cands.find((r) => r.name === rt.r.name) ?? cands[0];
+      if (pick) {
+        matchOf.set(rt, pick);
+        taken.add(pick);
+      }
+    }
+    const removed = this.instances.filter((rt) => !matchOf.has(rt));
+    const added = plan.instances.filter((r) => !taken.has(r));
+    const newGroupTracks = new Map<string, TrackRef[]>();
+    for (const g of plan.groups) for (const m of g.members) newGroupTracks.set(m, g.tracks);
+    const changed = new Set<Runtime>();
+    for (const [rt, r] of matchOf) {
+      const same =
+        isDeepStrictEqual(rt.r, r) &&
+        isDeepStrictEqual(this.groupTracks.get(rt.r.name) ?? [], newGroupTracks.get(r.name) ?? []);
+      if (!same) changed.add(rt);
+      (same ? summary.instances.unchanged : summary.instances.updated).push(r.name);
+    }
+    summary.instances.added = added.map((r) => r.name);
+    summary.instances.removed = removed.map((rt) => rt.r.name);
+
+    // 2. sync groups: kept when the same engines, notify scripts and tracking
+    const engineOf = new Map<string, VrrpInstanceEngine>();
+    for (const [rt, r] of matchOf) engineOf.set(r.name, rt.engine);
+    const oldGroups = new Map(this.groups.map((g) => [g.name, g]));
+    const keptGroups: VrrpSyncGroup[] = [];
+    const newGroupPlans: GroupPlan[] = [];
+    const previousState = new Map<string, VrrpState>();
+    for (const g of plan.groups) {
+      const old = oldGroups.get(g.name);
+      const oldPlan = this.groupPlans.get(g.name);
+      const same =
+        old !== undefined &&
+        oldPlan !== undefined &&
+        old.members.length === g.members.length &&
+        g.members.every((m, i) => engineOf.get(m) === old.members[i]) &&
+        isDeepStrictEqual(oldPlan.notify, g.notify) &&
+        isDeepStrictEqual(oldPlan.tracks, g.tracks);
+      if (same) {
+        keptGroups.push(old);
+        oldGroups.delete(g.name);
+        summary.groups.unchanged.push(g.name);
+      } else {
+        newGroupPlans.push(g);
+        if (old) previousState.set(g.name, old.state);
+        (old ? summary.groups.rebuilt : summary.groups.added).push(g.name);
+      }
+    }
+    summary.groups.removed = [...oldGroups.keys()].filter((n) => !plan.groups.some((g) => g.name === n));
+    // groups rebuilt or removed release their members before anything moves
+    for (const g of oldGroups.values()) g.detach();
+    this.groups = keptGroups;
+
+    // 3. removed instances stop: priority 0 if MASTER, addresses removed, notified
+    const removals: Promise<void>[] = [];
+    for (const rt of removed) {
+      rt.removed = true;
+      rt.engine.stop();
+      removals.push(rt.queue);
+    }
+    for (const rt of removed) this.instances.splice(this.instances.indexOf(rt), 1);
+
+    // 4. vrrp_scripts (keepalived clear_diff_script())
+    const rerun: ScriptRuntime[] = [];
+    for (const [name, old] of [...this.scripts]) {
+      const s = plan.scripts.get(name);
+      if (s && isDeepStrictEqual(old.s, s)) {
+        summary.scripts.unchanged.push(name);
+        continue;
+      }
+      if (s && isDeepStrictEqual(scriptTiming(old.s), scriptTiming(s))) {
+        old.s = s; // only weight / reverse: the same timer and counter
+        summary.scripts.updated.push(name);
+        continue;
+      }
+      old.retired = true;
+      if (old.timer !== undefined) this.clock.clearTimeout(old.timer);
+      old.timer = undefined;
+      this.scripts.delete(name);
+      if (s) {
+        const rs = this.scriptRuntime(s, ScriptResult.reloaded(old.result, s.rise, s.fall, s.initFail));
+        rs.runs = old.runs;
+        this.scripts.set(name, rs);
+        rerun.push(rs);
+        summary.scripts.updated.push(name);
+      } else summary.scripts.removed.push(name);
+    }
+    for (const [name, s] of plan.scripts) {
+      if (this.scripts.has(name)) continue;
+      const rs = this.scriptRuntime(s);
+      this.scripts.set(name, rs);
+      rerun.push(rs);
+      summary.scripts.added.push(name);
+    }
+
+    // 5. instances found again
+    this.setGroupPlans(plan);
+    for (const [rt, r] of matchOf) {
+      if (!changed.has(rt)) {
+        rt.r = r;
+        continue;
+      }
+      this.updateInstance(rt, r);
+    }
+
+    // 6. new instances, once the removed ones' addresses are gone (a VIP may move between them)
+    await Promise.allSettled(removals);
+    await Promise.allSettled([...this.pendingSends]);
+    if (this.stopped) return summary;
+    const fresh = added.map((r) => this.runtime(r));
+    this.instances.push(...fresh);
+    this.ensureAcceptFilter();
+    this.updateAddressing();
+    this.openChannels();
+    this.closeUnusedChannels();
+    for (const rt of fresh) rt.engine.setTracking(this.trackingOf(rt));
+    for (const g of newGroupPlans) {
+      const group = this.syncGroup(g);
+      this.groups.push(group);
+      group.resume(previousState.get(g.name));
+    }
+    const grouped = new Set(this.groups.flatMap((g) => g.members));
+    for (const rt of fresh) if (!grouped.has(rt.engine)) rt.engine.start();
+    // group tracking may have moved for members kept untouched; a no-op otherwise
+    for (const rt of this.instances) if (!fresh.includes(rt)) rt.engine.setTracking(this.trackingOf(rt));
+    for (const s of rerun) this.scheduleScript(s, 0);
+    if (options.fifoWriteStatesOnReload) {
+      // keepalived fifo_write_vrrp_states_on_reload: the states that did not change, on the FIFO
+      for (const g of this.groups)
+        if (!newGroupPlans.some((p) => p.name === g.name)) this.notifier.fifo("GROUP", g.name, g.state, 0);
+      for (const rt of this.instances)
+        if (!fresh.includes(rt))
+          this.notifier.fifo("INSTANCE", rt.r.name, rt.engine.state, rt.engine.effectivePriority);
+    }
+    return summary;
+  }
+
+  /**
+   * One instance found again with new settings (keepalived clear_diff_vrrp_vip() and
+   * restore_vrrp_state()): while its addresses are up, those no longer configured go, new ones
+   * are added and announced (one round of garp_master_repeat), the no_accept rules follow; the
+   * engine takes the new parameters in its current state.
+   */
+  private updateInstance(rt: Runtime, r: ResolvedInstance): void {
+    const old = rt.r;
+    const up = rt.engine.addressesSet;
+    const newKeys = new Set(allVips(r).map(vipKey));
+    const oldKeys = new Set(allVips(old).map(vipKey));
+    const gone = allVips(old).filter((v) => !newKeys.has(vipKey(v)));
+    const fresh = allVips(r).filter((v) => !oldKeys.has(vipKey(v)));
+    if (up && gone.length > 0)
+      this.enqueue(rt, "remove addresses", async () => {
+        await Promise.all(gone.map((v) => this.net.removeAddress(v)));
+      });
+    rt.r = r;
+    rt.rx = { ...rxOf(r), ...(rt.rx.localAddresses ? { localAddresses: rt.rx.localAddresses } : {}) };
+    if (r.sourceIp) rt.primary = r.sourceIp;
+    else if (old.sourceIp) rt.primary = this.pickPrimary(r.interface, r.family, this.ours());
+    if (up) {
+      const dropsNow = dropsTraffic(r);
+      const droppedBefore = dropsTraffic(old);
+      if (dropsNow) this.ensureAcceptFilterFor(r);
+      const filter = this.acceptFilter;
+      this.enqueue(rt, "add addresses", async () => {
+        if (filter && droppedBefore && (!dropsNow || old.name !== r.name))
+          await filter.set(old.name, undefined);
+        // no_accept: the drop rules go in before the addresses, as at a takeover
+        if (filter && dropsNow)
+          await filter.set(
+            r.name,
+            allVips(r).map((v) => v.address),
+          );
+        await Promise.all(fresh.map((v) => this.net.addAddress(v)));
+      });
+    }
+    rt.engine.reconfigure(r.params, this.trackingOf(rt));
+    if (up && fresh.length > 0 && rt.engine.state === "master") {
+      this.announce(rt, fresh, rt.engine.params.garpMasterRepeat);
+    }
+  }
+
+  private ensureAcceptFilterFor(r: ResolvedInstance): void {
+    if (!this.acceptFilter && dropsTraffic(r))
+      this.acceptFilter = this.injectedAcceptFilter ?? new AcceptFilter(this.opts.netns);
+  }
+
+  /** Reopens the notify FIFOs when their list changes (keepalived closes and reopens them on reload). */
+  private updateFifos(options: VrrpRouterOptions): void {
+    if (!this.ownedNotifier) return;
+    const want = options.notifyFifos ?? [];
+    const opened: NotifyFifo[] = [];
+    try {
+      for (const p of want) if (!this.fifos.some((f) => f.path === p)) opened.push(new NotifyFifo(p));
+    } catch (err) {
+      for (const f of opened) f.close();
+      throw err;
+    }
+    for (let i = this.fifos.length - 1; i >= 0; i--) {
+      const f = this.fifos[i] as NotifyFifo;
+      if (!want.includes(f.path)) {
+        f.close();
+        this.fifos.splice(i, 1);
+      }
+    }
+    this.fifos.push(...opened);
+  }
+
   // ---- links, addresses, tracking ----
 
   private scheduleRefresh(): void {
@@ -356,22 +759,30 @@ export class VrrpRouter extends EventEmitter {
       }
     }
     this.addrs = addrs;
-    const ours = new Set(
-      this.instances.flatMap((rt) => [...rt.r.vips, ...rt.r.extraVips].map((v) => v.address)),
-    );
+    this.updateAddressing();
+    if (this.started && !this.stopped) {
+      this.openChannels();
+      for (const rt of this.instances) rt.engine.setTracking(this.trackingOf(rt));
+    }
+  }
+
+  /** Our VIPs (never a source address). */
+  private ours(instances: readonly ResolvedInstance[] = this.instances.map((rt) => rt.r)): Set<string> {
+    return new Set(instances.flatMap((r) => allVips(r).map((v) => v.address)));
+  }
+
+  /** Each instance's source address and local addresses, from the interface addresses last read. */
+  private updateAddressing(): void {
+    const ours = this.ours();
     for (const rt of this.instances) {
       if (rt.r.sourceIp) rt.primary = rt.r.sourceIp;
       else rt.primary = this.pickPrimary(rt.r.interface, rt.r.family, ours);
       rt.rx = {
         ...rt.rx,
-        localAddresses: addrs
+        localAddresses: this.addrs
           .filter((a) => a.dev === rt.r.interface && a.family === rt.r.family)
           .map((a) => a.address),
       };
-    }
-    if (this.started && !this.stopped) {
-      this.openChannels();
-      for (const rt of this.instances) rt.engine.setTracking(this.trackingOf(rt));
     }
   }
 
@@ -402,6 +813,7 @@ export class VrrpRouter extends EventEmitter {
         this.ifStats.set(k, { name: w.ifname, family: w.family, stats: emptyInterfaceStats() });
       try {
         this.transport.open(w.ifname, w.family, { multicast: w.multicast });
+        this.channels.add(k);
       } catch (err) {
         this.fail(
           err instanceof VrrpError
@@ -409,6 +821,17 @@ export class VrrpRouter extends EventEmitter {
             : new VrrpError("VRRP_SOCKET", String(err), { object: w.ifname }, { cause: err }),
         );
       }
+    }
+  }
+
+  /** Closes the channels no instance uses any more (after a reload). */
+  private closeUnusedChannels(): void {
+    const want = new Set(this.instances.map(({ r }) => `${r.family}/${r.interface}`));
+    for (const k of [...this.channels]) {
+      if (want.has(k)) continue;
+      const slash = k.indexOf("/");
+      this.transport.close(k.slice(slash + 1), Number(k.slice(0, slash)) as 4 | 6);
+      this.channels.delete(k);
     }
   }
 
@@ -426,7 +849,7 @@ export class VrrpRouter extends EventEmitter {
   }
 
   private scheduleScript(s: ScriptRuntime, delayMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || s.retired) return;
     s.timer = this.clock.setTimeout(() => {
       s.timer = undefined;
       this.scheduleScript(s, s.s.intervalMs);
@@ -436,7 +859,7 @@ export class VrrpRouter extends EventEmitter {
       void this.run(s.s.command, s.s.timeoutMs).then((o) => {
         s.running = false;
         s.runs++;
-        if (this.stopped) return;
+        if (this.stopped || s.retired) return;
         if (s.result.update(o.ok) !== undefined) {
           for (const rt of this.instances) rt.engine.setTracking(this.trackingOf(rt));
         }
@@ -584,10 +1007,23 @@ export class VrrpRouter extends EventEmitter {
     }
   }
 
-  private vipsByDev(rt: Runtime): Map<string, ResolvedVip[]> {
-    const m = new Map<string, ResolvedVip[]>();
-    for (const v of [...rt.r.vips, ...rt.r.extraVips]) m.set(v.dev, [...(m.get(v.dev) ?? []), v]);
-    return m;
+  /** GARP / unsolicited NA for `vips`, per interface, while the instance is MASTER. */
+  private announce(rt: Runtime, vips: readonly ResolvedVip[], repeat: number): void {
+    const byDev = new Map<string, string[]>();
+    for (const v of vips) byDev.set(v.dev, [...(byDev.get(v.dev) ?? []), v.address]);
+    this.enqueue(rt, "announce", async () => {
+      if (rt.engine.state !== "master") return;
+      await Promise.all(
+        [...byDev].map(([dev, addresses]) => {
+          const mac = this.links.get(dev)?.mac;
+          return this.net.announce(dev, addresses, {
+            count: repeat,
+            ...(rt.r.garpIntervalMs ? { intervalMs: rt.r.garpIntervalMs } : {}),
+            ...(mac ? { mac } : {}),
+          });
+        }),
+      );
+    });
   }
 
   private onEffect(rt: Runtime, e: InstanceEffect): void {
@@ -615,23 +1051,7 @@ export class VrrpRouter extends EventEmitter {
         });
         return;
       case "announce":
-        this.enqueue(rt, "announce", async () => {
-          if (rt.engine.state !== "master") return;
-          await Promise.all(
-            [...this.vipsByDev(rt)].map(([dev, vs]) => {
-              const mac = this.links.get(dev)?.mac;
-              return this.net.announce(
-                dev,
-                vs.map((v) => v.address),
-                {
-                  count: e.repeat,
-                  ...(r.garpIntervalMs ? { intervalMs: r.garpIntervalMs } : {}),
-                  ...(mac ? { mac } : {}),
-                },
-              );
-            }),
-          );
-        });
+        this.announce(rt, allVips(r), e.repeat);
         return;
       case "state": {
         const change: StateChange = {
@@ -640,13 +1060,16 @@ export class VrrpRouter extends EventEmitter {
           from: e.from,
           to: e.to,
           priority: e.priority,
-          reason: e.reason,
+          reason: rt.removed ? "removed by reload" : e.reason,
           at: this.clock.now(),
         };
         this.emit("state", change);
-        if (e.notify)
+        // keepalived clear_diff_vrrp(): an instance deleted by a reload is notified as FAULT
+        // (DELETED with `notify_deleted`, which lvs does not take), and not at all if it was in FAULT
+        const word = rt.removed ? (e.from === "fault" ? undefined : "fault") : e.to;
+        if (e.notify && word)
           this.enqueue(rt, "notify", async () =>
-            this.notifier.state("INSTANCE", r.name, e.to, e.priority, r.notify),
+            this.notifier.state("INSTANCE", r.name, word, e.priority, r.notify),
           );
         return;
       }
@@ -675,7 +1098,7 @@ export class VrrpRouter extends EventEmitter {
       reason: "sync group",
       at: this.clock.now(),
     });
-    this.notifier.state("GROUP", e.group, e.to, 0, this.groupNotify.get(e.group));
+    this.notifier.state("GROUP", e.group, e.to, 0, this.groupPlans.get(e.group)?.notify);
   }
 
   // ---- status ----

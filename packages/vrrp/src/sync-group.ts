@@ -52,6 +52,34 @@ export class VrrpSyncGroup implements GroupLink {
     for (const m of this.members) m.start();
   }
 
+  /**
+   * Reload (keepalived vrrp_complete_init() + vrrp_init_state() with `reload` set): a group built
+   * again over instances that may already be running. Its state is MASTER when every member is,
+   * FAULT when a member has faults, else BACKUP; it is reported only if it differs from the
+   * group's state before the reload (`state_same_at_reload`). Members not started yet start in
+   * that state; a running MASTER member of a BACKUP group goes to BACKUP (and tries MASTER again
+   * after one advert interval, as keepalived); running members of a FAULT group go to FAULT.
+   */
+  resume(previous: VrrpState | undefined): void {
+    const running = this.members.filter((m) => m.started && m.state !== "stop");
+    const faulty = this.members.some((m) => m.ownFaults > 0 || (m.started && m.state === "fault"));
+    const allMaster = this.members.every((m) => m.state === "master");
+    this._state = faulty ? "fault" : allMaster ? "master" : "backup";
+    if (previous !== this._state) {
+      this.onEffect({ type: "group-state", group: this.name, from: previous ?? "init", to: this._state });
+    }
+    for (const m of running) {
+      if (this._state === "backup" && m.state === "master") m.demoteForGroup(`sync group ${this.name}`);
+      else if (this._state === "fault" && m.state !== "fault") m.forceFault(`sync group ${this.name}`);
+    }
+    for (const m of this.members) if (!m.started) m.start();
+  }
+
+  /** Releases the members (a reload that rebuilds or removes the group). */
+  detach(): void {
+    for (const m of this.members) if (m.group === this) m.group = undefined;
+  }
+
   private setState(to: VrrpState): void {
     const from = this._state;
     this._state = to;

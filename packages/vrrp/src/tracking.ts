@@ -73,6 +73,32 @@ export class ScriptResult {
     return this._state;
   }
 
+  /** keepalived's counter, 0 .. rise + fall − 1 (up from `rise`). */
+  get value(): number {
+    return this.result;
+  }
+
+  /**
+   * The counter a reloaded vrrp_script starts from (keepalived vrrp.c clear_diff_script()): a
+   * script that never reported starts over; a failing one stays down as many successes away
+   * from `rise` as it was (at least 0); a succeeding one stays up as many failures away from
+   * going down as it was (at most rise + fall − 1).
+   */
+  static reloaded(prev: ScriptResult, rise: number, fall: number, initFail = false): ScriptResult {
+    const next = new ScriptResult(rise, fall, initFail);
+    if (prev._state === "init") return next;
+    const max = rise + fall - 1;
+    if (prev.result < prev.rise) {
+      next.result = prev.result === 0 ? 0 : Math.max(0, rise - (prev.rise - prev.result));
+      next._state = "down";
+    } else {
+      next.result =
+        prev.result === prev.rise + prev.fall - 1 ? max : Math.min(max, rise + (prev.result - prev.rise));
+      next._state = "up";
+    }
+    return next;
+  }
+
   /** Feeds one run's outcome; returns the new state if it changed. */
   update(ok: boolean): TrackState | undefined {
     const before = this._state;

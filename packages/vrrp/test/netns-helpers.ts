@@ -110,6 +110,10 @@ export interface Daemon {
   kind: "keepalived" | "lvs";
   ns: Netns;
   proc: SpawnedProcess;
+  /** Its configuration file. */
+  file: string;
+  /** Writes a new configuration and sends SIGHUP; ours: resolves once it logged the reload. */
+  reload(conf: string, timeoutMs?: number): Promise<void>;
   /** SIGKILL of the process holding the VRRP socket (keepalived: its VRRP child). */
   crash(): void;
   /** SIGTERM (clean stop); resolves when the process has exited. */
@@ -143,6 +147,11 @@ export function startKeepalived(lan: Lan, ns: Netns, conf: string): Daemon {
     kind: "keepalived",
     ns,
     proc,
+    file,
+    reload: async (next) => {
+      writeFileSync(file, next);
+      proc.kill("SIGHUP");
+    },
     crash: () => {
       // the VRRP child holds the sockets and the VIPs; the parent would respawn it without -R
       try {
@@ -173,10 +182,29 @@ export function startOurs(lan: Lan, ns: Netns, conf: string): Daemon {
   const file = join(lan.dir, `${id}.conf`);
   writeFileSync(file, conf);
   const proc = ns.spawn(["node", ROUTER, file]);
+  const reloads = () =>
+    proc
+      .output()
+      .split("\n")
+      .filter((l) => /"reload(ed|Error)"/.test(l)).length;
   return {
     kind: "lvs",
     ns,
     proc,
+    file,
+    reload: async (next, timeoutMs = 5000) => {
+      const n = reloads();
+      writeFileSync(file, next);
+      proc.kill("SIGHUP");
+      await until("lvs reloaded", () => reloads() > n, timeoutMs);
+      const last =
+        proc
+          .output()
+          .split("\n")
+          .filter((l) => /"reload(ed|Error)"/.test(l))
+          .at(-1) ?? "";
+      if (last.includes('"reloadError"')) throw new Error(`reload failed: ${last}`);
+    },
     crash: () => proc.kill("SIGKILL"),
     stop: () => {
       proc.kill("SIGTERM");
@@ -234,6 +262,34 @@ export class AnnounceWatch {
   /** First announcement of `address` at or after `since` (performance.now() time). */
   first(address: string, since: number): { t: number; mac: string } | undefined {
     return this.seen.find((s) => s.address === address && s.t >= since);
+  }
+  close(): void {
+    this.sock.close();
+  }
+}
+
+/** VRRP adverts over IPv4 seen in a namespace (multicast reaches every port of the bridge). */
+export class AdvertWatch {
+  readonly seen: Array<{ t: number; source: string; vrid: number; priority: number; count: number }> = [];
+  private readonly sock: PacketSocket;
+  constructor(ns: Netns, ifname = "eth0") {
+    this.sock = PacketSocket.open({ interface: ifname, netns: ns.name, protocol: ETH_P_ALL });
+    this.sock.onFrame((f) => {
+      if (f.length < 14 + 20 + 8 || f.readUInt16BE(12) !== 0x0800 || f[23] !== 112) return;
+      const ihl = ((f[14] as number) & 0x0f) * 4;
+      const v = 14 + ihl;
+      if (f.length < v + 8) return;
+      this.seen.push({
+        t: performance.now(),
+        source: f.subarray(26, 30).join("."),
+        vrid: f[v + 1] as number,
+        priority: f[v + 2] as number,
+        count: f[v + 3] as number,
+      });
+    });
+  }
+  from(source: string, since = 0) {
+    return this.seen.filter((s) => s.source === source && s.t >= since);
   }
   close(): void {
     this.sock.close();

@@ -94,7 +94,7 @@ function attach(router: VrrpRouter, o: UpOptions, log: Logger): void {
 
 /** `lvsctl up --vrrp`: keepalived --vrrp. */
 export const vrrpMode: UpMode = async (o, log) => {
-  let router = build(o, log);
+  const router = build(o, log);
   if (!router) return 1;
   attach(router, o, log);
   await router.start();
@@ -113,23 +113,47 @@ export const vrrpMode: UpMode = async (o, log) => {
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGUSR1", () => process.stderr.write(`${JSON.stringify(router?.status(), null, 2)}\n`));
     process.on("SIGHUP", () => {
-      if (busy) return;
-      // Reload: a file that does not load changes nothing; a good one replaces the instances.
-      const next = build(o, log);
-      if (!next) {
+      if (busy || !router) return;
+      // In-place reload, as keepalived: unchanged instances keep running untouched, changed
+      // ones keep their state; a file that does not load changes nothing.
+      const r = load(o, log);
+      if (!r) {
         log.error("SIGHUP: the new configuration has errors; keeping the running one");
         return;
       }
-      busy = true;
-      log.info("SIGHUP: reloading");
-      const old = router;
-      void (async () => {
-        await old?.stop();
-        router = next;
-        attach(next, o, log);
-        await next.start();
-        busy = false;
-      })();
+      let options: ReturnType<typeof routerOptionsFromConfig>["options"];
+      try {
+        const built = routerOptionsFromConfig(r.config, {
+          sources: r.sources,
+          ...(o.netns !== undefined ? { netns: o.netns } : {}),
+        });
+        for (const w of built.warnings)
+          log.warn(`${w.position ? `${w.position}: ` : ""}warning: ${w.message}`);
+        options = built.options;
+      } catch (err) {
+        if (!(err instanceof VrrpError)) throw err;
+        log.error(
+          `${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code}); keeping the running configuration`,
+        );
+        return;
+      }
+      if (options.instances.length === 0) {
+        log.error(`SIGHUP: ${o.useFile} has no vrrp_instance; keeping the running configuration`);
+        return;
+      }
+      router.reload(options).then(
+        (s) => {
+          const list = (names: readonly string[]) => (names.length ? names.join(" ") : "-");
+          const i = s.instances;
+          log.info(
+            `SIGHUP: reloaded in place (unchanged: ${list(i.unchanged)}; updated: ${list(i.updated)}; added: ${list(i.added)}; removed: ${list(i.removed)})`,
+          );
+        },
+        (e: VrrpError) =>
+          log.error(
+            `${e.context?.position ? `${e.context.position}: ` : ""}${e.message} (${e.code}); keeping the running configuration`,
+          ),
+      );
     });
   });
 };

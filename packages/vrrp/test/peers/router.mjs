@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A VRRP router process for the netns tests (what `lvsctl up --vrrp -f FILE` does, without the
-// CLI package): node router.mjs FILE. Logs one JSON line per event on stdout; SIGTERM = clean stop.
+// CLI package): node router.mjs FILE. Logs one JSON line per event on stdout; SIGTERM = clean stop,
+// SIGHUP = reload the file in place (router.reload), SIGUSR1 = status.
 import { loadKeepalivedConf } from "@lvs/config";
 import { routerOptionsFromConfig, VrrpRouter } from "@lvs/vrrp";
 
@@ -28,3 +29,13 @@ const stop = async () => {
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.on("SIGUSR1", () => log({ status: router.status() }));
+process.on("SIGHUP", async () => {
+  try {
+    const next = loadKeepalivedConf(file);
+    const mapped = routerOptionsFromConfig(next.config, { sources: next.sources });
+    for (const w of mapped.warnings) log({ warning: w.message, position: w.position });
+    log({ reloaded: await router.reload(mapped.options) });
+  } catch (err) {
+    log({ reloadError: err.message, code: err.code });
+  }
+});
