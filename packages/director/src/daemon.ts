@@ -35,6 +35,7 @@ import {
   STATE_FILE_VERSION,
 } from "./constants.js";
 import { DirectorEngine, type EngineEffect, type HealthState } from "./engine.js";
+import { destEntryOf, serviceEntryOf } from "./entries.js";
 import { DirectorError } from "./errors.js";
 import { operationLine } from "./format.js";
 import { parseRsReference, parseVsReference } from "./keys.js";
@@ -789,22 +790,7 @@ export class Director {
       const entry = this.lastTable.get(id);
       if (op.op === "delService") this.lastTable.delete(id);
       else if (op.op === "addService" || op.op === "editService") {
-        const s = op.service;
-        const af = s.af ?? (s.fwmark ? 2 : (s.address ?? "").includes(":") ? 10 : 2);
-        const service = {
-          af,
-          protocol: s.protocol ?? 0,
-          address: s.address ?? "",
-          port: s.port ?? 0,
-          fwmark: s.fwmark ?? 0,
-          scheduler: s.scheduler ?? "wlc",
-          flags: s.flags ?? 0,
-          timeout: s.timeout ?? 0,
-          netmask: s.netmask ?? (af === 10 ? 128 : 32),
-          peName: s.peName,
-          stats: entry?.service.stats,
-          stats64: entry?.service.stats64,
-        };
+        const service = serviceEntryOf(op.service, entry?.service);
         this.lastTable.set(id, { service, dests: entry?.dests ?? [] });
       } else if (entry) {
         const did = destId(op.dest);
@@ -812,25 +798,7 @@ export class Director {
         if (op.op === "delDest") {
           if (i >= 0) entry.dests.splice(i, 1);
         } else {
-          const d = op.dest;
-          const prev = i >= 0 ? entry.dests[i] : undefined;
-          const next = {
-            af: d.af ?? (d.address.includes(":") ? 10 : 2),
-            address: d.address,
-            port: d.port,
-            forward: d.forward ?? 3,
-            weight: d.weight ?? 1,
-            upperThreshold: d.upperThreshold ?? 0,
-            lowerThreshold: d.lowerThreshold ?? 0,
-            activeConns: prev?.activeConns ?? 0,
-            inactiveConns: prev?.inactiveConns ?? 0,
-            persistConns: prev?.persistConns ?? 0,
-            tunnelType: d.tunnelType ?? 0,
-            tunnelPort: d.tunnelPort ?? 0,
-            tunnelFlags: d.tunnelFlags ?? 0,
-            stats: prev?.stats,
-            stats64: prev?.stats64,
-          };
+          const next = destEntryOf(op.dest, i >= 0 ? entry.dests[i] : undefined);
           if (i >= 0) entry.dests[i] = next;
           else entry.dests.push(next);
         }

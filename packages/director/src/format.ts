@@ -1,67 +1,15 @@
 // Text for people: the kernel operations of a dry run, in `ipvsadm -R` syntax (so the output can
 // be read as ipvsadm commands, or fed to `ipvsadm -R` / `lvsctl ipvs -R`), and the status table
 // of `lvsctl status`, laid out like `ipvsadm -Ln` with health, drains and quorum added.
-import { isIP } from "node:net";
-import {
-  AF_INET,
-  AF_INET6,
-  type Destination,
-  type DestinationEntry,
-  Fmt,
-  formatServiceEntry,
-  IP_VS_CONN_F_MASQ,
-  type Operation,
-  type Service,
-  type ServiceEntry,
-  type ServiceKey,
-} from "@lvs/ipvs";
+import { Fmt, formatServiceEntry, IP_VS_CONN_F_MASQ, type Operation } from "@lvs/ipvs";
+import { destEntryOf, serviceEntryOf } from "./entries.js";
 import type { DirectorStatus, RealServerStatus } from "./status.js";
-
-function serviceEntry(s: Service | ServiceKey): ServiceEntry {
-  const full = s as Service;
-  const af =
-    full.af ?? (full.fwmark !== undefined ? AF_INET : isIP(full.address ?? "") === 6 ? AF_INET6 : AF_INET);
-  return {
-    af,
-    protocol: full.protocol ?? 0,
-    address: full.address ?? (af === AF_INET6 ? "::" : "0.0.0.0"),
-    port: full.port ?? 0,
-    fwmark: full.fwmark ?? 0,
-    scheduler: full.scheduler ?? "wlc",
-    flags: full.flags ?? 0,
-    timeout: full.timeout ?? 0,
-    netmask: full.netmask ?? (af === AF_INET6 ? 128 : 32),
-    peName: full.peName,
-    stats: undefined,
-    stats64: undefined,
-  };
-}
-
-function destEntry(d: Destination): DestinationEntry {
-  return {
-    af: d.af ?? (isIP(d.address) === 6 ? AF_INET6 : AF_INET),
-    address: d.address,
-    port: d.port,
-    forward: d.forward ?? 3,
-    weight: d.weight ?? 1,
-    upperThreshold: d.upperThreshold ?? 0,
-    lowerThreshold: d.lowerThreshold ?? 0,
-    activeConns: 0,
-    inactiveConns: 0,
-    persistConns: 0,
-    tunnelType: d.tunnelType ?? 0,
-    tunnelPort: d.tunnelPort ?? 0,
-    tunnelFlags: d.tunnelFlags ?? 0,
-    stats: undefined,
-    stats64: undefined,
-  };
-}
 
 const RULE = Fmt.RULE | Fmt.NUMERIC;
 
 /** One operation as an `ipvsadm -R` line: `-A -t 10.0.0.1:80 -s wlc`, `-e -t … -r … -m -w 0`, `-d …`. */
 export function operationLine(op: Operation): string {
-  const se = serviceEntry(op.service);
+  const se = serviceEntryOf(op.service);
   switch (op.op) {
     case "addService":
       return formatServiceEntry(se, [], RULE).trimEnd();
@@ -73,14 +21,14 @@ export function operationLine(op: Operation): string {
     }
     case "addDest":
     case "editDest": {
-      const lines = formatServiceEntry(se, [destEntry(op.dest)], RULE)
+      const lines = formatServiceEntry(se, [destEntryOf(op.dest)], RULE)
         .trimEnd()
         .split("\n");
       const line = lines[lines.length - 1] as string;
       return op.op === "editDest" ? line.replace(/^-a /, "-e ") : line;
     }
     case "delDest": {
-      const lines = formatServiceEntry(se, [destEntry({ ...op.dest, forward: IP_VS_CONN_F_MASQ })], RULE)
+      const lines = formatServiceEntry(se, [destEntryOf({ ...op.dest, forward: IP_VS_CONN_F_MASQ })], RULE)
         .trimEnd()
         .split("\n");
       const line = lines[lines.length - 1] as string;

@@ -4,16 +4,13 @@
 // for a missing destination), counters left at zero unless set. The kernel tier of this package
 // proves the same behaviour against the real IPVS.
 import {
-  AF_INET,
   AF_INET6,
   type Daemon,
-  type Destination,
   type DestinationEntry,
   destId,
   IpvsError,
   type Operation,
   type OperationResult,
-  type Service,
   type ServiceEntry,
   type ServiceKey,
   type ServiceWithDests,
@@ -21,6 +18,7 @@ import {
   type Timeouts,
 } from "@lvs/ipvs";
 import type { DirectorKernel } from "./daemon.js";
+import { destEntryOf, serviceEntryOf } from "./entries.js";
 
 const kerr = (errno: number, name: string, what: string, cmd: string) =>
   new IpvsError(
@@ -33,44 +31,6 @@ const kerr = (errno: number, name: string, what: string, cmd: string) =>
       object: what,
     },
   );
-
-function entryOf(s: Service): ServiceEntry {
-  const af = s.af ?? (s.fwmark ? AF_INET : (s.address ?? "").includes(":") ? AF_INET6 : AF_INET);
-  return {
-    af,
-    protocol: s.protocol ?? 0,
-    address: s.address ?? (af === AF_INET6 ? "::" : "0.0.0.0"),
-    port: s.port ?? 0,
-    fwmark: s.fwmark ?? 0,
-    scheduler: s.scheduler ?? "wlc",
-    flags: s.flags ?? 0,
-    timeout: s.timeout ?? 0,
-    netmask: s.netmask ?? (af === AF_INET6 ? 128 : 32),
-    peName: s.peName,
-    stats: undefined,
-    stats64: undefined,
-  };
-}
-
-function destEntryOf(d: Destination, prev?: DestinationEntry): DestinationEntry {
-  return {
-    af: d.af ?? (d.address.includes(":") ? AF_INET6 : AF_INET),
-    address: d.address,
-    port: d.port,
-    forward: d.forward ?? 3,
-    weight: d.weight ?? 1,
-    upperThreshold: d.upperThreshold ?? 0,
-    lowerThreshold: d.lowerThreshold ?? 0,
-    activeConns: prev?.activeConns ?? 0,
-    inactiveConns: prev?.inactiveConns ?? 0,
-    persistConns: 0,
-    tunnelType: d.tunnelType ?? 0,
-    tunnelPort: d.tunnelPort ?? 0,
-    tunnelFlags: d.tunnelFlags ?? 0,
-    stats: undefined,
-    stats64: undefined,
-  };
-}
 
 export class MemoryKernel implements DirectorKernel {
   readonly services = new Map<string, ServiceWithDests>();
@@ -115,11 +75,11 @@ export class MemoryKernel implements DirectorKernel {
     switch (op.op) {
       case "addService":
         if (have) throw kerr(17, "EEXIST", sid, "NEW_SERVICE");
-        this.services.set(sid, { service: entryOf(op.service), dests: [] });
+        this.services.set(sid, { service: serviceEntryOf(op.service), dests: [] });
         return;
       case "editService":
         if (!have) throw kerr(3, "ESRCH", sid, "SET_SERVICE");
-        have.service = { ...entryOf(op.service), stats: have.service.stats, stats64: have.service.stats64 };
+        have.service = serviceEntryOf(op.service, have.service);
         return;
       case "delService":
         if (!have) throw kerr(3, "ESRCH", sid, "DEL_SERVICE");

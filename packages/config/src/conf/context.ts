@@ -384,3 +384,23 @@ export function blockWords(st: Statement, c: Ctx): Word[] | undefined {
   }
   return out;
 }
+
+// ─── value handlers shared by the vrrp and lvs keyword tables ───
+export const int = (example: string): Handler => scalar("int", undefined, example);
+export const secs = (example: string): Handler => scalar("seconds", undefined, example);
+export const str = (example: string): Handler => scalar("string", undefined, example);
+export const bool: Handler = scalar("bool");
+export const flag: Handler = scalar("flag");
+
+/** A keyword keepalived still reads but names a successor for: warn, then handle it. */
+export function deprecated(use: string, h: Handler): Handler {
+  return (st, f, c) => {
+    c.sink.warn(
+      "CONFIG_DEPRECATED",
+      st.keyword.pos,
+      `\`${st.keyword.text}\` is deprecated; write \`${use}\``,
+      st.keyword.text,
+    );
+    h(st, f, c);
+  };
+}

@@ -8,10 +8,14 @@ import { PERSISTENCE_TIMEOUT_DEFAULT } from "../constants.js";
 import type { Word } from "../lexer.js";
 import {
   args,
+  bool,
   type Ctx,
+  deprecated,
   type Frame,
+  flag,
   frame,
   type Handler,
+  int,
   needBlock,
   noBlock,
   type Obj,
@@ -22,28 +26,12 @@ import {
   scalar,
   script,
   scriptValue,
+  secs,
+  str,
   type Table,
   toInt,
 } from "./context.js";
 import { blockName } from "./vrrp.js";
-
-const int = (example: string) => scalar("int", undefined, example);
-const secs = (example: string) => scalar("seconds", undefined, example);
-const str = (example: string) => scalar("string", undefined, example);
-const bool = scalar("bool");
-const flag = scalar("flag");
-
-function deprecated(use: string, h: Handler): Handler {
-  return (st, f, c) => {
-    c.sink.warn(
-      "CONFIG_DEPRECATED",
-      st.keyword.pos,
-      `\`${st.keyword.text}\` is deprecated; write \`${use}\``,
-      st.keyword.text,
-    );
-    h(st, f, c);
-  };
-}
 
 // ───────────────────────────── virtual_server_group ─────────────────────────────
 

@@ -7,10 +7,14 @@ import type { Word } from "../lexer.js";
 import {
   args,
   blockWords,
+  bool,
   type Ctx,
   camel,
+  deprecated,
+  flag,
   frame,
   type Handler,
+  int,
   needBlock,
   noBlock,
   type Obj,
@@ -21,27 +25,11 @@ import {
   scalar,
   script,
   scriptValue,
+  secs,
+  str,
   type Table,
   toInt,
 } from "./context.js";
-
-const int = (example: string) => scalar("int", undefined, example);
-const secs = (example: string) => scalar("seconds", undefined, example);
-const str = (example: string) => scalar("string", undefined, example);
-const bool = scalar("bool");
-const flag = scalar("flag");
-
-function deprecated(use: string, h: Handler): Handler {
-  return (st, f, c) => {
-    c.sink.warn(
-      "CONFIG_DEPRECATED",
-      st.keyword.pos,
-      `\`${st.keyword.text}\` is deprecated; write \`${use}\``,
-      st.keyword.text,
-    );
-    h(st, f, c);
-  };
-}
 
 const fifo: Handler = (st, f, c) => {
   noBlock(st, c);
