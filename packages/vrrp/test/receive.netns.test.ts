@@ -1,11 +1,11 @@
 // Netns tier, real sockets: a router (in this process, working in its own namespace) receives
 // crafted adverts from a raw socket in another namespace. Good ones count as advert_rcvd; every
 // bad one is dropped and counted under keepalived's counter, and the router stays BACKUP.
-import { createRequire } from "node:module";
-import { withNetns } from "@lvs/sys";
+import { ETH_P_IPV6, PacketSocket } from "@lvs/sys";
 import { canUseNetns } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addressToBytes,
   encodeAdvert,
   type OutgoingPacket,
   passwordAuthData,
@@ -131,35 +131,38 @@ describe.skipIf(!canUseNetns())("receive path on real sockets (netns)", () => {
   }, 20_000);
 
   it("IPv6: hop limit 255 required (AF_PACKET receive); the raw receive mode cannot see it", async () => {
-    const require = createRequire(import.meta.url);
-    const raw = require("raw-socket") as {
-      createSocket(o: { protocol: number; addressFamily: number }): {
-        setOption(l: number, o: number, v: number): void;
-        send(b: Buffer, off: number, len: number, addr: string, cb: (e: Error | null) => void): void;
-        close(): void;
-      };
-      AddressFamily: { IPv6: number };
-    };
+    // Whole frames through AF_PACKET (synchronous sends): an IPv6 header with hop limit 64
+    // around a valid advert, multicast to ff02::12 from the `bad` namespace.
     const bad = lan.nodes[1] as typeof lan.obs;
-    const sock = withNetns(bad.name, () =>
-      raw.createSocket({ protocol: 112, addressFamily: raw.AddressFamily.IPv6 }),
-    );
+    const mac = (await bad.mac("eth0")).split(":").map((h) => Number.parseInt(h, 16));
+    const sock = PacketSocket.open({ interface: "eth0", netns: bad.name, protocol: ETH_P_IPV6 });
     try {
-      const ifindex = Number((await bad.run("cat /sys/class/net/eth0/ifindex")).trim());
-      sock.setOption(41, 17, ifindex); // IPV6_MULTICAST_IF
-      sock.setOption(41, 18, 64); // IPV6_MULTICAST_HOPS: not 255
       for (const vrid of [62, 63]) {
-        const payload = Buffer.from(
-          encodeAdvert(
-            { version: 3, vrid, priority: 200, addresses: ["fd89::100"], intervalCs: 10 },
-            { family: 6, source: ll, destination: "ff02::12" },
-          ),
+        const payload = encodeAdvert(
+          { version: 3, vrid, priority: 200, addresses: ["fd89::100"], intervalCs: 10 },
+          { family: 6, source: ll, destination: "ff02::12" },
         );
-        for (let i = 0; i < 3; i++)
-          await new Promise<void>((r, j) =>
-            sock.send(payload, 0, payload.length, "ff02::12", (e) => (e ? j(e) : r())),
-          );
+        const frame = new Uint8Array(14 + 40 + payload.length);
+        frame.set([0x33, 0x33, 0, 0, 0, 0x12], 0); // ff02::12's multicast MAC
+        frame.set(mac, 6);
+        frame.set([0x86, 0xdd], 12);
+        const ip6 = new DataView(frame.buffer, 14, 40);
+        ip6.setUint32(0, 0x60000000); // version 6, no traffic class, no flow label
+        ip6.setUint16(4, payload.length);
+        ip6.setUint8(6, 112); // next header: VRRP
+        ip6.setUint8(7, 64); // hop limit: not 255
+        frame.set(addressToBytes(ll), 14 + 8);
+        frame.set(addressToBytes("ff02::12"), 14 + 24);
+        frame.set(payload, 14 + 40);
+        for (let i = 0; i < 3; i++) sock.send(frame);
       }
+      await until(
+        "the six adverts counted",
+        () =>
+          (router.status().instances.find((x) => x.name === "V6")?.stats.ip_ttl_err ?? 0) >= 3 &&
+          (rawRouter.status().instances[0]?.stats.advert_rcvd ?? 0) >= 3,
+        5000,
+      );
       await sleep(200);
       const v6 = router.status().instances.find((x) => x.name === "V6");
       expect(v6?.stats.ip_ttl_err).toBe(3);
