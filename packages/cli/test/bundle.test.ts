@@ -1,7 +1,7 @@
 // The bundled lvsctl (scripts/bundle.mjs) and the single executable (scripts/sea.mjs), run from a
 // temporary directory that holds nothing but them: no node_modules, no workspace.
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,6 +120,63 @@ describe("lvsctl.cjs, alone in an empty directory", () => {
     else expect(r.stderr).toContain("Can't initialize ipvs");
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)(
+  "lvsctl.cjs runs a VRRP instance (all three addons at work)",
+  () => {
+    const ns = `lvsbundle${process.pid}`;
+    beforeAll(() => {
+      execFileSync("ip", ["netns", "add", ns]);
+      execFileSync("ip", ["-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+      for (const i of ["v0", "v1", "lo"]) execFileSync("ip", ["-n", ns, "link", "set", i, "up"]);
+      execFileSync("ip", ["-n", ns, "addr", "add", "10.250.0.1/24", "dev", "v0"]);
+    });
+    afterAll(() => {
+      execFileSync("ip", ["netns", "del", ns]);
+    });
+
+    it("up --vrrp: the owner (priority 255) becomes MASTER, holds the VIP, and SIGTERM removes it", async () => {
+      const conf = join(dir, "vrrp.conf");
+      writeFileSync(
+        conf,
+        "vrrp_instance VI_1 {\n  state MASTER\n  interface v0\n  virtual_router_id 9\n  priority 255\n  advert_int 1\n  virtual_ipaddress {\n    10.250.0.100/24\n  }\n}\n",
+      );
+      const child = spawn(
+        process.execPath,
+        [join(dir, "lvsctl.cjs"), "up", "--vrrp", "-f", conf, "--netns", ns],
+        {
+          cwd: dir,
+          env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+        },
+      );
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      child.stderr.on("data", (d) => {
+        out += d;
+      });
+      const vip = () =>
+        execFileSync("ip", ["-n", ns, "-4", "-o", "addr", "show", "dev", "v0"], { encoding: "utf8" });
+      const deadline = Date.now() + 15_000;
+      while (
+        !(out.includes("Entering MASTER STATE") && vip().includes("10.250.0.100/24")) &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(out).toContain("(VI_1) Entering MASTER STATE");
+      expect(vip()).toContain("10.250.0.100/24");
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const code = await new Promise((r) => child.on("close", r));
+      expect(code, out).toBe(0);
+      // A clean stop is quick (priority 0, VIP removed): nothing may wait out a netlink timeout.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(vip()).not.toContain("10.250.0.100/24");
+    }, 30_000);
+  },
+);
 
 describe.skipIf(!hasSea)("lvsctl as a single executable (Node SEA)", () => {
   let seaDir = "";

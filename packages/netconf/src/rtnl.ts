@@ -271,6 +271,8 @@ function linkKind(buf: Uint8Array): string | undefined {
 export class RtnlClient {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Requests on the wire; close() fails them at once instead of leaving them to time out. */
+  private readonly inFlight = new Set<(err: NetconfError) => void>();
   private readonly indexCache = new Map<string, number>();
 
   private constructor(
@@ -297,6 +299,16 @@ export class RtnlClient {
     if (this.closed) return;
     this.closed = true;
     this.nl.close();
+    for (const fail of [...this.inFlight]) {
+      fail(
+        new NetconfError(
+          "NETCONF_CLOSED",
+          `the rtnetlink client${inNs(this.netns)} was closed`,
+          ctx(this.netns),
+        ),
+      );
+    }
+    this.inFlight.clear();
   }
 
   /** Adds an address; `changed: false` when it is already there (EEXIST). */
@@ -437,8 +449,21 @@ export class RtnlClient {
     if (this.closed) throw new NetconfError("NETCONF_CLOSED", "the rtnetlink client is closed", { object });
     let reply: NetlinkMessage[];
     try {
-      [reply] = await this.nl.request(type, payload, { flags, timeout: this.timeoutMs, checkError: false });
+      let fail: ((err: NetconfError) => void) | undefined;
+      const closed = new Promise<never>((_, reject) => {
+        fail = reject;
+      });
+      this.inFlight.add(fail as (err: NetconfError) => void);
+      try {
+        [reply] = await Promise.race([
+          this.nl.request(type, payload, { flags, timeout: this.timeoutMs, checkError: false }),
+          closed,
+        ]);
+      } finally {
+        this.inFlight.delete(fail as (err: NetconfError) => void);
+      }
     } catch (err) {
+      if (err instanceof NetconfError) throw err;
       const timeout = /timeout/i.test((err as Error)?.message ?? "");
       const code: NetconfErrorCode = timeout ? "NETCONF_TIMEOUT" : "NETCONF_SOCKET";
       throw wrapError(code, `rtnetlink request for ${object}${inNs(this.netns)}`, err, {

@@ -165,6 +165,18 @@ describe.skipIf(!canUseNetns())("rtnetlink in a network namespace", () => {
     }
   });
 
+  it("close() fails what is in flight at once (no caller waits for the request timeout)", async () => {
+    const c = RtnlClient.open({ netns: a.name });
+    await c.listLinks(); // the socket works
+    const pending = [c.listLinks(), c.listAddresses(), c.addAddress({ dev: "lo", address: "10.63.0.1" })];
+    c.close();
+    const settled = await Promise.allSettled(pending);
+    for (const r of settled) {
+      expect(r.status).toBe("rejected");
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "NETCONF_CLOSED" });
+    }
+  });
+
   it("the watcher reports link down/up (with the previous state) and address add/remove", async () => {
     const w = await watchNetlink({ netns: a.name });
     const links: LinkEvent[] = [];

@@ -441,6 +441,8 @@ export class VrrpRouter extends EventEmitter {
     await this.notifier.drain();
     await this.acceptFilter?.close();
     this.unwatch?.();
+    // A refresh started before the stop must finish before its netlink client closes.
+    await this.refreshing?.catch(() => {});
     if (this.ownedTransport) this.transport.shutdown();
     if (this.ownedNet) this.net.close();
     for (const f of this.fifos) f.close();
@@ -727,6 +729,7 @@ export class VrrpRouter extends EventEmitter {
   // ---- links, addresses, tracking ----
 
   private scheduleRefresh(): void {
+    if (this.stopped) return; // stop() removes our VIPs: their events need no answer
     if (this.refreshing) {
       this.refreshAgain = true;
       return;

@@ -97,6 +97,12 @@ interface RawSocketModule {
 let rawModule: RawSocketModule | undefined;
 function raw(): RawSocketModule {
   if (rawModule) return rawModule;
+  // A bundled lvsctl carries raw-socket's JavaScript inlined and hands it out through this hook.
+  const hook = (globalThis as Record<symbol, unknown>)[Symbol.for("lvs.require")];
+  if (typeof hook === "function") {
+    rawModule = (hook as (name: string) => RawSocketModule)("raw-socket");
+    return rawModule;
+  }
   try {
     rawModule = createRequire(import.meta.url)("raw-socket") as RawSocketModule;
   } catch (err) {
