@@ -7,7 +7,7 @@
  * protocol, client addr/port, virtual addr/port, destination (hex IPv4 or %pI6 by the *dest's*
  * family), state, seconds to expiry, then " <pe name> <pe data>" when a persistence engine is used.
  */
-import { formatAddress, formatIPv4, parseIPv6 } from "./addr.js";
+import { formatAddress, formatIPv4, parseIPv6 } from "@lvs/inet";
 import * as C from "./constants.js";
 
 export interface Connection {

@@ -7,6 +7,17 @@
  * STATS64 since 4.1.
  */
 
+import {
+  IP_VS_CONN_F_BYPASS,
+  IP_VS_CONN_F_DROUTE,
+  IP_VS_CONN_F_LOCALNODE,
+  IP_VS_CONN_F_MASQ,
+  IP_VS_CONN_F_TUNNEL,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from "@lvs/inet";
+
 // ---------------------------------------------------------------- netlink framing
 /** include/uapi/linux/netlink.h: sizeof(struct nlmsghdr) */
 export const NLMSG_HDRLEN = 16;
@@ -67,23 +78,24 @@ export const CTRL_ATTR_VERSION = 3;
 export const CTRL_VERSION = 1;
 
 // ---------------------------------------------------------------- address families, protocols
-/** include/linux/socket.h: AF_INET */
-export const AF_INET = 2;
-/** include/linux/socket.h: AF_INET6 */
-export const AF_INET6 = 10;
-/** include/uapi/linux/in.h: IPPROTO_TCP */
-export const IPPROTO_TCP = 6;
-/** include/uapi/linux/in.h: IPPROTO_UDP */
-export const IPPROTO_UDP = 17;
-/** include/uapi/linux/in.h: IPPROTO_SCTP */
-export const IPPROTO_SCTP = 132;
+// AF_INET/AF_INET6 (linux/socket.h), IPPROTO_* (linux/in.h) and the service protocol words live in
+// @lvs/inet; re-exported so `C.AF_INET6` and users of @lvs/ipvs keep reading them here.
+export {
+  AF_INET,
+  AF_INET6,
+  IP_VS_CONN_F_BYPASS,
+  IP_VS_CONN_F_DROUTE,
+  IP_VS_CONN_F_FWD_MASK,
+  IP_VS_CONN_F_LOCALNODE,
+  IP_VS_CONN_F_MASQ,
+  IP_VS_CONN_F_TUNNEL,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  SERVICE_PROTOCOL_NAMES as PROTOCOL_NAMES,
+} from "@lvs/inet";
 
 export const Protocol = { TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP } as const;
-export const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
-  [IPPROTO_TCP]: "TCP",
-  [IPPROTO_UDP]: "UDP",
-  [IPPROTO_SCTP]: "SCTP",
-};
 
 // ---------------------------------------------------------------- IPVS family
 /** include/uapi/linux/ip_vs.h: IPVS_GENL_NAME */
@@ -217,18 +229,7 @@ export const ServiceFlag = {
 export const IPVS_SVC_PERSISTENT_TIMEOUT = 300;
 
 // ---------------------------------------------------------------- forwarding methods
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_FWD_MASK */
-export const IP_VS_CONN_F_FWD_MASK = 0x0007;
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_MASQ */
-export const IP_VS_CONN_F_MASQ = 0x0000;
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_LOCALNODE */
-export const IP_VS_CONN_F_LOCALNODE = 0x0001;
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_TUNNEL */
-export const IP_VS_CONN_F_TUNNEL = 0x0002;
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_DROUTE */
-export const IP_VS_CONN_F_DROUTE = 0x0003;
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_BYPASS */
-export const IP_VS_CONN_F_BYPASS = 0x0004;
+// The IP_VS_CONN_F_* values (include/uapi/linux/ip_vs.h) come from @lvs/inet (re-exported above).
 export const Forward = {
   MASQ: IP_VS_CONN_F_MASQ,
   LOCAL: IP_VS_CONN_F_LOCALNODE,
@@ -236,13 +237,9 @@ export const Forward = {
   ROUTE: IP_VS_CONN_F_DROUTE,
   BYPASS: IP_VS_CONN_F_BYPASS,
 } as const;
-export const FORWARD_NAMES: Readonly<Record<number, string>> = {
-  [IP_VS_CONN_F_MASQ]: "MASQ",
-  [IP_VS_CONN_F_LOCALNODE]: "LOCAL",
-  [IP_VS_CONN_F_TUNNEL]: "TUNNEL",
-  [IP_VS_CONN_F_DROUTE]: "ROUTE",
-  [IP_VS_CONN_F_BYPASS]: "BYPASS",
-};
+export const FORWARD_NAMES: Readonly<Record<number, keyof typeof Forward>> = Object.fromEntries(
+  Object.entries(Forward).map(([k, v]) => [v, k as keyof typeof Forward]),
+);
 
 // ---------------------------------------------------------------- tunnels (Linux 5.2+)
 /** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_TUNNEL_TYPE_IPIP */

@@ -7,7 +7,7 @@
  * Order: new services, service edits, new real servers, real-server edits, then removals
  * (real servers of kept services, then whole services), so capacity is added before it is taken.
  */
-import { canonicalAddress } from "./addr.js";
+import { canonicalAddress } from "@lvs/inet";
 import type { IpvsClient, Operation, OperationResult } from "./client.js";
 import * as C from "./constants.js";
 import { keyOf, serviceFamily } from "./model.js";

@@ -8,7 +8,7 @@
  * read. The result equals `destEntryFromAttrs(decodeIpvsMessage(payload).dest)` (a property test
  * holds the two paths together). Pure.
  */
-import { formatAddress } from "./addr.js";
+import { formatAddress } from "@lvs/inet";
 import * as C from "./constants.js";
 import { IpvsError } from "./errors.js";
 import type { DestinationEntry, Stats } from "./types.js";

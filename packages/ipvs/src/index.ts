@@ -4,7 +4,7 @@
  * and ipvsadm 1.31's command line and output.
  */
 
-export { canonicalAddress, formatIPv6, parseAddress } from "./addr.js";
+export { canonicalAddress, formatIPv6, parseAddress } from "@lvs/inet";
 export {
   IpvsClient,
   type IpvsClientOptions,

@@ -1,7 +1,14 @@
 /**
  * Typed objects ⇄ codec attributes, and one builder per IPVS command. Pure.
  */
-import { formatAddress, maskToPrefix, parseAddress, prefixToMask } from "./addr.js";
+import {
+  formatAddress,
+  formatEndpoint,
+  type IpAddress,
+  maskToPrefix,
+  prefixToMask,
+  tryParseAddress,
+} from "@lvs/inet";
 import type { DaemonAttrs, DestAttrs, IpvsMessage, ServiceAttrs, StatsAttrs } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError } from "./errors.js";
@@ -33,36 +40,43 @@ function networkBytesFromU32(v: number): Uint8Array {
   return out;
 }
 
+/** The address of a request, or IPVS_BAD_ADDRESS naming the object it belongs to. */
+function requestAddress(text: string | undefined, object: string): IpAddress {
+  const a = tryParseAddress(text as string);
+  if (!a) {
+    throw new IpvsError("IPVS_BAD_ADDRESS", `not an IPv4 or IPv6 address: ${JSON.stringify(text)}`, {
+      object,
+    });
+  }
+  return a;
+}
+
 /** Family of a service key: explicit, or from its address, or IPv4 for a bare fwmark. */
 export function serviceFamily(key: ServiceKey): number {
   if (key.af !== undefined) return key.af;
   if (key.fwmark !== undefined) return C.AF_INET;
-  return parseAddress(key.address).af;
+  return requestAddress(key.address, describeService(key)).af;
 }
 
 /** "TCP 10.0.0.1:80", "UDP [2001:db8::1]:53", "FWM 7", "FWM 7 IPv6" (ipvsadm -L style). */
 export function describeService(key: ServiceKey | ServiceEntry): string {
   if (key.fwmark) return `FWM ${key.fwmark}${key.af === C.AF_INET6 ? " IPv6" : ""}`;
   const proto = C.PROTOCOL_NAMES[key.protocol ?? 0] ?? `proto${key.protocol}`;
-  return `${proto} ${hostPort(key.address ?? "", key.port ?? 0)}`;
-}
-
-export function hostPort(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  return `${proto} ${formatEndpoint(key.address ?? "", key.port ?? 0)}`;
 }
 
 export function describeDest(
   key: ServiceKey | ServiceEntry,
   dest: { address: string; port: number },
 ): string {
-  return `${describeService(key)} -> ${hostPort(dest.address, dest.port)}`;
+  return `${describeService(key)} -> ${formatEndpoint(dest.address, dest.port)}`;
 }
 
 /** Identity attributes only (enough for DEL, GET, ZERO and the dest commands). */
 export function serviceKeyAttrs(key: ServiceKey): ServiceAttrs {
   const af = serviceFamily(key);
   if (key.fwmark !== undefined && key.fwmark !== 0) return { af, fwmark: key.fwmark };
-  const { bytes } = parseAddress(key.address as string, describeService(key));
+  const { bytes } = requestAddress(key.address, describeService(key));
   return { af, protocol: key.protocol as number, addr: addr16(bytes), port: key.port as number };
 }
 
@@ -143,7 +157,7 @@ export function serviceEntryFromAttrs(a: ServiceAttrs): ServiceEntry {
 
 /** Full dest entry (ip_vs_genl_parse_dest with full_entry: FWD_METHOD, WEIGHT, U/L_THRESH). */
 export function destFullAttrs(_svcAf: number, d: Destination): DestAttrs {
-  const { af: addrAf, bytes } = parseAddress(d.address, hostPort(d.address, d.port));
+  const { af: addrAf, bytes } = requestAddress(d.address, formatEndpoint(d.address, d.port));
   const af = d.af ?? addrAf;
   const a: DestAttrs = {
     addrFamily: af,
@@ -161,7 +175,7 @@ export function destFullAttrs(_svcAf: number, d: Destination): DestAttrs {
 }
 
 export function destKeyAttrs(d: { address: string; port: number; af?: number }): DestAttrs {
-  const { af, bytes } = parseAddress(d.address, hostPort(d.address, d.port));
+  const { af, bytes } = requestAddress(d.address, formatEndpoint(d.address, d.port));
   return { addrFamily: d.af ?? af, addr: addr16(bytes), port: d.port };
 }
 
@@ -193,7 +207,7 @@ export function daemonAttrs(d: Daemon): DaemonAttrs {
   if (d.mcastPort) a.mcastPort = d.mcastPort;
   if (d.mcastTtl) a.mcastTtl = d.mcastTtl;
   if (d.mcastGroup) {
-    const { af, bytes } = parseAddress(d.mcastGroup, "mcast group");
+    const { af, bytes } = requestAddress(d.mcastGroup, "mcast group");
     if (af === C.AF_INET6) a.mcastGroup6 = bytes;
     else a.mcastGroup = bytes;
   }

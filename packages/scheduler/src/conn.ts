@@ -1,6 +1,6 @@
 // Connection entries and persistence templates (struct ip_vs_conn), as far as they move the
 // destination counters: ip_vs_conn.c (bind/unbind, expiry) and the protocols' state transitions.
-import { type Address, formatEndpoint } from "./addr.js";
+import { type IpAddress as Address, formatEndpoint } from "@lvs/inet";
 import {
   IPPROTO_SCTP,
   IPPROTO_TCP,

@@ -1,15 +1,20 @@
 // Constants of @lvs/scheduler. Every value follows Linux 6.1 (Debian's linux-source-6.1 6.1.176,
 // the kernel the project's VM boots) unless it says otherwise; each cites the file it comes from.
 
-/** include/uapi/linux/socket.h: address families as IPVS stores them (svc->af, dest->af). */
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+// Address families (linux/socket.h: svc->af, dest->af), IPPROTO_* (linux/in.h: svc->protocol;
+// IPPROTO_IP marks fwmark templates) and the TCP state names live in @lvs/inet.
+import type { TcpState } from "@lvs/inet";
 
-/** include/uapi/linux/in.h: IPPROTO_* (svc->protocol). IPPROTO_IP marks fwmark templates. */
-export const IPPROTO_IP = 0;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
+export {
+  AF_INET,
+  AF_INET6,
+  IPPROTO_IP,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  TCP_STATES,
+  type TcpState,
+} from "@lvs/inet";
 
 /** include/uapi/linux/ip_vs.h: virtual service flags (svc->flags). */
 export const IP_VS_SVC_F_PERSISTENT = 0x0001;
@@ -111,22 +116,6 @@ export const DEFAULT_PERSISTENT_TIMEOUT_S = 300;
 export const FTPPORT = 21;
 /** include/net/ip_vs.h: FTPDATA; ip_vs_schedule() never schedules a client port of 20. */
 export const FTPDATA = 20;
-
-/** include/net/ip_vs.h: enum ip_vs_tcp states (IP_VS_TCP_S_*), names as /proc/net/ip_vs_conn shows them. */
-export const TCP_STATES = [
-  "NONE",
-  "ESTABLISHED",
-  "SYN_SENT",
-  "SYN_RECV",
-  "FIN_WAIT",
-  "TIME_WAIT",
-  "CLOSE",
-  "CLOSE_WAIT",
-  "LAST_ACK",
-  "LISTEN",
-  "SYNACK",
-] as const;
-export type TcpState = (typeof TCP_STATES)[number];
 
 /** ip_vs_proto_tcp.c tcp_state_active_table: states counted in activeconns. */
 export const TCP_ACTIVE_STATES: ReadonlySet<TcpState> = new Set([

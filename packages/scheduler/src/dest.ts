@@ -1,9 +1,13 @@
 // A real server of a service: struct ip_vs_dest, as far as scheduling needs it.
-import { type Address, formatEndpoint } from "./addr.js";
+import {
+  type IpAddress as Address,
+  type ForwardMethod as ConnForwardMethod,
+  formatEndpoint,
+} from "@lvs/inet";
 import { IP_VS_DEST_F_AVAILABLE, IP_VS_DEST_F_OVERLOAD } from "./constants.js";
 
-/** Forwarding method (ipvsadm -g / -m / -i; "local" is IP_VS_CONN_F_LOCALNODE). */
-export type ForwardMethod = "route" | "masq" | "tunnel" | "local";
+/** Forwarding method of a destination (ipvsadm -g / -m / -i; "local" is IP_VS_CONN_F_LOCALNODE). */
+export type ForwardMethod = Exclude<ConnForwardMethod, "bypass">;
 
 /** What a caller sees of a destination: read-only; change it through the Service. */
 export interface Destination {

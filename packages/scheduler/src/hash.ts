@@ -1,5 +1,27 @@
 // The kernel's hash functions the schedulers use, bit-exact with x86_64 Linux 6.1.
+import { AF_INET, type IpAddress } from "@lvs/inet";
 import { GOLDEN_RATIO_32, SIPHASH_CONST } from "./constants.js";
+
+function word(b: Uint8Array, i: number): number {
+  return (
+    (((b[i] as number) << 24) |
+      ((b[i + 1] as number) << 16) |
+      ((b[i + 2] as number) << 8) |
+      (b[i + 3] as number)) >>>
+    0
+  );
+}
+
+/**
+ * The 32-bit value ip_vs_sh/dh/mh/lblc(r)_hashkey() hash, by the *service's* family `af`:
+ * ntohl(addr->ip) for IPv4 (the first word of union nf_inet_addr), for IPv6
+ * ntohl(ip6[0] ^ ip6[1] ^ ip6[2] ^ ip6[3]) (= the XOR of the big-endian words).
+ */
+export function foldAddress(a: IpAddress, af: number = a.af): number {
+  const b = a.bytes;
+  if (af === AF_INET || b.length === 4) return word(b, 0);
+  return (word(b, 0) ^ word(b, 4) ^ word(b, 8) ^ word(b, 12)) >>> 0;
+}
 
 /**
  * include/linux/hash.h hash_32(val, bits) = (val * GOLDEN_RATIO_32) >> (32 - bits), in u32

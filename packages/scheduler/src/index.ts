@@ -4,21 +4,14 @@
  * counters, overload thresholds and persistence templates. Pure: no I/O, no native code; time and
  * randomness are injected.
  */
-export {
-  type Address,
-  type Endpoint,
-  foldAddress,
-  formatEndpoint,
-  maskAddress,
-  parseAddress,
-  parseEndpoint,
-  parseNetmask,
-} from "./addr.js";
+// Addresses come from @lvs/inet; the parsers here refuse bad input with SchedulerError.
+export { formatEndpoint, type IpAddress as Address, maskAddress } from "@lvs/inet";
 export { Connection, type TcpFlags } from "./conn.js";
 export * from "./constants.js";
 export type { Destination, ForwardMethod } from "./dest.js";
 export { SchedulerError, type SchedulerErrorCode, type SchedulerErrorContext } from "./errors.js";
-export { hash32, hsiphashU32, type SipKey, sipKey } from "./hash.js";
+export { foldAddress, hash32, hsiphashU32, type SipKey, sipKey } from "./hash.js";
+export { type Endpoint, parseAddress, parseEndpoint, parseNetmask } from "./input.js";
 export { type MaglevInput, mhHashKey, populateMaglev } from "./schedulers/hashing.js";
 export {
   type DestOptions,

@@ -1,6 +1,6 @@
 // A virtual service: its destination list, its scheduler, its connections and persistence
 // templates, as net/netfilter/ipvs/ip_vs_ctl.c and ip_vs_core.c (Linux 6.1) keep them.
-import { type Address, checkPort, formatEndpoint, maskAddress, parseAddress, parseNetmask } from "./addr.js";
+import { type IpAddress as Address, formatEndpoint, maskAddress } from "@lvs/inet";
 import { Connection, SCTP_TIMEOUTS_S, Template } from "./conn.js";
 import {
   AF_INET,
@@ -32,6 +32,7 @@ import {
 } from "./constants.js";
 import { Dest, type Destination, type ForwardMethod } from "./dest.js";
 import { SchedulerError } from "./errors.js";
+import { checkPort, parseAddress, parseNetmask } from "./input.js";
 import { dh, mh, sh } from "./schedulers/hashing.js";
 import { lblc, lblcr } from "./schedulers/locality.js";
 import { fo, lc, nq, ovf, rr, sed, twos, wlc, wrr } from "./schedulers/simple.js";

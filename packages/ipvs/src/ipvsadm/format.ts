@@ -4,7 +4,7 @@
  * list_all, list_timeout, list_daemon, list_conn/print_conn; libipvs.c: ipvs_cmp_services,
  * ipvs_cmp_dests (sorted with glibc's qsort, a merge sort).
  */
-import { formatAddress, parseIPv4, parseIPv6 } from "../addr.js";
+import { formatAddress, parseIPv4, parseIPv6 } from "@lvs/inet";
 import type { Connection } from "../conn.js";
 import * as C from "../constants.js";
 import type {

@@ -4,7 +4,7 @@
  * use) output is exact; without it, names come from those two files only.
  */
 import { readFileSync } from "node:fs";
-import { canonicalAddress } from "../addr.js";
+import { canonicalAddress } from "@lvs/inet";
 import * as C from "../constants.js";
 import type { NameLookup } from "./format.js";
 import type { ServiceByName } from "./parse.js";

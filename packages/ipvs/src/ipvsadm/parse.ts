@@ -3,7 +3,7 @@
  * for -p, leftover arguments for --set), checked like ipvsadm.c's parse_options,
  * generic_opt_check and process_options, with its error messages and exit codes. Pure.
  */
-import { parseIPv4, parseIPv6, prefixToMask } from "../addr.js";
+import { parseIPv4, parseIPv6, prefixToMask } from "@lvs/inet";
 import * as C from "../constants.js";
 import type { Daemon, Timeouts } from "../types.js";
 

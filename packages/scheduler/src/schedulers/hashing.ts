@@ -1,7 +1,7 @@
 // The hashing schedulers: dh, sh (ip_vs_dh.c, ip_vs_sh.c) and mh, Maglev (ip_vs_mh.c), Linux 6.1.
-import { type Address, foldAddress } from "../addr.js";
+
+import type { IpAddress } from "@lvs/inet";
 import {
-  AF_INET,
   IP_VS_DH_TAB_BITS,
   IP_VS_SH_TAB_BITS,
   IP_VS_SVC_F_SCHED_MH_FALLBACK,
@@ -15,14 +15,8 @@ import {
   MH_HASH2_KEY,
 } from "../constants.js";
 import type { Dest } from "../dest.js";
-import { hash32, hsiphashU32, type SipKey, sipKey } from "../hash.js";
+import { foldAddress, hash32, hsiphashU32, type SipKey, sipKey } from "../hash.js";
 import type { PacketView, SchedHost, Scheduler } from "./types.js";
-
-/** The address folded as the service's family sees it (the kernel folds with svc->af). */
-function fold(af: number, a: Address): number {
-  if (af === AF_INET || a.af === AF_INET) return a.w[0]!;
-  return foldAddress(a);
-}
 
 /** ip_vs_sh_get_port() / ip_vs_mh_get_port(): the client's port for TCP, UDP, SCTP; else 0. */
 function clientPort(p: PacketView): number {
@@ -48,7 +42,7 @@ export function dh(host: SchedHost): Scheduler {
   return {
     name: "dh",
     schedule(p) {
-      const d = buckets[hash32(fold(host.af, p.vaddr), IP_VS_DH_TAB_BITS)];
+      const d = buckets[hash32(foldAddress(p.vaddr, host.af), IP_VS_DH_TAB_BITS)];
       if (!d || !d.available || d.weight <= 0 || d.overloaded) return undefined;
       return d;
     },
@@ -94,7 +88,7 @@ export function sh(host: SchedHost): Scheduler {
     name: "sh",
     schedule(p) {
       const port = host.flags & IP_VS_SVC_F_SCHED_SH_PORT ? clientPort(p) : 0;
-      const f = fold(host.af, p.caddr);
+      const f = foldAddress(p.caddr, host.af);
       const ihash = shKey(f, port, 0);
       const d = buckets[ihash];
       if (!(host.flags & IP_VS_SVC_F_SCHED_SH_FALLBACK)) return !d || unavailable(d) ? undefined : d;
@@ -134,7 +128,7 @@ export interface MaglevInput {
   size: number;
   /** IP_VS_MH_TAB_BITS: weights above 2^bits (after the gcd) are shifted down. */
   bits: number;
-  dests: readonly { addr: Address; port: number; lastWeight: number }[];
+  dests: readonly { addr: IpAddress; port: number; lastWeight: number }[];
 }
 
 /**
@@ -161,7 +155,7 @@ export function populateMaglev(input: MaglevInput, lookup: Int32Array): boolean 
   const turns = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const d = dests[i]!;
-    const f = fold(input.af, d.addr);
+    const f = foldAddress(d.addr, input.af);
     perm[i] = mhHashKey(f, d.port, HASH1, 0) % M;
     skip[i] = (mhHashKey(f, d.port, HASH2, 0) % (M - 1)) + 1;
     const lw = d.lastWeight;
@@ -228,7 +222,7 @@ export function mh(host: SchedHost): Scheduler {
     name: "mh",
     schedule(p) {
       const port = host.flags & IP_VS_SVC_F_SCHED_MH_PORT ? clientPort(p) : 0;
-      const f = fold(host.af, p.caddr);
+      const f = foldAddress(p.caddr, host.af);
       const ihash = mhHashKey(f, port, HASH1, 0) % M;
       const d = lookup[ihash];
       if (!(host.flags & IP_VS_SVC_F_SCHED_MH_FALLBACK)) return !d || unavailable(d) ? undefined : d;

@@ -1,9 +1,8 @@
 // Locality-based schedulers: lblc (ip_vs_lblc.c) and lblcr (ip_vs_lblcr.c), Linux 6.1. Both keep
 // a cache from the packet's destination address (the VIP the client asked for) to a real server
 // (lblc) or a set of them (lblcr), in 1024 hash buckets, garbage-collected by a 60 s timer.
-import { type Address, foldAddress } from "../addr.js";
+import type { IpAddress } from "@lvs/inet";
 import {
-  AF_INET,
   IP_VS_LBLC_TAB_BITS,
   LBLC_CHECK_EXPIRE_INTERVAL_MS,
   LBLC_COUNT_FOR_FULL_EXPIRATION,
@@ -11,14 +10,14 @@ import {
   LBLC_MAX_SIZE,
 } from "../constants.js";
 import { type Dest, mulGreater, mulLess } from "../dest.js";
-import { hash32 } from "../hash.js";
+import { foldAddress, hash32 } from "../hash.js";
 import type { SchedHost, Scheduler } from "./types.js";
 
 const TAB_SIZE = 1 << IP_VS_LBLC_TAB_BITS;
 const TAB_MASK = TAB_SIZE - 1;
 
-function bucketOf(af: number, a: Address): number {
-  return hash32(af === AF_INET || a.af === AF_INET ? a.w[0]! : foldAddress(a), IP_VS_LBLC_TAB_BITS);
+function bucketOf(af: number, a: IpAddress): number {
+  return hash32(foldAddress(a, af), IP_VS_LBLC_TAB_BITS);
 }
 
 /**
@@ -63,7 +62,7 @@ function busy(d: Dest, dests: readonly Dest[]): boolean {
 }
 
 interface Entry {
-  addr: Address;
+  addr: IpAddress;
   bucket: number;
   lastuse: number;
 }
@@ -94,7 +93,7 @@ class Table<E extends Entry> {
     this.timer = host.addTimer(host.now() + LBLC_CHECK_EXPIRE_INTERVAL_MS, tick);
   }
 
-  get(a: Address): E | undefined {
+  get(a: IpAddress): E | undefined {
     return this.map.get(a.text);
   }
 

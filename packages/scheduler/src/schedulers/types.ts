@@ -1,5 +1,5 @@
 // The interface between a service and its scheduler: struct ip_vs_scheduler's callbacks.
-import type { Address } from "../addr.js";
+import type { IpAddress as Address } from "@lvs/inet";
 import type { Dest } from "../dest.js";
 
 /** What a scheduler reads of the packet (struct ip_vs_iphdr + the ports, never inverse here). */
