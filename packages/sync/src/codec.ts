@@ -4,7 +4,7 @@
  * entries followed by type-length options). Validation mirrors ip_vs_process_message(): what the
  * kernel drops as a whole buffer is a SyncError here. No I/O, no clock.
  */
-import { formatIPv4, formatIPv6, writeIPv4, writeIPv6 } from "./addr.js";
+import { formatIPv4, formatIPv6, writeIPv4, writeIPv6 } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,

@@ -4,6 +4,8 @@
  * include/uapi/linux/ip_vs.h, net/netfilter/ipvs/ip_vs_proto_{tcp,udp,sctp}.c, ip_vs_proto.c.
  */
 
+import { IP_VS_CONN_F_FWD_MASK } from "@lvs/inet";
+
 // net/netfilter/ipvs/ip_vs_sync.c: IP_VS_SYNC_GROUP 0xe0000051 (224.0.0.81)
 export const IP_VS_SYNC_GROUP = "224.0.0.81";
 // net/netfilter/ipvs/ip_vs_sync.c: IP_VS_SYNC_PORT 8848. Sync thread `id` uses port + id.
@@ -47,13 +49,30 @@ export const IPVS_OPT_F_PARAM = 1 << (7 - 1);
 export const IP_VS_PEDATA_MAXLEN = 255;
 export const IP_VS_PENAME_MAXLEN = 16;
 
-// Connection flags — include/uapi/linux/ip_vs.h (IP_VS_CONN_F_*)
-export const IP_VS_CONN_F_FWD_MASK = 0x0007;
-export const IP_VS_CONN_F_MASQ = 0x0000;
-export const IP_VS_CONN_F_LOCALNODE = 0x0001;
-export const IP_VS_CONN_F_TUNNEL = 0x0002;
-export const IP_VS_CONN_F_DROUTE = 0x0003;
-export const IP_VS_CONN_F_BYPASS = 0x0004;
+// Connection flags — include/uapi/linux/ip_vs.h (IP_VS_CONN_F_*); the forwarding-method values,
+// address families, protocol numbers and the kernel's name tables are @lvs/inet's.
+export {
+  AF_INET,
+  AF_INET6,
+  FORWARD_METHOD_NAMES as FWD_METHOD_NAMES,
+  IP_VS_CONN_F_BYPASS,
+  IP_VS_CONN_F_DROUTE,
+  IP_VS_CONN_F_FWD_MASK,
+  IP_VS_CONN_F_LOCALNODE,
+  IP_VS_CONN_F_MASQ,
+  IP_VS_CONN_F_TUNNEL,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_IP,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  PROTOCOL_NAMES,
+  SCTP_STATES as SCTP_STATE_NAMES,
+  TCP_STATES as TCP_STATE_NAMES,
+  TEMPLATE_STATES as TEMPLATE_STATE_NAMES,
+  UDP_STATES as UDP_STATE_NAMES,
+} from "@lvs/inet";
 export const IP_VS_CONN_F_SYNC = 0x0020;
 export const IP_VS_CONN_F_HASHED = 0x0040;
 export const IP_VS_CONN_F_NOOUTPUT = 0x0080;
@@ -73,76 +92,8 @@ export const IP_VS_CONN_F_BACKUP_MASK =
   IP_VS_CONN_F_NO_CPORT |
   IP_VS_CONN_F_TEMPLATE;
 
-/** Forwarding method names as ipvsadm prints them (IP_VS_CONN_F_FWD_MASK values). */
-export const FWD_METHOD_NAMES: Readonly<Record<number, string>> = {
-  [IP_VS_CONN_F_MASQ]: "Masq",
-  [IP_VS_CONN_F_LOCALNODE]: "Local",
-  [IP_VS_CONN_F_TUNNEL]: "Tunnel",
-  [IP_VS_CONN_F_DROUTE]: "Route",
-  [IP_VS_CONN_F_BYPASS]: "Bypass",
-};
-
-// Address families (include/linux/socket.h)
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-
-// IP protocol numbers (include/uapi/linux/in.h)
-export const IPPROTO_IP = 0;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_ICMPV6 = 58;
-export const IPPROTO_SCTP = 132;
-
-/** Protocol names as /proc/net/ip_vs_conn prints them (ip_vs_proto_name(), ip_vs_conn.c). */
-export const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
-  [IPPROTO_IP]: "IP",
-  [IPPROTO_TCP]: "TCP",
-  [IPPROTO_UDP]: "UDP",
-  [IPPROTO_SCTP]: "SCTP",
-  [IPPROTO_ICMP]: "ICMP",
-  [IPPROTO_ICMPV6]: "ICMPv6",
-};
-
-/**
- * TCP states — include/net/ip_vs.h (IP_VS_TCP_S_*), names from ip_vs_proto_tcp.c
- * tcp_state_name_table (IP_VS_TCP_S_LAST = 11).
- */
-export const TCP_STATE_NAMES: readonly string[] = [
-  "NONE",
-  "ESTABLISHED",
-  "SYN_SENT",
-  "SYN_RECV",
-  "FIN_WAIT",
-  "TIME_WAIT",
-  "CLOSE",
-  "CLOSE_WAIT",
-  "LAST_ACK",
-  "LISTEN",
-  "SYNACK",
-];
+// include/net/ip_vs.h: IP_VS_TCP_S_ESTABLISHED (the index of "ESTABLISHED" in TCP_STATES)
 export const IP_VS_TCP_S_ESTABLISHED = 1;
-/** UDP: include/net/ip_vs.h IP_VS_UDP_S_NORMAL; ip_vs_proto_udp.c names it "UDP". */
-export const UDP_STATE_NAMES: readonly string[] = ["UDP"];
-/** SCTP states — include/net/ip_vs.h (IP_VS_SCTP_S_*), names from ip_vs_proto_sctp.c. */
-export const SCTP_STATE_NAMES: readonly string[] = [
-  "NONE",
-  "INIT1",
-  "INIT",
-  "C-SENT",
-  "C-REPLIED",
-  "C-WAIT",
-  "COOKIE",
-  "C-ECHOED",
-  "ESTABLISHED",
-  "S-SENT",
-  "S-RECEIVED",
-  "S-ACK-SENT",
-  "REJECTED",
-  "CLOSED",
-];
-/** Connection templates (persistence) — ip_vs_proto.c ip_vs_ctpl_state_name_table. */
-export const TEMPLATE_STATE_NAMES: readonly string[] = ["NONE", "ASSURED"];
 
 /**
  * Largest message a kernel master builds: start_sync_thread() uses mtu = 1500 for a master

@@ -1,3 +1,5 @@
+import { type IpAddress, tryParseAddress } from "@lvs/inet";
+
 /** The one error class of @lvs/sync: a stable `code` plus the context that caused it. */
 export type SyncErrorCode =
   | "SYNC_TRUNCATED_HEADER"
@@ -43,4 +45,11 @@ export class SyncError extends Error {
   ) {
     super(message);
   }
+}
+
+/** An address the caller gave (a sync group, a relay endpoint); SYNC_BAD_FIELD names `object`. */
+export function callerAddress(text: string, object: string = text): IpAddress {
+  const a = tryParseAddress(text);
+  if (!a) throw new SyncError("SYNC_BAD_FIELD", `not an IP address: ${JSON.stringify(text)}`, { object });
+  return a;
 }

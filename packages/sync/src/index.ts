@@ -4,7 +4,7 @@
  * multicast sender/receiver sockets, and an authenticated L3 relay.
  */
 
-export { canonicalAddress } from "./addr.js";
+export { canonicalAddress } from "@lvs/inet";
 export {
   type DecodeResult,
   decodeMessage,

@@ -7,7 +7,6 @@
 import dgram from "node:dgram";
 import { EventEmitter } from "node:events";
 import { networkInterfaces } from "node:os";
-import { canonicalAddress } from "./addr.js";
 import { encodeMessages, type SyncConnection, type SyncMessage } from "./codec.js";
 import {
   IP_VS_SYNC_DEFAULT_TTL,
@@ -16,7 +15,7 @@ import {
   MASTER_SYNC_MAXLEN_V4,
   MASTER_SYNC_MAXLEN_V6,
 } from "./constants.js";
-import { SyncError } from "./errors.js";
+import { callerAddress, SyncError } from "./errors.js";
 import { type InboxResult, SyncInbox } from "./inbox.js";
 
 export interface LinkOptions {
@@ -57,8 +56,8 @@ function socketError(err: unknown, what: string): SyncError {
 
 function groupOf(opts: LinkOptions): { group: string; v6: boolean } {
   const group = opts.group ?? IP_VS_SYNC_GROUP;
-  const { af, address } = canonicalAddress(group);
-  return { group: address, v6: af === 10 };
+  const a = callerAddress(group);
+  return { group: a.text, v6: a.version === 6 };
 }
 
 export interface ReceiverOptions extends LinkOptions {

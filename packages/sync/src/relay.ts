@@ -6,9 +6,8 @@
 
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { canonicalAddress } from "./addr.js";
 import { tryDecodeMessage } from "./codec.js";
-import { SyncError, type SyncErrorCode } from "./errors.js";
+import { callerAddress, SyncError, type SyncErrorCode } from "./errors.js";
 import type { SyncInboxStats } from "./inbox.js";
 import { type LinkOptions, SyncReceiver, SyncSender } from "./io.js";
 import { RelayOpener, type RelayOpenStats, RelaySealer } from "./relay-auth.js";
@@ -61,27 +60,25 @@ export class SyncRelay {
     const nodeId = opts.nodeId ?? randomBytes(4).readUInt32BE(0);
     const sealer = new RelaySealer(opts.key, nodeId, now());
     const opener = new RelayOpener(opts.key, nodeId);
-    const listen = canonicalAddress(opts.listen.address);
-    const peer = canonicalAddress(opts.peer.address);
+    const listen = callerAddress(opts.listen.address);
+    const peer = callerAddress(opts.peer.address);
     const peerPort = opts.peer.port ?? RELAY_DEFAULT_PORT;
-    const unicast = dgram.createSocket(listen.af === 10 ? "udp6" : "udp4");
+    const unicast = dgram.createSocket(listen.version === 6 ? "udp6" : "udp4");
     await new Promise<void>((resolve, reject) => {
       unicast.once("error", (err) => {
         const e = err as NodeJS.ErrnoException;
         reject(
           new SyncError(
             "SYNC_SOCKET",
-            `relay cannot listen on ${listen.address}:${opts.listen.port ?? RELAY_DEFAULT_PORT}: ${e.message}`,
+            `relay cannot listen on ${listen.text}:${opts.listen.port ?? RELAY_DEFAULT_PORT}: ${e.message}`,
             {
-              object: listen.address,
+              object: listen.text,
               ...(e.code ? { errno: e.code } : {}),
             },
           ),
         );
       });
-      unicast.bind({ address: listen.address, port: opts.listen.port ?? RELAY_DEFAULT_PORT }, () =>
-        resolve(),
-      );
+      unicast.bind({ address: listen.text, port: opts.listen.port ?? RELAY_DEFAULT_PORT }, () => resolve());
     });
     let receiver: SyncReceiver | undefined;
     let sender: SyncSender | undefined;
@@ -100,7 +97,7 @@ export class SyncRelay {
     const relay = new SyncRelay(receiver, sender, unicast, opener);
     receiver.on("datagram", (d: { result: { kind: string }; bytes: Uint8Array }) => {
       if (d.result.kind !== "accepted") return;
-      unicast.send(sealer.seal(d.bytes), peerPort, peer.address, (err) => {
+      unicast.send(sealer.seal(d.bytes), peerPort, peer.text, (err) => {
         if (!err) relay.forwarded++;
       });
     });

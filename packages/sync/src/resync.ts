@@ -9,7 +9,7 @@
  * columns: protocol, client addr/port, virtual addr/port, destination addr/port, state, seconds
  * left, then " <pe name> <pe data>" when a persistence engine is in use. Flags are not shown.
  */
-import { formatIPv4, formatIPv6 } from "./addr.js";
+import { formatIPv4, formatIPv6 } from "@lvs/inet";
 import type { SyncConnection } from "./codec.js";
 import {
   AF_INET,

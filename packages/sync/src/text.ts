@@ -2,7 +2,7 @@
  * Names and the one-line text form of a connection, as `ipvsadm -Lcn` prints it without the
  * expiry column: `TCP 10.1.0.5:40001 10.0.0.1:80 10.0.2.11:8080 ESTABLISHED` (IPv6 in brackets).
  */
-import { canonicalAddress } from "./addr.js";
+import { formatEndpoint, tryParseAddress } from "@lvs/inet";
 import type { SeqData, SyncConnection } from "./codec.js";
 import {
   AF_INET6,
@@ -53,17 +53,12 @@ export function parseState(protocol: number, name: string, flags = 0): number | 
   return /^\d{1,5}$/.test(name) && Number(name) <= 0xffff ? Number(name) : undefined;
 }
 
-function endpoint(af: number, address: string, port: number): string {
-  return af === AF_INET6 ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** `TCP 10.1.0.5:40001 10.0.0.1:80 10.0.2.11:8080 ESTABLISHED` */
 export function formatConnection(c: SyncConnection): string {
-  return `${protocolName(c.protocol)} ${endpoint(c.af, c.clientAddress, c.clientPort)} ${endpoint(
-    c.af,
+  return `${protocolName(c.protocol)} ${formatEndpoint(c.clientAddress, c.clientPort)} ${formatEndpoint(
     c.virtualAddress,
     c.virtualPort,
-  )} ${endpoint(c.af, c.destAddress, c.destPort)} ${stateName(c.protocol, c.state, c.flags)}`;
+  )} ${formatEndpoint(c.destAddress, c.destPort)} ${stateName(c.protocol, c.state, c.flags)}`;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -109,19 +104,16 @@ function splitEndpoint(
       },
     );
   }
-  try {
-    const { af, address } = canonicalAddress(m[1] as string);
-    return { af, address, port: Number(m[2]) };
-  } catch {
-    throw new SyncError(
-      "SYNC_BAD_LINE",
-      `line ${line}: ${what} has no valid IP address: ${JSON.stringify(text)}`,
-      {
-        line,
-        object: what,
-      },
-    );
-  }
+  const a = tryParseAddress(m[1] as string);
+  if (a) return { af: a.af, address: a.text, port: Number(m[2]) };
+  throw new SyncError(
+    "SYNC_BAD_LINE",
+    `line ${line}: ${what} has no valid IP address: ${JSON.stringify(text)}`,
+    {
+      line,
+      object: what,
+    },
+  );
 }
 
 /** Flags a kernel master would carry for a NAT connection in `state` (INACTIVE unless established). */
