@@ -3,7 +3,7 @@
  * the format of RFC 5798) over IPv4 and IPv6, with the checksum variants met on real networks.
  * No I/O, no clock.
  */
-import { addressToBytes, bytesToAddress } from "./addr.js";
+import { addressToBytes, bytesToAddress, type IpVersion } from "@lvs/inet";
 import {
   IPPROTO_VRRP,
   VRRP_AUTH_NONE,
@@ -18,7 +18,8 @@ import {
 } from "./constants.js";
 import { VrrpError } from "./errors.js";
 
-export type AddressFamily = 4 | 6;
+/** The IP version an advert travels over (4 or 6). Kept for users of this name; see IpVersion. */
+export type AddressFamily = IpVersion;
 export type VrrpVersion = 2 | 3;
 
 /** One VRRP advertisement as on the wire. */

@@ -65,10 +65,6 @@ export const KEEPALIVED_SCRIPT_FALL = 1;
 // keepalived vrrp_scheduler.c vrrp_script_child_thread(): SIGTERM, then SIGKILL 2 s later
 export const SCRIPT_KILL_GRACE_MS = 2000;
 
-// Address families as the codec names them
-export const AF_INET = 4;
-export const AF_INET6 = 6;
-
 // Ethernet (include/uapi/linux/if_ether.h)
 export const ETH_HEADER_LENGTH = 14;
 export const ETH_P_IP = 0x0800;
@@ -87,8 +83,7 @@ export const IPV6_EXT_DEST_OPTS = 60;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
 export const SO_RCVBUF = 8;
-export const IPPROTO_IP = 0;
-export const IPPROTO_IPV6 = 41;
+export { IPPROTO_IP, IPPROTO_IPV6 } from "@lvs/inet";
 export const IP_HDRINCL = 3;
 export const IP_MULTICAST_IF = 32;
 export const IP_MULTICAST_TTL = 33;

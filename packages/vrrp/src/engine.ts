@@ -5,8 +5,9 @@
  * does what keepalived 2.2.7 does (vrrp.c, vrrp_scheduler.c, vrrp_track.c), so the two elect the
  * same master on one link.
  */
-import { compareAddresses } from "./addr.js";
-import type { Clock } from "./clock.js";
+
+import type { Clock } from "@lvs/inet";
+import { compareAddresses } from "@lvs/inet";
 import {
   KEEPALIVED_GARP_MASTER_DELAY_MS,
   KEEPALIVED_GARP_MASTER_REFRESH_MS,

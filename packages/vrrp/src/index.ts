@@ -4,16 +4,19 @@
  * tracking, notify scripts and keepalived's notify FIFO.
  */
 
-export { AcceptFilter, acceptRuleset } from "./accept.js";
+// Addresses and the Clock are @lvs/inet's; re-exported for users of these names.
 export {
-  addressFamily,
   addressToBytes,
   bytesToAddress,
+  type Clock,
   canonicalAddress,
   compareAddresses,
+  FakeClock,
+  ipVersion,
   isMulticast,
-} from "./addr.js";
-export { type Clock, FakeClock, systemClock } from "./clock.js";
+  systemClock,
+} from "@lvs/inet";
+export { AcceptFilter, acceptRuleset } from "./accept.js";
 export {
   type AddressFamily,
   type AdvertInput,

@@ -2,7 +2,7 @@
  * The IP layer under VRRP, pure: the IPv4 header keepalived builds (IP_HDRINCL) and the IPv4 /
  * IPv6 / Ethernet headers the receive path reads.
  */
-import { addressToBytes, bytesToAddress } from "./addr.js";
+import { addressToBytes, bytesToAddress } from "@lvs/inet";
 import { internetChecksum } from "./codec.js";
 import {
   ETH_HEADER_LENGTH,

@@ -3,7 +3,7 @@
  * and its resolution into engine parameters with keepalived's defaults and corrections
  * (vrrp.c vrrp_complete_instance()).
  */
-import { addressFamily, canonicalAddress } from "./addr.js";
+import { canonicalAddress, ipVersion } from "@lvs/inet";
 import { passwordAuthData, type V3Ipv4Checksum } from "./codec.js";
 import {
   KEEPALIVED_GARP_MASTER_DELAY_MS,
@@ -207,7 +207,7 @@ function parseVip(v: string | VirtualAddressOptions, dev: string, inst: string):
     prefix ??= Number(address.slice(slash + 1));
     address = address.slice(0, slash);
   }
-  const family = addressFamily(address);
+  const family = ipVersion(address);
   if (family === 0) throw bad(inst, `virtual address ${JSON.stringify(o.address)} is not an IP address`);
   const max = family === 4 ? 32 : 128;
   const prefixLength = prefix ?? max;
@@ -299,12 +299,12 @@ export function resolveInstance(
     }
   }
   const unicastPeers = (o.unicastPeers ?? []).map((p) => {
-    if (addressFamily(p) !== family) throw bad(name, `unicast_peer ${p} is not IPv${family}`);
+    if (ipVersion(p) !== family) throw bad(name, `unicast_peer ${p} is not IPv${family}`);
     return canonicalAddress(p);
   });
   const src =
     unicastPeers.length > 0 ? (o.unicastSourceIp ?? o.mcastSourceIp) : (o.mcastSourceIp ?? o.unicastSourceIp);
-  if (src !== undefined && addressFamily(src) !== family)
+  if (src !== undefined && ipVersion(src) !== family)
     throw bad(name, `source address ${src} is not IPv${family}`);
   const owner = priority === VRRP_PRIORITY_OWNER;
   let preempt = !o.nopreempt;

@@ -6,9 +6,8 @@
  */
 import { EventEmitter } from "node:events";
 import { isDeepStrictEqual } from "node:util";
+import { type Clock, isLinkLocal6, systemClock } from "@lvs/inet";
 import { AcceptFilter } from "./accept.js";
-import { isLinkLocal6 } from "./addr.js";
-import { type Clock, systemClock } from "./clock.js";
 import { encodeAdvert } from "./codec.js";
 import { VRRP_IPV4_GROUP, VRRP_IPV6_GROUP } from "./constants.js";
 import {

@@ -4,7 +4,7 @@
  * (vrrp.c vrrp_check_packet()), each drop counted under keepalived's counter name. It never
  * throws: fuzzed input ends as a counted drop (test/fuzz.test.ts).
  */
-import { canonicalAddress, isMulticast } from "./addr.js";
+import { canonicalAddress, isMulticast } from "@lvs/inet";
 import {
   type AddressFamily,
   advertLength,

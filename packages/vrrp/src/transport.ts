@@ -16,8 +16,8 @@
  */
 import { createRequire } from "node:module";
 import { endianness } from "node:os";
+import { addressToBytes, canonicalAddress } from "@lvs/inet";
 import { ETH_P_IPV6, ifNameToIndex, PacketSocket, withNetns } from "@lvs/sys";
-import { addressToBytes, canonicalAddress } from "./addr.js";
 import {
   IP_ADD_MEMBERSHIP,
   IP_HDRINCL,
