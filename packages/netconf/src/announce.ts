@@ -3,13 +3,16 @@
  * sent as whole Ethernet frames on an AF_PACKET socket (@lvs/sys PacketSocket) opened inside the
  * chosen network namespace, paced per interface by PacedQueue.
  */
+
+import type { IpAddress } from "@lvs/inet";
+import { type Clock, systemClock } from "@lvs/inet";
 import { PacketSocket } from "@lvs/sys";
-import { type ParsedIp, parseIp, parseMac } from "./addr.js";
 import { encodeGratuitousArp, type GarpForm } from "./codec/arp.js";
 import { encodeUnsolicitedNa } from "./codec/ndisc.js";
 import { DEFAULT_ANNOUNCE_COUNT, MAX_ANNOUNCE_COUNT } from "./constants.js";
 import { NetconfError, wrapError } from "./errors.js";
-import { type AnnounceResult, type Clock, PacedQueue, systemClock } from "./pacer.js";
+import { parseIp, parseMac } from "./input.js";
+import { type AnnounceResult, PacedQueue } from "./pacer.js";
 import { RtnlClient } from "./rtnl.js";
 import { confKey, readSysctlSync } from "./sysctl.js";
 
@@ -119,7 +122,7 @@ export class Announcer {
 
   private async plan(
     dev: string,
-    ips: ParsedIp[],
+    ips: IpAddress[],
     repeat: { count: number; intervalMs: number; forms: GarpForm[] },
     opts: AnnounceRepeat,
   ): Promise<Planned> {
@@ -142,7 +145,7 @@ export class Announcer {
       }
     }
     let router = opts.router;
-    if (router === undefined && ips.some((i) => i.family === 6)) {
+    if (router === undefined && ips.some((i) => i.version === 6)) {
       router = readSysctlSync(confKey("ipv6", dev, "forwarding"), this.netnsOpt()) === "1";
     }
     const start = this.clock.now();
@@ -150,7 +153,7 @@ export class Announcer {
     for (let r = 0; r < repeat.count; r++) {
       const due = start + r * repeat.intervalMs;
       for (const ip of ips) {
-        if (ip.family === 4) {
+        if (ip.version === 4) {
           for (const form of repeat.forms) {
             frames.push({
               frame: encodeGratuitousArp({
@@ -200,10 +203,10 @@ function familyCheck(addresses: string | string[], family: 4 | 6, what: string):
   const list = (Array.isArray(addresses) ? addresses : [addresses]).map(String);
   for (const a of list) {
     const ip = parseIp(a);
-    if (ip.family !== family) {
+    if (ip.version !== family) {
       throw new NetconfError(
         "NETCONF_BAD_ADDRESS",
-        `${a} is IPv${ip.family}: ${what} (use ${family === 4 ? "sendUnsolicitedNa" : "sendGratuitousArp"} or Announcer for it)`,
+        `${a} is IPv${ip.version}: ${what} (use ${family === 4 ? "sendUnsolicitedNa" : "sendGratuitousArp"} or Announcer for it)`,
         { object: a },
       );
     }

@@ -2,8 +2,9 @@
  * Profiles (io): snapshot the namespace, plan (profile.ts), record (state.ts), apply; and revert
  * from the record to the exact previous values.
  */
-import { type Family, parseIp } from "./addr.js";
+import type { IpVersion as Family } from "@lvs/inet";
 import { NetconfError } from "./errors.js";
+import { parseIp } from "./input.js";
 import {
   type Change,
   type Desired,
@@ -258,7 +259,7 @@ function recordOf(c: Change, state: NetconfState): StateRecord | undefined {
       }
       return { kind: "sysctl", key: c.key, previous: c.from, applied: c.to };
     case "address-add": {
-      const family = parseIp(c.address).family;
+      const family = parseIp(c.address).version;
       return {
         kind: "address",
         dev: c.dev,

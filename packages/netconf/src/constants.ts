@@ -28,8 +28,8 @@ export const ARP_PACKET_LEN = 28;
 
 // ---- IPv6 and ICMPv6 (RFC 8200 §3; RFC 4443 §2; RFC 4861 §4.4) ----
 export const IPV6_HEADER_LEN = 40;
-/** IPPROTO_ICMPV6 (include/uapi/linux/in6.h). */
-export const IPPROTO_ICMPV6 = 58;
+/** IPPROTO_ICMPV6 (include/uapi/linux/in6.h), via @lvs/inet. */
+export { IPPROTO_ICMPV6 } from "@lvs/inet";
 /** RFC 4861 §4.4: ICMP type of a Neighbor Advertisement. */
 export const ICMPV6_NEIGHBOR_ADVERTISEMENT = 136;
 /** RFC 4861 §7.1.2: a node MUST drop an NA whose hop limit is not 255; senders set 255. */
@@ -71,9 +71,8 @@ export const NLM_F_MATCH = 0x200;
 export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
 export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
-/** socket.h: AF_INET, AF_INET6 (ifa_family). */
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+/** AF_INET, AF_INET6 (ifa_family): linux/socket.h, via @lvs/inet. */
+export { AF_INET, AF_INET6 } from "@lvs/inet";
 /** if_addr.h: IFA_F_* address flags. */
 export const IFA_F_SECONDARY = 0x01;
 export const IFA_F_NODAD = 0x02;

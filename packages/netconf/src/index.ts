@@ -4,16 +4,15 @@
  * and director / real-server profiles that apply and revert exactly.
  */
 
+// Addresses, MACs and the Clock are @lvs/inet's; netconf's parsers refuse bad input with NetconfError.
 export {
-  type Family,
-  formatIp,
+  bytesToAddress as formatIp,
+  type Clock,
   formatMac,
-  type ParsedIp,
-  parseCidr,
-  parseIp,
-  parseIpList,
-  parseMac,
-} from "./addr.js";
+  type IpAddress as ParsedIp,
+  type IpVersion as Family,
+  systemClock,
+} from "@lvs/inet";
 export {
   type AnnounceOptions,
   type AnnounceRepeat,
@@ -59,7 +58,8 @@ export {
   type UnsolicitedNaSpec,
 } from "./codec/ndisc.js";
 export { NetconfError, type NetconfErrorCode, type NetconfErrorContext } from "./errors.js";
-export { type Clock, PacedQueue, systemClock } from "./pacer.js";
+export { parseCidr, parseIp, parseIpList, parseMac } from "./input.js";
+export { PacedQueue } from "./pacer.js";
 export {
   type Change,
   type Desired,

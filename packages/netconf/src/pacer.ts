@@ -4,19 +4,8 @@
  * director failing over with hundreds of VIPs must spread them). Time comes from an injected
  * clock, so tests drive it without sleeping.
  */
+import { type Clock, systemClock } from "@lvs/inet";
 import { NetconfError, wrapError } from "./errors.js";
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface AnnounceResult {
   /** Frames handed to the kernel. */

@@ -19,8 +19,9 @@
  *   from a client routed via another interface, which strict reverse-path filtering (1) drops.
  *   tunl0 → 0, all → 2 (loose) when it is 1 (the effective value is max(all, dev)).
  */
-import { type Family, parseIp } from "./addr.js";
+import type { IpVersion as Family } from "@lvs/inet";
 import { NetconfError } from "./errors.js";
+import { parseIp } from "./input.js";
 import type { AddressEntry, LinkEntry } from "./rtnl.js";
 import { confKey } from "./sysctl.js";
 
@@ -111,7 +112,7 @@ function vipList(vips: string[]): Array<{ text: string; family: Family }> {
     const ip = parseIp(v);
     if (seen.has(ip.text)) continue;
     seen.add(ip.text);
-    out.push({ text: ip.text, family: ip.family });
+    out.push({ text: ip.text, family: ip.version });
   }
   return out;
 }

@@ -8,9 +8,16 @@
  * serialised (a netlink socket runs one dump at a time); dumps marked NLM_F_DUMP_INTR are retried,
  * never half-trusted; every request has a timeout.
  */
+
+import {
+  bytesToAddress,
+  type IpVersion as Family,
+  formatMac,
+  isPrefixLength,
+  maxPrefixLength,
+} from "@lvs/inet";
 import { withNetns } from "@lvs/sys";
 import { AttrStream, createNetlink, type NetlinkMessage, type NetlinkSocket, parseError, rt } from "netlink";
-import { type Family, formatIp, formatMac, parseIp } from "./addr.js";
 import {
   AF_INET,
   AF_INET6,
@@ -39,6 +46,7 @@ import {
   RTM_SETLINK,
 } from "./constants.js";
 import { errnoName, NetconfError, type NetconfErrorCode, wrapError } from "./errors.js";
+import { parseIp } from "./input.js";
 
 /** NETLINK_ROUTE (include/uapi/linux/netlink.h). */
 const NETLINK_ROUTE = 0;
@@ -145,9 +153,9 @@ export function normalizeAddress(spec: AddressSpec): NormalizedAddress {
     if (prefixLength === undefined) prefixLength = /^\d{1,3}$/.test(p) ? Number(p) : Number.NaN;
   }
   const ip = parseIp(text);
-  const max = ip.family === 4 ? 32 : 128;
+  const max = maxPrefixLength(ip.version);
   prefixLength ??= max;
-  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
+  if (!isPrefixLength(prefixLength, ip.version)) {
     throw new NetconfError(
       "NETCONF_BAD_PREFIX",
       `prefix length ${prefixLength} of ${ip.text} is not in 0..${max} (VIPs are /${max})`,
@@ -155,7 +163,7 @@ export function normalizeAddress(spec: AddressSpec): NormalizedAddress {
     );
   }
   if (spec.label !== undefined) {
-    if (ip.family === 6) {
+    if (ip.version === 6) {
       throw new NetconfError("NETCONF_BAD_LABEL", `IPv6 addresses carry no label (${spec.label})`, {
         object: spec.label,
       });
@@ -180,7 +188,7 @@ export function normalizeAddress(spec: AddressSpec): NormalizedAddress {
   }
   return {
     dev: spec.dev,
-    family: ip.family,
+    family: ip.version,
     bytes: ip.bytes,
     address: ip.text,
     prefixLength,
@@ -214,14 +222,14 @@ export function addressEntryFromMessage(
     index,
     dev: names.get(index) ?? m.attrs.label?.split(":")[0] ?? `if${index}`,
     family,
-    address: formatIp(new Uint8Array(mine)),
+    address: bytesToAddress(new Uint8Array(mine)),
     prefixLength: m.data.prefixlen ?? (family === 4 ? 32 : 128),
     scope: m.data.scope ?? 0,
     flags: flags >>> 0,
   };
   if (m.attrs.label !== undefined) entry.label = m.attrs.label;
   if (local && addr && !Buffer.from(local).equals(Buffer.from(addr)))
-    entry.peer = formatIp(new Uint8Array(addr));
+    entry.peer = bytesToAddress(new Uint8Array(addr));
   return entry;
 }
 

@@ -15,7 +15,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Family } from "./addr.js";
+import type { IpVersion as Family } from "@lvs/inet";
 import { DEFAULT_STATE_DIR } from "./constants.js";
 import { NetconfError, wrapError } from "./errors.js";
 

@@ -1,9 +1,9 @@
 // The pure engines: profile planning against a snapshot, and the paced announcement queue under
 // a fake clock (no sleeping).
+import { FakeClock } from "@lvs/inet";
 import { describe, expect, it } from "vitest";
 import {
   type AddressEntry,
-  type Clock,
   describeChange,
   desiredDirector,
   desiredRealServer,
@@ -198,37 +198,6 @@ describe("director profiles", () => {
     );
   });
 });
-
-/** A clock that only moves when told to. */
-class FakeClock implements Clock {
-  t = 0;
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private next = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  }
-  /** Runs due timers up to `t + ms`, in time order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const first = this.timers[0];
-      if (!first || first.at > end) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, first.at);
-      first.fn();
-    }
-    this.t = end;
-  }
-}
 
 const frame = (n: number) => Uint8Array.of(n);
 

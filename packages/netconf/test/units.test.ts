@@ -2,7 +2,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   confKey,
@@ -19,39 +18,39 @@ import {
   writeState,
 } from "../src/index.js";
 
+// RFC 5952 text and the address grammar are @lvs/inet's (tested there); this proves netconf's
+// door to them: white space allowed, and every refusal a NetconfError with its own code.
 describe("IP text", () => {
-  it("IPv6 output is RFC 5952 canonical, as the WHATWG URL parser writes it", () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 16, maxLength: 16 }),
-        fc.integer({ min: 0, max: 7 }),
-        (b, zeros) => {
-          // Bias towards zero runs, which is where :: placement goes wrong.
-          for (let i = 0; i < zeros * 2 && i < 16; i++) b[(i + zeros) % 16] = 0;
-          const ours = formatIp(b);
-          const url = new URL(`http://[${ours}]/`).hostname.slice(1, -1);
-          expect(ours).toBe(url);
-          expect(Buffer.from(parseIp(ours).bytes).equals(Buffer.from(b))).toBe(true);
-        },
-      ),
-    );
-  });
-
   it("parses the textual forms", () => {
     expect(parseIp("2001:DB8:0:0:0:0:0:1").text).toBe("2001:db8::1");
-    expect(parseIp("::ffff:10.0.0.1").text).toBe("::ffff:a00:1");
-    expect(parseIp(" 10.0.0.1 ").family).toBe(4);
+    expect(parseIp(" 10.0.0.1 ").version).toBe(4);
+    expect(formatIp(parseIp("::ffff:10.0.0.1").bytes)).toBe("::ffff:10.0.0.1");
     expect(parseCidr("10.0.0.1/24")).toMatchObject({ text: "10.0.0.1", prefixLength: 24 });
     expect(parseIpList("10.0.0.1, 2001:db8::1,10.0.0.2").map((p) => p.text)).toEqual([
       "10.0.0.1",
       "2001:db8::1",
       "10.0.0.2",
     ]);
-    expect(Array.from(parseMac("02-00-5E-00-01-01"))).toEqual([2, 0, 0x5e, 0, 1, 1]);
+    expect(Array.from(parseMac(" 02-00-5E-00-01-01"))).toEqual([2, 0, 0x5e, 0, 1, 1]);
   });
 
   it.each(["10.0.0.256", "10.0.0", "fe80::1%eth0", "", "vip"])("refuses %j with NETCONF_BAD_ADDRESS", (t) => {
-    expect(() => parseIp(t)).toThrowError(expect.objectContaining({ code: "NETCONF_BAD_ADDRESS" }));
+    expect(() => parseIp(t)).toThrowError(
+      expect.objectContaining({ code: "NETCONF_BAD_ADDRESS", name: "NetconfError" }),
+    );
+  });
+  it("refuses bad lists, CIDR addresses and MACs with NETCONF_BAD_ADDRESS naming the culprit", () => {
+    for (const fn of [
+      () => parseIpList("10.0.0.1,vip"),
+      () => parseCidr("vip/24"),
+      () => parseMac("02:00:5e"),
+    ]) {
+      expect(fn).toThrowError(NetconfError);
+      expect(fn).toThrowError(expect.objectContaining({ code: "NETCONF_BAD_ADDRESS" }));
+    }
+    expect(() => parseIpList("10.0.0.1,vip")).toThrowError(
+      expect.objectContaining({ context: { object: "vip" } }),
+    );
   });
   it("refuses a prefix out of range", () => {
     expect(() => parseCidr("10.0.0.1/33")).toThrowError(
