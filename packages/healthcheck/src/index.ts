@@ -1,3 +1,5 @@
+// The Clock is @lvs/inet's; re-exported for users of these names.
+export { type Clock, FakeClock, systemClock } from "@lvs/inet";
 export { checkDns } from "./checkers/dns.js";
 export {
   checkHttp,
@@ -12,7 +14,6 @@ export { checkMisc } from "./checkers/misc.js";
 export { checkSmtp } from "./checkers/smtp.js";
 export { checkTcp } from "./checkers/tcp.js";
 export { checkUdp, parseHexPattern, replyMatches } from "./checkers/udp.js";
-export { type Clock, FakeClock, systemClock } from "./clock.js";
 export * from "./constants.js";
 export {
   type DnsMessage,

@@ -1,8 +1,9 @@
 // One event loop for thousands of targets: staggered start, bounded concurrency, identical
 // checks deduplicated (one probe fanned out to every target sharing it), cancellation on
 // reconfiguration. Timers go through the injected Clock.
+
+import { type Clock, systemClock } from "@lvs/inet";
 import { type RunProbeOptions, probe as realProbe } from "./checkers/index.js";
-import { type Clock, systemClock } from "./clock.js";
 import { type StateEvent, TargetEngine, type TargetPolicy } from "./engine.js";
 import type { CheckDefinition, ProbeResult } from "./types.js";
 

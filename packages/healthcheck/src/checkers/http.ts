@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { checkServerIdentity, connect as tlsConnect } from "node:tls";
+import { formatEndpoint } from "@lvs/inet";
 import { HTTP_MAX_RESPONSE_BYTES } from "../constants.js";
 import type { HttpCheck, HttpUrl, ProbeOptions, ProbeResult } from "../types.js";
-import { Attempt, errorReason, hostPort } from "./util.js";
+import { Attempt, errorReason } from "./util.js";
 
 export interface HttpResponse {
   status: number;
@@ -94,7 +95,7 @@ function requestOne(def: HttpCheck, url: HttpUrl, opts: ProbeOptions): Promise<P
   const host =
     url.virtualhost ??
     def.virtualhost ??
-    (defaultPort ? hostPort(def.connectIp, undefined) : hostPort(def.connectIp, port));
+    (defaultPort ? formatEndpoint(def.connectIp) : formatEndpoint(def.connectIp, port));
   const proto = def.httpProtocol ?? "1.0";
   const version = proto === "1.1" ? "HTTP/1.1" : "HTTP/1.0";
   const request =

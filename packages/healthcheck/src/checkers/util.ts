@@ -61,8 +61,3 @@ export function errorReason(err: unknown): string {
   if (e && typeof e.code === "string") return e.code;
   return e instanceof Error ? e.message : String(err);
 }
-
-export function hostPort(ip: string, port: number | undefined): string {
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  return port === undefined ? host : `${host}:${port}`;
-}
