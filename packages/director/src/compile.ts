@@ -19,6 +19,7 @@ import type {
   VirtualServerGroup,
 } from "@lvs/config";
 import { type CheckDefinition, stableKey, type TargetConfig } from "@lvs/healthcheck";
+import { addressToBytes, parseNetmask } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
@@ -169,17 +170,11 @@ export function realWeight(w: number): number {
 
 /** `255.255.255.0` or `24` (IPv4), `64` (IPv6) → prefix length; undefined when not contiguous. */
 export function granularityPrefix(text: string, af: number): number | undefined {
-  const max = af === AF_INET6 ? 128 : 32;
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    return n >= 0 && n <= max ? n : undefined;
+  try {
+    return parseNetmask(text, af);
+  } catch {
+    return undefined;
   }
-  if (af !== AF_INET || isIP(text) !== 4) return undefined;
-  const n = text.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
-  let prefix = 0;
-  while (prefix < 32 && (n & (0x80000000 >>> prefix)) !== 0) prefix++;
-  const rebuilt = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return rebuilt === n ? prefix : undefined;
 }
 
 /** The destination a planned real/sorry server becomes in one kernel service (ipvs_set_drule + ipvs_cmd's port rule). */
@@ -210,7 +205,7 @@ function shortHash(value: unknown): string {
 function expandRange(first: string, last: string | undefined, warn: (m: string) => void): string[] {
   if (!last) return [canonicalAddress(first)];
   if (isIP(first) === 4) {
-    const toInt = (s: string) => s.split(".").reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+    const toInt = (s: string) => new DataView(addressToBytes(s).buffer).getUint32(0);
     const a = toInt(first);
     const b = toInt(last);
     if (b < a) {
@@ -241,12 +236,10 @@ function expandRange(first: string, last: string | undefined, warn: (m: string) 
   return out;
 }
 
+/** The eight 16-bit groups of an IPv6 address. */
 function expandV6(a: string): number[] {
-  const [head, tail] = a.split("::") as [string, string | undefined];
-  const h = head ? head.split(":").map((x) => Number.parseInt(x, 16)) : [];
-  const t = tail !== undefined && tail !== "" ? tail.split(":").map((x) => Number.parseInt(x, 16)) : [];
-  if (tail === undefined) return h;
-  return [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  const b = addressToBytes(a);
+  return Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
 }
 
 interface VsContext {

@@ -1,17 +1,13 @@
 // Names of virtual and real servers: the stable keys the engine, the state file and the API use,
 // keepalived's log format (FMT_VS / FMT_RS of keepalived/check/check_data.c), and the parsing of
 // what an operator types (`10.0.0.1:80`, `udp/10.0.0.1:53`, `[fd00::1]:80`, `fwm:5`, `group:WEB`).
-import { isIP } from "node:net";
-import { canonicalAddress } from "@lvs/ipvs";
+import { canonicalAddress, formatEndpoint as hostPort, InetError, parseEndpoint } from "@lvs/inet";
 import { DirectorError } from "./errors.js";
 
 export type ProtoName = "TCP" | "UDP" | "SCTP";
 
-/** `10.0.0.2:80`, `[fd00::2]:80` */
-export function hostPort(address: string, port: number): string {
-  const a = canonicalAddress(address);
-  return a.includes(":") ? `[${a}]:${port}` : `${a}:${port}`;
-}
+/** `10.0.0.2:80`, `[fd00::2]:80` (canonical address text): @lvs/inet's formatEndpoint. */
+export { hostPort };
 
 /** Stable key of an address virtual server: `TCP/10.0.0.1:80`. */
 export function addressVsKey(protocol: ProtoName, address: string, port: number): string {
@@ -54,24 +50,12 @@ export interface RsReference {
 const PROTO_PREFIX = /^(tcp|udp|sctp)[/:](.+)$/i;
 
 function splitHostPort(text: string, what: string): { address: string; port: number | undefined } {
-  let address: string;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket) {
-    address = bracket[1] as string;
-    portText = bracket[2];
-  } else if (isIP(text) === 6) {
-    address = text;
-  } else {
-    const m = /^([^:]+)(?::(\d+))?$/.exec(text);
-    if (!m) throw badRef(text, what);
-    address = m[1] as string;
-    portText = m[2];
+  try {
+    const ep = parseEndpoint(text);
+    return { address: ep.address.text, port: ep.port };
+  } catch (err) {
+    throw err instanceof InetError ? badRef(text, what) : err;
   }
-  if (!isIP(address)) throw badRef(text, what);
-  const port = portText === undefined ? undefined : Number(portText);
-  if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw badRef(text, what);
-  return { address: canonicalAddress(address), port };
 }
 
 function badRef(text: string, what: string): DirectorError {

@@ -3,6 +3,8 @@
 // (net/netfilter/ipvs/ip_vs_ctl.c: EEXIST on a duplicate, ESRCH for a missing service, ENOENT
 // for a missing destination), counters left at zero unless set. The kernel tier of this package
 // proves the same behaviour against the real IPVS.
+
+import { addressToBytes, FORWARD_METHOD_NAMES, prefixToMask } from "@lvs/inet";
 import {
   AF_INET6,
   type Daemon,
@@ -143,22 +145,15 @@ export class MemoryKernel implements DirectorKernel {
   /** The table as /proc/net/ip_vs prints it (net/netfilter/ipvs/ip_vs_ctl.c ip_vs_info_seq_show). */
   async procText(): Promise<string> {
     const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, "0");
-    const v4 = (a: string) =>
-      hex(
-        a.split(".").reduce((x, b) => ((x << 8) | Number(b)) >>> 0, 0),
-        8,
-      );
-    const v6 = (a: string) => {
-      const [h, t] = a.split("::") as [string, string | undefined];
-      const head = h ? h.split(":") : [];
-      const tail = t ? t.split(":") : [];
-      const groups =
-        t === undefined ? head : [...head, ...new Array(8 - head.length - tail.length).fill("0"), ...tail];
-      return groups.map((g) => g.padStart(4, "0")).join(":");
-    };
+    const v4 = (a: string) => hex(new DataView(addressToBytes(a).buffer).getUint32(0), 8);
+    // %pI6: eight groups of four lower-case hex digits
+    const v6 = (a: string) =>
+      Buffer.from(addressToBytes(a))
+        .toString("hex")
+        .replace(/(.{4})(?!$)/g, "$1:");
     const ep = (af: number, a: string, port: number) =>
       af === AF_INET6 ? `[${v6(a)}]:${hex(port, 4)}` : `${v4(a)}:${hex(port, 4)}`;
-    const names: Record<number, string> = { 0: "Masq", 1: "Local", 2: "Tunnel", 3: "Route", 4: "Bypass" };
+    const names = FORWARD_METHOD_NAMES;
     const lines = [
       "IP Virtual Server version 1.2.1 (size=4096)",
       "Prot LocalAddress:Port Scheduler Flags",
@@ -172,8 +167,7 @@ export class MemoryKernel implements DirectorKernel {
         head = `${["", "", "", "", "", "", "TCP"][s.protocol] ?? (s.protocol === 17 ? "UDP" : "SCTP")}  ${ep(s.af, s.address, s.port)} ${s.scheduler} `;
       else
         head = `${s.protocol === 6 ? "TCP" : s.protocol === 17 ? "UDP" : "SCTP"}  ${ep(s.af, s.address, s.port)} ${s.scheduler} ${ops}`;
-      const mask =
-        s.af === AF_INET6 ? s.netmask : s.netmask === 0 ? 0 : (0xffffffff << (32 - s.netmask)) >>> 0;
+      const mask = s.af === AF_INET6 ? s.netmask : prefixToMask(s.netmask);
       // The kernel prints svc->timeout in jiffies (Debian's CONFIG_HZ=250).
       lines.push(s.flags & 1 ? `${head}persistent ${s.timeout * 250} ${hex(mask, 8)}` : head);
       for (const d of dests) {

@@ -12,6 +12,9 @@
 //   TCP  0A000001:0050 wlc ops persistent 360 FFFFFF00
 //     -> 0A000102:1F90      Masq    1      0          0
 //   FWM  00000007 sh persistent 30 FFFFFFFF
+
+// ip_vs_ctl.c ip_vs_fwd_name(): the forwarding words /proc prints (Masq, Local, Tunnel, Route).
+import { forwardFlagOfName } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
@@ -21,21 +24,6 @@ import {
   type ServiceWithDests,
 } from "@lvs/ipvs";
 
-/** include/net/ip_vs.h ip_vs_fwd_name(): the forwarding method names /proc prints. */
-export const FWD_BY_NAME: Readonly<Record<string, number>> = {
-  Masq: 0,
-  Local: 1,
-  Tunnel: 2,
-  Route: 3,
-  Bypass: 4,
-};
-export const FWD_NAMES: Readonly<Record<number, string>> = {
-  0: "Masq",
-  1: "Local",
-  2: "Tunnel",
-  3: "Route",
-  4: "Bypass",
-};
 const PROTOCOLS: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
 
 function ipv4(hex: string): string {
@@ -98,7 +86,7 @@ export function parseProcIpvs(text: string): ServiceWithDests[] {
         af: ep.af,
         address: ep.address,
         port: ep.port,
-        forward: FWD_BY_NAME[f[1] as string] ?? 0,
+        forward: forwardFlagOfName(f[1] as string) ?? 0,
         weight: Number(f[2]),
         upperThreshold: 0,
         lowerThreshold: 0,
