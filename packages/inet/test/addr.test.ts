@@ -24,16 +24,9 @@ import {
   writeIPv4,
   writeIPv6,
 } from "../src/index.js";
+import { caught } from "./helpers.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-const caught = (fn: () => unknown): InetError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as InetError;
-  }
-  throw new Error("did not throw");
-};
 
 describe("RFC 5952 text (IPv6)", () => {
   it.each([

@@ -1,23 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  formatEndpoint,
-  formatMac,
-  type InetError,
-  parseAddress,
-  parseEndpoint,
-  parseMac,
-  parsePort,
-} from "../src/index.js";
-
-const caught = (fn: () => unknown): InetError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as InetError;
-  }
-  throw new Error("did not throw");
-};
+import { formatEndpoint, formatMac, parseAddress, parseEndpoint, parseMac, parsePort } from "../src/index.js";
+import { caught } from "./helpers.js";
 
 describe("host:port", () => {
   it.each([

@@ -14,15 +14,7 @@ import {
   prefixContains,
   prefixToMask,
 } from "../src/index.js";
-
-const caught = (fn: () => unknown): InetError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as InetError;
-  }
-  throw new Error("did not throw");
-};
+import { caught } from "./helpers.js";
 
 describe("netmask ↔ prefix length (IPv4)", () => {
   it.each([
