@@ -37,9 +37,10 @@ export function parseEndpoint(text: string): Endpoint {
   }
   const address = tryParseAddress(host);
   if (!address) {
+    const where = host === text ? "" : ` in ${JSON.stringify(text)}`;
     throw new InetError(
       "INET_BAD_ADDRESS",
-      `not an address: ${JSON.stringify(text)} (write IP:PORT, [IPv6]:PORT or an address)`,
+      `not an IPv4 or IPv6 address: ${JSON.stringify(host)}${where} (write IP:PORT or [IPv6]:PORT)`,
       { object: text },
     );
   }

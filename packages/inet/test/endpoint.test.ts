@@ -36,6 +36,13 @@ describe("host:port", () => {
     expect(err.object).toBe(text);
   });
 
+  it("a bad address names the host part", () => {
+    expect(caught(() => parseEndpoint("10.9.0.300:1")).message).toMatch(
+      /^not an IPv4 or IPv6 address: "10\.9\.0\.300" in "10\.9\.0\.300:1"/,
+    );
+    expect(caught(() => parseEndpoint("vip")).message).toMatch(/^not an IPv4 or IPv6 address: "vip" \(/);
+  });
+
   it("formats with brackets for IPv6, canonical, and leaves what is not an address alone", () => {
     expect(formatEndpoint("10.0.0.2", 80)).toBe("10.0.0.2:80");
     expect(formatEndpoint("FD00:0::2", 80)).toBe("[fd00::2]:80");
