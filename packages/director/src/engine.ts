@@ -1,532 +1,249 @@
-// The desired-state engine: plan ⊕ health ⊕ runtime overrides (weight, disable, drain) → the IPVS
-// table keepalived 2.2.7 would have installed, plus the events keepalived acts on (quorum
-// gained/lost, real server up/down, drain finished). Pure: time comes in as `now`, no I/O.
-//
-// keepalived keeps this as flags changed by events (check/ipwrapper.c: perform_svr_state,
-// update_quorum_state, perform_quorum_state, init_service_rs, ipvs_cmd's inhibit rules); here the
-// only memory is what cannot be derived from the current inputs — the quorum state (it has
-// hysteresis) and each real server's last alive state (to report transitions). Everything the
-// kernel should hold is recomputed from those, which is what makes drift repair possible.
-import type { DesiredService, Destination, ServiceWithDests } from "@lvs/ipvs";
-import { destId } from "@lvs/ipvs";
-import {
-  destFor,
-  type Plan,
-  type PlannedRealServer,
-  type PlannedService,
-  type PlannedVirtualServer,
-  realWeight,
-} from "./compile.js";
-import { DirectorError } from "./errors.js";
-import { overrideKey, type RsReference, type VsReference } from "./keys.js";
+// The director's engine: events in, effects out (events.ts). On top of the desired state
+// (engine-state.ts: plan ⊕ health ⊕ overrides → the table, quorum and alive transitions) it owns
+// every rule the daemon follows: the alpha rule for a first failing check, the notify and quorum
+// scripts a transition runs, which services a change reconciles, slow-start ticks, drains
+// finishing on connection counts, ha_suspend, the sync daemon following its VRRP instance, omega
+// at stop and what becomes of the table then. Pure: no I/O, no timers; time arrives in events
+// (and as `now` for drain deadlines).
+import type { TargetConfig } from "@lvs/healthcheck";
+import type { ServiceWithDests } from "@lvs/ipvs";
+import type { Plan, PlannedCheck, PlannedRealServer, PlannedVirtualServer } from "./compile.js";
+import { EngineState } from "./engine-state.js";
+import type {
+  DirectorEvent,
+  EngineEffect,
+  HealthState,
+  Override,
+  RuntimeChange,
+  TargetWeight,
+  Transition,
+} from "./events.js";
+import type { TableSource } from "./reconcile.js";
 
-/** What the engine knows about one health-check target. */
-export interface HealthState {
-  up: boolean;
-  /** The runner's weight for the target (slow start, misc_dynamic); ignored while down. */
-  weight: number;
-  reason?: string;
-  latencyMs?: number;
-  /** When the last result arrived (epoch ms). */
-  at?: number;
+// The state file stores these (state-file.ts imports them from here).
+export type { DrainState, Override } from "./events.js";
+
+/** The weight a check reports when nothing lowers it (slow start ramps up to this). */
+function fullWeight(rs: PlannedRealServer, check: PlannedCheck | undefined): number {
+  return check?.target.policy?.weight ?? rs.weight;
 }
 
-export interface DrainState {
-  phase: "draining" | "drained";
-  /** Epoch ms when the drain was asked for. */
-  since: number;
-  /** Epoch ms after which the server is removed even with connections left. */
-  deadline: number | undefined;
-  /** Epoch ms when it was removed. */
-  doneAt?: number;
-  /** Why it was removed: no active connections left, or the timeout. */
-  doneReason?: "idle" | "timeout";
-}
+const servicesOf = (vs: PlannedVirtualServer): Set<string> => new Set(vs.services.map((s) => s.id));
 
-/** Runtime changes to one real server of one virtual server (persisted in the state file). */
-export interface Override {
-  /** Replaces the configured weight. */
-  weight?: number;
-  /** Administratively out of the pool (removed from the kernel; checks go on). */
-  disabled?: boolean;
-  drain?: DrainState;
-}
-
-export type EngineEffect =
-  | {
-      kind: "quorum";
-      vs: PlannedVirtualServer;
-      up: boolean;
-      /** At start (keepalived: "Starting with quorum up/down"). */
-      init: boolean;
-      weightSum: number;
-      threshold: number;
+/** Each transition followed by the script keepalived runs for it (notify_*, quorum_*). */
+export function withScripts(transitions: readonly Transition[]): EngineEffect[] {
+  const out: EngineEffect[] = [];
+  for (const t of transitions) {
+    out.push(t);
+    if (t.kind === "quorum") {
+      const script = t.up ? t.vs.quorumUp : t.vs.quorumDown;
+      if (script) out.push({ kind: "script", name: t.up ? "quorum_up" : "quorum_down", script });
+    } else if (t.kind === "rs") {
+      const script = t.up ? t.rs.notifyUp : t.rs.notifyDown;
+      if (script) out.push({ kind: "script", name: t.up ? "notify_up" : "notify_down", script });
     }
-  | { kind: "rs"; vs: PlannedVirtualServer; rs: PlannedRealServer; up: boolean; reason: string | undefined }
-  | { kind: "drain"; vsKey: string; rsKey: string; reason: "idle" | "timeout"; activeConns: number };
-
-interface VsState {
-  quorumUp: boolean;
-  alive: Map<string, boolean>;
-  /** A sorry server existed when the state was last evaluated (for reloads that add one). */
-  hadSorry: boolean;
+  }
+  return out;
 }
 
-/** The runtime view of one real server (status, metrics). */
-export interface RealServerView {
-  rs: PlannedRealServer;
-  alive: boolean;
-  /** Weight from config, overrides and checks, before sorry/inhibit/drain. */
-  effectiveWeight: number;
-  /** Weight the kernel should hold, or undefined when it should not be there. */
-  desiredWeight: number | undefined;
-  override: Override | undefined;
-}
+export class DirectorEngine extends EngineState implements TableSource<EngineEffect> {
+  /** Virtual servers whose checks ha_suspend holds (no VIP on a local interface). */
+  private suspended = new Set<string>();
 
-export class DirectorEngine {
-  private plan: Plan = {
-    virtualServers: [],
-    warnings: [],
-    lvsFlush: false,
-    lvsFlushOnStop: undefined,
-    lvsTimeouts: undefined,
-    lvsSyncDaemon: undefined,
-  };
-  private readonly vsState = new Map<string, VsState>();
-  private readonly health = new Map<string, HealthState>();
-  private readonly overrides = new Map<string, Override>();
-  /** target id → the virtual servers (and their real server) it belongs to. */
-  private byTarget = new Map<string, { vs: PlannedVirtualServer; rs: PlannedRealServer }>();
-  private byVsKey = new Map<string, PlannedVirtualServer>();
-  private byServiceId = new Map<string, PlannedVirtualServer[]>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  get currentPlan(): Plan {
-    return this.plan;
-  }
-
-  virtualServer(key: string): PlannedVirtualServer | undefined {
-    return this.byVsKey.get(key);
-  }
-
-  /** Virtual servers whose kernel services include this service id. */
-  virtualServersOfService(id: string): PlannedVirtualServer[] {
-    return this.byServiceId.get(id) ?? [];
-  }
-
-  /**
-   * Load a plan (at start, or on reload). State of virtual servers whose key stays is kept
-   * (quorum, alive flags); new ones are initialised as keepalived's init_service_vs does.
-   * Health of targets whose id stays is kept by the caller (the runner keeps them).
-   */
-  load(plan: Plan): EngineEffect[] {
-    const effects: EngineEffect[] = [];
-    this.plan = plan;
-    this.byVsKey = new Map(plan.virtualServers.map((v) => [v.key, v]));
-    this.byTarget = new Map();
-    this.byServiceId = new Map();
-    for (const vs of plan.virtualServers) {
-      for (const rs of vs.realServers) for (const c of rs.checks) this.byTarget.set(c.id, { vs, rs });
-      for (const s of vs.services) {
-        const list = this.byServiceId.get(s.id) ?? [];
-        list.push(vs);
-        this.byServiceId.set(s.id, list);
+  /** One event; what the shell should do about it, in order. */
+  handle(event: DirectorEvent): EngineEffect[] {
+    switch (event.kind) {
+      case "config":
+        return this.onConfig(event.plan, event.localAddresses, event.overrides);
+      case "health":
+        return this.onHealth(event.id, event.state);
+      case "weights":
+        return this.onWeights(event.targets);
+      case "addresses":
+        return this.onAddresses(event.local, false);
+      case "vrrp":
+        // keepalived (vrrp_state_become_master / leave_master) moves the sync daemon with the
+        // lvs_sync_daemon's instance.
+        return this.currentPlan.lvsSyncDaemon?.instance === event.instance
+          ? [{ kind: "sync-role", state: event.to }]
+          : [];
+      case "drain-poll": {
+        const services = this.drainingServices();
+        return services.size ? [{ kind: "read-connections", services }] : [];
       }
+      case "connections":
+        return this.onConnections(event.services, this.observeConnections(event.counts, event.services));
+      case "observed":
+        return this.afterObserve(this.observe(event.actual, event.scope));
+      case "change":
+        return this.onChange(event.vsKey, event.rsKey, event.change);
+      case "stop":
+        return this.omega();
+      case "release":
+        return [{ kind: "release", how: this.releaseAtStop(event.requested) }];
     }
-    for (const key of [...this.vsState.keys()]) if (!this.byVsKey.has(key)) this.vsState.delete(key);
-    for (const id of [...this.health.keys()]) if (!this.byTarget.has(id)) this.health.delete(id);
-    for (const vs of plan.virtualServers) {
-      const st = this.vsState.get(vs.key);
-      if (!st) effects.push(...this.initVs(vs));
-      else effects.push(...this.evaluate(vs, st, true));
-    }
-    return effects;
   }
 
-  /** keepalived init_service_rs + update_quorum_state(vs, init=true). */
-  private initVs(vs: PlannedVirtualServer): EngineEffect[] {
-    const st: VsState = { quorumUp: false, alive: new Map(), hadSorry: vs.sorry !== undefined };
-    for (const rs of vs.realServers) st.alive.set(rs.key, this.rsAlive(rs));
-    this.vsState.set(vs.key, st);
-    const sum = this.liveWeight(vs, st);
-    const threshold = vs.quorum + vs.hysteresis;
-    if (sum >= threshold) {
-      st.quorumUp = true;
-      return [{ kind: "quorum", vs, up: true, init: true, weightSum: sum, threshold }];
-    }
-    // Without a sorry server keepalived says nothing about a quorum that starts down.
-    if (vs.sorry) return [{ kind: "quorum", vs, up: false, init: true, weightSum: sum, threshold }];
-    return [];
+  /** TableSource: what a reconcile pass read. */
+  onObserved(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): EngineEffect[] {
+    return this.handle({ kind: "observed", actual, scope });
   }
 
-  /** Re-derive alive flags and the quorum of one virtual server; report transitions. */
-  private evaluate(vs: PlannedVirtualServer, st: VsState, reload = false): EngineEffect[] {
-    const effects: EngineEffect[] = [];
-    for (const rs of vs.realServers) {
-      const alive = this.rsAlive(rs);
-      const was = st.alive.get(rs.key);
-      st.alive.set(rs.key, alive);
-      if (was === undefined) continue;
-      if (was !== alive) effects.push({ kind: "rs", vs, rs, up: alive, reason: this.reasonOf(rs, alive) });
-    }
-    for (const k of [...st.alive.keys()]) if (!vs.realServers.some((r) => r.key === k)) st.alive.delete(k);
-    const sum = this.liveWeight(vs, st);
-    const threshold = vs.quorum + (st.quorumUp ? -1 : 1) * vs.hysteresis;
-    if (!st.quorumUp && sum >= threshold) {
-      st.quorumUp = true;
-      effects.push({ kind: "quorum", vs, up: true, init: false, weightSum: sum, threshold });
-    } else if (st.quorumUp && (sum === 0 || sum < threshold)) {
-      st.quorumUp = false;
-      effects.push({ kind: "quorum", vs, up: false, init: false, weightSum: sum, threshold });
-    } else if (reload && !st.quorumUp && vs.sorry && !st.hadSorry) {
-      // A reload gave a virtual server with quorum down a sorry server: it goes in now.
-      effects.push({ kind: "quorum", vs, up: false, init: true, weightSum: sum, threshold });
-    }
-    st.hadSorry = vs.sorry !== undefined;
-    return effects;
+  /** ha_suspend holds the checks of this virtual server. */
+  checksSuspended(vsKey: string): boolean {
+    return this.suspended.has(vsKey);
   }
 
-  private reasonOf(rs: PlannedRealServer, alive: boolean): string | undefined {
-    for (const c of rs.checks) {
-      const h = this.health.get(c.id);
-      if (h && h.up === alive) return h.reason;
-    }
-    return undefined;
-  }
-
-  /** A real server is alive when none of its checkers failed (num_failed_checkers == 0). */
-  private rsAlive(rs: PlannedRealServer): boolean {
-    for (const c of rs.checks) {
-      const h = this.health.get(c.id);
-      const up = h ? h.up : !c.target.policy?.alpha;
-      if (!up) return false;
-    }
-    return true;
-  }
-
-  /** iweight (or the runtime weight) + each checker's contribution (misc_dynamic, slow start). */
-  effectiveWeight(vs: PlannedVirtualServer, rs: PlannedRealServer): number {
-    const ov = this.overrides.get(overrideKey(vs.key, rs.key));
-    let w = ov?.weight ?? rs.weight;
-    for (const c of rs.checks) {
-      const h = this.health.get(c.id);
-      if (!h?.up) continue;
-      const ref = c.target.policy?.weight ?? rs.weight;
-      w += h.weight - ref;
-    }
-    return realWeight(w);
-  }
-
-  /** weigh_live_realservers(): alive servers' weights (a disabled or drained one counts 0). */
-  private liveWeight(vs: PlannedVirtualServer, st: VsState): number {
-    let sum = 0;
-    for (const rs of vs.realServers) {
-      if (!st.alive.get(rs.key)) continue;
-      const ov = this.overrides.get(overrideKey(vs.key, rs.key));
-      if (ov?.disabled || ov?.drain) continue;
-      sum += this.effectiveWeight(vs, rs);
-    }
-    return sum;
-  }
-
-  /** Feed health for some targets; returns what changed. Unknown ids are ignored. */
-  setHealth(updates: Iterable<[string, HealthState]>): EngineEffect[] {
-    const touched = new Set<PlannedVirtualServer>();
-    for (const [id, h] of updates) {
-      const where = this.byTarget.get(id);
-      if (!where) continue;
-      this.health.set(id, h);
-      touched.add(where.vs);
-    }
-    return this.evaluateMany(touched);
-  }
-
-  healthOf(id: string): HealthState | undefined {
-    return this.health.get(id);
-  }
-
-  /** Virtual server (and real server) a target belongs to. */
-  ownerOf(id: string): { vs: PlannedVirtualServer; rs: PlannedRealServer } | undefined {
-    return this.byTarget.get(id);
-  }
-
-  private evaluateMany(list: Iterable<PlannedVirtualServer>): EngineEffect[] {
-    const effects: EngineEffect[] = [];
-    for (const vs of list) {
-      const st = this.vsState.get(vs.key);
-      if (st) effects.push(...this.evaluate(vs, st));
-    }
-    return effects;
-  }
-
-  /** Re-evaluate everything (weights that move with time: slow start). */
-  refresh(): EngineEffect[] {
-    return this.evaluateMany(this.plan.virtualServers);
-  }
-
-  // ───────────── runtime overrides ─────────────
-
-  /** Resolve what an operator typed to one virtual server and one of its real servers. */
-  resolve(vsRef: VsReference, rsRef: RsReference): { vs: PlannedVirtualServer; rs: PlannedRealServer } {
-    const vs = this.resolveVs(vsRef);
-    const matches = vs.realServers.filter(
-      (r) =>
-        r.address === rsRef.address &&
-        (rsRef.port === undefined ||
-          r.port === rsRef.port ||
-          vs.services.some((s) => destFor(s, r, 0).port === rsRef.port)),
-    );
-    const text = rsRef.port === undefined ? rsRef.address : `${rsRef.address}:${rsRef.port}`;
-    if (matches.length === 0) {
-      throw new DirectorError(
-        "DIRECTOR_NOT_FOUND",
-        `virtual server ${vs.key} has no real server ${text}; it has ${vs.realServers.map((r) => r.key).join(", ")}`,
-        { object: `${vs.key} ${text}` },
-      );
-    }
-    if (matches.length > 1) {
-      throw new DirectorError(
-        "DIRECTOR_AMBIGUOUS",
-        `${text} matches ${matches.map((r) => r.key).join(", ")} in ${vs.key}; give the port`,
-        { object: `${vs.key} ${text}` },
-      );
-    }
-    return { vs, rs: matches[0] as PlannedRealServer };
-  }
-
-  resolveVs(ref: VsReference): PlannedVirtualServer {
-    const all = this.plan.virtualServers;
-    let found: PlannedVirtualServer[];
-    let text: string;
-    if (ref.kind === "key") {
-      found = all.filter((v) => v.key === ref.key);
-      text = ref.key;
-    } else if (ref.kind === "fwmark") {
-      found = all.filter((v) => v.services.some((s) => s.service.fwmark === ref.fwmark));
-      text = `fwmark ${ref.fwmark}`;
-    } else if (ref.kind === "group") {
-      found = all.filter(
-        (v) =>
-          v.key.startsWith(`GROUP/${ref.name}`) &&
-          (ref.protocol === undefined || v.protocol === ref.protocol),
-      );
-      text = `group ${ref.name}`;
-    } else {
-      found = all.filter(
-        (v) =>
-          (ref.protocol === undefined || v.protocol === ref.protocol) &&
-          v.services.some(
-            (s) =>
-              s.service.address === ref.address && (ref.port === undefined || s.service.port === ref.port),
-          ),
-      );
-      text = ref.port === undefined ? ref.address : `${ref.address}:${ref.port}`;
-    }
-    if (found.length === 0) {
-      throw new DirectorError("DIRECTOR_NOT_FOUND", `no virtual server ${text}`, { object: text });
-    }
-    if (found.length > 1) {
-      throw new DirectorError(
-        "DIRECTOR_AMBIGUOUS",
-        `${text} matches ${found.map((v) => v.key).join(", ")}; name one of these`,
-        { object: text },
-      );
-    }
-    return found[0] as PlannedVirtualServer;
-  }
-
-  override(vsKey: string, rsKey: string): Override | undefined {
-    return this.overrides.get(overrideKey(vsKey, rsKey));
-  }
-
-  /** Every override, keyed `VSKEY RSKEY` (what the state file stores). */
-  allOverrides(): Map<string, Override> {
-    return new Map(this.overrides);
-  }
-
-  /** Replace all overrides (loading the state file). */
-  restoreOverrides(map: Map<string, Override>): EngineEffect[] {
-    this.overrides.clear();
-    for (const [k, v] of map) this.overrides.set(k, { ...v });
-    return this.refresh();
-  }
-
-  private mutate(vsKey: string, rsKey: string, fn: (o: Override) => void): EngineEffect[] {
-    const k = overrideKey(vsKey, rsKey);
-    const o = { ...(this.overrides.get(k) ?? {}) };
-    fn(o);
-    if (o.weight === undefined && !o.disabled && !o.drain) this.overrides.delete(k);
-    else this.overrides.set(k, o);
-    const vs = this.byVsKey.get(vsKey);
-    return vs ? this.evaluateMany([vs]) : [];
-  }
-
-  setWeight(vsKey: string, rsKey: string, weight: number | undefined): EngineEffect[] {
-    return this.mutate(vsKey, rsKey, (o) => {
-      if (weight === undefined) delete o.weight;
-      else o.weight = realWeight(weight);
-    });
-  }
-
-  setDisabled(vsKey: string, rsKey: string, disabled: boolean): EngineEffect[] {
-    return this.mutate(vsKey, rsKey, (o) => {
-      if (disabled) o.disabled = true;
-      else delete o.disabled;
-    });
-  }
-
-  /** Weight 0 now; removed once idle (or at the deadline). `timeoutMs` undefined = wait forever. */
-  drain(vsKey: string, rsKey: string, timeoutMs: number | undefined): EngineEffect[] {
-    const now = this.now();
-    return this.mutate(vsKey, rsKey, (o) => {
-      o.drain = {
-        phase: "draining",
-        since: now,
-        deadline: timeoutMs === undefined ? undefined : now + timeoutMs,
-      };
-    });
-  }
-
-  undrain(vsKey: string, rsKey: string): EngineEffect[] {
-    return this.mutate(vsKey, rsKey, (o) => {
-      delete o.drain;
-    });
-  }
-
-  /** Services holding a draining real server (the drain poller reads these). */
-  drainingServices(): Set<string> {
-    const out = new Set<string>();
-    for (const [k, o] of this.overrides) {
-      if (o.drain?.phase !== "draining") continue;
-      const vs = this.byVsKey.get(k.slice(0, k.indexOf(" ")));
-      if (vs) for (const s of vs.services) out.add(s.id);
+  /** Targets of virtual servers whose checks ha_suspend does not hold. */
+  activeTargets(): TargetConfig[] {
+    const out: TargetConfig[] = [];
+    for (const vs of this.currentPlan.virtualServers) {
+      if (this.suspended.has(vs.key)) continue;
+      for (const rs of vs.realServers) for (const c of rs.checks) out.push(c.target);
     }
     return out;
   }
 
   /**
-   * Look at the kernel's connection counters: a draining server with no active connection left
-   * (summed over the virtual server's kernel services), or past its deadline, is done. `scope`
-   * names the services `actual` covers (undefined: the whole table); a drain whose services are
-   * not all covered waits for a read that covers them.
+   * Start and reload: the state file's overrides (at start), the plan, the checks that should run
+   * (ha_suspend looked at quietly, as keepalived on (re)load), then the whole table reconciled.
    */
-  observe(
-    actual: readonly ServiceWithDests[],
-    scope: ReadonlySet<string> | undefined,
-    idOf: (s: ServiceWithDests) => string,
+  private onConfig(
+    plan: Plan,
+    local: ReadonlySet<string>,
+    overrides: ReadonlyMap<string, Override> | undefined,
   ): EngineEffect[] {
-    const byId = new Map(actual.map((a) => [idOf(a), a]));
-    const effects: EngineEffect[] = [];
-    const touched = new Set<PlannedVirtualServer>();
-    const now = this.now();
-    for (const [k, o] of this.overrides) {
-      if (o.drain?.phase !== "draining") continue;
-      const sp = k.indexOf(" ");
-      const vs = this.byVsKey.get(k.slice(0, sp));
-      const rs = vs?.realServers.find((r) => r.key === k.slice(sp + 1));
-      if (!vs || !rs) continue;
-      if (scope && !vs.services.every((s) => scope.has(s.id))) continue;
-      let active = 0;
-      for (const s of vs.services) {
-        const a = byId.get(s.id);
-        if (!a) continue;
-        const want = destId(destFor(s, rs, 0));
-        for (const d of a.dests) if (destId(d) === want) active += d.activeConns;
-      }
-      const timedOut = o.drain.deadline !== undefined && now >= o.drain.deadline;
-      if (active === 0 || timedOut) {
-        const reason = active === 0 ? "idle" : "timeout";
-        o.drain = { ...o.drain, phase: "drained", doneAt: now, doneReason: reason };
-        effects.push({ kind: "drain", vsKey: vs.key, rsKey: rs.key, reason, activeConns: active });
-        touched.add(vs);
+    if (overrides) this.restoreOverrides(new Map(overrides));
+    const transitions = this.load(plan);
+    this.onAddresses(local, true);
+    return [
+      { kind: "checks", targets: this.activeTargets() },
+      ...withScripts(transitions),
+      { kind: "pass", scope: undefined },
+    ];
+  }
+
+  private defaultHealth(rs: PlannedRealServer, check: PlannedCheck): HealthState {
+    return { up: !check.target.policy?.alpha, weight: fullWeight(rs, check) };
+  }
+
+  /** One probe's outcome (with its target's status after it). */
+  private onHealth(id: string, state: HealthState): EngineEffect[] {
+    const owner = this.ownerOf(id);
+    const check = owner?.rs.checks.find((c) => c.id === id);
+    if (!owner || !check) return [];
+    const known = this.healthOf(id);
+    const prev = known ?? this.defaultHealth(owner.rs, check);
+    const transitions = this.setHealth([[id, state]]);
+    // keepalived: an alpha checker whose first run fails notifies "down" once (the server was
+    // never up, so there is no transition to report).
+    if (!known && !state.up && check.target.policy?.alpha && !transitions.some((t) => t.kind === "rs")) {
+      transitions.push({ kind: "rs", vs: owner.vs, rs: owner.rs, up: false, reason: state.reason });
+    }
+    const out = withScripts(transitions);
+    if (prev.up !== state.up || prev.weight !== state.weight)
+      out.push({ kind: "pass", scope: servicesOf(owner.vs) });
+    if (state.up && state.weight < fullWeight(owner.rs, check)) out.push({ kind: "slow-start", running: true });
+    return out;
+  }
+
+  /** A slow-start tick: the runner's weights between probes; stops once nothing ramps. */
+  private onWeights(targets: readonly TargetWeight[]): EngineEffect[] {
+    let ramping = false;
+    const scope = new Set<string>();
+    const updates: Array<[string, HealthState]> = [];
+    for (const t of targets) {
+      const h = this.healthOf(t.id);
+      const owner = this.ownerOf(t.id);
+      if (!h || !owner || !t.up) continue;
+      if (t.weight < fullWeight(owner.rs, owner.rs.checks.find((c) => c.id === t.id))) ramping = true;
+      if (t.weight !== h.weight) {
+        updates.push([t.id, { ...h, weight: t.weight }]);
+        for (const id of servicesOf(owner.vs)) scope.add(id);
       }
     }
-    effects.push(...this.evaluateMany(touched));
-    return effects;
-  }
-
-  // ───────────── desired table ─────────────
-
-  /** Per real server of a virtual server: alive, weights and what the kernel should hold. */
-  realServerViews(vs: PlannedVirtualServer): RealServerView[] {
-    const st = this.vsState.get(vs.key);
-    const sorryActive = vs.sorry !== undefined && !(st?.quorumUp ?? false);
-    return vs.realServers.map((rs) => {
-      const override = this.overrides.get(overrideKey(vs.key, rs.key));
-      const alive = st?.alive.get(rs.key) ?? this.rsAlive(rs);
-      const effectiveWeight = this.effectiveWeight(vs, rs);
-      let desiredWeight: number | undefined;
-      if (override?.disabled || override?.drain?.phase === "drained") desiredWeight = undefined;
-      else if (sorryActive) desiredWeight = rs.inhibit ? 0 : undefined;
-      else if (alive) desiredWeight = effectiveWeight;
-      else if (rs.inhibit) desiredWeight = 0;
-      if (desiredWeight !== undefined && override?.drain) desiredWeight = 0;
-      return { rs, alive, effectiveWeight, desiredWeight, override };
-    });
-  }
-
-  quorumUp(vsKey: string): boolean {
-    return this.vsState.get(vsKey)?.quorumUp ?? false;
-  }
-
-  liveWeightOf(vs: PlannedVirtualServer): number {
-    const st = this.vsState.get(vs.key);
-    return st ? this.liveWeight(vs, st) : 0;
-  }
-
-  sorryActive(vs: PlannedVirtualServer): boolean {
-    return vs.sorry !== undefined && !this.quorumUp(vs.key);
-  }
-
-  /** The kernel services (and their real servers) of one virtual server. */
-  desiredOf(vs: PlannedVirtualServer): DesiredService[] {
-    const views = this.realServerViews(vs);
-    const sorryActive = this.sorryActive(vs);
-    return vs.services.map((svc: PlannedService) => {
-      const dests = new Map<string, Destination>();
-      for (const v of views) {
-        if (v.desiredWeight === undefined) continue;
-        const d = destFor(svc, v.rs, v.desiredWeight);
-        dests.set(destId(d), d);
-      }
-      if (vs.sorry) {
-        const d = destFor(svc, vs.sorry, sorryActive ? 1 : 0);
-        const id = destId(d);
-        // Active: the sorry server (weight 1) is the pool. Idle with sorry_server_inhibit: it
-        // stays in with weight 0 (init_service_vs adds it so; a duplicate real server wins).
-        if (sorryActive) dests.set(id, d);
-        else if (vs.sorry.inhibit && !dests.has(id)) dests.set(id, d);
-      }
-      return { service: svc.service, dests: [...dests.values()] };
-    });
+    const out: EngineEffect[] = [];
+    if (updates.length) out.push(...withScripts(this.setHealth(updates)), { kind: "pass", scope });
+    if (!ramping) out.push({ kind: "slow-start", running: false });
+    return out;
   }
 
   /**
-   * The whole desired table. Two virtual servers naming the same kernel service share it: their
-   * real servers are merged (keepalived adds both sets to the one service).
+   * ha_suspend (check/check_api.c update_checker_activity): a virtual server's checks run only
+   * while one of its addresses is local. `quiet` on (re)load: no log lines, no reconfiguration
+   * (the config event reconfigures the checks anyway).
    */
-  desired(filter?: ReadonlySet<string>): DesiredService[] {
-    const out = new Map<string, DesiredService>();
-    for (const vs of this.plan.virtualServers) {
-      if (filter && !vs.services.some((s) => filter.has(s.id))) continue;
-      const list = this.desiredOf(vs);
-      vs.services.forEach((svc, i) => {
-        if (filter && !filter.has(svc.id)) return;
-        const want = list[i] as DesiredService;
-        const have = out.get(svc.id);
-        if (!have) out.set(svc.id, want);
-        else {
-          const ids = new Set(have.dests.map(destId));
-          for (const d of want.dests) if (!ids.has(destId(d))) have.dests.push(d);
-        }
-      });
+  private onAddresses(local: ReadonlySet<string>, quiet: boolean): EngineEffect[] {
+    const plan = this.currentPlan;
+    if (!plan.virtualServers.some((v) => v.haSuspend)) {
+      this.suspended.clear();
+      return [];
     }
-    return [...out.values()];
+    const out: EngineEffect[] = [];
+    const next = new Set<string>();
+    let changed = false;
+    for (const vs of plan.virtualServers) {
+      if (!vs.haSuspend) continue;
+      const present = vs.vips.some((a) => local.has(a));
+      if (!present) next.add(vs.key);
+      if (present !== this.suspended.has(vs.key)) continue;
+      changed = true;
+      if (!quiet) for (const rs of vs.realServers) out.push({ kind: "suspend", vs, rs, suspended: !present });
+    }
+    this.suspended = next;
+    if (changed && !quiet) out.push({ kind: "checks", targets: this.activeTargets() });
+    return out;
   }
 
-  /** Every service id the plan stands for. */
-  serviceIds(): Set<string> {
-    return new Set(this.byServiceId.keys());
+  /** Drains that finished on a connection read: saved, and their services reconciled. */
+  private onConnections(services: ReadonlySet<string>, transitions: Transition[]): EngineEffect[] {
+    if (!transitions.length) return [];
+    return [...this.afterObserve(transitions), { kind: "pass", scope: services }];
+  }
+
+  /** Transitions found in what was read: a finished drain changes the state file. */
+  private afterObserve(transitions: Transition[]): EngineEffect[] {
+    const out = withScripts(transitions);
+    if (transitions.some((t) => t.kind === "drain")) out.push({ kind: "save-state" });
+    return out;
+  }
+
+  /** A runtime change (API): applied, saved, and its virtual server's services reconciled. */
+  private onChange(vsKey: string, rsKey: string, change: RuntimeChange): EngineEffect[] {
+    const vs = this.virtualServer(vsKey);
+    if (!vs) return [];
+    let transitions: Transition[];
+    if (change.op === "drain") transitions = this.drain(vsKey, rsKey, change.timeoutMs);
+    else if (change.op === "undrain") transitions = this.undrain(vsKey, rsKey);
+    else if (change.op === "weight") transitions = this.setWeight(vsKey, rsKey, change.weight);
+    else transitions = this.setDisabled(vsKey, rsKey, change.disabled);
+    return [...withScripts(transitions), { kind: "save-state" }, { kind: "pass", scope: servicesOf(vs) }];
+  }
+
+  /** Omega (clear_service_vs → do_rs_notifies / do_vs_notifies): down notifiers all the way down. */
+  private omega(): EngineEffect[] {
+    const out: EngineEffect[] = [];
+    for (const vs of this.currentPlan.virtualServers) {
+      if (!vs.omega) continue;
+      for (const v of this.realServerViews(vs)) {
+        if (v.alive && v.rs.notifyDown)
+          out.push({ kind: "script", name: "notify_down", script: v.rs.notifyDown, shutdown: true });
+      }
+      if (this.quorumUp(vs.key) && vs.quorumDown)
+        out.push({ kind: "script", name: "quorum_down", script: vs.quorumDown, shutdown: true });
+    }
+    return out;
+  }
+
+  /**
+   * At stop the table stays (connections keep flowing while the daemon restarts), unless
+   * `lvs_flush_on_stop` says flush (RS) or remove our services (VS), or the caller asks for the
+   * latter (keepalived without --dont-release-ipvs).
+   */
+  private releaseAtStop(requested: boolean): "flush" | "delete-services" | "keep" {
+    const how = this.currentPlan.lvsFlushOnStop;
+    if (how === "RS") return "flush";
+    if (how === "VS" || requested) return "delete-services";
+    return "keep";
   }
 }

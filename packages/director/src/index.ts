@@ -25,24 +25,29 @@ export {
   realWeight,
 } from "./compile.js";
 export * from "./constants.js";
-export {
-  Director,
-  type DirectorKernel,
-  type DirectorMode,
-  type DirectorOptions,
-  type LoadedConfig,
-  loadConfigFile,
-  type RunDaemonOptions,
-  runDaemon,
-} from "./daemon.js";
-export {
-  DirectorEngine,
-  type DrainState,
-  type EngineEffect,
-  type HealthState,
-  type Override,
-  type RealServerView,
-} from "./engine.js";
+export { Director, type RunDaemonOptions, runDaemon } from "./daemon.js";
+export type {
+  Dataplane,
+  DataplaneError,
+  DataplaneResult,
+  DataplaneStats,
+  DestConnections,
+} from "./dataplane.js";
+export { DirectorEngine, withScripts } from "./engine.js";
+export { EngineState, type RealServerView } from "./engine-state.js";
+export type {
+  DirectorEvent,
+  DrainState,
+  EngineEffect,
+  HealthState,
+  Override,
+  RuntimeChange,
+  ScriptName,
+  TargetWeight,
+  Transition,
+} from "./events.js";
+export { type DirectorKernel, IpvsDataplane, type IpvsDataplaneOptions } from "./ipvs-dataplane.js";
+export type { ReloadResult } from "./lifecycle.js";
 export { DirectorError, type DirectorErrorCode, type DirectorErrorContext, httpStatusOf } from "./errors.js";
 export { formatStatus, operationLine } from "./format.js";
 export {
@@ -59,16 +64,20 @@ export {
   type VsReference,
 } from "./keys.js";
 export { createLogger, ctime, type LogFormat, type Logger, type LogOptions, textLine } from "./log.js";
-export { MemoryKernel } from "./memory-kernel.js";
-export { DirectorMetrics, type MetricsSource, parseIpvsStats, type RealServerMetric } from "./metrics.js";
+/** @deprecated The in-memory IPVS moved to @lvs/ipvs: use its `MemoryIpvs`. */
+export { MemoryIpvs as MemoryKernel } from "@lvs/ipvs";
+export { DirectorMetrics, type MetricsSource, type RealServerMetric } from "./metrics.js";
+export { ObservedTable } from "./observed.js";
+export { type DirectorMode, type DirectorOptions, type LoadedConfig, loadConfigFile } from "./options.js";
+export { parseIpvsStats } from "./proc-ipvs.js";
 export {
-  type KernelClient,
   keyFromServiceId,
   type PassFailure,
   type PassOptions,
   type PassReport,
   Reconciler,
   type ReconcilerOptions,
+  type TableSource,
 } from "./reconcile.js";
 export { runScript, type ScriptResult, type ScriptRunner } from "./scripts.js";
 export {
@@ -81,6 +90,7 @@ export {
 } from "./state-file.js";
 export type * from "./status.js";
 export { SyncDaemonControl, type SyncRole } from "./sync-daemon.js";
+export { every, type Ticker } from "./timers.js";
 export { type LocalAddresses, systemLocalAddresses } from "./vip.js";
 export type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
 export { createVrrpComponent, type VrrpAdapterOptions } from "./vrrp-adapter.js";

@@ -150,3 +150,21 @@ export function parseProcIpvs(text: string): ServiceWithDests[] {
   }
   return out;
 }
+
+/** /proc/net/ip_vs_stats: the kernel's totals (hex), as node_exporter reads them. */
+export function parseIpvsStats(
+  text: string,
+): { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number } | undefined {
+  const lines = text.split("\n");
+  const row = lines[2]?.trim().split(/\s+/);
+  if (!row || row.length < 5) return undefined;
+  const v = row.map((h) => Number.parseInt(h, 16));
+  if (v.some((x) => !Number.isFinite(x))) return undefined;
+  return {
+    conns: v[0] as number,
+    inPkts: v[1] as number,
+    outPkts: v[2] as number,
+    inBytes: v[3] as number,
+    outBytes: v[4] as number,
+  };
+}

@@ -12,31 +12,33 @@
 import type {
   DesiredService,
   Destination,
-  DestinationEntry,
   Operation,
-  OperationResult,
   Service,
-  ServiceEntry,
   ServiceKey,
   ServiceWithDests,
 } from "@lvs/ipvs";
 import { destId, diff, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, serviceId } from "@lvs/ipvs";
-import { parseProcIpvs, sameTimeout } from "./proc-ipvs.js";
+import type { Dataplane, DataplaneResult } from "./dataplane.js";
+import { ObservedTable } from "./observed.js";
+import { sameTimeout } from "./proc-ipvs.js";
 
-/** The part of @lvs/ipvs's IpvsClient a reconciler uses (a fake kernel implements it in tests). */
-export interface KernelClient {
-  table(): Promise<ServiceWithDests[]>;
-  service(key: ServiceKey): Promise<ServiceEntry>;
-  dests(key: ServiceKey): Promise<DestinationEntry[]>;
-  batch(ops: readonly Operation[]): Promise<OperationResult[]>;
+/** Where a pass gets the desired table (the engine): one look at what was read, then the answer. */
+export interface TableSource<E = unknown> {
+  /**
+   * The table as just read (`scope`: the service ids it covers; undefined: all of it); returns
+   * what that changed (a drain finishes on its connection counts).
+   */
+  onObserved?(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): E[];
+  /** What the dataplane should hold (only the services of `scope` when given). */
+  desired(scope?: ReadonlySet<string>): DesiredService[];
 }
 
 export interface PassOptions {
   /** Only these service ids (an event's); undefined = the whole table. */
   scope?: ReadonlySet<string>;
   /**
-   * Look at /proc/net/ip_vs first (needs `readProc`); read netlink only for the services that
-   * differ there. Settings /proc does not show are checked by the non-quick passes.
+   * Look at the dataplane's summary (/proc/net/ip_vs) first; read only the services that differ
+   * there. Settings the summary does not show are checked by the non-quick passes.
    */
   quick?: boolean;
   /** Compute the operations, send nothing. */
@@ -54,8 +56,8 @@ export interface PassFailure {
   message: string;
 }
 
-export interface PassReport {
-  /** quick: /proc/net/ip_vs showed nothing to do (`actual` then comes from /proc). */
+export interface PassReport<E = unknown> {
+  /** quick: the summary showed nothing to do (`actual` then is the summary). */
   kind: "full" | "scoped" | "quick";
   /** Epoch ms. */
   startedAt: number;
@@ -68,16 +70,14 @@ export interface PassReport {
   drift: { service: number; dest: number };
   /** What was read (all services, ours and foreign; for metrics and status). */
   actual: ServiceWithDests[];
+  /** What the engine said about what was read (TableSource.onObserved). */
+  effects: E[];
   dryRun: boolean;
 }
 
-export interface ReconcilerOptions {
-  client: KernelClient;
-  /**
-   * The desired table for a read: the engine looks at `actual` first (drains finish on it), then
-   * answers. With a scope, only services of the scope count.
-   */
-  desired: (actual: ServiceWithDests[], scope: ReadonlySet<string> | undefined) => DesiredService[];
+export interface ReconcilerOptions<E = unknown> {
+  dataplane: Dataplane;
+  engine: TableSource<E>;
   /** Services managed before this process (from the state file). */
   owned?: Iterable<string>;
   /** Persist the owned set; awaited before operations that create services (write-ahead). */
@@ -87,8 +87,6 @@ export interface ReconcilerOptions {
   maxScoped?: number;
   /** Called with the operations just before they are sent. */
   onApply?: (operations: readonly Operation[]) => void;
-  /** /proc/net/ip_vs of the namespace the client programs (for quick passes). */
-  readProc?: () => Promise<string>;
 }
 
 /** ServiceKey back from an @lvs/ipvs serviceId (`2/6/10.0.0.1/80`, `fwm/2/5`). */
@@ -111,10 +109,8 @@ const destRepr = (d: Destination): string =>
     d.tunnelFlags ?? 0,
   ]);
 
-function failureOf(r: OperationResult): PassFailure {
-  const e = r.error as
-    | (Error & { code?: string; errno?: number; errnoName?: string; object?: string })
-    | undefined;
+function failureOf(r: DataplaneResult): PassFailure {
+  const e = r.error;
   return {
     operation: r.operation,
     code: e?.code ?? "IPVS_UNKNOWN",
@@ -125,19 +121,52 @@ function failureOf(r: OperationResult): PassFailure {
   };
 }
 
-const ESRCH = 3;
+/** /proc prints no family for a fwmark service: key those by mark. */
+const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
 
-export class Reconciler {
-  private readonly client: KernelClient;
-  private readonly opts: ReconcilerOptions;
+/** Whether a summary line (/proc) shows what a desired service asks for, as far as it can tell. */
+function summaryMatches(d: DesiredService, p: ServiceWithDests): boolean {
+  const s = d.service;
+  const flags = s.flags ?? 0;
+  const persistent = (flags & IP_VS_SVC_F_PERSISTENT) !== 0;
+  const v6 = p.service.af === 10 && !s.fwmark;
+  if (
+    p.service.scheduler !== (s.scheduler ?? "wlc") ||
+    ((p.service.flags & IP_VS_SVC_F_PERSISTENT) !== 0) !== persistent ||
+    (!v6 && ((p.service.flags & IP_VS_SVC_F_ONEPACKET) !== 0) !== ((flags & IP_VS_SVC_F_ONEPACKET) !== 0))
+  )
+    return false;
+  if (
+    persistent &&
+    !(
+      sameTimeout(p.service.timeout, s.timeout ?? 0) &&
+      (p.service.af !== 2 || s.fwmark !== undefined || p.service.netmask === (s.netmask ?? 32))
+    )
+  )
+    return false;
+  if (p.dests.length !== d.dests.length) return false;
+  const have = new Map(p.dests.map((x) => [destId(x), x]));
+  return d.dests.every((x) => {
+    const h = have.get(destId(x));
+    return h !== undefined && h.weight === (x.weight ?? 1) && h.forward === ((x.forward ?? 3) & 7);
+  });
+}
+
+export class Reconciler<E = unknown> {
+  private readonly dataplane: Dataplane;
+  private readonly engine: TableSource<E>;
+  private readonly opts: ReconcilerOptions<E>;
   private readonly now: () => number;
   private ownedSet: Set<string>;
   /** Service id → its settings and its destinations' settings, as a pass last saw them in place. */
   private readonly synced = new Map<string, { svc: string | undefined; dests: Map<string, string> }>();
+  /** The table as the passes saw it, with what they applied since (status, metrics). */
+  readonly table = new ObservedTable();
 
-  constructor(opts: ReconcilerOptions) {
+  constructor(opts: ReconcilerOptions<E>) {
     this.opts = opts;
-    this.client = opts.client;
+    this.dataplane = opts.dataplane;
+    this.engine = opts.engine;
     this.now = opts.now ?? Date.now;
     this.ownedSet = new Set(opts.owned ?? []);
   }
@@ -146,142 +175,82 @@ export class Reconciler {
     return this.ownedSet;
   }
 
-  private async read(scope: ReadonlySet<string> | undefined): Promise<ServiceWithDests[]> {
-    if (!scope) return this.client.table();
-    const out: ServiceWithDests[] = [];
-    for (const id of scope) {
-      const key = keyFromServiceId(id);
-      let service: ServiceEntry;
-      try {
-        service = await this.client.service(key);
-      } catch (err) {
-        if ((err as { errno?: number }).errno === ESRCH) continue;
-        throw err;
-      }
-      let dests: DestinationEntry[];
-      try {
-        dests = await this.client.dests(key);
-      } catch (err) {
-        if ((err as { errno?: number }).errno === ESRCH) continue;
-        throw err;
-      }
-      out.push({ service, dests });
+  private observe(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): E[] {
+    return this.engine.onObserved?.(actual, scope) ?? [];
+  }
+
+  /**
+   * The services whose summary differs from the desired table (or from our owned set), or
+   * undefined when the summary can't tell (two fwmark services of one mark).
+   */
+  private summaryDifferences(
+    desired: readonly DesiredService[],
+    summary: readonly ServiceWithDests[],
+  ): Set<string> | undefined {
+    const byKey = new Map<string, ServiceWithDests>();
+    for (const p of summary) byKey.set(summaryKey(serviceId(p.service)), p);
+    const out = new Set<string>();
+    const seenKeys = new Set<string>();
+    for (const d of desired) {
+      const id = serviceId(d.service);
+      const key = summaryKey(id);
+      if (seenKeys.has(key)) return undefined;
+      seenKeys.add(key);
+      const p = byKey.get(key);
+      if (!p || !summaryMatches(d, p)) out.add(id);
+    }
+    for (const id of this.ownedSet) {
+      if (!seenKeys.has(summaryKey(id)) && byKey.has(summaryKey(id))) out.add(id);
     }
     return out;
   }
 
   /**
-   * The services whose /proc/net/ip_vs view differs from the desired table (or from our owned
-   * set), or undefined when /proc can't tell (two fwmark services of one mark).
+   * A quick pass's first look, at the summary: either a finished report (nothing differs), or the
+   * services to read (undefined: the summary can't tell, read everything).
    */
-  private procDifferences(
-    desired: readonly DesiredService[],
-    proc: readonly ServiceWithDests[],
-  ): Set<string> | undefined {
-    // /proc prints no family for a fwmark service: key those by mark.
-    const keyOf = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
-    const procByKey = new Map<string, ServiceWithDests>();
-    for (const p of proc) procByKey.set(keyOf(serviceId(p.service)), p);
-    const out = new Set<string>();
-    const seenKeys = new Set<string>();
-    for (const d of desired) {
-      const id = serviceId(d.service);
-      const key = keyOf(id);
-      if (seenKeys.has(key)) return undefined;
-      seenKeys.add(key);
-      const p = procByKey.get(key);
-      if (!p) {
-        out.add(id);
-        continue;
-      }
-      const s = d.service;
-      const flags = s.flags ?? 0;
-      const persistent = (flags & IP_VS_SVC_F_PERSISTENT) !== 0;
-      const v6 = p.service.af === 10 && !s.fwmark;
-      let same =
-        p.service.scheduler === (s.scheduler ?? "wlc") &&
-        ((p.service.flags & IP_VS_SVC_F_PERSISTENT) !== 0) === persistent &&
-        (v6 || ((p.service.flags & IP_VS_SVC_F_ONEPACKET) !== 0) === ((flags & IP_VS_SVC_F_ONEPACKET) !== 0));
-      if (same && persistent) {
-        same =
-          sameTimeout(p.service.timeout, s.timeout ?? 0) &&
-          (p.service.af !== 2 || s.fwmark !== undefined || p.service.netmask === (s.netmask ?? 32));
-      }
-      if (same) {
-        if (p.dests.length !== d.dests.length) same = false;
-        else {
-          const have = new Map(p.dests.map((x) => [destId(x), x]));
-          for (const x of d.dests) {
-            const h = have.get(destId(x));
-            if (!h || h.weight !== (x.weight ?? 1) || h.forward !== ((x.forward ?? 3) & 7)) {
-              same = false;
-              break;
-            }
-          }
-        }
-      }
-      if (!same) out.add(id);
+  private async quickLook(
+    startedAt: number,
+    t0: number,
+    dryRun: boolean,
+  ): Promise<{ report?: PassReport<E>; scope?: Set<string>; effects: E[] }> {
+    let summary: ServiceWithDests[];
+    try {
+      // A fwmark service's family isn't in the summary: offer it under both, so the desired side
+      // (and drains watching its connections) find it by their own id.
+      summary = ((await this.dataplane.summary?.()) ?? []).flatMap((p) =>
+        p.service.fwmark ? [p, { service: { ...p.service, af: 10, netmask: 128 }, dests: p.dests }] : [p],
+      );
+    } catch {
+      return { effects: [] }; // no summary here: a full read instead
     }
-    for (const id of this.ownedSet) {
-      if (!seenKeys.has(keyOf(id)) && procByKey.has(keyOf(id))) out.add(id);
+    const effects = this.observe(summary, undefined);
+    const differ = this.summaryDifferences(this.engine.desired(undefined), summary);
+    if (differ && differ.size === 0) {
+      if (!dryRun) this.table.record("quick", undefined, summary, []);
+      const report: PassReport<E> = {
+        kind: "quick",
+        startedAt,
+        readMs: performance.now() - t0,
+        applyMs: 0,
+        operations: [],
+        failed: [],
+        drift: { service: 0, dest: 0 },
+        actual: summary,
+        effects,
+        dryRun,
+      };
+      return { report, effects };
     }
-    return out;
+    return differ ? { scope: differ, effects } : { effects };
   }
 
-  /** One pass. Throws only when the kernel can't be read (nothing was sent then). */
-  async pass(opts: PassOptions = {}): Promise<PassReport> {
-    const startedAt = this.now();
-    const t0 = performance.now();
-    let scope = opts.scope;
-    if (opts.quick && !scope && this.opts.readProc) {
-      let proc: ServiceWithDests[] | undefined;
-      try {
-        // /proc prints no family for a fwmark service: offer it under both, so the desired
-        // side (and drains watching its connections) find it by their own id.
-        proc = parseProcIpvs(await this.opts.readProc()).flatMap((p) =>
-          p.service.fwmark ? [p, { service: { ...p.service, af: 10, netmask: 128 }, dests: p.dests }] : [p],
-        );
-      } catch {
-        proc = undefined; // no /proc here: a netlink pass instead
-      }
-      if (proc) {
-        const differ = this.procDifferences(this.opts.desired(proc, undefined), proc);
-        if (differ && differ.size === 0) {
-          const readMs = performance.now() - t0;
-          return {
-            kind: "quick",
-            startedAt,
-            readMs,
-            applyMs: 0,
-            operations: [],
-            failed: [],
-            drift: { service: 0, dest: 0 },
-            actual: proc,
-            dryRun: !!opts.dryRun,
-          };
-        }
-        if (differ) scope = differ;
-      }
-    }
-    if (scope && scope.size > (this.opts.maxScoped ?? 64)) scope = undefined;
-    const actual = await this.read(scope);
-    const readMs = performance.now() - t0;
-
-    const desired = this.opts.desired(actual, scope);
-    const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
-    const inScope = (id: string) => !scope || scope.has(id);
-    const ours = actual.filter((a) => {
-      const id = serviceId(a.service);
-      return inScope(id) && (desiredIds.has(id) || this.ownedSet.has(id));
-    });
-    const operations = diff(desired, ours);
-
-    // Drift: operations on objects a pass saw in place with the settings still wanted.
+  /** Operations on objects a pass saw in place with the settings still wanted: somebody else's change. */
+  private countDrift(operations: readonly Operation[], desired: readonly DesiredService[]) {
     const drift = { service: 0, dest: 0 };
     const desiredById = new Map(desired.map((d) => [serviceId(d.service), d]));
-    let wantedDests: Map<string, Set<string>> | undefined;
+    const wantedDests = new Map<string, Set<string>>();
     const wanted = (sid: string): Set<string> => {
-      wantedDests ??= new Map();
       let set = wantedDests.get(sid);
       if (!set) {
         set = new Set((desiredById.get(sid)?.dests ?? []).map(destId));
@@ -302,35 +271,15 @@ export class Reconciler {
         if (seen?.svc !== undefined && !seen.dests.has(did) && !wanted(sid).has(did)) drift.dest++;
       }
     }
+    return drift;
+  }
 
-    if (opts.dryRun) {
-      return {
-        kind: scope ? "scoped" : "full",
-        startedAt,
-        readMs,
-        applyMs: 0,
-        operations,
-        failed: [],
-        drift,
-        actual,
-        dryRun: true,
-      };
-    }
-
-    // Write-ahead: a crash during the batch must not leave services we created unowned.
-    const grown = [...desiredIds].some((id) => !this.ownedSet.has(id));
-    if (grown) {
-      for (const id of desiredIds) this.ownedSet.add(id);
-      await this.opts.saveOwned?.(this.ownedSet);
-    }
-
-    const t1 = performance.now();
-    if (operations.length) this.opts.onApply?.(operations);
-    const results = operations.length ? await this.client.batch(operations) : [];
-    const applyMs = performance.now() - t1;
-    const failed = results.filter((r) => r.error).map(failureOf);
-
-    // What is in place now: refused objects are forgotten (their retry is not drift).
+  /** What is in place now: refused objects are forgotten (their retry is not drift). */
+  private recordSynced(
+    results: readonly DataplaneResult[],
+    desired: readonly DesiredService[],
+    inScope: (id: string) => boolean,
+  ): void {
     const failedServices = new Set<string>();
     const failedDests = new Set<string>();
     for (const r of results) {
@@ -347,8 +296,10 @@ export class Reconciler {
         }
       } else if (op.op === "delService") this.synced.delete(sid);
     }
+    const desiredIds = new Set<string>();
     for (const d of desired) {
       const sid = serviceId(d.service);
+      desiredIds.add(sid);
       if (failedServices.has(sid)) continue;
       const dests = new Map<string, string>();
       for (const x of d.dests) {
@@ -358,10 +309,15 @@ export class Reconciler {
       this.synced.set(sid, { svc: serviceRepr(d.service), dests });
     }
     // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
-    for (const sid of [...this.synced.keys()])
-      if (inScope(sid) && !desiredById.has(sid)) this.synced.delete(sid);
+    for (const sid of [...this.synced.keys()]) if (inScope(sid) && !desiredIds.has(sid)) this.synced.delete(sid);
+  }
 
-    // Owned from now on: what is wanted, plus what we failed to delete (retried next pass).
+  /** Owned from now on: what is wanted, plus what we failed to delete (retried next pass). */
+  private async updateOwned(
+    desiredIds: ReadonlySet<string>,
+    failed: readonly PassFailure[],
+    inScope: (id: string) => boolean,
+  ): Promise<void> {
     const next = new Set<string>();
     for (const id of this.ownedSet) if (!inScope(id)) next.add(id);
     for (const id of desiredIds) next.add(id);
@@ -369,18 +325,52 @@ export class Reconciler {
     const changed = next.size !== this.ownedSet.size || [...next].some((id) => !this.ownedSet.has(id));
     this.ownedSet = next;
     if (changed) await this.opts.saveOwned?.(this.ownedSet);
+  }
 
-    return {
-      kind: scope ? "scoped" : "full",
-      startedAt,
-      readMs,
-      applyMs,
-      operations,
-      failed,
-      drift,
-      actual,
-      dryRun: false,
-    };
+  /** One pass. Throws only when the dataplane can't be read (nothing was sent then). */
+  async pass(opts: PassOptions = {}): Promise<PassReport<E>> {
+    const startedAt = this.now();
+    const t0 = performance.now();
+    const dryRun = !!opts.dryRun;
+    let scope = opts.scope;
+    const early: E[] = [];
+    if (opts.quick && !scope && this.dataplane.summary) {
+      const look = await this.quickLook(startedAt, t0, dryRun);
+      if (look.report) return look.report;
+      early.push(...look.effects);
+      scope = look.scope;
+    }
+    if (scope && scope.size > (this.opts.maxScoped ?? 64)) scope = undefined;
+    const actual = await this.dataplane.read(scope ? [...scope].map(keyFromServiceId) : undefined);
+    const readMs = performance.now() - t0;
+    const effects = [...early, ...this.observe(actual, scope)];
+    const desired = this.engine.desired(scope);
+    const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
+    const inScope = (id: string) => !scope || scope.has(id);
+    const ours = actual.filter((a) => {
+      const id = serviceId(a.service);
+      return inScope(id) && (desiredIds.has(id) || this.ownedSet.has(id));
+    });
+    const operations = diff(desired, ours);
+    const drift = this.countDrift(operations, desired);
+    const kind = scope ? "scoped" : "full";
+    const report = { kind, startedAt, readMs, operations, drift, actual, effects } as const;
+    if (dryRun) return { ...report, applyMs: 0, failed: [], dryRun: true };
+
+    // Write-ahead: a crash during the batch must not leave services we created unowned.
+    if ([...desiredIds].some((id) => !this.ownedSet.has(id))) {
+      for (const id of desiredIds) this.ownedSet.add(id);
+      await this.opts.saveOwned?.(this.ownedSet);
+    }
+    const t1 = performance.now();
+    if (operations.length) this.opts.onApply?.(operations);
+    const results = operations.length ? await this.dataplane.apply(operations) : [];
+    const applyMs = performance.now() - t1;
+    const failed = results.filter((r) => r.error).map(failureOf);
+    this.recordSynced(results, desired, inScope);
+    await this.updateOwned(desiredIds, failed, inScope);
+    this.table.record(kind, scope, actual, results.filter((r) => !r.error).map((r) => r.operation));
+    return { ...report, applyMs, failed, dryRun: false };
   }
 
   /** Forget what was seen in place (after a flush or a restart of the kernel side). */

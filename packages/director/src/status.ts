@@ -1,6 +1,6 @@
 // The shape of `GET /status` (what `lvsctl status --json` prints).
 import type { SyncDaemonConfig } from "@lvs/sync";
-import type { DrainState } from "./engine.js";
+import type { DrainState } from "./events.js";
 import type { VrrpInstanceStatus } from "./vrrp.js";
 
 export interface CheckStatus {
@@ -104,3 +104,4 @@ export interface DirectorStatus {
   vrrp: { running: boolean; instances: VrrpInstanceStatus[] };
   syncDaemons: SyncDaemonConfig[];
 }
+

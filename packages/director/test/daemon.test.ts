@@ -1,12 +1,12 @@
 // The daemon end to end on the host: real config file, real runtime API on a unix socket, real
-// state file, the health runner on a fake clock with a scripted prober, and the in-memory kernel
-// (the kernel tier runs the same against the real IPVS).
+// state file, the health runner on a fake clock with a scripted prober, and @lvs/ipvs's in-memory
+// IPVS (the kernel tier runs the same against the real IPVS).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Script } from "@lvs/config";
 import { type CheckDefinition, FakeClock, type ProbeResult } from "@lvs/healthcheck";
-import { serviceId } from "@lvs/ipvs";
+import { MemoryIpvs, serviceId } from "@lvs/ipvs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createLogger,
@@ -16,7 +16,6 @@ import {
   runDaemon,
   type ScriptResult,
 } from "../src/index.js";
-import { FakeKernel } from "./fake-kernel.js";
 
 const CONF = `
 global_defs {
@@ -52,7 +51,7 @@ class World {
   dir = mkdtempSync(join(tmpdir(), "lvs-director-"));
   configPath = join(this.dir, "keepalived.conf");
   socketPath = join(this.dir, "director.sock");
-  kernel = new FakeKernel();
+  kernel = new MemoryIpvs();
   clock = new FakeClock();
   down = new Set<string>();
   scripts: string[][] = [];
@@ -282,7 +281,7 @@ describe("Director", () => {
     const other = new Director({
       configPath: w.configPath,
       socketPath: w.socketPath,
-      client: new FakeKernel(),
+      client: new MemoryIpvs(),
       mode: "check",
       log: createLogger({ destination: { write: () => {} } }),
       health: { clock: new FakeClock(), probe: w.probe },

@@ -3,13 +3,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_MASQ, IP_VS_SVC_F_PERSISTENT } from "@lvs/ipvs";
+import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_MASQ, IP_VS_SVC_F_PERSISTENT, MemoryIpvs } from "@lvs/ipvs";
 import { describe, expect, it } from "vitest";
 import {
   ctime,
   DirectorError,
   defaultStatePath,
-  MemoryKernel,
   operationLine,
   parseIpvsStats,
   parseRsReference,
@@ -171,7 +170,7 @@ describe("/proc/net/ip_vs_stats", () => {
 describe("lvs_sync_daemon (keepalived's rules)", () => {
   const log = { info: () => {}, warn: () => {} };
   it("without an instance both daemons run; stopped at shutdown", async () => {
-    const k = new MemoryKernel();
+    const k = new MemoryIpvs();
     const c = new SyncDaemonControl(k, log);
     await c.configure({ interface: "eth0", syncId: 9 }, { vrrpRunning: false });
     expect((await k.daemons()).map((d) => [d.state, d.mcastIfn, d.syncId])).toEqual([
@@ -182,7 +181,7 @@ describe("lvs_sync_daemon (keepalived's rules)", () => {
     expect(await k.daemons()).toEqual([]);
   });
   it("with an instance it follows the VRRP state (MASTER → master, else backup), sync id = VRID", async () => {
-    const k = new MemoryKernel();
+    const k = new MemoryIpvs();
     const c = new SyncDaemonControl(k, log);
     await c.configure(
       { interface: "eth0", instance: "VI_1" },
@@ -195,14 +194,14 @@ describe("lvs_sync_daemon (keepalived's rules)", () => {
     expect((await k.daemons()).map((d) => d.state)).toEqual([2]);
   });
   it("state changes in quick succession never leave both daemons running", async () => {
-    const k = new MemoryKernel();
+    const k = new MemoryIpvs();
     // A kernel that answers daemon commands slowly, like a busy netlink socket.
-    const slow = Object.assign(Object.create(k) as MemoryKernel, {
-      startDaemon: async (d: Parameters<MemoryKernel["startDaemon"]>[0]) => {
+    const slow = Object.assign(Object.create(k) as MemoryIpvs, {
+      startDaemon: async (d: Parameters<MemoryIpvs["startDaemon"]>[0]) => {
         await new Promise((r) => setTimeout(r, 20));
         return k.startDaemon(d);
       },
-      stopDaemon: async (d: Parameters<MemoryKernel["stopDaemon"]>[0]) => {
+      stopDaemon: async (d: Parameters<MemoryIpvs["stopDaemon"]>[0]) => {
         await new Promise((r) => setTimeout(r, 5));
         return k.stopDaemon(d);
       },
@@ -237,7 +236,7 @@ describe("scripts", () => {
 describe("/proc/net/ip_vs", () => {
   it("parses what the kernel prints (the in-memory kernel renders the same format)", async () => {
     const { parseProcIpvs } = await import("../src/proc-ipvs.js");
-    const k = new MemoryKernel();
+    const k = new MemoryIpvs();
     const v6 = { protocol: 6, address: "2001:db8::1", port: 443 };
     k.apply({
       op: "addService",

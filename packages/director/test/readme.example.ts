@@ -1,6 +1,7 @@
 // The README's example (kept here so a test runs it).
 import { writeFileSync } from "node:fs";
-import { Director, DirectorClient, formatStatus, MemoryKernel } from "@lvs/director";
+import { Director, DirectorClient, formatStatus } from "@lvs/director";
+import { MemoryIpvs } from "@lvs/ipvs";
 
 export async function example(
   dir: string,
@@ -31,8 +32,8 @@ export async function example(
 `,
   );
 
-  // `client` omitted = the kernel's IPVS (root, ip_vs loaded); MemoryKernel runs anywhere.
-  const kernel = new MemoryKernel();
+  // `client` omitted = the kernel's IPVS (root, ip_vs loaded); @lvs/ipvs's MemoryIpvs runs anywhere.
+  const kernel = new MemoryIpvs();
   const director = new Director({
     configPath: `${dir}/keepalived.conf`, // state file: keepalived.conf.state.json next to it
     socketPath: `${dir}/director.sock`, // the runtime API (default /run/lvs/director.sock)

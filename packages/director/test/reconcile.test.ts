@@ -1,10 +1,10 @@
-// The reconcile pass against a scripted in-memory kernel: minimal operations, drift repair
-// counted, foreign services untouched, refusals reported and retried without rollback,
-// ownership across restarts, scoped reads, a crash in the middle of an apply.
-import { type DesiredService, IP_VS_CONN_F_MASQ, serviceId } from "@lvs/ipvs";
+// The reconcile pass against @lvs/ipvs's in-memory IPVS (the kernel's errno) behind the IPVS
+// dataplane: minimal operations, drift repair counted, foreign services untouched, refusals
+// reported and retried without rollback, ownership across restarts, scoped reads, a crash in the
+// middle of an apply.
+import { type DesiredService, IP_VS_CONN_F_MASQ, MemoryIpvs, serviceId } from "@lvs/ipvs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { compilePlan, DirectorEngine, keyFromServiceId, Reconciler } from "../src/index.js";
-import { FakeKernel } from "./fake-kernel.js";
+import { compilePlan, DirectorEngine, IpvsDataplane, keyFromServiceId, Reconciler } from "../src/index.js";
 import { conf, vsBlock } from "./helpers.js";
 
 const TEXT =
@@ -14,15 +14,15 @@ const TEXT =
   ) + vsBlock("10.0.0.2 443", "lb_kind DR\n persistence_timeout 60\n real_server 10.1.0.3 443 { }");
 
 function make(text = TEXT, owned: string[] = []) {
-  const kernel = new FakeKernel();
+  const kernel = new MemoryIpvs();
   const engine = new DirectorEngine(() => 0);
   engine.load(compilePlan(conf(text)));
   let saved: string[] | undefined;
   const rec = new Reconciler({
-    client: kernel,
+    // The in-memory IPVS renders /proc/net/ip_vs itself: the dataplane's summary for quick passes.
+    dataplane: new IpvsDataplane(kernel),
+    engine,
     owned,
-    readProc: () => kernel.procText(),
-    desired: (_a, scope) => engine.desired(scope),
     saveOwned: (o) => {
       saved = [...o].sort();
     },

@@ -38,7 +38,8 @@ export interface RunnerOptions {
   /** The prober (default: the real checkers). Tests inject one to drive the logic. */
   probe?: ProbeFn;
   onEvent?: (ev: TargetEvent) => void;
-  onResult?: (id: string, result: ProbeResult) => void;
+  /** Every probe outcome, with the target's status right after it (state and weight). */
+  onResult?: (id: string, result: ProbeResult, status: TargetStatus) => void;
 }
 
 export interface RunnerStats {
@@ -235,7 +236,12 @@ export class HealthCheckRunner {
     for (const [id, m] of unit.members) {
       const step = m.engine.onResult(result, now);
       nextDelay ??= step.nextDelayMs;
-      this.opts.onResult?.(id, result);
+      this.opts.onResult?.(id, result, {
+        id,
+        up: m.engine.up,
+        weight: m.engine.weightAt(now),
+        lastResult: m.engine.lastResult,
+      });
       if (step.event) this.opts.onEvent?.({ ...step.event, id, weight: m.engine.weightAt(now) });
     }
     if (nextDelay !== undefined) this.schedule(unit, nextDelay);

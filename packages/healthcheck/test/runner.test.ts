@@ -93,6 +93,33 @@ describe("HealthCheckRunner", () => {
     r.stop();
   });
 
+  it("each result carries the target's status after it (what status() would answer then)", async () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const seen: Array<[string, boolean, number, string | undefined]> = [];
+    const r = new HealthCheckRunner({
+      clock,
+      probe: p.fn,
+      random: () => 0,
+      onResult: (id, result, status) => {
+        expect(status).toEqual(r.status(id));
+        seen.push([id, status.up, status.weight, status.lastResult?.reason ?? result.reason]);
+      },
+    });
+    r.configure([{ id: "x", check: tcp(7), policy: { retry: 0, weight: 4, delayLoop: 1 } }]);
+    clock.advance(0);
+    p.calls.shift()!.resolve({ up: false, reason: "ECONNREFUSED", latencyMs: 0 });
+    await flush();
+    clock.advance(1000);
+    p.calls.shift()!.resolve({ up: true, reason: "connected", latencyMs: 0 });
+    await flush();
+    expect(seen).toEqual([
+      ["x", false, 0, "ECONNREFUSED"],
+      ["x", true, 4, "connected"],
+    ]);
+    r.stop();
+  });
+
   it("reconfiguration aborts removed checks, keeps unchanged targets' state", async () => {
     const clock = new FakeClock();
     const p = manualProbe();

@@ -1,7 +1,8 @@
 /**
  * @lvs/ipvs — a typed client for the kernel's IPVS over generic netlink: services, real servers,
  * timeouts, sync daemons, counters; a pure codec; diff/apply reconciliation; /proc/net/ip_vs_conn;
- * and ipvsadm 1.31's command line and output.
+ * ipvsadm 1.31's command line and output; and MemoryIpvs, an in-memory IPVS with the kernel's errno
+ * for tests.
  */
 
 export { canonicalAddress, formatIPv6, parseAddress } from "@lvs/inet";
@@ -34,6 +35,7 @@ export {
 } from "./conn.js";
 export * from "./constants.js";
 export { type ApplyReport, apply, type DesiredService, destId, diff, serviceId } from "./diff.js";
+export { destEntryOf, serviceEntryOf } from "./entries.js";
 export {
   errnoName,
   IpvsError,
@@ -72,6 +74,7 @@ export {
   parsedToOperation,
   runIpvsadm,
 } from "./ipvsadm/run.js";
+export { type IpvsTableClient, MemoryIpvs } from "./memory.js";
 export {
   describeDest,
   describeService,

@@ -1,16 +1,9 @@
-// What the kernel would report for a service or real server we just programmed: the settings of
-// an operation as the entry a dump returns, keeping the counters of what was there before. Used
-// by the in-memory kernel, the cached table after a pass, and `ipvsadm -R` lines for dry runs.
-import {
-  AF_INET,
-  AF_INET6,
-  type Destination,
-  type DestinationEntry,
-  Forward,
-  type Service,
-  type ServiceEntry,
-  type ServiceKey,
-} from "@lvs/ipvs";
+// What the kernel would report for a service or real server just programmed: the settings of an
+// operation as the entry a dump returns, keeping the counters of what was there before (the
+// kernel's defaults for what the operation leaves out). Used by the in-memory IPVS and by callers
+// that keep a copy of the table up to date with the operations they sent.
+import { AF_INET, AF_INET6, Forward } from "./constants.js";
+import type { Destination, DestinationEntry, Service, ServiceEntry, ServiceKey } from "./types.js";
 
 const familyOf = (address: string): number => (address.includes(":") ? AF_INET6 : AF_INET);
 

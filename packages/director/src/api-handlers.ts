@@ -1,0 +1,60 @@
+// The runtime API's handlers (api.ts serves them): each change resolves what the operator typed,
+// logs the request, goes into the engine as one event and is answered once its effects are done
+// (state file written, the virtual server's services reconciled).
+import type { ApiHandlers, RealServerRequest } from "./api.js";
+import type { PlannedRealServer } from "./compile.js";
+import type { DirectorEngine } from "./engine.js";
+import { DirectorError } from "./errors.js";
+import type { DirectorEvent, RuntimeChange } from "./events.js";
+import { parseRsReference, parseVsReference } from "./keys.js";
+import type { Logger } from "./log.js";
+import type { DirectorMetrics } from "./metrics.js";
+import type { DirectorStatus } from "./status.js";
+
+export interface ApiContext {
+  engine: DirectorEngine;
+  log: Logger;
+  metrics: DirectorMetrics;
+  /** false in VRRP-only mode: there is nothing to drain. */
+  lvsEnabled: boolean;
+  dispatch(event: DirectorEvent): Promise<void>;
+  status(): Promise<DirectorStatus>;
+  reload(): Promise<unknown>;
+}
+
+type Line = (vs: string, rs: PlannedRealServer) => string;
+
+export function createApiHandlers(ctx: ApiContext): ApiHandlers {
+  const { engine, log } = ctx;
+  /** Resolve, log, apply; answer with the real server's override afterwards. */
+  const change = async (r: RealServerRequest, line: Line, fields: object, what: RuntimeChange) => {
+    if (!ctx.lvsEnabled)
+      throw new DirectorError("DIRECTOR_BAD_ARGUMENT", "this daemon runs VRRP only (mode vrrp)");
+    const { vs, rs } = engine.resolve(parseVsReference(r.virtualServer), parseRsReference(r.realServer));
+    log.info({ vs: vs.key, rs: rs.key, ...fields }, line(vs.key, rs));
+    await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: what });
+    return { virtualServer: vs.key, realServer: rs.key, override: engine.override(vs.key, rs.key) ?? null };
+  };
+  return {
+    status: () => ctx.status(),
+    metrics: async () => ({ contentType: ctx.metrics.contentType, body: await ctx.metrics.text() }),
+    drain: (r: RealServerRequest & { timeout?: number }) =>
+      change(
+        r,
+        (vs, rs) => `Draining ${rs.key} from ${vs}${r.timeout !== undefined ? ` (timeout ${r.timeout}s)` : ""}`,
+        { timeout: r.timeout },
+        { op: "drain", timeoutMs: r.timeout === undefined ? undefined : r.timeout * 1000 },
+      ),
+    undrain: (r) => change(r, (vs, rs) => `Undraining ${rs.key} in ${vs}`, {}, { op: "undrain" }),
+    weight: (r: RealServerRequest & { weight: number | null }) =>
+      change(
+        r,
+        (vs, rs) => `Setting weight of ${rs.key} in ${vs} to ${r.weight ?? `configured (${rs.weight})`}`,
+        { weight: r.weight },
+        { op: "weight", weight: r.weight ?? undefined },
+      ),
+    enable: (r) => change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
+    disable: (r) => change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
+    reload: () => ctx.reload(),
+  };
+}

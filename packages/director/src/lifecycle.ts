@@ -1,0 +1,274 @@
+// Start, reload, stop and the dry run as named steps over the shell (runtime.ts), in keepalived's
+// order. Each step opens or closes one part; what the configuration means for the table, the
+// checks and the scripts is one `config` event into the engine.
+import { compilePlan, type Plan } from "./compile.js";
+import { HealthCheckRunner, } from "@lvs/healthcheck";
+import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
+import { ApiServer } from "./api.js";
+import { createApiHandlers } from "./api-handlers.js";
+import {
+  DEFAULT_DRAIN_POLL_MS,
+  DEFAULT_HA_SUSPEND_POLL_MS,
+  DEFAULT_RECONCILE_INTERVAL_MS,
+  DEFAULT_SOCKET_PATH,
+} from "./constants.js";
+import type { Dataplane } from "./dataplane.js";
+import type { EngineEffect } from "./events.js";
+import { IpvsDataplane } from "./ipvs-dataplane.js";
+import { logOperations, PassLoop } from "./loop.js";
+import { type LoadedConfig, loadConfigFile } from "./options.js";
+import { Reconciler } from "./reconcile.js";
+import type { DirectorRuntime } from "./runtime.js";
+import { readStateFile, type StateFile } from "./state-file.js";
+import { SyncDaemonControl } from "./sync-daemon.js";
+
+export interface ReloadResult {
+  virtualServers: number;
+  warnings: string[];
+  operations: number;
+}
+
+function readConfig(rt: DirectorRuntime): LoadedConfig {
+  const o = rt.opts;
+  if (o.loadConfig) return o.loadConfig(o.configPath);
+  return loadConfigFile(o.configPath, o.configId !== undefined ? { configId: o.configId } : {});
+}
+
+/** Load and compile the file; the running configuration is replaced only once both worked. */
+function loadPlan(rt: DirectorRuntime): { loaded: LoadedConfig; plan: Plan } {
+  const loaded = readConfig(rt);
+  const plan = compilePlan(loaded.config);
+  rt.loaded = loaded;
+  rt.loadedAt = rt.now();
+  rt.plan = plan;
+  return { loaded, plan };
+}
+
+/** The dataplane the options name: given, an IPVS client's, or the kernel's IPVS opened now. */
+async function openDataplane(rt: DirectorRuntime): Promise<Dataplane> {
+  if (rt.dataplane) return rt.dataplane;
+  const o = rt.opts;
+  if (o.dataplane) rt.dataplane = o.dataplane;
+  else if (o.client) rt.dataplane = new IpvsDataplane(o.client, o.readProc !== undefined ? { readProc: o.readProc } : {});
+  else {
+    rt.dataplane = await IpvsDataplane.open({
+      ...(o.netns ? { netns: o.netns } : {}),
+      ...(o.readProc !== undefined ? { readProc: o.readProc } : {}),
+    });
+    rt.ownsDataplane = true;
+  }
+  return rt.dataplane;
+}
+
+function newLoop(rt: DirectorRuntime, dataplane: Dataplane, owned: Iterable<string>): PassLoop {
+  const reconciler = new Reconciler<EngineEffect>({
+    dataplane,
+    engine: rt.engine,
+    owned,
+    now: rt.now,
+    saveOwned: () => rt.saveState(),
+    onApply: (ops) => logOperations(rt.log, ops),
+  });
+  return new PassLoop({
+    reconciler,
+    metrics: rt.metrics,
+    log: rt.log,
+    perform: (effects) => rt.effects.perform(effects),
+    ...(rt.opts.fullPassEvery !== undefined ? { fullPassEvery: rt.opts.fullPassEvery } : {}),
+  });
+}
+
+async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
+  const t = plan.lvsTimeouts;
+  if (!t || !(t.tcp || t.tcpfin || t.udp) || !rt.dataplane) return;
+  try {
+    await rt.dataplane.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 });
+  } catch (err) {
+    rt.log.warn({ err }, `Failed to set ipvs timeouts: ${(err as Error).message}`);
+  }
+}
+
+/** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
+async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
+  const state: StateFile = await readStateFile(rt.statePath);
+  // From here on the file is ours to rewrite (never before: a start that fails earlier must not
+  // replace persisted drains with an empty state).
+  rt.stateLoaded = true;
+  const dataplane = await openDataplane(rt);
+  rt.loop = newLoop(rt, dataplane, state.owned);
+  if (plan.lvsFlush) {
+    await dataplane.flush();
+    rt.log.info({}, "Flushed the IPVS table (lvs_flush)");
+  }
+  await applyTimeouts(rt, plan);
+  if (dataplane.syncDaemons) rt.sync = new SyncDaemonControl(dataplane.syncDaemons, rt.log);
+  rt.runner = new HealthCheckRunner({
+    clock: rt.clock,
+    ...rt.opts.health,
+    onResult: (id, result, status) => rt.onProbe(id, result, status),
+    onEvent: (e) => rt.onCheckEvent(e),
+  });
+  await rt.dispatch({
+    kind: "config",
+    plan,
+    overrides: new Map(Object.entries(state.overrides)),
+    localAddresses: rt.addressesFor(plan),
+  });
+}
+
+async function startVrrp(rt: DirectorRuntime, loaded: LoadedConfig): Promise<void> {
+  const vrrp = rt.vrrp;
+  if (vrrp) {
+    vrrp.on("state", (c) => rt.onVrrpState(c));
+    await vrrp.start(loaded.config);
+  } else if (rt.mode !== "check" && loaded.config.vrrpInstances.length) {
+    rt.log.warn(
+      {},
+      `${loaded.config.vrrpInstances.length} vrrp_instance block(s) not run: no VRRP component in this build (LVS side only)`,
+    );
+  }
+}
+
+async function startApi(rt: DirectorRuntime): Promise<void> {
+  const o = rt.opts;
+  const socket = o.socketPath === null ? undefined : (o.socketPath ?? DEFAULT_SOCKET_PATH);
+  if (!socket && !o.listen) return;
+  rt.api = new ApiServer({
+    ...(socket ? { socketPath: socket } : {}),
+    ...(o.listen ? { listen: o.listen } : {}),
+    ...(o.token ? { token: o.token } : {}),
+    handlers: createApiHandlers({
+      engine: rt.engine,
+      log: rt.log,
+      metrics: rt.metrics,
+      lvsEnabled: rt.lvsEnabled,
+      dispatch: (e) => rt.dispatch(e),
+      status: () => rt.status(),
+      reload: () => reload(rt),
+    }),
+    onError: (err) => rt.log.error({ err }, "API request failed"),
+  });
+  await rt.api.start();
+  rt.log.info(
+    { socket, listen: o.listen },
+    `Runtime API on ${[socket, o.listen].filter(Boolean).join(" and ")}`,
+  );
+}
+
+/** The periodic pass, the drain poll and (with ha_suspend) the address poll. */
+function startTimers(rt: DirectorRuntime, plan: Plan): void {
+  const o = rt.opts;
+  const loop = rt.loop as PassLoop;
+  const quick = rt.dataplane?.summary !== undefined;
+  rt.every(o.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS, () => void loop.periodic(quick));
+  rt.every(o.drainPollMs ?? DEFAULT_DRAIN_POLL_MS, () => void rt.dispatch({ kind: "drain-poll" }));
+  if (plan.virtualServers.some((v) => v.haSuspend)) {
+    rt.every(o.haSuspendPollMs ?? DEFAULT_HA_SUSPEND_POLL_MS, () => {
+      void rt.dispatch({ kind: "addresses", local: rt.localAddresses() });
+    });
+  }
+}
+
+/** Everything the configuration asks for, in keepalived's order; resolves once the table is in place. */
+export async function start(rt: DirectorRuntime): Promise<void> {
+  const { loaded, plan } = loadPlan(rt);
+  for (const w of loaded.warnings) rt.log.warn({ config: rt.opts.configPath }, w);
+  for (const w of plan.warnings) rt.log.warn({}, w);
+  rt.log.info(
+    { config: rt.opts.configPath, virtualServers: plan.virtualServers.length, mode: rt.mode },
+    `Starting lvs director (${rt.mode}) with ${rt.opts.configPath}`,
+  );
+  if (rt.lvsEnabled) await startLvs(rt, plan);
+  await startVrrp(rt, loaded);
+  if (rt.lvsEnabled) await rt.configureSync(plan, loaded.config);
+  await startApi(rt);
+  if (rt.lvsEnabled) startTimers(rt, plan);
+}
+
+/**
+ * Re-read the configuration and apply only the difference: unchanged checks keep their state,
+ * unchanged services are never recreated. A file that doesn't load leaves everything running.
+ */
+export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
+  let loaded: LoadedConfig;
+  let plan: Plan;
+  try {
+    ({ loaded, plan } = loadPlan(rt));
+  } catch (err) {
+    rt.metrics.reloads.inc({ result: "error" });
+    rt.log.error({ err }, `Reload failed, keeping the running configuration: ${(err as Error).message}`);
+    throw err;
+  }
+  for (const w of [...loaded.warnings, ...plan.warnings]) rt.log.warn({}, w);
+  rt.log.info({ virtualServers: plan.virtualServers.length }, "Reloading configuration");
+  let operations = 0;
+  const loop = rt.loop;
+  if (rt.lvsEnabled && rt.runner && loop) {
+    await applyTimeouts(rt, plan);
+    const before = loop.passes;
+    await rt.dispatch({ kind: "config", plan, localAddresses: rt.addressesFor(plan) });
+    if (loop.passes > before && loop.lastReport) operations = loop.lastReport.operations.length;
+    await rt.configureSync(plan, loaded.config);
+  }
+  await rt.vrrp?.reload(loaded.config);
+  rt.metrics.reloads.inc({ result: "ok" });
+  return { virtualServers: plan.virtualServers.length, warnings: [...loaded.warnings, ...plan.warnings], operations };
+}
+
+/**
+ * Stop: checks and timers first, then (omega) the down notifiers, VRRP, the sync daemon; the
+ * table stays unless `lvs_flush_on_stop` or `releaseOnStop` says otherwise.
+ */
+export async function stop(rt: DirectorRuntime): Promise<void> {
+  if (rt.stopped) return;
+  rt.stopped = true;
+  rt.stopTimers();
+  rt.runner?.stop();
+  await rt.api?.stop();
+  await rt.loop?.stop();
+  const lvs = rt.plan !== undefined && rt.lvsEnabled;
+  if (lvs) await rt.dispatch({ kind: "stop" });
+  await rt.vrrp?.stop().catch((err) => rt.log.warn({ err }, "VRRP stop failed"));
+  await rt.sync?.shutdown();
+  if (lvs && rt.dataplane) await rt.dispatch({ kind: "release", requested: rt.opts.releaseOnStop ?? false });
+  await rt.effects.settled();
+  await rt.saveState();
+  if (rt.ownsDataplane) rt.dataplane?.close();
+  rt.log.info({}, "Stopped");
+}
+
+/** A dataplane whose table reads empty (what `lvs_flush` leaves), the rest passed through. */
+function emptied(dataplane: Dataplane): Dataplane {
+  return Object.assign(Object.create(dataplane) as Dataplane, { read: async () => [] });
+}
+
+/** Compute the operations a start would send, send nothing (`--dry-run`). */
+export async function dryRun(rt: DirectorRuntime): Promise<Operation[]> {
+  const { plan } = loadPlan(rt);
+  const state = await readStateFile(rt.statePath);
+  rt.engine.handle({
+    kind: "config",
+    plan,
+    overrides: new Map(Object.entries(state.overrides)),
+    localAddresses: new Set(),
+  });
+  let dataplane: Dataplane;
+  try {
+    dataplane = await openDataplane(rt);
+  } catch (err) {
+    // No IPVS here (a workstation checking a file): what a start would do on an empty table.
+    if (!(err instanceof IpvsError && err.code === "IPVS_NO_FAMILY") || rt.opts.client || rt.opts.dataplane)
+      throw err;
+    rt.log.warn({}, "no IPVS in this kernel: the operations a start would perform on an empty table");
+    dataplane = new IpvsDataplane(new MemoryIpvs());
+  }
+  // lvs_flush empties the table first: every service is then created from scratch.
+  const reconciler = new Reconciler({
+    dataplane: plan.lvsFlush ? emptied(dataplane) : dataplane,
+    engine: { desired: (scope) => rt.engine.desired(scope) },
+    owned: state.owned,
+  });
+  const report = await reconciler.pass({ dryRun: true });
+  if (rt.ownsDataplane) dataplane.close();
+  return report.operations;
+}

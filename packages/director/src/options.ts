@@ -1,0 +1,82 @@
+// What a director is built from: its options, and the configuration file as loaded.
+import type { LvsConfig } from "@lvs/config";
+import * as lvsConfig from "@lvs/config";
+import type { RunnerOptions } from "@lvs/healthcheck";
+import type { Clock } from "@lvs/inet";
+import type { Dataplane } from "./dataplane.js";
+import { DirectorError } from "./errors.js";
+import type { DirectorKernel } from "./ipvs-dataplane.js";
+import type { Logger } from "./log.js";
+import type { ScriptRunner } from "./scripts.js";
+import type { LocalAddresses } from "./vip.js";
+import type { VrrpComponent } from "./vrrp.js";
+
+export type DirectorMode = "all" | "check" | "vrrp";
+
+export interface LoadedConfig {
+  config: LvsConfig;
+  files: string[];
+  warnings: string[];
+}
+
+export interface DirectorOptions {
+  /** keepalived.conf, or the native YAML/JSON. */
+  configPath: string;
+  /** `@ID` lines of keepalived.conf (keepalived -i); default: the host name up to the first dot. */
+  configId?: string;
+  /** Default: `<configPath>.state.json`. */
+  statePath?: string;
+  /** API socket (default /run/lvs/director.sock); null = none. */
+  socketPath?: string | null;
+  /** Optional TCP API `HOST:PORT` (needs `token`). */
+  listen?: string;
+  token?: string;
+  /** `all` (default): LVS + VRRP; `check`: LVS only (keepalived --check); `vrrp`: VRRP only. */
+  mode?: DirectorMode;
+  log?: Logger;
+  /** What programs the packets; default: the kernel's IPVS (IpvsDataplane over `client`, or opened). */
+  dataplane?: Dataplane;
+  /** An IPVS client for the default dataplane (MemoryIpvs in tests); default IpvsClient.open({ netns }). */
+  client?: DirectorKernel;
+  netns?: string;
+  reconcileIntervalMs?: number;
+  drainPollMs?: number;
+  haSuspendPollMs?: number;
+  /** Health runner options (tests inject `probe`; its clock defaults to the director's). */
+  health?: Omit<RunnerOptions, "onEvent" | "onResult">;
+  loadConfig?: (path: string) => LoadedConfig;
+  scriptRunner?: ScriptRunner;
+  vrrp?: VrrpComponent;
+  localAddresses?: LocalAddresses;
+  /** Timers (periodic pass, drain and ha_suspend polls, slow start); default the system clock. */
+  clock?: Clock;
+  /** Epoch ms (drains, status). Default: Date.now, or one that moves with `clock` when that is given. */
+  now?: () => number;
+  /**
+   * /proc/net/ip_vs for quick periodic passes. Default: the file, when the daemon programs its
+   * own namespace's IPVS; a client with `procText()` (MemoryIpvs) answers for itself.
+   */
+  readProc?: (() => Promise<string>) | null;
+  /** Every Nth periodic pass reads the whole table over netlink (the others look at /proc). Default 12. */
+  fullPassEvery?: number;
+  /**
+   * At stop, delete our services as keepalived does without --dont-release-ipvs. Default false:
+   * the table stays (connections keep flowing while the daemon restarts). `lvs_flush_on_stop`
+   * in the file flushes regardless.
+   */
+  releaseOnStop?: boolean;
+}
+
+/** keepalived.conf, YAML or JSON (@lvs/config's loadConfig tells them apart). */
+export function loadConfigFile(path: string, opts: { configId?: string } = {}): LoadedConfig {
+  try {
+    const r = lvsConfig.loadConfig(path, opts.configId !== undefined ? { configId: opts.configId } : {});
+    return { config: r.config, files: r.files, warnings: r.warnings.map((w) => lvsConfig.formatIssue(w)) };
+  } catch (err) {
+    if (err instanceof lvsConfig.ConfigError) {
+      const lines = err.errors.map((i) => lvsConfig.formatIssue(i)).join("\n");
+      throw new DirectorError("DIRECTOR_CONFIG", lines || err.message, { object: path, cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,270 @@
+// The director's shell: the parts a running daemon holds (dataplane, reconcile loop, health
+// runner, API server, sync-daemon control), the inputs that become engine events (probe results,
+// VRRP state changes, timer ticks, address polls) and the targets the effect performer hands its
+// work to. It routes and performs; every decision is the engine's (engine.ts).
+import type { LvsConfig } from "@lvs/config";
+import type { HealthCheckRunner, ProbeResult, TargetConfig, TargetEvent, TargetStatus } from "@lvs/healthcheck";
+import { type Clock, systemClock } from "@lvs/inet";
+import { keyOf, type Operation } from "@lvs/ipvs";
+import type { ApiServer } from "./api.js";
+import type { Plan } from "./compile.js";
+import { DEFAULT_RECONCILE_INTERVAL_MS, SLOW_START_TICK_MS, STATE_FILE_VERSION } from "./constants.js";
+import type { Dataplane } from "./dataplane.js";
+import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
+import { EffectPerformer, type EffectTargets } from "./effects.js";
+import { DirectorEngine } from "./engine.js";
+import type { DirectorEvent } from "./events.js";
+import { createLogger, type Logger } from "./log.js";
+import type { PassLoop } from "./loop.js";
+import { DirectorMetrics } from "./metrics.js";
+import { keyFromServiceId } from "./reconcile.js";
+import { runScript, type ScriptRunner } from "./scripts.js";
+import { defaultStatePath, StateWriter } from "./state-file.js";
+import type { DirectorStatus } from "./status.js";
+import { buildStatus, realServerMetrics } from "./status-report.js";
+import type { SyncDaemonControl } from "./sync-daemon.js";
+import { every, type Ticker, wallTime } from "./timers.js";
+import { type LocalAddresses, systemLocalAddresses } from "./vip.js";
+import type { VrrpComponent } from "./vrrp.js";
+
+export class DirectorRuntime {
+  readonly opts: DirectorOptions;
+  readonly mode: DirectorMode;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Epoch ms (drains, status). */
+  readonly now: () => number;
+  readonly startedAt: number;
+  readonly statePath: string;
+  readonly stateWriter: StateWriter;
+  readonly scriptRunner: ScriptRunner;
+  readonly localAddresses: LocalAddresses;
+  readonly engine: DirectorEngine;
+  readonly metrics: DirectorMetrics;
+  readonly effects: EffectPerformer;
+  dataplane: Dataplane | undefined;
+  /** The dataplane was opened here (closed at stop). */
+  ownsDataplane = false;
+  loop: PassLoop | undefined;
+  runner: HealthCheckRunner | undefined;
+  api: ApiServer | undefined;
+  sync: SyncDaemonControl | undefined;
+  loaded: LoadedConfig | undefined;
+  loadedAt = 0;
+  plan: Plan | undefined;
+  stopped = false;
+  /** The state file was read: from now on it is ours to rewrite. */
+  stateLoaded = false;
+  tickers: Ticker[] = [];
+  slowStartTicker: Ticker | undefined;
+
+  constructor(opts: DirectorOptions) {
+    this.opts = opts;
+    this.mode = opts.mode ?? "all";
+    this.clock = opts.clock ?? systemClock;
+    this.now = opts.now ?? (opts.clock ? wallTime(opts.clock) : Date.now);
+    this.startedAt = this.now();
+    this.log = opts.log ?? createLogger();
+    this.scriptRunner = opts.scriptRunner ?? runScript;
+    this.localAddresses = opts.localAddresses ?? systemLocalAddresses;
+    this.statePath = opts.statePath ?? defaultStatePath(opts.configPath);
+    this.stateWriter = new StateWriter(this.statePath);
+    this.engine = new DirectorEngine(this.now);
+    this.metrics = new DirectorMetrics({
+      table: () => this.loop?.reconciler.table.services(),
+      realServers: () => realServerMetrics(this.plan, this.engine),
+      virtualServers: () =>
+        (this.plan?.virtualServers ?? []).map((vs) => ({
+          virtualServer: vs.key,
+          quorumUp: this.engine.quorumUp(vs.key),
+          liveWeight: this.engine.liveWeightOf(vs),
+          sorryActive: this.engine.sorryActive(vs),
+          suspended: this.engine.checksSuspended(vs.key),
+        })),
+      vrrp: () => this.opts.vrrp?.states() ?? [],
+      stats: async () => this.dataplane?.stats(),
+    });
+    this.effects = new EffectPerformer(this.effectTargets());
+  }
+
+  get lvsEnabled(): boolean {
+    return this.mode !== "vrrp";
+  }
+
+  get vrrp(): VrrpComponent | undefined {
+    return this.mode !== "check" ? this.opts.vrrp : undefined;
+  }
+
+  /** One event into the engine, its effects performed; resolves when the awaited ones are done. */
+  dispatch(event: DirectorEvent): Promise<void> {
+    return this.effects.perform(this.engine.handle(event));
+  }
+
+  /** The addresses on this host, when some virtual server needs them (ha_suspend). */
+  addressesFor(plan: Plan | undefined): ReadonlySet<string> {
+    return plan?.virtualServers.some((v) => v.haSuspend) ? this.localAddresses() : new Set();
+  }
+
+  saveState(): Promise<void> {
+    if (!this.lvsEnabled || !this.stateLoaded) return Promise.resolve();
+    return this.stateWriter.save({
+      version: STATE_FILE_VERSION,
+      overrides: Object.fromEntries(this.engine.allOverrides()),
+      owned: [...(this.loop?.reconciler.owned ?? [])],
+    });
+  }
+
+  // ───────────── inputs → events ─────────────
+
+  /** A probe's outcome, with its target's status after it. */
+  onProbe(id: string, result: ProbeResult, status: TargetStatus): void {
+    if (this.stopped) return;
+    void this.dispatch({
+      kind: "health",
+      id,
+      state: {
+        up: status.up,
+        weight: status.weight,
+        reason: result.reason,
+        latencyMs: result.latencyMs,
+        at: this.now(),
+      },
+    });
+  }
+
+  /** A check's up/down transition (the runner's rise/fall): counted and logged as it happens. */
+  onCheckEvent(e: TargetEvent): void {
+    const owner = this.engine.ownerOf(e.id);
+    if (!owner) return;
+    const kind = owner.rs.checks.find((c) => c.id === e.id)?.kind ?? "check";
+    this.metrics.transitions.inc({ transition: e.kind });
+    this.log.info(
+      { vs: owner.vs.key, rs: owner.rs.key, check: kind, state: e.kind, reason: e.reason, latencyMs: e.latencyMs },
+      `${kind} of ${owner.rs.label} for VS ${owner.vs.label} ${e.kind === "up" ? "succeeded" : "failed"}: ${e.reason}`,
+    );
+  }
+
+  /** A VRRP instance changed state: logged as keepalived does, then the sync daemon and ha_suspend follow. */
+  onVrrpState(c: { instance: string; from: string; to: string }): void {
+    this.log.info({ instance: c.instance, from: c.from, to: c.to }, `(${c.instance}) Entering ${c.to} STATE`);
+    void this.dispatch({ kind: "vrrp", ...c });
+    void this.dispatch({ kind: "addresses", local: this.addressesFor(this.engine.currentPlan) });
+  }
+
+  /** Run `fn` every `ms` until stop. */
+  every(ms: number, fn: () => void): void {
+    this.tickers.push(
+      every(this.clock, ms, () => {
+        if (!this.stopped) fn();
+      }),
+    );
+  }
+
+  stopTimers(): void {
+    for (const t of this.tickers) t.stop();
+    this.tickers = [];
+    this.slowStartTicker?.stop();
+    this.slowStartTicker = undefined;
+  }
+
+  status(): Promise<DirectorStatus> {
+    return buildStatus({
+      plan: this.plan,
+      engine: this.engine,
+      table: this.loop?.reconciler.table,
+      loop: this.loop,
+      checkStatus: (id) => this.runner?.status(id),
+      daemon: {
+        pid: process.pid,
+        startedAt: this.startedAt,
+        configPath: this.opts.configPath,
+        statePath: this.statePath,
+        mode: this.mode,
+      },
+      config: {
+        loadedAt: this.loadedAt,
+        files: this.loaded?.files ?? [],
+        warnings: [...(this.loaded?.warnings ?? []), ...(this.plan?.warnings ?? [])],
+      },
+      intervalMs: this.opts.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+      vrrp: { running: this.vrrp !== undefined, instances: this.opts.vrrp?.states() ?? [] },
+      syncDaemons: async () => (await this.sync?.status()) ?? [],
+    });
+  }
+
+  /** Configure the lvs_sync_daemon (its VRRP instance's state, when it names one). */
+  async configureSync(plan: Plan, config: LvsConfig): Promise<void> {
+    const cfg = plan.lvsSyncDaemon;
+    if (!this.sync) return;
+    const inst = cfg?.instance ? config.vrrpInstances.find((i) => i.name === cfg.instance) : undefined;
+    const state = cfg?.instance ? this.opts.vrrp?.states().find((s) => s.name === cfg.instance)?.state : undefined;
+    await this.sync.configure(cfg, {
+      vrrpRunning: this.vrrp !== undefined,
+      ...(state ? { instanceState: state } : {}),
+      ...(inst ? { vrid: inst.virtualRouterId } : {}),
+    });
+  }
+
+  // ───────────── effect targets ─────────────
+
+  private effectTargets(): EffectTargets {
+    return {
+      log: this.log,
+      metrics: this.metrics,
+      scriptRunner: this.scriptRunner,
+      requestPass: (scope) => this.loop?.request(scope) ?? Promise.resolve(),
+      saveState: () => this.saveState(),
+      configureChecks: (targets: TargetConfig[]) => this.runner?.configure(targets),
+      slowStart: (running) => this.slowStart(running),
+      followSync: (state) => void this.sync?.follow(state),
+      readConnections: (services) => this.readConnections(services),
+      release: (how) => this.release(how),
+    };
+  }
+
+  /** While some weight ramps (slow start), report the runner's weights every tick. */
+  private slowStart(running: boolean): void {
+    if (!running) {
+      this.slowStartTicker?.stop();
+      this.slowStartTicker = undefined;
+      return;
+    }
+    if (this.slowStartTicker || this.stopped) return;
+    this.slowStartTicker = every(this.clock, SLOW_START_TICK_MS, () => {
+      void this.dispatch({ kind: "weights", targets: this.runner?.statuses() ?? [] });
+    });
+  }
+
+  private async readConnections(services: ReadonlySet<string>): Promise<void> {
+    if (!this.dataplane || this.stopped) return;
+    let counts: Awaited<ReturnType<Dataplane["connections"]>>;
+    try {
+      counts = await this.dataplane.connections([...services].map(keyFromServiceId));
+    } catch (err) {
+      this.metrics.readErrors.inc();
+      this.log.error({ err }, `Cannot read the IPVS table: ${(err as Error).message}`);
+      return;
+    }
+    await this.dispatch({ kind: "connections", services, counts });
+  }
+
+  private async release(how: "flush" | "delete-services" | "keep"): Promise<void> {
+    const dataplane = this.dataplane;
+    if (!dataplane) return;
+    if (how === "flush") {
+      await dataplane.flush().catch((err) => this.log.warn({ err }, "flush at stop failed"));
+      this.log.info({}, "Flushed the IPVS table (lvs_flush_on_stop)");
+    } else if (how === "delete-services") {
+      const ops: Operation[] = [];
+      for (const id of this.loop?.reconciler.owned ?? []) {
+        const s = this.loop?.reconciler.table.get(id)?.service;
+        if (s) ops.push({ op: "delService", service: keyOf(s) });
+      }
+      if (ops.length)
+        await dataplane.apply(ops).catch((err) => this.log.warn({ err }, "removing services at stop failed"));
+      this.log.info({ services: ops.length }, `Removed ${ops.length} virtual services`);
+    } else {
+      this.log.info({}, "Leaving the IPVS table in place");
+    }
+  }
+}
