@@ -7,175 +7,51 @@
 // and fwmarks), real servers with their forwarding settings, the sorry server, the quorum
 // settings and the health-check targets (in @lvs/healthcheck's TargetConfig shape).
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
-import type {
-  LvsConfig,
-  LvsMethod,
-  LvsSyncDaemon,
-  LvsTimeouts,
-  RealServer,
-  Script,
-  VirtualServer,
-  VirtualServerGroup,
-} from "@lvs/config";
+import type { LvsConfig, LvsMethod, RealServer, VirtualServer, VirtualServerGroup } from "@lvs/config";
 import { type CheckDefinition, stableKey, type TargetConfig } from "@lvs/healthcheck";
-import { addressToBytes, parseNetmask } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
   canonicalAddress,
   type Destination,
-  IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_MASQ,
   IP_VS_CONN_F_TUNNEL,
-  IP_VS_CONN_F_TUNNEL_TYPE_GRE,
-  IP_VS_CONN_F_TUNNEL_TYPE_GUE,
-  IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
   IP_VS_SVC_F_ONEPACKET,
   IP_VS_SVC_F_PERSISTENT,
   IP_VS_SVC_F_SCHED1,
   IP_VS_SVC_F_SCHED2,
   IP_VS_SVC_F_SCHED3,
-  IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
-  IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
-  IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
   IPPROTO_SCTP,
   IPPROTO_TCP,
   IPPROTO_UDP,
   type Service,
   serviceId,
 } from "@lvs/ipvs";
-import { IPVS_DEF_SCHED, IPVS_SVC_PERSISTENT_TIMEOUT, IPVS_WEIGHT_LIMIT } from "./constants.js";
+import { IPVS_DEF_SCHED, IPVS_SVC_PERSISTENT_TIMEOUT } from "./constants.js";
 import { addressVsKey, fwmarkVsKey, groupVsKey, hostPort, type ProtoName, trio } from "./keys.js";
+import type {
+  Plan,
+  PlannedCheck,
+  PlannedDest,
+  PlannedRealServer,
+  PlannedService,
+  PlannedSorryServer,
+  PlannedVirtualServer,
+} from "./plan.js";
+import { expandRange, familyOf, forwardOf, granularityPrefix, realWeight } from "./plan-values.js";
 
-/** Forwarding of a real (or sorry) server, in @lvs/ipvs's terms. */
-export interface ForwardSpec {
-  /** IP_VS_CONN_F_MASQ / DROUTE / TUNNEL. */
-  forward: number;
-  tunnelType: number;
-  tunnelPort: number;
-  tunnelFlags: number;
-}
-
-/** One kernel service a virtual server stands for. */
-export interface PlannedService {
-  /** @lvs/ipvs serviceId (canonical). */
-  id: string;
-  service: Service;
-  /** The port non-NAT destinations take (the service's port; 0 for a fwmark). */
-  port: number;
-}
-
-/** One health check of a real server. */
-export interface PlannedCheck {
-  /** Runner target id: stable across reloads while the check and its server stay the same. */
-  id: string;
-  /** keepalived block name (TCP_CHECK…). */
-  kind: string;
-  target: TargetConfig;
-}
-
-/** What a real or sorry server contributes to each kernel service. */
-export interface PlannedDest {
-  /** `10.0.0.2:80` — the operator's name for it (RIP:PORT). */
-  key: string;
-  /** keepalived's `[10.0.0.2]:tcp:80`. */
-  label: string;
-  address: string;
-  /** Port as configured (after keepalived's corrections). */
-  port: number;
-  af: number;
-  fwd: ForwardSpec;
-  upperThreshold: number;
-  lowerThreshold: number;
-}
-
-export interface PlannedRealServer extends PlannedDest {
-  /** `weight` (keepalived's iweight). */
-  weight: number;
-  inhibit: boolean;
-  checks: PlannedCheck[];
-  notifyUp?: Script;
-  notifyDown?: Script;
-}
-
-export interface PlannedSorryServer extends PlannedDest {
-  /** `sorry_server_inhibit`: kept with weight 0 while not in use. */
-  inhibit: boolean;
-}
-
-export interface PlannedVirtualServer {
-  /** Stable key: `TCP/10.0.0.1:80`, `FWM/5`, `GROUP/WEB/TCP`. */
-  key: string;
-  /** keepalived's FMT_VS: `[10.0.0.1]:tcp:80`, `FWM 5`, `[WEB]:0`. */
-  label: string;
-  protocol: ProtoName | undefined;
-  services: PlannedService[];
-  realServers: PlannedRealServer[];
-  sorry: PlannedSorryServer | undefined;
-  quorum: number;
-  hysteresis: number;
-  quorumUp: Script | undefined;
-  quorumDown: Script | undefined;
-  omega: boolean;
-  /** Checks run only while one of `vips` is on a local interface. */
-  haSuspend: boolean;
-  vips: string[];
-}
-
-export interface Plan {
-  virtualServers: PlannedVirtualServer[];
-  /** keepalived's "correcting" messages (ports reset, quorum reduced…), in config order. */
-  warnings: string[];
-  lvsFlush: boolean;
-  lvsFlushOnStop: "RS" | "VS" | undefined;
-  lvsTimeouts: LvsTimeouts | undefined;
-  lvsSyncDaemon: LvsSyncDaemon | undefined;
-}
+export type {
+  Plan,
+  PlannedCheck,
+  PlannedDest,
+  PlannedRealServer,
+  PlannedService,
+  PlannedSorryServer,
+  PlannedVirtualServer,
+} from "./plan.js";
+export { type ForwardSpec, forwardOf, granularityPrefix, realWeight } from "./plan-values.js";
 
 const PROTO: Record<ProtoName, number> = { TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP };
-
-/** Largest expansion of one group address range (an IPv6 range moves the last 16 bits only). */
-const MAX_RANGE = 65_536;
-
-function familyOf(address: string): number {
-  return isIP(address) === 6 ? AF_INET6 : AF_INET;
-}
-
-/** `lvs_method NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (check_parser.c forwarding_handler). */
-export function forwardOf(m: LvsMethod): ForwardSpec {
-  if (m.method === "NAT") return { forward: IP_VS_CONN_F_MASQ, tunnelType: 0, tunnelPort: 0, tunnelFlags: 0 };
-  if (m.method === "DR")
-    return { forward: IP_VS_CONN_F_DROUTE, tunnelType: 0, tunnelPort: 0, tunnelFlags: 0 };
-  const tunnelType =
-    m.tunnelType === "gue"
-      ? IP_VS_CONN_F_TUNNEL_TYPE_GUE
-      : m.tunnelType === "gre"
-        ? IP_VS_CONN_F_TUNNEL_TYPE_GRE
-        : IP_VS_CONN_F_TUNNEL_TYPE_IPIP;
-  const tunnelFlags =
-    m.tunnelChecksum === "csum"
-      ? IP_VS_TUNNEL_ENCAP_FLAG_CSUM
-      : m.tunnelChecksum === "remcsum"
-        ? IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM
-        : IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM;
-  return { forward: IP_VS_CONN_F_TUNNEL, tunnelType, tunnelPort: m.tunnelPort ?? 0, tunnelFlags };
-}
-
-/** keepalived's real_weight(): clamp to [0, IPVS_WEIGHT_LIMIT]. */
-export function realWeight(w: number): number {
-  if (!(w > 0)) return 0;
-  return w > IPVS_WEIGHT_LIMIT ? IPVS_WEIGHT_LIMIT : Math.floor(w);
-}
-
-/** `255.255.255.0` or `24` (IPv4), `64` (IPv6) → prefix length; undefined when not contiguous. */
-export function granularityPrefix(text: string, af: number): number | undefined {
-  try {
-    return parseNetmask(text, af);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The destination a planned real/sorry server becomes in one kernel service (ipvs_set_drule + ipvs_cmd's port rule). */
 export function destFor(svc: PlannedService, d: PlannedDest, weight: number): Destination {
@@ -199,47 +75,6 @@ export function destFor(svc: PlannedService, d: PlannedDest, weight: number): De
 
 function shortHash(value: unknown): string {
   return createHash("sha1").update(stableKey(value)).digest("hex").slice(0, 12);
-}
-
-/** IPv4 range by whole address; IPv6 by the last 16 bits (ipvs_group_range_cmd). */
-function expandRange(first: string, last: string | undefined, warn: (m: string) => void): string[] {
-  if (!last) return [canonicalAddress(first)];
-  if (isIP(first) === 4) {
-    const toInt = (s: string) => new DataView(addressToBytes(s).buffer).getUint32(0);
-    const a = toInt(first);
-    const b = toInt(last);
-    if (b < a) {
-      warn(`address range ${first}-${last} is reversed - using ${first} only`);
-      return [canonicalAddress(first)];
-    }
-    const out: string[] = [];
-    for (let n = a; n <= b && out.length < MAX_RANGE; n++) {
-      out.push([24, 16, 8, 0].map((s) => (n >>> s) & 255).join("."));
-    }
-    return out;
-  }
-  const full = canonicalAddress(first);
-  const parts = expandV6(full);
-  const lastParts = expandV6(canonicalAddress(last));
-  const lo = parts[7] as number;
-  const hi = lastParts[7] as number;
-  if (hi < lo) {
-    warn(`address range ${first}-${last} is reversed - using ${first} only`);
-    return [full];
-  }
-  const out: string[] = [];
-  for (let n = lo; n <= hi; n++) {
-    const p = [...parts];
-    p[7] = n;
-    out.push(canonicalAddress(p.map((x) => x.toString(16)).join(":")));
-  }
-  return out;
-}
-
-/** The eight 16-bit groups of an IPv6 address. */
-function expandV6(a: string): number[] {
-  const b = addressToBytes(a);
-  return Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
 }
 
 interface VsContext {
@@ -355,6 +190,245 @@ function planRealServer(
   return planned;
 }
 
+/** keepalived's FMT_VS: `[10.0.0.1]:tcp:80`, `FWM 5`, `[WEB]:0` (the Nth use of a group). */
+function vsLabel(vs: VirtualServer, groupSeq: Map<string, number>): string {
+  if ("group" in vs.key) {
+    const seq = groupSeq.get(vs.key.group) ?? 0;
+    groupSeq.set(vs.key.group, seq + 1);
+    return `[${vs.key.group}]:${seq}`;
+  }
+  if ("fwmark" in vs.key) return `FWM ${vs.key.fwmark}`;
+  return trio(vs.key.address, vs.protocol, vs.key.port);
+}
+
+type ServiceSettings = Omit<Service, "af" | "protocol" | "address" | "port" | "fwmark">;
+
+/** Scheduler, flags and persistence of the kernel services (validate_check_config, ipvs_set_srule). */
+function serviceSettings(
+  ctx: VsContext,
+  hasAddresses: boolean,
+  protoName: ProtoName | undefined,
+  af: number | undefined,
+): ServiceSettings {
+  const { vs, group, warn } = ctx;
+  // ops only for UDP or fwmark services.
+  let flags = 0;
+  if (vs.ops) {
+    if (hasAddresses && protoName !== "UDP") warn("one packet scheduling requires UDP - resetting");
+    else flags |= IP_VS_SVC_F_ONEPACKET;
+  }
+  for (const f of vs.schedFlags) {
+    if (f === "flag-1" || f === "sh-fallback" || f === "mh-fallback") flags |= IP_VS_SVC_F_SCHED1;
+    else if (f === "flag-2" || f === "sh-port" || f === "mh-port") flags |= IP_VS_SVC_F_SCHED2;
+    else if (f === "flag-3") flags |= IP_VS_SVC_F_SCHED3;
+  }
+  let persistence = vs.persistenceTimeout;
+  if (persistence === undefined) {
+    const zeroPort =
+      ("address" in vs.key && vs.key.port === 0) ||
+      (group?.entries.some((e) => !("fwmark" in e) && e.port === 0) ?? false);
+    if (zeroPort) {
+      warn("zero port only valid for persistent services - setting");
+      persistence = IPVS_SVC_PERSISTENT_TIMEOUT;
+    }
+  }
+  const settings: ServiceSettings = { scheduler: vs.lvsSched || IPVS_DEF_SCHED, flags };
+  // ipvs_set_srule: timeout, the PERSISTENT flag, granularity and the PE only with persistence.
+  if (persistence) {
+    settings.flags = flags | IP_VS_SVC_F_PERSISTENT;
+    settings.timeout = persistence;
+    if (vs.persistenceGranularity !== undefined) {
+      const prefix = granularityPrefix(vs.persistenceGranularity, af ?? AF_INET);
+      if (prefix === undefined)
+        warn(`persistence_granularity ${vs.persistenceGranularity} is not a contiguous mask - ignoring`);
+      else settings.netmask = prefix;
+    }
+    if (vs.persistenceEngine) settings.peName = vs.persistenceEngine;
+  }
+  return settings;
+}
+
+/** The virtual server's stable key; a duplicate gets `#2`, `#3`… */
+function uniqueKey(
+  ctx: VsContext,
+  protoName: ProtoName | undefined,
+  af: number | undefined,
+  usedKeys: Set<string>,
+): string {
+  const { vs } = ctx;
+  let key: string;
+  if ("address" in vs.key) key = addressVsKey(protoName ?? "TCP", vs.key.address, vs.key.port);
+  else if ("fwmark" in vs.key) key = fwmarkVsKey(vs.key.fwmark, af === AF_INET6);
+  else key = groupVsKey(vs.key.group, protoName);
+  if (usedKeys.has(key)) {
+    let n = 2;
+    while (usedKeys.has(`${key}#${n}`)) n++;
+    ctx.warn(`duplicates virtual server ${key}`);
+    key = `${key}#${n}`;
+  }
+  usedKeys.add(key);
+  return key;
+}
+
+type PortFixer = (address: string, port: number, method: LvsMethod, what: string) => number;
+
+/**
+ * Real server ports (validate_check_config): without a group, a non-NAT real server takes the
+ * virtual server's port (0 for a fwmark); a NAT one without a port takes it too.
+ */
+function portFixer({ vs, group, warn }: VsContext): PortFixer {
+  return (address, port, method, what) => {
+    if (group) return port;
+    const nat = method.method === "NAT";
+    if ("fwmark" in vs.key) {
+      if (!nat && port !== 0) {
+        warn(`${what} ${address} has port specified - clearing`);
+        return 0;
+      }
+      return port;
+    }
+    const vsPort = (vs.key as { port: number }).port;
+    if (nat) return port || vsPort;
+    if (port && port !== vsPort) warn(`${what} ${address} port ${port} doesn't match - resetting`);
+    return vsPort;
+  };
+}
+
+function planRealServers(
+  ctx: VsContext,
+  key: string,
+  protoName: ProtoName | undefined,
+  fixPort: PortFixer,
+): PlannedRealServer[] {
+  const out: PlannedRealServer[] = [];
+  const seen = new Set<string>();
+  for (const rs of ctx.vs.realServers) {
+    const port = fixPort(rs.address, rs.port, rs.lvsMethod ?? ctx.vs.lvsMethod, "real server");
+    const rsKey = hostPort(rs.address, port);
+    if (seen.has(rsKey)) {
+      ctx.warn(`real server ${rsKey} is duplicated - removing second rs`);
+      continue;
+    }
+    seen.add(rsKey);
+    out.push(planRealServer(ctx, key, rs, port, protoName));
+  }
+  return out;
+}
+
+/** The sorry server (vs_end_handler: skipped when its family doesn't match). */
+function planSorry(
+  ctx: VsContext,
+  af: number | undefined,
+  protoName: ProtoName | undefined,
+  fixPort: PortFixer,
+  realServers: readonly PlannedRealServer[],
+): PlannedSorryServer | undefined {
+  const { vs, warn } = ctx;
+  const s = vs.sorryServer;
+  if (!s) return undefined;
+  const method = s.lvsMethod ?? vs.lvsMethod;
+  if (method.method !== "TUN" && af !== undefined && familyOf(s.address) !== af && "address" in vs.key) {
+    warn(`address family of sorry server ${s.address} doesn't match - skipping sorry server`);
+    return undefined;
+  }
+  const port = fixPort(s.address, s.port, method, "sorry server");
+  const key = hostPort(s.address, port);
+  const dup = realServers.find((r) => r.key === key);
+  let inhibit = s.inhibit;
+  if (dup && dup.inhibit !== inhibit) {
+    warn(
+      `real server ${key} matches sorry server, but inhibit setting differs - ${dup.inhibit ? "setting" : "clearing"} on sorry server`,
+    );
+    inhibit = dup.inhibit;
+  }
+  return {
+    key,
+    label: trio(s.address, protoName, port),
+    address: canonicalAddress(s.address),
+    port,
+    af: familyOf(s.address),
+    fwd: forwardOf(method),
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    inhibit,
+  };
+}
+
+/** Quorum sanity (validate_check_config): at most the total weight; hysteresis below quorum. */
+function quorumOf(ctx: VsContext, weightSum: number): { quorum: number; hysteresis: number } {
+  let quorum = ctx.vs.quorum;
+  if (quorum > weightSum) {
+    ctx.warn(
+      `quorum ${quorum} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`,
+    );
+    quorum = weightSum;
+  }
+  let hysteresis = ctx.vs.hysteresis;
+  if (hysteresis >= quorum && hysteresis > 0) {
+    const h = Math.max(0, quorum - 1);
+    ctx.warn(`hysteresis ${hysteresis} >= quorum ${quorum}; setting hysteresis to ${h}`);
+    hysteresis = h;
+  }
+  return { quorum, hysteresis };
+}
+
+function haSuspendOf({ vs, group, warn }: VsContext): boolean {
+  if (vs.haSuspend && ("fwmark" in vs.key || group?.entries.some((e) => "fwmark" in e))) {
+    warn("cannot use ha_suspend with fwmarks - clearing ha_suspend");
+    return false;
+  }
+  return vs.haSuspend;
+}
+
+/** One virtual server, or undefined when keepalived ignores it (with the warning it writes). */
+function planVirtualServer(
+  ctx: VsContext,
+  label: string,
+  usedKeys: Set<string>,
+): PlannedVirtualServer | undefined {
+  const { vs, group, warn } = ctx;
+  if ("group" in vs.key && !group) {
+    warn(`virtual server group ${vs.key.group} specified but not configured - ignoring`);
+    return undefined;
+  }
+  if (vs.realServers.length === 0) {
+    warn("has no real servers - ignoring");
+    return undefined;
+  }
+  const hasAddresses = "address" in vs.key || (group?.entries.some((e) => !("fwmark" in e)) ?? false);
+  const onlyFwmarks = "fwmark" in vs.key || (group !== undefined && !hasAddresses);
+  const protoName: ProtoName | undefined = onlyFwmarks ? undefined : (vs.protocol ?? "TCP");
+  const af = vsFamily(ctx);
+  const services = planServices(ctx, serviceSettings(ctx, hasAddresses, protoName, af), af);
+  const key = uniqueKey(ctx, protoName, af, usedKeys);
+  const fixPort = portFixer(ctx);
+  const realServers = planRealServers(ctx, key, protoName, fixPort);
+  const sorry = planSorry(ctx, af, protoName, fixPort, realServers);
+  const { quorum, hysteresis } = quorumOf(
+    ctx,
+    realServers.reduce((sum, r) => sum + r.weight, 0),
+  );
+  const haSuspend = haSuspendOf(ctx);
+  const vips = [
+    ...new Set(services.filter((s) => s.service.address).map((s) => s.service.address as string)),
+  ];
+  return {
+    key,
+    label,
+    protocol: protoName,
+    services,
+    realServers,
+    sorry,
+    quorum,
+    hysteresis,
+    quorumUp: vs.quorumUp,
+    quorumDown: vs.quorumDown,
+    omega: vs.omega,
+    haSuspend,
+    vips,
+  };
+}
+
 /** Compile the LVS part of a configuration into a plan. */
 export function compilePlan(config: LvsConfig): Plan {
   const warnings: string[] = [];
@@ -362,189 +436,13 @@ export function compilePlan(config: LvsConfig): Plan {
   const out: PlannedVirtualServer[] = [];
   const groupSeq = new Map<string, number>();
   const usedKeys = new Set<string>();
-
   for (const vs of config.virtualServers) {
     const group = "group" in vs.key ? groups.get(vs.key.group) : undefined;
-    let label: string;
-    if ("group" in vs.key) {
-      const seq = groupSeq.get(vs.key.group) ?? 0;
-      groupSeq.set(vs.key.group, seq + 1);
-      label = `[${vs.key.group}]:${seq}`;
-    } else if ("fwmark" in vs.key) label = `FWM ${vs.key.fwmark}`;
-    else label = trio(vs.key.address, vs.protocol, vs.key.port);
+    const label = vsLabel(vs, groupSeq);
     const warn = (m: string) => warnings.push(`Virtual server ${label}: ${m}`);
-    const ctx: VsContext = { vs, group, warn };
-
-    if ("group" in vs.key && !group) {
-      warn(`virtual server group ${vs.key.group} specified but not configured - ignoring`);
-      continue;
-    }
-    if (vs.realServers.length === 0) {
-      warn("has no real servers - ignoring");
-      continue;
-    }
-    const hasAddresses = "address" in vs.key || (group?.entries.some((e) => !("fwmark" in e)) ?? false);
-    const onlyFwmarks = "fwmark" in vs.key || (group !== undefined && !hasAddresses);
-    const protoName: ProtoName | undefined = onlyFwmarks ? undefined : (vs.protocol ?? "TCP");
-    const af = vsFamily(ctx);
-
-    // Service flags (validate_check_config): ops only for UDP or fwmark services.
-    let flags = 0;
-    if (vs.ops) {
-      if (hasAddresses && protoName !== "UDP") warn("one packet scheduling requires UDP - resetting");
-      else flags |= IP_VS_SVC_F_ONEPACKET;
-    }
-    for (const f of vs.schedFlags) {
-      if (f === "flag-1" || f === "sh-fallback" || f === "mh-fallback") flags |= IP_VS_SVC_F_SCHED1;
-      else if (f === "flag-2" || f === "sh-port" || f === "mh-port") flags |= IP_VS_SVC_F_SCHED2;
-      else if (f === "flag-3") flags |= IP_VS_SVC_F_SCHED3;
-    }
-    let persistence = vs.persistenceTimeout;
-    if (persistence === undefined) {
-      const zeroPort =
-        ("address" in vs.key && vs.key.port === 0) ||
-        (group?.entries.some((e) => !("fwmark" in e) && e.port === 0) ?? false);
-      if (zeroPort) {
-        warn("zero port only valid for persistent services - setting");
-        persistence = IPVS_SVC_PERSISTENT_TIMEOUT;
-      }
-    }
-    const settings: Omit<Service, "af" | "protocol" | "address" | "port" | "fwmark"> = {
-      scheduler: vs.lvsSched || IPVS_DEF_SCHED,
-      flags,
-    };
-    // ipvs_set_srule: timeout, the PERSISTENT flag, granularity and the PE only with persistence.
-    if (persistence) {
-      settings.flags = flags | IP_VS_SVC_F_PERSISTENT;
-      settings.timeout = persistence;
-      if (vs.persistenceGranularity !== undefined) {
-        const prefix = granularityPrefix(vs.persistenceGranularity, af ?? AF_INET);
-        if (prefix === undefined)
-          warn(`persistence_granularity ${vs.persistenceGranularity} is not a contiguous mask - ignoring`);
-        else settings.netmask = prefix;
-      }
-      if (vs.persistenceEngine) settings.peName = vs.persistenceEngine;
-    }
-    const services = planServices(ctx, settings, af);
-
-    let key: string;
-    if ("address" in vs.key) key = addressVsKey(protoName ?? "TCP", vs.key.address, vs.key.port);
-    else if ("fwmark" in vs.key) key = fwmarkVsKey(vs.key.fwmark, af === AF_INET6);
-    else key = groupVsKey(vs.key.group, protoName);
-    if (usedKeys.has(key)) {
-      let n = 2;
-      while (usedKeys.has(`${key}#${n}`)) n++;
-      warn(`duplicates virtual server ${key}`);
-      key = `${key}#${n}`;
-    }
-    usedKeys.add(key);
-
-    // Real server ports (validate_check_config): without a group, a non-NAT real server takes the
-    // virtual server's port (0 for a fwmark); a NAT one without a port takes it too.
-    const fixPort = (address: string, port: number, method: LvsMethod, what: string): number => {
-      if (group) return port;
-      const nat = method.method === "NAT";
-      if ("fwmark" in vs.key) {
-        if (!nat && port !== 0) {
-          warn(`${what} ${address} has port specified - clearing`);
-          return 0;
-        }
-        return port;
-      }
-      const vsPort = (vs.key as { port: number }).port;
-      if (nat) return port || vsPort;
-      if (port && port !== vsPort) warn(`${what} ${address} port ${port} doesn't match - resetting`);
-      return vsPort;
-    };
-
-    const realServers: PlannedRealServer[] = [];
-    const seenRs = new Set<string>();
-    let weightSum = 0;
-    for (const rs of vs.realServers) {
-      const port = fixPort(rs.address, rs.port, rs.lvsMethod ?? vs.lvsMethod, "real server");
-      const rsKey = hostPort(rs.address, port);
-      if (seenRs.has(rsKey)) {
-        warn(`real server ${rsKey} is duplicated - removing second rs`);
-        continue;
-      }
-      seenRs.add(rsKey);
-      const p = planRealServer(ctx, key, rs, port, protoName);
-      weightSum += p.weight;
-      realServers.push(p);
-    }
-
-    let sorry: PlannedSorryServer | undefined;
-    if (vs.sorryServer) {
-      const s = vs.sorryServer;
-      const method = s.lvsMethod ?? vs.lvsMethod;
-      if (method.method !== "TUN" && af !== undefined && familyOf(s.address) !== af && "address" in vs.key) {
-        warn(`address family of sorry server ${s.address} doesn't match - skipping sorry server`);
-      } else {
-        const port = fixPort(s.address, s.port, method, "sorry server");
-        const sKey = hostPort(s.address, port);
-        const dup = realServers.find((r) => r.key === sKey);
-        let inhibit = s.inhibit;
-        if (dup && dup.inhibit !== inhibit) {
-          warn(
-            `real server ${sKey} matches sorry server, but inhibit setting differs - ${dup.inhibit ? "setting" : "clearing"} on sorry server`,
-          );
-          inhibit = dup.inhibit;
-        }
-        sorry = {
-          key: sKey,
-          label: trio(s.address, protoName, port),
-          address: canonicalAddress(s.address),
-          port,
-          af: familyOf(s.address),
-          fwd: forwardOf(method),
-          upperThreshold: 0,
-          lowerThreshold: 0,
-          inhibit,
-        };
-      }
-    }
-
-    // Quorum sanity (validate_check_config).
-    let quorum = vs.quorum;
-    if (quorum > weightSum) {
-      warn(
-        `quorum ${quorum} exceeds total weight of real servers ${weightSum}, reducing quorum to ${weightSum}`,
-      );
-      quorum = weightSum;
-    }
-    let hysteresis = vs.hysteresis;
-    if (hysteresis >= quorum && hysteresis > 0) {
-      const h = Math.max(0, quorum - 1);
-      warn(`hysteresis ${hysteresis} >= quorum ${quorum}; setting hysteresis to ${h}`);
-      hysteresis = h;
-    }
-
-    let haSuspend = vs.haSuspend;
-    if (haSuspend && ("fwmark" in vs.key || group?.entries.some((e) => "fwmark" in e))) {
-      warn("cannot use ha_suspend with fwmarks - clearing ha_suspend");
-      haSuspend = false;
-    }
-    const vips = [
-      ...new Set(services.filter((s) => s.service.address).map((s) => s.service.address as string)),
-    ];
-
-    out.push({
-      key,
-      label,
-      protocol: protoName,
-      services,
-      realServers,
-      sorry,
-      quorum,
-      hysteresis,
-      quorumUp: vs.quorumUp,
-      quorumDown: vs.quorumDown,
-      omega: vs.omega,
-      haSuspend,
-      vips,
-    });
+    const planned = planVirtualServer({ vs, group, warn }, label, usedKeys);
+    if (planned) out.push(planned);
   }
-
   return {
     virtualServers: out,
     warnings,
