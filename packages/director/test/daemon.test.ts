@@ -1,11 +1,12 @@
 // The daemon end to end on the host: real config file, real runtime API on a unix socket, real
-// state file, the health runner on a fake clock with a scripted prober, and @lvs/ipvs's in-memory
+// state file, the daemon and its health runner on a fake clock with a scripted prober, and @lvs/ipvs's in-memory
 // IPVS (the kernel tier runs the same against the real IPVS).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Script } from "@lvs/config";
-import { type CheckDefinition, FakeClock, type ProbeResult } from "@lvs/healthcheck";
+import type { CheckDefinition, ProbeResult } from "@lvs/healthcheck";
+import { FakeClock } from "@lvs/inet";
 import { MemoryIpvs, serviceId } from "@lvs/ipvs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -77,7 +78,9 @@ class World {
       client: this.kernel,
       reconcileIntervalMs: 3_600_000,
       drainPollMs: 3_600_000,
-      health: { clock: this.clock, probe: this.probe, random: () => 0 },
+      // One fake clock for the director's timers and (by default) its health runner.
+      clock: this.clock,
+      health: { probe: this.probe, random: () => 0 },
       log: createLogger({ destination: { write: (s: string) => this.logs.push(s) } }),
       scriptRunner: async (s: Script): Promise<ScriptResult> => {
         this.scripts.push(s.argv);
