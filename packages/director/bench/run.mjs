@@ -46,7 +46,7 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     spawnSync("ip", ["netns", "del", NS]);
   }
 } else {
-  const { Director, DirectorEngine, Reconciler, compilePlan, createLogger } = await import(
+  const { Director, DirectorEngine, IpvsDataplane, Reconciler, compilePlan, createLogger } = await import(
     "../dist/index.js"
   );
   const { IpvsClient } = await import("@lvs/ipvs");
@@ -78,13 +78,13 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     const client = await IpvsClient.open({ timeoutMs: 60_000 });
     await client.flush();
     const plan = compilePlan(parseKeepalivedConf(bigConfig(false), { lookupUser }).config);
-    const engine = new DirectorEngine();
+    const engine = new DirectorEngine(Date.now);
     engine.load(plan);
     const { readFile } = await import("node:fs/promises");
+    // The reconciler alone: the IPVS dataplane (netlink + /proc/net/ip_vs), the engine's table.
     const rec = new Reconciler({
-      client,
-      desired: (_a, scope) => engine.desired(scope),
-      readProc: () => readFile("/proc/net/ip_vs", "utf8"),
+      dataplane: new IpvsDataplane(client, { readProc: () => readFile("/proc/net/ip_vs", "utf8") }),
+      engine: { desired: (scope) => engine.desired(scope) },
     });
 
     let t = performance.now();

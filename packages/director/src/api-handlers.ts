@@ -41,7 +41,8 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     drain: (r: RealServerRequest & { timeout?: number }) =>
       change(
         r,
-        (vs, rs) => `Draining ${rs.key} from ${vs}${r.timeout !== undefined ? ` (timeout ${r.timeout}s)` : ""}`,
+        (vs, rs) =>
+          `Draining ${rs.key} from ${vs}${r.timeout !== undefined ? ` (timeout ${r.timeout}s)` : ""}`,
         { timeout: r.timeout },
         { op: "drain", timeoutMs: r.timeout === undefined ? undefined : r.timeout * 1000 },
       ),
@@ -53,8 +54,10 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
         { weight: r.weight },
         { op: "weight", weight: r.weight ?? undefined },
       ),
-    enable: (r) => change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
-    disable: (r) => change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
+    enable: (r) =>
+      change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
+    disable: (r) =>
+      change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
     reload: () => ctx.reload(),
   };
 }

@@ -6,11 +6,11 @@
 import type { Operation } from "@lvs/ipvs";
 import type { ApiServer } from "./api.js";
 import type { DirectorEngine } from "./engine.js";
+import { operationLine } from "./format.js";
 import { dryRun, type ReloadResult, reload, start, stop } from "./lifecycle.js";
 import { createLogger, type LogFormat, type Logger } from "./log.js";
 import type { DirectorMetrics } from "./metrics.js";
 import type { DirectorOptions } from "./options.js";
-import { operationLine } from "./format.js";
 import { DirectorRuntime } from "./runtime.js";
 import type { DirectorStatus } from "./status.js";
 import { createVrrpComponent } from "./vrrp-adapter.js";
@@ -106,6 +106,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     ((opts.mode ?? "all") !== "check" && !opts.dryRun
       ? createVrrpComponent({
           ...(opts.netns ? { netns: opts.netns } : {}),
+          ...(opts.now ? { now: opts.now } : {}),
           warn: (m) => log.warn({}, `VRRP: ${m}`),
         })
       : undefined);

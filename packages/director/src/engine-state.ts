@@ -1,6 +1,7 @@
-// The desired-state engine: plan ⊕ health ⊕ runtime overrides (weight, disable, drain) → the IPVS
-// table keepalived 2.2.7 would have installed, plus the events keepalived acts on (quorum
-// gained/lost, real server up/down, drain finished). Pure: time comes in as `now`, no I/O.
+// The desired state under the engine: plan ⊕ health ⊕ runtime overrides (weight, disable, drain)
+// → the IPVS table keepalived 2.2.7 would have installed, plus the transitions keepalived acts on
+// (quorum gained/lost, real server up/down, drain finished). Pure: time comes in as `now`, no I/O.
+// engine.ts turns events into these calls and the transitions into effects.
 //
 // keepalived keeps this as flags changed by events (check/ipwrapper.c: perform_svr_state,
 // update_quorum_state, perform_quorum_state, init_service_rs, ipvs_cmd's inhibit rules); here the
@@ -57,7 +58,8 @@ export class EngineState {
   private byVsKey = new Map<string, PlannedVirtualServer>();
   private byServiceId = new Map<string, PlannedVirtualServer[]>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now`: epoch ms (drain deadlines and times). */
+  constructor(private readonly now: () => number) {}
 
   get currentPlan(): Plan {
     return this.plan;

@@ -143,7 +143,8 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
     const out = withScripts(transitions);
     if (prev.up !== state.up || prev.weight !== state.weight)
       out.push({ kind: "pass", scope: servicesOf(owner.vs) });
-    if (state.up && state.weight < fullWeight(owner.rs, check)) out.push({ kind: "slow-start", running: true });
+    if (state.up && state.weight < fullWeight(owner.rs, check))
+      out.push({ kind: "slow-start", running: true });
     return out;
   }
 
@@ -156,7 +157,14 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
       const h = this.healthOf(t.id);
       const owner = this.ownerOf(t.id);
       if (!h || !owner || !t.up) continue;
-      if (t.weight < fullWeight(owner.rs, owner.rs.checks.find((c) => c.id === t.id))) ramping = true;
+      if (
+        t.weight <
+        fullWeight(
+          owner.rs,
+          owner.rs.checks.find((c) => c.id === t.id),
+        )
+      )
+        ramping = true;
       if (t.weight !== h.weight) {
         updates.push([t.id, { ...h, weight: t.weight }]);
         for (const id of servicesOf(owner.vs)) scope.add(id);

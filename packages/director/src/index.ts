@@ -1,11 +1,13 @@
 /**
  * @lvs/director — the daemon keepalived is for an LVS cluster: the LVS part of keepalived.conf
  * (virtual servers in every form, real servers with their checkers, sorry server, quorum,
- * inhibit, alpha/omega, ha_suspend, lvs_sync_daemon) reconciled into the kernel's IPVS by one
- * loop, plus a runtime API (status, drain, weight, enable/disable, reload), drift repair,
- * persisted runtime changes and Prometheus metrics.
+ * inhibit, alpha/omega, ha_suspend, lvs_sync_daemon) reconciled into a Dataplane (the kernel's
+ * IPVS by default) by one loop, plus a runtime API (status, drain, weight, enable/disable,
+ * reload), drift repair, persisted runtime changes and Prometheus metrics.
  */
 
+/** @deprecated The in-memory IPVS moved to @lvs/ipvs: use its `MemoryIpvs`. */
+export { MemoryIpvs as MemoryKernel } from "@lvs/ipvs";
 export { type ApiHandlers, ApiServer, type ApiServerOptions, type RealServerRequest } from "./api.js";
 export { DirectorClient, type DirectorClientOptions } from "./client.js";
 export {
@@ -33,8 +35,9 @@ export type {
   DataplaneStats,
   DestConnections,
 } from "./dataplane.js";
-export { DirectorEngine, withScripts } from "./engine.js";
-export { EngineState, type RealServerView } from "./engine-state.js";
+export { DirectorEngine } from "./engine.js";
+export type { RealServerView } from "./engine-state.js";
+export { DirectorError, type DirectorErrorCode, type DirectorErrorContext, httpStatusOf } from "./errors.js";
 export type {
   DirectorEvent,
   DrainState,
@@ -46,10 +49,8 @@ export type {
   TargetWeight,
   Transition,
 } from "./events.js";
-export { type DirectorKernel, IpvsDataplane, type IpvsDataplaneOptions } from "./ipvs-dataplane.js";
-export type { ReloadResult } from "./lifecycle.js";
-export { DirectorError, type DirectorErrorCode, type DirectorErrorContext, httpStatusOf } from "./errors.js";
 export { formatStatus, operationLine } from "./format.js";
+export { type DirectorKernel, IpvsDataplane, type IpvsDataplaneOptions } from "./ipvs-dataplane.js";
 export {
   addressVsKey,
   fwmarkVsKey,
@@ -63,9 +64,8 @@ export {
   trio,
   type VsReference,
 } from "./keys.js";
+export type { ReloadResult } from "./lifecycle.js";
 export { createLogger, ctime, type LogFormat, type Logger, type LogOptions, textLine } from "./log.js";
-/** @deprecated The in-memory IPVS moved to @lvs/ipvs: use its `MemoryIpvs`. */
-export { MemoryIpvs as MemoryKernel } from "@lvs/ipvs";
 export { DirectorMetrics, type MetricsSource, type RealServerMetric } from "./metrics.js";
 export { ObservedTable } from "./observed.js";
 export { type DirectorMode, type DirectorOptions, type LoadedConfig, loadConfigFile } from "./options.js";
@@ -90,7 +90,6 @@ export {
 } from "./state-file.js";
 export type * from "./status.js";
 export { SyncDaemonControl, type SyncRole } from "./sync-daemon.js";
-export { every, type Ticker } from "./timers.js";
 export { type LocalAddresses, systemLocalAddresses } from "./vip.js";
 export type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
 export { createVrrpComponent, type VrrpAdapterOptions } from "./vrrp-adapter.js";

@@ -1,11 +1,12 @@
 // Start, reload, stop and the dry run as named steps over the shell (runtime.ts), in keepalived's
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
-import { compilePlan, type Plan } from "./compile.js";
-import { HealthCheckRunner, } from "@lvs/healthcheck";
+
+import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
+import { compilePlan, type Plan } from "./compile.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
   DEFAULT_HA_SUSPEND_POLL_MS,
@@ -49,7 +50,8 @@ async function openDataplane(rt: DirectorRuntime): Promise<Dataplane> {
   if (rt.dataplane) return rt.dataplane;
   const o = rt.opts;
   if (o.dataplane) rt.dataplane = o.dataplane;
-  else if (o.client) rt.dataplane = new IpvsDataplane(o.client, o.readProc !== undefined ? { readProc: o.readProc } : {});
+  else if (o.client)
+    rt.dataplane = new IpvsDataplane(o.client, o.readProc !== undefined ? { readProc: o.readProc } : {});
   else {
     rt.dataplane = await IpvsDataplane.open({
       ...(o.netns ? { netns: o.netns } : {}),
@@ -212,7 +214,11 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   }
   await rt.vrrp?.reload(loaded.config);
   rt.metrics.reloads.inc({ result: "ok" });
-  return { virtualServers: plan.virtualServers.length, warnings: [...loaded.warnings, ...plan.warnings], operations };
+  return {
+    virtualServers: plan.virtualServers.length,
+    warnings: [...loaded.warnings, ...plan.warnings],
+    operations,
+  };
 }
 
 /**

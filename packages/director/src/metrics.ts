@@ -1,9 +1,7 @@
-// Prometheus metrics (prom-client). Kernel figures use node_exporter's IPVS collector names and
-// labels under an `lvs_` prefix (`lvs_backend_connections_active{local_address,local_port,
-// remote_address,remote_port,proto,local_mark}`, `lvs_connections_total`…), so dashboards built
-// for node_exporter carry over; the daemon's own figures (health, quorum, drains, reconcile
-// passes, drift repairs, errors, VRRP) come next to them. Kernel values are those of the last
-// full reconcile pass (one dump serves both), so a scrape never touches the kernel.
+// Prometheus metrics (prom-client): the kernel's figures with node_exporter's names
+// (metrics-ipvs.ts), then the daemon's own — health, quorum, drains, reconcile passes, drift
+// repairs, errors, VRRP (keepalived-exporter style). Kernel values are those of the last passes
+// (one read serves both), so a scrape never touches the dataplane.
 import type { ServiceWithDests } from "@lvs/ipvs";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DataplaneStats } from "./dataplane.js";

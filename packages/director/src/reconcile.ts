@@ -309,7 +309,8 @@ export class Reconciler<E = unknown> {
       this.synced.set(sid, { svc: serviceRepr(d.service), dests });
     }
     // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
-    for (const sid of [...this.synced.keys()]) if (inScope(sid) && !desiredIds.has(sid)) this.synced.delete(sid);
+    for (const sid of [...this.synced.keys()])
+      if (inScope(sid) && !desiredIds.has(sid)) this.synced.delete(sid);
   }
 
   /** Owned from now on: what is wanted, plus what we failed to delete (retried next pass). */
@@ -369,7 +370,12 @@ export class Reconciler<E = unknown> {
     const failed = results.filter((r) => r.error).map(failureOf);
     this.recordSynced(results, desired, inScope);
     await this.updateOwned(desiredIds, failed, inScope);
-    this.table.record(kind, scope, actual, results.filter((r) => !r.error).map((r) => r.operation));
+    this.table.record(
+      kind,
+      scope,
+      actual,
+      results.filter((r) => !r.error).map((r) => r.operation),
+    );
     return { ...report, applyMs, failed, dryRun: false };
   }
 

@@ -47,7 +47,8 @@ function candidates(plan: Plan, ref: VsReference): { found: PlannedVirtualServer
     return {
       found: all.filter(
         (v) =>
-          v.key.startsWith(`GROUP/${ref.name}`) && (ref.protocol === undefined || v.protocol === ref.protocol),
+          v.key.startsWith(`GROUP/${ref.name}`) &&
+          (ref.protocol === undefined || v.protocol === ref.protocol),
       ),
       text: `group ${ref.name}`,
     };

@@ -3,20 +3,26 @@
 // VRRP state changes, timer ticks, address polls) and the targets the effect performer hands its
 // work to. It routes and performs; every decision is the engine's (engine.ts).
 import type { LvsConfig } from "@lvs/config";
-import type { HealthCheckRunner, ProbeResult, TargetConfig, TargetEvent, TargetStatus } from "@lvs/healthcheck";
+import type {
+  HealthCheckRunner,
+  ProbeResult,
+  TargetConfig,
+  TargetEvent,
+  TargetStatus,
+} from "@lvs/healthcheck";
 import { type Clock, systemClock } from "@lvs/inet";
 import { keyOf, type Operation } from "@lvs/ipvs";
 import type { ApiServer } from "./api.js";
 import type { Plan } from "./compile.js";
 import { DEFAULT_RECONCILE_INTERVAL_MS, SLOW_START_TICK_MS, STATE_FILE_VERSION } from "./constants.js";
 import type { Dataplane } from "./dataplane.js";
-import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
 import { EffectPerformer, type EffectTargets } from "./effects.js";
 import { DirectorEngine } from "./engine.js";
 import type { DirectorEvent } from "./events.js";
 import { createLogger, type Logger } from "./log.js";
 import type { PassLoop } from "./loop.js";
 import { DirectorMetrics } from "./metrics.js";
+import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
 import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
 import { defaultStatePath, StateWriter } from "./state-file.js";
@@ -139,7 +145,14 @@ export class DirectorRuntime {
     const kind = owner.rs.checks.find((c) => c.id === e.id)?.kind ?? "check";
     this.metrics.transitions.inc({ transition: e.kind });
     this.log.info(
-      { vs: owner.vs.key, rs: owner.rs.key, check: kind, state: e.kind, reason: e.reason, latencyMs: e.latencyMs },
+      {
+        vs: owner.vs.key,
+        rs: owner.rs.key,
+        check: kind,
+        state: e.kind,
+        reason: e.reason,
+        latencyMs: e.latencyMs,
+      },
       `${kind} of ${owner.rs.label} for VS ${owner.vs.label} ${e.kind === "up" ? "succeeded" : "failed"}: ${e.reason}`,
     );
   }
@@ -197,7 +210,9 @@ export class DirectorRuntime {
     const cfg = plan.lvsSyncDaemon;
     if (!this.sync) return;
     const inst = cfg?.instance ? config.vrrpInstances.find((i) => i.name === cfg.instance) : undefined;
-    const state = cfg?.instance ? this.opts.vrrp?.states().find((s) => s.name === cfg.instance)?.state : undefined;
+    const state = cfg?.instance
+      ? this.opts.vrrp?.states().find((s) => s.name === cfg.instance)?.state
+      : undefined;
     await this.sync.configure(cfg, {
       vrrpRunning: this.vrrp !== undefined,
       ...(state ? { instanceState: state } : {}),

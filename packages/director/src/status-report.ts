@@ -121,7 +121,10 @@ function virtualServerStatus(src: StatusSources, vs: PlannedVirtualServer): Virt
   };
 }
 
-function drainStatuses(engine: DirectorEngine, virtualServers: readonly VirtualServerStatus[]): DrainStatus[] {
+function drainStatuses(
+  engine: DirectorEngine,
+  virtualServers: readonly VirtualServerStatus[],
+): DrainStatus[] {
   const drains: DrainStatus[] = [];
   for (const [k, o] of engine.allOverrides()) {
     if (!o.drain) continue;

@@ -104,4 +104,3 @@ export interface DirectorStatus {
   vrrp: { running: boolean; instances: VrrpInstanceStatus[] };
   syncDaemons: SyncDaemonConfig[];
 }
-

@@ -23,6 +23,8 @@ export interface VrrpAdapterOptions {
   createRouter?: (options: VrrpRouterOptions) => VrrpRouter;
   /** What each reload did to the VRRP instances, groups and scripts. */
   onReload?: (summary: ReloadSummary) => void;
+  /** Epoch ms of a state change (`since` in the status); default Date.now. */
+  now?: () => number;
 }
 
 const upper = (s: string): VrrpStateName => s.toUpperCase() as VrrpStateName;
@@ -32,6 +34,7 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
   let router: VrrpRouter | undefined;
   let optionsJson = "";
   const since = new Map<string, number>();
+  const now = opts.now ?? Date.now;
 
   const build = (config: LvsConfig): { options: VrrpRouterOptions; json: string } => {
     const { options, warnings } = routerOptionsFromConfig(config, opts.netns ? { netns: opts.netns } : {});
@@ -45,7 +48,7 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     const r = opts.createRouter ? opts.createRouter(options) : new VrrpRouter(options);
     r.on("state", (c: StateChange) => {
       if (c.kind !== "INSTANCE") return;
-      since.set(c.name, Date.now());
+      since.set(c.name, now());
       const change: VrrpStateChange = { instance: c.name, from: upper(c.from), to: upper(c.to) };
       events.emit("state", change);
     });

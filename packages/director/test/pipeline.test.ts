@@ -61,7 +61,9 @@ describe("a health failure crosses the pipeline once", () => {
       health: {
         random: () => 0,
         probe: async (_def: CheckDefinition): Promise<ProbeResult> =>
-          down ? { up: false, reason: "ECONNREFUSED", latencyMs: 0 } : { up: true, reason: "connected", latencyMs: 0 },
+          down
+            ? { up: false, reason: "ECONNREFUSED", latencyMs: 0 }
+            : { up: true, reason: "connected", latencyMs: 0 },
       },
       scriptRunner: async (s: Script) => {
         scripts.push(s.argv);
@@ -77,7 +79,9 @@ describe("a health failure crosses the pipeline once", () => {
     engine.handle = (event) => {
       calls.push(`engine.handle ${event.kind}`);
       const effects: EngineEffect[] = handle(event);
-      calls.push(`  → ${effects.map((e) => (e.kind === "pass" ? `pass ${[...(e.scope ?? ["*"])]}` : e.kind)).join(", ")}`);
+      calls.push(
+        `  → ${effects.map((e) => (e.kind === "pass" ? `pass ${[...(e.scope ?? ["*"])]}` : e.kind)).join(", ")}`,
+      );
       return effects;
     };
     const onObserved = engine.onObserved.bind(engine);

@@ -42,7 +42,8 @@ describe("packages/director/src", () => {
         if (isFunction(n)) {
           const first = source.getLineAndCharacterOfPosition(n.getStart()).line;
           const last = source.getLineAndCharacterOfPosition(n.getEnd()).line;
-          if (last - first + 1 > MAX_FUNCTION_LINES) long.push(`${name}:${first + 1} (${last - first + 1} lines)`);
+          if (last - first + 1 > MAX_FUNCTION_LINES)
+            long.push(`${name}:${first + 1} (${last - first + 1} lines)`);
         }
         ts.forEachChild(n, visit);
       };
@@ -60,7 +61,12 @@ describe("packages/director/src", () => {
           (ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) && s.moduleSpecifier
             ? (s.moduleSpecifier as ts.StringLiteral).text
             : undefined;
-        if (spec?.startsWith("./")) to.push(resolve(dirname(join(SRC, name)), spec).slice(SRC.length).replace(/\.js$/, ".ts"));
+        if (spec?.startsWith("./"))
+          to.push(
+            resolve(dirname(join(SRC, name)), spec)
+              .slice(SRC.length)
+              .replace(/\.js$/, ".ts"),
+          );
       }
       edges.set(name, to);
     }

@@ -13,8 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createLogger,
   Director,
-  type DirectorEvent,
   DirectorClient,
+  type DirectorEvent,
   type DirectorOptions,
 } from "../src/index.js";
 
@@ -192,14 +192,18 @@ describe("director timers on a fake clock", () => {
     expect(st.virtualServers[0]!.realServers[0]!.checks[0]!.at).toBeNull();
     local.add("10.0.0.1");
     await r.advance(1_000);
-    expect(r.logs.join("")).toContain("Activating healthchecker for service [10.1.0.1]:tcp:8080 for VS [10.0.0.1]:tcp:80");
+    expect(r.logs.join("")).toContain(
+      "Activating healthchecker for service [10.1.0.1]:tcp:8080 for VS [10.0.0.1]:tcp:80",
+    );
     await r.advance(2_000);
     st = await r.api().status();
     expect(st.virtualServers[0]!.checksSuspended).toBe(false);
     expect(st.virtualServers[0]!.realServers[0]!.checks[0]!.at).not.toBeNull();
     local.clear();
     await r.advance(1_000);
-    expect(r.logs.join("")).toContain("Suspending healthchecker for service [10.1.0.1]:tcp:8080 for VS [10.0.0.1]:tcp:80");
+    expect(r.logs.join("")).toContain(
+      "Suspending healthchecker for service [10.1.0.1]:tcp:8080 for VS [10.0.0.1]:tcp:80",
+    );
     expect((await r.api().status()).virtualServers[0]!.checksSuspended).toBe(true);
   });
 });
