@@ -1,7 +1,6 @@
 // Start, reload, stop and the dry run as named steps over the shell (runtime.ts), in keepalived's
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
-
 import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";

@@ -330,3 +330,160 @@ describe("reload", () => {
     expect(engine.desired().map((d) => d.service.address)).toEqual(["10.0.0.1", "10.0.0.2"]);
   });
 });
+
+describe("events → effects (the rules the daemon follows)", () => {
+  const kinds = (fx: EngineEffect[]) =>
+    fx.map((e) =>
+      e.kind === "script"
+        ? `script ${e.name}${e.shutdown ? " (shutdown)" : ""}`
+        : e.kind === "pass"
+          ? `pass ${e.scope ? [...e.scope].join(",") : "*"}`
+          : e.kind === "slow-start"
+            ? `slow-start ${e.running}`
+            : e.kind === "release"
+              ? `release ${e.how}`
+              : e.kind,
+    );
+  const start = (body: string, extraConf = "") => {
+    const plan = compilePlan(conf(extraConf + vsBlock("10.0.0.1 80", body)));
+    const engine = new DirectorEngine(() => 5_000);
+    const fx = engine.handle({ kind: "config", plan, localAddresses: new Set() });
+    return { plan, engine, fx, sid: plan.virtualServers[0]!.services[0]!.id };
+  };
+  const health = (id: string, up: boolean, weight = up ? 1 : 0) =>
+    ({
+      kind: "health",
+      id,
+      state: { up, weight, reason: up ? "connected" : "ECONNREFUSED", at: 1 },
+    }) as const;
+
+  it("config: the checks to run, the transitions with their scripts, then the whole table", () => {
+    const { fx } = start(`quorum_up "/bin/up"\n real_server 10.1.0.1 80 { ${TCP()} }`);
+    expect(kinds(fx)).toEqual(["checks", "quorum", "script quorum_up", "pass *"]);
+  });
+
+  it("health: a change asks for its virtual server's services; the same state asks for nothing", () => {
+    const { plan, engine, sid } = start(
+      `real_server 10.1.0.1 80 { notify_down "/bin/down"\n ${TCP()} }\n real_server 10.1.0.2 80 { }`,
+    );
+    const id = checkId(plan, "10.1.0.1");
+    expect(kinds(engine.handle(health(id, true)))).toEqual([]);
+    expect(kinds(engine.handle(health(id, false)))).toEqual(["rs", "script notify_down", `pass ${sid}`]);
+    expect(kinds(engine.handle(health(id, false)))).toEqual([]);
+    expect(
+      kinds(engine.handle({ kind: "health", id: "unknown", state: { up: false, weight: 0, at: 1 } })),
+    ).toEqual([]);
+  });
+
+  it("alpha: a first failing run says down once (no transition: the server was never up)", () => {
+    const { plan, engine, sid } = start(
+      `alpha\n real_server 10.1.0.1 80 { notify_down "/bin/down"\n ${TCP()} }`,
+    );
+    const id = checkId(plan, "10.1.0.1");
+    const fx = engine.handle(health(id, false));
+    expect(fx).toContainEqual(expect.objectContaining({ kind: "rs", up: false, reason: "ECONNREFUSED" }));
+    // The runner's weight (0) differs from the one an alpha server starts with: its services are looked at.
+    expect(kinds(fx)).toEqual(["rs", "script notify_down", `pass ${sid}`]);
+    expect(kinds(engine.handle(health(id, false)))).toEqual([]);
+  });
+
+  it("slow start: a weight below the check's full one starts the ticks; ticks move weights until none ramps", () => {
+    const { plan, engine, sid } = start(`real_server 10.1.0.1 80 { weight 4\n ${TCP()} }`);
+    const id = checkId(plan, "10.1.0.1");
+    engine.handle(health(id, false, 0));
+    expect(kinds(engine.handle(health(id, true, 1)))).toEqual([
+      "rs",
+      "quorum",
+      `pass ${sid}`,
+      "slow-start true",
+    ]);
+    expect(kinds(engine.handle({ kind: "weights", targets: [{ id, up: true, weight: 1 }] }))).toEqual([]);
+    expect(kinds(engine.handle({ kind: "weights", targets: [{ id, up: true, weight: 3 }] }))).toEqual([
+      `pass ${sid}`,
+    ]);
+    expect(table(engine)).toEqual({ "10.1.0.1:80": 3 });
+    expect(kinds(engine.handle({ kind: "weights", targets: [{ id, up: true, weight: 4 }] }))).toEqual([
+      `pass ${sid}`,
+      "slow-start false",
+    ]);
+  });
+
+  it("drains: the poll asks for connections; an idle server finishes, is saved and reconciled", () => {
+    const { plan, engine, sid } = start(`real_server 10.1.0.1 80 { }\n real_server 10.1.0.2 80 { }`);
+    const vs = plan.virtualServers[0]!;
+    expect(kinds(engine.handle({ kind: "drain-poll" }))).toEqual([]);
+    expect(
+      kinds(
+        engine.handle({
+          kind: "change",
+          vsKey: vs.key,
+          rsKey: "10.1.0.1:80",
+          change: { op: "drain", timeoutMs: undefined },
+        }),
+      ),
+    ).toEqual(["save-state", `pass ${sid}`]);
+    expect(engine.handle({ kind: "drain-poll" })).toEqual([
+      { kind: "read-connections", services: new Set([sid]) },
+    ]);
+    const counts = (active: number) => [
+      {
+        service: vs.services[0]!.service as never,
+        address: "10.1.0.1",
+        port: 80,
+        active,
+        inactive: 0,
+        persistent: 0,
+      },
+    ];
+    const services = new Set([sid]);
+    expect(kinds(engine.handle({ kind: "connections", services, counts: counts(2) }))).toEqual([]);
+    expect(kinds(engine.handle({ kind: "connections", services, counts: counts(0) }))).toEqual([
+      "drain",
+      "save-state",
+      `pass ${sid}`,
+    ]);
+    expect(table(engine)).toEqual({ "10.1.0.2:80": 1 });
+  });
+
+  it("ha_suspend: quiet at (re)load; then suspend/activate lines and the checks to run", () => {
+    const { plan, engine } = start(`ha_suspend\n real_server 10.1.0.1 80 { ${TCP()} }`);
+    expect(engine.checksSuspended(plan.virtualServers[0]!.key)).toBe(true);
+    expect(engine.activeTargets()).toEqual([]);
+    const fx = engine.handle({ kind: "addresses", local: new Set(["10.0.0.1"]) });
+    expect(kinds(fx)).toEqual(["suspend", "checks"]);
+    expect(fx[0]).toMatchObject({ suspended: false });
+    expect(fx[1]).toMatchObject({ targets: [expect.objectContaining({ id: checkId(plan, "10.1.0.1") })] });
+    expect(kinds(engine.handle({ kind: "addresses", local: new Set(["10.0.0.1"]) }))).toEqual([]);
+    expect(engine.handle({ kind: "addresses", local: new Set() })).toEqual([
+      expect.objectContaining({ kind: "suspend", suspended: true }),
+      { kind: "checks", targets: [] },
+    ]);
+  });
+
+  it("VRRP: only the lvs_sync_daemon's instance moves the sync daemon", () => {
+    const { engine } = start(
+      "real_server 10.1.0.1 80 { }",
+      "global_defs {\n lvs_sync_daemon eth0 VI_1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n",
+    );
+    expect(engine.handle({ kind: "vrrp", instance: "VI_1", from: "BACKUP", to: "MASTER" })).toEqual([
+      { kind: "sync-role", state: "MASTER" },
+    ]);
+    expect(engine.handle({ kind: "vrrp", instance: "VI_2", from: "BACKUP", to: "MASTER" })).toEqual([]);
+  });
+
+  it("stop: omega's down notifiers for alive servers and a quorum that is up; the table stays unless asked", () => {
+    const { engine } = start(
+      `omega\n quorum_down "/bin/qdown"\n real_server 10.1.0.1 80 { notify_down "/bin/down" }\n real_server 10.1.0.2 80 { }`,
+    );
+    expect(kinds(engine.handle({ kind: "stop" }))).toEqual([
+      "script notify_down (shutdown)",
+      "script quorum_down (shutdown)",
+    ]);
+    expect(kinds(engine.handle({ kind: "release", requested: false }))).toEqual(["release keep"]);
+    expect(kinds(engine.handle({ kind: "release", requested: true }))).toEqual(["release delete-services"]);
+    const flush = start("real_server 10.1.0.1 80 { }", "global_defs {\n lvs_flush_on_stop\n}\n");
+    expect(kinds(flush.engine.handle({ kind: "release", requested: false }))).toEqual(["release flush"]);
+    const plain = start(`quorum_down "/bin/qdown"\n real_server 10.1.0.1 80 { notify_down "/bin/down" }`);
+    expect(plain.engine.handle({ kind: "stop" })).toEqual([]);
+  });
+});
