@@ -427,7 +427,7 @@ describe("events → effects (the rules the daemon follows)", () => {
     ]);
     const counts = (active: number) => [
       {
-        service: vs.services[0]!.service as never,
+        service: vs.services[0]!.service,
         address: "10.1.0.1",
         port: 80,
         active,
