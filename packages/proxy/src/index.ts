@@ -25,7 +25,7 @@ export type {
   Stats,
   Timeouts,
 } from "./model.js";
-export { createProxy, type Proxy, type ProxyOptions } from "./proxy.js";
+export { createProxy, type ProxyDataplane, type ProxyOptions } from "./proxy.js";
 export {
   canonicalAddress,
   decodeProxyHeader,

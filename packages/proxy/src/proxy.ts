@@ -56,7 +56,7 @@ export interface ProxyOptions {
 }
 
 /** The userspace dataplane: IPVS's table and counters, served by sockets. */
-export interface Proxy {
+export interface ProxyDataplane {
   /** ipvsadm -A: starts listening on the service's address:port. */
   addService(service: ServiceConfig): Promise<void>;
   /** ipvsadm -E: scheduler, flags, persistence, PROXY acceptance, limit (not the address). */
@@ -104,7 +104,7 @@ function positive(v: number | undefined, dflt: number, what: string, max = 2 ** 
   return v;
 }
 
-export function createProxy(opts: ProxyOptions = {}): Proxy {
+export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? {};
   const options: RuntimeOptions = {
@@ -324,7 +324,7 @@ export function createProxy(opts: ProxyOptions = {}): Proxy {
     return out;
   }
 
-  const proxy: Proxy = {
+  const proxy: ProxyDataplane = {
     addService,
     async editService(c) {
       open();

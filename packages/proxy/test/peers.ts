@@ -205,12 +205,27 @@ function connectOnce(
   });
 }
 
-/** Reads a socket to its end; resolves with everything and whether it ended by a reset. */
+/** The next chunk a (paused) client socket receives, as text; it is paused again after. */
+export function nextData(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once("data", (d: Buffer) => {
+      socket.pause();
+      resolve(d.toString("latin1"));
+    });
+    socket.resume();
+  });
+}
+
+/**
+ * Reads a socket to its end (then ends its own side, for a half-open client); resolves with
+ * everything and, when it ended by a reset, the error code.
+ */
 export function readAll(socket: Socket): Promise<{ data: Buffer; error: string | undefined }> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let error: string | undefined;
     socket.on("data", (d: Buffer) => parts.push(d));
+    socket.on("end", () => socket.end());
     socket.on("error", (e: Error & { code?: string }) => {
       error = e.code ?? e.message;
     });

@@ -169,9 +169,7 @@ describe("v2 (proxy-protocol.txt §2.2)", () => {
       ],
     };
     const b = encodeProxyV2(h);
-    expect(hex(b)).toBe(
-      `${sig}2111001a` + "c0000201c00002020" + "3e80050" + "0100026832" + "e00003010203" + "040000",
-    );
+    expect(hex(b)).toBe(`${sig}2111001ac0000201c000020203e800500100026832e00003010203040000`);
     expect(decodeProxyHeader(b)).toEqual({ status: "ok", header: h, length: b.length });
     const unix: ProxyHeaderV2 = {
       version: 2,

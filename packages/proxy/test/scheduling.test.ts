@@ -3,7 +3,7 @@
 // the same sequence (connections that stay established, half-close or close).
 import { type Connection, SCHEDULER_NAMES, Service } from "@lvs/scheduler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProxy, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, type Proxy } from "../src/index.js";
+import { createProxy, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, type ProxyDataplane } from "../src/index.js";
 import { type Backend, type Client, freePort, startBackend, tryConnectClient, waitFor } from "./peers.js";
 
 const WEIGHTS = [3, 2, 1];
@@ -36,7 +36,7 @@ const CASES: { scheduler: string; flags?: number; label?: string }[] = [
 describe.each(CASES)("$scheduler $label", ({ scheduler, flags }) => {
   // rs2 goes OVERLOAD at 6 connections (ipvsadm -x 6), except under wrr, whose 3:2:1 is checked.
   const upper = (i: number) => (i === 2 && scheduler !== "wrr" ? 6 : 0);
-  let proxy: Proxy;
+  let proxy: ProxyDataplane;
   let port: number;
   const clients: Client[] = [];
 
