@@ -293,7 +293,9 @@ describe("quiesce, delete, redispatch", () => {
     );
     await sleep(200);
     const fillers: Socket[] = [];
-    cleanups.push(() => fillers.forEach((s) => s.destroy()));
+    cleanups.push(() => {
+      for (const s of fillers) s.destroy();
+    });
     for (let i = 0; i < 4; i++) {
       const s = connect({ host: "127.0.0.1", port: blackPort });
       s.on("error", () => {});
@@ -336,8 +338,12 @@ describe("limits", () => {
   it("the proxy-wide limit counts every service", async () => {
     const b = await backend("rs");
     const { proxy, port } = await setup([b], {}, { maxConnections: 1 });
+    const other = { protocol: "tcp" as const, address: "127.0.0.1", port: await freePort() };
+    await proxy.addService(other);
+    await proxy.addDest(other, { address: "127.0.0.1", port: b.port });
     const c1 = await connectClient(port, "127.0.0.2");
-    expect((await tryConnectClient(port, "127.0.0.3")).error).toBe("ECONNRESET");
+    expect((await tryConnectClient(other.port, "127.0.0.3")).error).toBe("ECONNRESET");
+    expect(proxy.getService(other)!.service.counters).toMatchObject({ refused: 1, overLimit: 1 });
     c1.socket.destroy();
   });
 });
