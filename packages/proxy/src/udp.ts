@@ -82,7 +82,11 @@ export class UdpListener {
 
   /** A reply from a real server, sent to the client from the service's address. */
   reply(client: Endpoint, msg: Buffer): void {
-    this.socket.send(msg, client.port, client.address);
+    try {
+      this.socket.send(msg, client.port, client.address);
+    } catch {
+      // the service's socket is closed (deleted): the reply has no way out
+    }
   }
 
   forget(f: UdpFlow, client: Endpoint): void {
@@ -131,6 +135,7 @@ class UdpFlow implements Session {
       this.destroy();
     });
     this.sock.connect(d.settings.port, d.settings.address, () => {
+      if (this.closed) return;
       this.connected = true;
       for (const m of this.queue) this.sock.send(m);
       this.queue = [];

@@ -6,10 +6,12 @@ import { FakeClock } from "@lvs/inet";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createProxy,
+  encodeProxyHeader,
   formatConnectionTable,
   IP_VS_SVC_F_PERSISTENT,
   type ProxyDataplane,
   type ProxyOptions,
+  proxyHeaderFor,
   type ServiceConfig,
 } from "../src/index.js";
 import {
@@ -317,6 +319,60 @@ describe("quiesce, delete, redispatch", () => {
     const black = proxy.listServices()[0]!.dests.find((d) => d.port === blackPort)!;
     expect(black.counters).toMatchObject({ connectFailures: 1, connectTimeouts: 1, retries: 1 });
     c.socket.destroy();
+  });
+});
+
+describe("a PROXY header from the client (acceptProxyProtocol)", () => {
+  it("schedules by the address it names, keeps the bytes that follow it, passes LOCAL through", async () => {
+    const b = await backend("rs");
+    const { proxy, port } = await setup([b], { acceptProxyProtocol: true, scheduler: "sh" });
+    const c = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
+    const all = readAll(c);
+    // The header and the first data in one segment, as haproxy sends them.
+    c.write(
+      Buffer.concat([
+        encodeProxyHeader(
+          proxyHeaderFor(2, { address: "192.0.2.77", port: 4321 }, { address: "198.51.100.1", port: 80 }),
+        ),
+        Buffer.from("first bytes\n"),
+      ]),
+    );
+    expect(await waitFor(() => proxy.listServices()[0]!.service.stats64.outBytes >= 15n)).toBe(true);
+    expect(proxy.connections()[0]).toMatchObject({ clientAddress: "192.0.2.77", clientPort: 4321 });
+    c.end("quit\n");
+    expect((await all).data.toString()).toBe("rs\nfirst bytes\n");
+    // haproxy's health checks send LOCAL: the connection's own address is used.
+    const local = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.3" });
+    const localAll = readAll(local);
+    local.write(Buffer.from("0d0a0d0a000d0a515549540a20000000", "hex"));
+    expect(await waitFor(() => proxy.connections().some((e) => e.clientAddress === "127.0.0.3"))).toBe(true);
+    local.end("quit\n");
+    expect((await localAll).data.toString()).toBe("rs\n");
+    expect(proxy.listServices()[0]!.service.counters.badProxyHeader).toBe(0);
+  });
+
+  it("refuses a connection without a valid header, or whose header does not come in time", async () => {
+    const clock = new FakeClock(0);
+    const b = await backend("rs");
+    const { proxy, port } = await setup(
+      [b],
+      { acceptProxyProtocol: true },
+      { clock, proxyHeaderTimeoutMs: 3000 },
+    );
+    const c = connect({ host: "127.0.0.1", port });
+    const r = readAll(c);
+    c.write("GET / HTTP/1.1\r\n\r\n");
+    expect((await r).error).toBe("ECONNRESET");
+    const slow = connect({ host: "127.0.0.1", port });
+    const slowAll = readAll(slow);
+    await new Promise((res) => slow.once("connect", res));
+    slow.write("PROXY TCP4 "); // a start, then nothing
+    await sleep(50);
+    expect(proxy.listServices()[0]!.service.counters.refused).toBe(1);
+    clock.advance(3001);
+    expect((await slowAll).error).toBe("ECONNRESET");
+    expect(proxy.listServices()[0]!.service.counters).toMatchObject({ refused: 2, badProxyHeader: 2 });
+    expect(b.sockets.size).toBe(0); // the real server never saw either
   });
 });
 
