@@ -40,7 +40,8 @@ export class TcpSession implements Session {
   private pending: Uint8Array | undefined;
   /** The client (the socket's peer, or what its PROXY header says) and the address it reached. */
   private src: Endpoint;
-  private dst: Endpoint;
+  /** Read lazily (getsockname is a syscall): only a PROXY header to a real server needs it. */
+  private dstFromHeader: Endpoint | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -49,7 +50,12 @@ export class TcpSession implements Session {
   ) {
     this.last = rt.clock.now();
     this.src = { address: client.remoteAddress ?? "", port: client.remotePort ?? 0 };
-    this.dst = { address: client.localAddress ?? svc.key.address, port: client.localPort ?? svc.key.port };
+  }
+
+  private get dst(): Endpoint {
+    if (this.dstFromHeader) return this.dstFromHeader;
+    const c = this.client;
+    return { address: c.localAddress ?? this.svc.key.address, port: c.localPort ?? this.svc.key.port };
   }
 
   start(): void {
@@ -88,7 +94,7 @@ export class TcpSession implements Session {
       }
       // LOCAL (a health check from the proxy in front) keeps the connection's own addresses.
       this.src = proxiedSource(r.header) ?? this.src;
-      this.dst = proxiedDestination(r.header) ?? this.dst;
+      this.dstFromHeader = proxiedDestination(r.header);
       if (r.rest.length > 0) this.pending = r.rest;
       this.schedule();
     };

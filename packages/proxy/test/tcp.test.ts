@@ -110,21 +110,18 @@ describe("half-close", () => {
 
 describe("resets", () => {
   it("a client's RST is given to the real server as an RST, and counted", async () => {
-    const serverSide = new Promise<string | undefined>((resolve) => {
-      void backend("rs", {
-        onConnection: (s) => {
-          s.write("hi\n");
-          readAll(s).then((r) => resolve(r.error));
-        },
-      }).then(async (b) => {
-        const { proxy, port } = await setup([b]);
-        const c = await connectClient(port, "127.0.0.2");
-        c.socket.resetAndDestroy();
-        await waitFor(() => destOf(proxy, b.port).counters.resets === 1);
-        expect(destOf(proxy, b.port).counters.resets).toBe(1);
-      });
+    let serverSide!: Promise<{ error: string | undefined }>;
+    const b = await backend("rs", {
+      onConnection: (s) => {
+        s.write("hi\n");
+        serverSide = readAll(s);
+      },
     });
-    expect(await serverSide).toBe("ECONNRESET");
+    const { proxy, port } = await setup([b]);
+    const c = await connectClient(port, "127.0.0.2");
+    c.socket.resetAndDestroy();
+    expect((await serverSide).error).toBe("ECONNRESET");
+    expect(await waitFor(() => destOf(proxy, b.port).counters.resets === 1)).toBe(true);
   });
 
   it("a real server's RST is given to the client as an RST", async () => {
@@ -373,6 +370,34 @@ describe("a PROXY header from the client (acceptProxyProtocol)", () => {
     expect((await slowAll).error).toBe("ECONNRESET");
     expect(proxy.listServices()[0]!.service.counters).toMatchObject({ refused: 2, badProxyHeader: 2 });
     expect(b.sockets.size).toBe(0); // the real server never saw either
+  });
+});
+
+describe("changes while connections are open", () => {
+  it("300 idle connections survive a batch that edits the service and its real servers", async () => {
+    const a = await backend("a");
+    const b = await backend("b");
+    const { proxy, port, key } = await setup([a, b]);
+    const clients = [];
+    for (let i = 0; i < 300; i++)
+      clients.push(await connectClient(port, `127.0.${1 + (i % 3)}.${2 + (i % 200)}`));
+    const c = await backend("c");
+    const results = await proxy.apply([
+      { op: "editService", service: { ...key, scheduler: "wlc" } },
+      { op: "editDest", service: key, dest: { address: "127.0.0.1", port: a.port, weight: 5 } },
+      { op: "addDest", service: key, dest: { address: "127.0.0.1", port: c.port } },
+      { op: "delDest", service: key, dest: { address: "127.0.0.1", port: b.port } },
+    ]);
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
+    const echoes = await Promise.all(
+      clients.map((cl, i) => {
+        cl.socket.write(`${i}\n`);
+        return nextData(cl.socket);
+      }),
+    );
+    expect(echoes).toEqual(clients.map((_, i) => `${i}\n`));
+    expect(proxy.listServices()[0]!.service.connections).toBe(300);
+    for (const cl of clients) cl.socket.destroy();
   });
 });
 
