@@ -536,6 +536,24 @@ describe("the table and the counters", () => {
     c.socket.destroy();
   });
 
+  it("IPv6: a service on ::1, its real server, the table with bracketed addresses", async () => {
+    const b = await backend("v6", { host: "::1" });
+    const proxy = createProxy({ clock: new FakeClock(0) });
+    cleanups.push(() => proxy.close());
+    const port = await freePort("::1");
+    const key = { protocol: "tcp" as const, address: "0:0:0:0:0:0:0:1", port, scheduler: "sh" };
+    await proxy.addService(key);
+    await proxy.addDest(key, { address: "::1", port: b.port });
+    const c = await connectClient(port, "::1", "::1");
+    expect(c.banner).toBe("v6");
+    const [s] = proxy.listServices();
+    expect(s!.service).toMatchObject({ af: 10, address: "::1", netmask: 128 });
+    expect(formatConnectionTable(proxy.connections()).split("\n")[2]).toBe(
+      `TCP 15:00  ESTABLISHED ${`[::1]:${c.socket.localPort}`.padEnd(18)} ${`[::1]:${port}`.padEnd(18)} [::1]:${b.port}`,
+    );
+    c.socket.destroy();
+  });
+
   it("rates come from the kernel's estimator: 2 s ticks, 1/4 weight", async () => {
     const clock = new FakeClock(0);
     const b = await backend("rs");
