@@ -506,8 +506,12 @@ export class ServiceState {
     return b;
   }
 
-  /** Keeps the model's entries of live connections from expiring by themselves. */
+  /**
+   * Keeps the model's entries of live connections from expiring by themselves, and runs its due
+   * timers, which also drops the timers closed connections left in its queue.
+   */
   refresh(): void {
+    this.model.advance();
     for (const b of this.live) b.refresh();
   }
 
