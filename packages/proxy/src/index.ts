@@ -9,6 +9,7 @@
 export { formatConnectionTable } from "./conntable.js";
 export * from "./constants.js";
 export { ProxyError, type ProxyErrorCode, type ProxyErrorContext } from "./errors.js";
+export { canonicalAddress } from "./ip-text.js";
 export type {
   ConnectionEntry,
   DestinationConfig,
@@ -27,7 +28,6 @@ export type {
 } from "./model.js";
 export { createProxy, type ProxyDataplane, type ProxyOptions } from "./proxy.js";
 export {
-  canonicalAddress,
   decodeProxyHeader,
   encodeProxyHeader,
   encodeProxyV1,

@@ -14,7 +14,7 @@ import {
   PP_V2_DEFAULT_MAX_LENGTH,
   PP_V2_MAX_LENGTH,
 } from "./constants.js";
-import { canonicalKey, keyId, MODEL_REFRESH_MS, ServiceState } from "./engine.js";
+import { MODEL_REFRESH_MS, ServiceState } from "./engine.js";
 import { ProxyError } from "./errors.js";
 import type {
   ConnectionEntry,
@@ -29,6 +29,7 @@ import type {
   Timeouts,
 } from "./model.js";
 import { type ProxyLogger, type Runtime, type RuntimeOptions, type Session, unref } from "./runtime.js";
+import { canonicalKey, keyId } from "./settings.js";
 import { Counters } from "./stats.js";
 import { TcpSession } from "./tcp.js";
 import { UdpListener } from "./udp.js";
@@ -59,11 +60,15 @@ export interface ProxyOptions {
 export interface ProxyDataplane {
   /** ipvsadm -A: starts listening on the service's address:port. */
   addService(service: ServiceConfig): Promise<void>;
-  /** ipvsadm -E: scheduler, flags, persistence, PROXY acceptance, limit (not the address). */
+  /**
+   * ipvsadm -E: scheduler, flags, persistence, PROXY acceptance, limit (not the address). Omitted
+   * settings take their defaults, as ipvsadm -E sends every field.
+   */
   editService(service: ServiceConfig): Promise<void>;
   /** ipvsadm -D: stops listening; its established TCP connections finish on their own. */
   deleteService(service: ServiceKey): Promise<void>;
   addDest(service: ServiceKey, dest: DestinationConfig): Promise<void>;
+  /** ipvsadm -e: omitted settings take their defaults (weight 1, no thresholds, no PROXY header). */
   editDest(service: ServiceKey, dest: DestinationConfig): Promise<void>;
   /** ipvsadm -d: no new connections; established ones continue (IPVS keeps them too). */
   deleteDest(service: ServiceKey, dest: DestinationKey): Promise<void>;
