@@ -1,3 +1,7 @@
+import { constants } from "node:os";
+
+const errnoNumbers = constants.errno;
+
 /** Stable error codes of @lvs/proxy. */
 export type ProxyErrorCode =
   /** A field out of range or of the wrong type (a port of 70000, a weight of -1, a bad address). */
@@ -29,7 +33,7 @@ export interface ProxyErrorContext {
   /** The object at fault: `TCP 127.0.0.1:8080`, `TCP 127.0.0.1:8080 -> 127.0.0.2:80`, a field name. */
   object?: string;
   /** The errno name the kernel (or the socket call) gives for the same failure, e.g. `EEXIST`. */
-  errno?: string;
+  errnoName?: string;
   cause?: unknown;
 }
 
@@ -38,12 +42,19 @@ export class ProxyError extends Error {
   override readonly name = "ProxyError";
   readonly code: ProxyErrorCode;
   readonly object: string | undefined;
-  readonly errno: string | undefined;
+  /** Positive errno (17 for EEXIST), as @lvs/ipvs's IpvsError carries it. */
+  readonly errno: number | undefined;
+  /** Its name (`EEXIST`). */
+  readonly errnoName: string | undefined;
 
   constructor(code: ProxyErrorCode, message: string, context: ProxyErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.code = code;
     this.object = context.object;
-    this.errno = context.errno;
+    this.errnoName = context.errnoName;
+    const n = context.errnoName
+      ? (errnoNumbers as Record<string, number | undefined>)[context.errnoName]
+      : undefined;
+    this.errno = n;
   }
 }

@@ -72,6 +72,8 @@ export interface ProxyDataplane {
   editDest(service: ServiceKey, dest: DestinationConfig): Promise<void>;
   /** ipvsadm -d: no new connections; established ones continue (IPVS keeps them too). */
   deleteDest(service: ServiceKey, dest: DestinationKey): Promise<void>;
+  /** ipvsadm -C: deletes every service (their established TCP connections finish on their own). */
+  flush(): Promise<void>;
   /** Applies operations in order; each one's error is reported, the rest still run (as a netlink batch). */
   apply(operations: readonly Operation[]): Promise<OperationResult[]>;
   /** The table with counters, real servers in the kernel's list order. */
@@ -190,7 +192,7 @@ export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
     if (!l) {
       throw new ProxyError("PROXY_NO_SERVICE", `no service ${key.name}`, {
         object: key.name,
-        errno: "ESRCH",
+        errnoName: "ESRCH",
       });
     }
     return l;
@@ -233,7 +235,7 @@ export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
         reject(
           new ProxyError("PROXY_BIND_FAILED", `${name}: cannot listen: ${e.message}`, {
             object: name,
-            errno: e.code,
+            errnoName: e.code,
             cause: e,
           }),
         );
@@ -254,7 +256,7 @@ export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
     if (listeners.has(id)) {
       throw new ProxyError("PROXY_SERVICE_EXISTS", `service ${key.name} exists`, {
         object: key.name,
-        errno: "EEXIST",
+        errnoName: "EEXIST",
       });
     }
     const state = new ServiceState(key, c, () => clock.now(), options.random);
@@ -349,6 +351,10 @@ export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
       find(k).state.deleteDest(d.address, d.port);
     },
     apply,
+    async flush() {
+      open();
+      for (const l of [...listeners.values()]) await deleteService(l.state.key);
+    },
     listServices() {
       return [...listeners.values()].map((l) => ({
         service: l.state.entry(),

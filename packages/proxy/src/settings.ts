@@ -30,8 +30,8 @@ export function hostPort(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function bad(code: ProxyErrorCode, message: string, object: string, errno?: string): ProxyError {
-  return new ProxyError(code, message, errno === undefined ? { object } : { object, errno });
+function bad(code: ProxyErrorCode, message: string, object: string): ProxyError {
+  return new ProxyError(code, message, { object });
 }
 
 /** A SchedulerError as ours, same meaning, the original kept as the cause. */
@@ -44,7 +44,7 @@ export function fromModel(e: unknown, object: string): unknown {
     SCHED_DEST_EXISTS: "PROXY_DEST_EXISTS",
     SCHED_NO_DEST: "PROXY_NO_DEST",
   };
-  const ctx = { object: e.object ?? object, cause: e, ...(e.errno ? { errno: e.errno } : {}) };
+  const ctx = { object: e.object ?? object, cause: e, ...(e.errno ? { errnoName: e.errno } : {}) };
   return new ProxyError(map[e.code] ?? "PROXY_BAD_VALUE", e.message, ctx);
 }
 

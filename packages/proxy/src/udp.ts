@@ -39,7 +39,7 @@ export class UdpListener {
         reject(
           new ProxyError("PROXY_BIND_FAILED", `${name}: cannot listen: ${e.message}`, {
             object: name,
-            errno: e.code,
+            errnoName: e.code,
             cause: e,
           }),
         );

@@ -592,30 +592,34 @@ describe("bad input", () => {
     });
     await expect(proxy.addService({ ...t, scheduler: "nope" })).rejects.toMatchObject({
       code: "PROXY_UNKNOWN_SCHEDULER",
-      errno: "ENOENT",
+      errnoName: "ENOENT",
+      errno: 2,
     });
     await proxy.addService(t);
     await expect(proxy.addService(t)).rejects.toMatchObject({
       code: "PROXY_SERVICE_EXISTS",
-      errno: "EEXIST",
+      errnoName: "EEXIST",
     });
     await expect(
       proxy.addDest(t, { address: "127.0.0.1", port: 1, upperThreshold: 1, lowerThreshold: 2 }),
-    ).rejects.toMatchObject({ code: "PROXY_BAD_THRESHOLD", errno: "ERANGE" });
+    ).rejects.toMatchObject({ code: "PROXY_BAD_THRESHOLD", errnoName: "ERANGE" });
     await expect(proxy.addDest(t, { address: "::1", port: 1 })).rejects.toMatchObject({
       code: "PROXY_BAD_VALUE",
     });
     await expect(proxy.editDest(t, { address: "127.0.0.1", port: 1 })).rejects.toMatchObject({
       code: "PROXY_NO_DEST",
-      errno: "ENOENT",
+      errnoName: "ENOENT",
     });
     await expect(proxy.deleteService({ ...t, port: port + 1 })).rejects.toMatchObject({
       code: "PROXY_NO_SERVICE",
-      errno: "ESRCH",
+      errnoName: "ESRCH",
     });
     // Nothing was lost: the service is there, with no real server.
     expect(proxy.listServices()).toHaveLength(1);
     expect(proxy.listServices()[0]!.dests).toEqual([]);
+    await proxy.flush();
+    expect(proxy.listServices()).toEqual([]);
+    await proxy.addService(t); // its port is free again
   });
 
   it("a port in use is a bind error with its errno; apply() reports each operation", async () => {
@@ -637,7 +641,7 @@ describe("bad input", () => {
       { op: "editService", service: { protocol: 6, address: "127.0.0.1", port: free, scheduler: "lc" } },
     ]);
     expect(results.map((r) => r.error?.code)).toEqual(["PROXY_BIND_FAILED", undefined, undefined, undefined]);
-    expect(results[0]!.error).toMatchObject({ errno: "EADDRINUSE", object: `TCP 127.0.0.1:${port}` });
+    expect(results[0]!.error).toMatchObject({ errnoName: "EADDRINUSE", object: `TCP 127.0.0.1:${port}` });
     const [s] = proxy.listServices();
     expect(s!.service).toMatchObject({ af: 2, protocol: 6, port: free, scheduler: "lc", fwmark: 0 });
     expect(s!.dests[0]).toMatchObject({ address: "127.0.0.1", port: 9, weight: 2, forward: 0 });
