@@ -1,40 +1,11 @@
 // Constants of @lvs/proxy. Kernel values follow Linux 6.1 (the kernel the project's VM boots);
 // PROXY protocol values follow haproxy's doc/proxy-protocol.txt (2020/03/05 revision, haproxy 2.6).
+// Address families, protocols and forwarding flags come from @lvs/inet; IPVS's service flags,
+// default scheduler, persistence and protocol timeouts from @lvs/scheduler.
+import { IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3 } from "@lvs/scheduler";
 
-/** include/uapi/linux/socket.h: address families as IPVS reports them (svc->af, dest->af). */
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-
-/** include/uapi/linux/in.h: the protocols a proxied service can have. */
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
-
-/** include/uapi/linux/ip_vs.h: virtual service flags (svc->flags). */
-export const IP_VS_SVC_F_PERSISTENT = 0x0001;
-export const IP_VS_SVC_F_HASHED = 0x0002;
-export const IP_VS_SVC_F_ONEPACKET = 0x0004;
-export const IP_VS_SVC_F_SCHED1 = 0x0008;
-export const IP_VS_SVC_F_SCHED2 = 0x0010;
-export const IP_VS_SVC_F_SCHED3 = 0x0020;
+/** The scheduler-flag bits of svc->flags (ipvsadm -b). */
 export const IP_VS_SVC_F_SCHED_MASK = IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3;
-
-/** include/uapi/linux/ip_vs.h: IP_VS_CONN_F_FWD_MASK values (dest->conn_flags), as ipvsadm -g/-m/-i. */
-export const IP_VS_CONN_F_MASQ = 0;
-export const IP_VS_CONN_F_LOCALNODE = 1;
-export const IP_VS_CONN_F_TUNNEL = 2;
-export const IP_VS_CONN_F_DROUTE = 3;
-export const IP_VS_CONN_F_BYPASS = 4;
-
-/** ip_vs_proto_tcp.c tcp_timeouts[]: ESTABLISHED and FIN_WAIT, seconds (what `ipvsadm -L --timeout` shows). */
-export const DEFAULT_TCP_TIMEOUT_S = 15 * 60;
-export const DEFAULT_TCPFIN_TIMEOUT_S = 2 * 60;
-/** ip_vs_proto_udp.c udp_timeouts[IP_VS_UDP_S_NORMAL], seconds. */
-export const DEFAULT_UDP_TIMEOUT_S = 5 * 60;
-/** ipvsadm(8): `-p` without a value persists for 300 s. */
-export const DEFAULT_PERSISTENT_TIMEOUT_S = 300;
-/** ipvsadm.c DEF_SCHED. */
-export const DEFAULT_SCHEDULER = "wlc";
 
 /** The proxy's own defaults (haproxy's usual `timeout connect 5s`; no kernel counterpart). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -45,9 +16,9 @@ export const DEFAULT_PROXY_HEADER_TIMEOUT_MS = 5_000;
 
 /**
  * ip_vs_est.c (Linux 6.1): the estimator runs every 2 s (estimation_timer re-arms itself at
- * jiffies + 2 * HZ) and averages with weight 1/4 (avg += (rate - avg) >> 2). The fixed-point scalings below are those of
- * ip_vs_read_estimator()/estimation_timer(): rates per second ×2^10 for connections and packets
- * (a 2 s delta shifted left by 9), ×2^5 for bytes (a 2 s delta shifted left by 4).
+ * jiffies + 2 * HZ) and averages with weight 1/4 (avg += (rate - avg) >> 2). The fixed-point
+ * scalings are those of estimation_timer()/ip_vs_read_estimator(): rates per second ×2^10 for
+ * connections and packets (a 2 s delta shifted left by 9), ×2^5 for bytes (shifted left by 4).
  */
 export const ESTIMATOR_TICK_MS = 2_000;
 export const ESTIMATOR_SHIFT_COUNT = 9;

@@ -2,19 +2,15 @@
 // makes every scheduling decision and keeps the kernel's counters. No sockets here: the I/O layer
 // (tcp.ts, udp.ts) reports what its connections do and this file moves the model to match.
 import { isIP } from "node:net";
+import { AF_INET6, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/inet";
 import {
+  IP_VS_SVC_F_ONEPACKET,
+  IP_VS_SVC_F_PERSISTENT,
   type Connection as ModelConnection,
   type Destination as ModelDestination,
   Service as ModelService,
 } from "@lvs/scheduler";
-import {
-  AF_INET6,
-  IP_VS_SVC_F_ONEPACKET,
-  IP_VS_SVC_F_PERSISTENT,
-  IP_VS_SVC_F_SCHED_MASK,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-} from "./constants.js";
+import { IP_VS_SVC_F_SCHED_MASK } from "./constants.js";
 import type {
   ConnectionEntry,
   DestinationConfig,

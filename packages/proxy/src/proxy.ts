@@ -1,16 +1,13 @@
 // createProxy(): the service table (engine.ts) with a listening socket per service (tcp.ts,
 // udp.ts), IPVS's operations on top, the estimator and the model refresh on the injected clock.
 import { createServer, type Server, type Socket } from "node:net";
-import { type Clock, systemClock } from "@lvs/inet";
+import { type Clock, IPPROTO_TCP, systemClock } from "@lvs/inet";
+import { TCP_TIMEOUTS_S, UDP_TIMEOUT_S } from "@lvs/scheduler";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_PROXY_HEADER_TIMEOUT_MS,
-  DEFAULT_TCP_TIMEOUT_S,
-  DEFAULT_TCPFIN_TIMEOUT_S,
-  DEFAULT_UDP_TIMEOUT_S,
   ESTIMATOR_TICK_MS,
-  IPPROTO_TCP,
   PP_V2_DEFAULT_MAX_LENGTH,
   PP_V2_MAX_LENGTH,
 } from "./constants.js";
@@ -132,10 +129,11 @@ export function createProxy(opts: ProxyOptions = {}): ProxyDataplane {
     maxConnections: positive(opts.maxConnections, 0, "maxConnections"),
     random: opts.random,
   };
+  // ip_vs_proto_tcp.c / ip_vs_proto_udp.c defaults, what `ipvsadm -L --timeout` shows: 900 120 300.
   const timeouts: Timeouts = {
-    tcp: DEFAULT_TCP_TIMEOUT_S,
-    tcpFin: DEFAULT_TCPFIN_TIMEOUT_S,
-    udp: DEFAULT_UDP_TIMEOUT_S,
+    tcp: TCP_TIMEOUTS_S.ESTABLISHED,
+    tcpFin: TCP_TIMEOUTS_S.FIN_WAIT,
+    udp: UDP_TIMEOUT_S,
   };
   const rt: Runtime = { clock, log, options, timeouts, total: new Counters(), sessions: new Set<Session>() };
   const listeners = new Map<string, Listener>();

@@ -1,20 +1,15 @@
 // Services and real servers as the proxy is given them: keys in canonical form, settings checked
 // with IPVS's ranges and defaults, the model's errors mapped to ours. Pure.
 import { isIP, SocketAddress } from "node:net";
-import { SchedulerError } from "@lvs/scheduler";
+import { AF_INET, AF_INET6, IP_VS_CONN_F_MASQ, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/inet";
 import {
-  AF_INET,
-  AF_INET6,
   DEFAULT_PERSISTENT_TIMEOUT_S,
   DEFAULT_SCHEDULER,
-  IP_VS_CONN_F_MASQ,
   IP_VS_SVC_F_ONEPACKET,
   IP_VS_SVC_F_PERSISTENT,
-  IP_VS_SVC_F_SCHED_MASK,
-  IPPROTO_SCTP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-} from "./constants.js";
+  SchedulerError,
+} from "@lvs/scheduler";
+import { IP_VS_SVC_F_SCHED_MASK } from "./constants.js";
 import { ProxyError, type ProxyErrorCode } from "./errors.js";
 import type { DestinationConfig, ServiceConfig, ServiceKey } from "./model.js";
 

@@ -2,7 +2,8 @@
 // connected to the real server the model picked; replies go back from the service's socket.
 // A flow ends after the udp timeout without datagrams either way.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { IP_VS_SVC_F_ONEPACKET } from "./constants.js";
+import { AF_INET6 } from "@lvs/inet";
+import { IP_VS_SVC_F_ONEPACKET } from "@lvs/scheduler";
 import type { Binding, Endpoint, ServiceState } from "./engine.js";
 import { ProxyError } from "./errors.js";
 import type { ConnectionEntry } from "./model.js";
@@ -25,7 +26,7 @@ export class UdpListener {
     /** Whether one more connection may start (the proxy's and the service's limits). */
     private readonly admit: () => boolean,
   ) {
-    this.socket = createSocket({ type: svc.key.af === 10 ? "udp6" : "udp4" });
+    this.socket = createSocket({ type: svc.key.af === AF_INET6 ? "udp6" : "udp4" });
     this.socket.on("message", (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on("error", (e) =>
       rt.log.warn?.({ service: svc.key.name, err: e }, "proxy: UDP socket error"),
@@ -126,7 +127,7 @@ class UdpFlow implements Session {
   ) {
     this.last = rt.clock.now();
     const d = binding.dest;
-    this.sock = createSocket({ type: d.settings.af === 10 ? "udp6" : "udp4" });
+    this.sock = createSocket({ type: d.settings.af === AF_INET6 ? "udp6" : "udp4" });
     this.sock.on("message", (msg) => this.onReply(msg));
     this.sock.on("error", (e: NodeError) => {
       // ICMP port/host unreachable comes back as ECONNREFUSED on the connected socket.

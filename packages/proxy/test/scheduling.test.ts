@@ -1,9 +1,15 @@
 // Every scheduler through real sockets: 60 sequential connections from 40 loopback client
 // addresses land exactly where @lvs/scheduler's model of the kernel says, when the model is fed
 // the same sequence (connections that stay established, half-close or close).
-import { type Connection, SCHEDULER_NAMES, Service } from "@lvs/scheduler";
+import {
+  type Connection,
+  IP_VS_SVC_F_SCHED1,
+  IP_VS_SVC_F_SCHED2,
+  SCHEDULER_NAMES,
+  Service,
+} from "@lvs/scheduler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProxy, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, type ProxyDataplane } from "../src/index.js";
+import { createProxy, type ProxyDataplane } from "../src/index.js";
 import { type Backend, type Client, freePort, startBackend, tryConnectClient, waitFor } from "./peers.js";
 
 const WEIGHTS = [3, 2, 1];

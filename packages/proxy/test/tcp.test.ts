@@ -3,12 +3,12 @@
 import { spawn } from "node:child_process";
 import { connect, createServer, type Socket } from "node:net";
 import { FakeClock } from "@lvs/inet";
+import { IP_VS_SVC_F_PERSISTENT } from "@lvs/scheduler";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createProxy,
   encodeProxyHeader,
   formatConnectionTable,
-  IP_VS_SVC_F_PERSISTENT,
   type ProxyDataplane,
   type ProxyOptions,
   proxyHeaderFor,

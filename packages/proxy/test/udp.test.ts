@@ -2,14 +2,9 @@
 // counted inactive, ended by the udp timeout; one-packet scheduling; an unreachable real server.
 import { createSocket, type Socket } from "node:dgram";
 import { FakeClock } from "@lvs/inet";
+import { IP_VS_SVC_F_ONEPACKET } from "@lvs/scheduler";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createProxy,
-  formatConnectionTable,
-  IP_VS_SVC_F_ONEPACKET,
-  type ProxyDataplane,
-  type ProxyOptions,
-} from "../src/index.js";
+import { createProxy, formatConnectionTable, type ProxyDataplane, type ProxyOptions } from "../src/index.js";
 import { freePort, waitFor } from "./peers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
