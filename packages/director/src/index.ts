@@ -35,6 +35,12 @@ export type {
   DataplaneStats,
   DestConnections,
 } from "./dataplane.js";
+export {
+  chooseDataplane,
+  type DataplaneChoice,
+  type DataplaneKind,
+  hasNetAdmin,
+} from "./dataplane-choice.js";
 export { DirectorEngine } from "./engine.js";
 export type { RealServerView } from "./engine-state.js";
 export { DirectorError, type DirectorErrorCode, type DirectorErrorContext, httpStatusOf } from "./errors.js";
@@ -70,6 +76,7 @@ export { DirectorMetrics, type MetricsSource, type RealServerMetric } from "./me
 export { ObservedTable } from "./observed.js";
 export { type DirectorMode, type DirectorOptions, type LoadedConfig, loadConfigFile } from "./options.js";
 export { parseIpvsStats } from "./proc-ipvs.js";
+export { ProxyDirectorDataplane, type ProxyDirectorDataplaneOptions } from "./proxy-dataplane.js";
 export {
   keyFromServiceId,
   type PassFailure,

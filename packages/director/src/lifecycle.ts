@@ -13,10 +13,12 @@ import {
   DEFAULT_SOCKET_PATH,
 } from "./constants.js";
 import type { Dataplane } from "./dataplane.js";
+import { chooseDataplane } from "./dataplane-choice.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
 import { type LoadedConfig, loadConfigFile } from "./options.js";
+import { ProxyDirectorDataplane } from "./proxy-dataplane.js";
 import { Reconciler } from "./reconcile.js";
 import type { DirectorRuntime } from "./runtime.js";
 import { readStateFile, type StateFile } from "./state-file.js";
@@ -44,18 +46,23 @@ function loadPlan(rt: DirectorRuntime): { loaded: LoadedConfig; plan: Plan } {
   return { loaded, plan };
 }
 
-/** The dataplane the options name: given, an IPVS client's, or the kernel's IPVS opened now. */
+/** The dataplane the options name: given, an IPVS client's, the proxy, or the kernel's IPVS. */
 async function openDataplane(rt: DirectorRuntime): Promise<Dataplane> {
   if (rt.dataplane) return rt.dataplane;
   const o = rt.opts;
-  if (o.dataplane) rt.dataplane = o.dataplane;
+  if (typeof o.dataplane === "object") rt.dataplane = o.dataplane;
   else if (o.client)
     rt.dataplane = new IpvsDataplane(o.client, o.readProc !== undefined ? { readProc: o.readProc } : {});
   else {
-    rt.dataplane = await IpvsDataplane.open({
-      ...(o.netns ? { netns: o.netns } : {}),
-      ...(o.readProc !== undefined ? { readProc: o.readProc } : {}),
-    });
+    const choice = await chooseDataplane(o.dataplane ?? "ipvs", o.netns);
+    rt.log.info({ dataplane: choice.kind }, `Dataplane: ${choice.kind} (${choice.why})`);
+    rt.dataplane =
+      choice.kind === "proxy"
+        ? new ProxyDirectorDataplane({ clock: rt.clock })
+        : await IpvsDataplane.open({
+            ...(o.netns ? { netns: o.netns } : {}),
+            ...(o.readProc !== undefined ? { readProc: o.readProc } : {}),
+          });
     rt.ownsDataplane = true;
   }
   return rt.dataplane;
@@ -262,7 +269,11 @@ export async function dryRun(rt: DirectorRuntime): Promise<Operation[]> {
     dataplane = await openDataplane(rt);
   } catch (err) {
     // No IPVS here (a workstation checking a file): what a start would do on an empty table.
-    if (!(err instanceof IpvsError && err.code === "IPVS_NO_FAMILY") || rt.opts.client || rt.opts.dataplane)
+    if (
+      !(err instanceof IpvsError && err.code === "IPVS_NO_FAMILY") ||
+      rt.opts.client ||
+      typeof rt.opts.dataplane === "object"
+    )
       throw err;
     rt.log.warn({}, "no IPVS in this kernel: the operations a start would perform on an empty table");
     dataplane = new IpvsDataplane(new MemoryIpvs());

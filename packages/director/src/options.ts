@@ -4,6 +4,7 @@ import * as lvsConfig from "@lvs/config";
 import type { RunnerOptions } from "@lvs/healthcheck";
 import type { Clock } from "@lvs/inet";
 import type { Dataplane } from "./dataplane.js";
+import type { DataplaneChoice } from "./dataplane-choice.js";
 import { DirectorError } from "./errors.js";
 import type { DirectorKernel } from "./ipvs-dataplane.js";
 import type { Logger } from "./log.js";
@@ -34,8 +35,12 @@ export interface DirectorOptions {
   /** `all` (default): LVS + VRRP; `check`: LVS only (keepalived --check); `vrrp`: VRRP only. */
   mode?: DirectorMode;
   log?: Logger;
-  /** What programs the packets; default: the kernel's IPVS (IpvsDataplane over `client`, or opened). */
-  dataplane?: Dataplane;
+  /**
+   * What programs the packets: a Dataplane object, or `ipvs` (the default: IpvsDataplane over
+   * `client`, or the kernel's opened now), `proxy` (@lvs/proxy, the userspace L4 dataplane) or
+   * `auto` (IPVS when /proc/net/ip_vs exists and CAP_NET_ADMIN is held, else the proxy).
+   */
+  dataplane?: Dataplane | DataplaneChoice;
   /** An IPVS client for the default dataplane (MemoryIpvs in tests); default IpvsClient.open({ netns }). */
   client?: DirectorKernel;
   netns?: string;
