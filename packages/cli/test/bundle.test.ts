@@ -166,6 +166,8 @@ describe.skipIf(process.getuid?.() !== 0)(
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(out).toContain("(VI_1) Entering MASTER STATE");
+      // the bundle forks itself as the VRRP child process
+      expect(out).toMatch(/VRRP child process \d+/);
       expect(vip()).toContain("10.250.0.100/24");
       const t0 = Date.now();
       child.kill("SIGTERM");

@@ -1,6 +1,6 @@
 // lvsctl up --vrrp -f keepalived.conf in a namespace, against keepalived 2.2.7 in another, on one
 // bridge: the same file format drives both; SIGTERM is a clean stop (priority 0, VIPs removed).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,15 @@ import { canUseNetns, type Netns, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+
+/** The process has exited (no /proc entry, or a zombie nobody reaped yet). */
+const gone = (pid: number) => {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+};
 
 const conf = (priority: number) => `global_defs {
   router_id cli_up
@@ -67,6 +76,10 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
     await waitFor(async () => (await has(us)) && !(await has(ka)), { timeoutMs: 10_000 });
     expect(lvs.output()).toMatch(/\(VI_1\) Entering BACKUP STATE/);
     expect(lvs.output()).toMatch(/\(VI_1\) Entering MASTER STATE/);
+    // VRRP runs in a child process of its own (IsolatedRouter), which the stop takes down too
+    const child = Number(/VRRP child process (\d+)/.exec(lvs.output())?.[1]);
+    expect(child).toBeGreaterThan(0);
+    expect(child).not.toBe(lvs.child.pid);
     // SIGHUP with the same file and then with a second VIP: reloaded in place, still MASTER,
     // keepalived never takes over (no priority-0 advert from us).
     lvs.kill("SIGHUP");
@@ -94,5 +107,6 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
     expect(await lvs.exited).toBe(0);
     expect(await has(us)).toBe(false);
     expect(lvs.output()).toMatch(/\(VI_1\) Entering STOP STATE/);
+    expect(gone(child)).toBe(true);
   }, 40_000);
 });

@@ -15,7 +15,11 @@ export type VrrpErrorCode =
   | "VRRP_NETCONF"
   | "VRRP_FIFO"
   // lifecycle
-  | "VRRP_STOPPED";
+  | "VRRP_STOPPED"
+  // isolation (a router in a child process): the child cannot be started or failed unexpectedly,
+  // or it exited (code / signal in the message, pid in `object`)
+  | "VRRP_CHILD"
+  | "VRRP_CHILD_EXIT";
 
 export interface VrrpErrorContext {
   /** Byte offset in the packet where decoding failed. */

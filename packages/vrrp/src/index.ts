@@ -63,6 +63,15 @@ export {
   type IpPacket,
   type Ipv4PacketInput,
 } from "./ip.js";
+export { isIsolatedRouterChild, runIsolatedRouterChild } from "./isolated-child.js";
+export {
+  type ChildEvent,
+  IsolatedRouter,
+  type IsolatedRouterEntry,
+  type IsolationOptions,
+  setDefaultIsolatedRouterEntry,
+  spawnIsolatedRouter,
+} from "./isolated-router.js";
 export {
   type AddressState,
   type AnnounceRequest,
@@ -95,12 +104,15 @@ export {
   type VrrpScriptOptions,
 } from "./options.js";
 export {
+  type AdvertSeen,
   type ReloadSummary,
   type RouterDeps,
+  type RouterEvents,
   type RouterInstanceStatus,
   type RouterStatus,
   type StateChange,
   VrrpRouter,
+  type VrrpRouterLike,
 } from "./router.js";
 export {
   checkAdvert,

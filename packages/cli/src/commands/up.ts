@@ -1,16 +1,29 @@
 // lvsctl up: run an lvs node from a keepalived.conf (or the native YAML), as keepalived does.
 // The whole file (VRRP + virtual servers + checkers) and `--check` (keepalived --check) run the
-// @lvs/director daemon; `--vrrp` runs only the VRRP part (keepalived --vrrp) on @lvs/vrrp.
+// @lvs/director daemon; `--vrrp` runs only the VRRP part (keepalived --vrrp) on @lvs/vrrp, in a
+// child process of its own (as keepalived's VRRP process) unless --vrrp-in-process.
 // Signals as keepalived: TERM/INT = clean stop (priority-0 adverts, VIPs removed), HUP = reload,
 // USR1 = print the state as JSON on stderr.
 import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/config";
 import { DEFAULT_SOCKET_PATH, runDaemon } from "@lvs/director";
-import { routerOptionsFromConfig, type StateChange, VrrpError, VrrpRouter } from "@lvs/vrrp";
+import {
+  type ChildEvent,
+  IsolatedRouter,
+  routerOptionsFromConfig,
+  type StateChange,
+  spawnIsolatedRouter,
+  VrrpError,
+  VrrpRouter,
+  type VrrpRouterLike,
+  type VrrpRouterOptions,
+} from "@lvs/vrrp";
 import { type Command, InvalidArgumentError, Option } from "commander";
 
 export interface UpOptions {
   useFile: string;
   vrrp?: boolean;
+  /** --vrrp-in-process: the VRRP router in this process instead of a child (debugging). */
+  vrrpInProcess?: boolean;
   netns?: string;
   configId?: string;
   json?: boolean;
@@ -51,20 +64,37 @@ function load(o: UpOptions, log: Logger): LoadResult | undefined {
   }
 }
 
-function build(o: UpOptions, log: Logger): VrrpRouter | undefined {
-  const r = load(o, log);
-  if (!r) return undefined;
+/** The configuration's VRRP part as router options, parsed here (never in the VRRP process). */
+function routerOptions(o: UpOptions, log: Logger, r: LoadResult): VrrpRouterOptions | undefined {
   try {
     const { options, warnings } = routerOptionsFromConfig(r.config, {
       sources: r.sources,
       ...(o.netns !== undefined ? { netns: o.netns } : {}),
     });
     for (const w of warnings) log.warn(`${w.position ? `${w.position}: ` : ""}warning: ${w.message}`);
-    if (options.instances.length === 0) {
-      log.error(`${o.useFile}: no vrrp_instance to run`);
-      return undefined;
-    }
-    return new VrrpRouter(options);
+    return options;
+  } catch (err) {
+    if (!(err instanceof VrrpError)) throw err;
+    log.error(`${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code})`);
+    return undefined;
+  }
+}
+
+/**
+ * The router: by default in a child process (IsolatedRouter: nothing this process does — a big
+ * reload's parsing — can delay an advert); `--vrrp-in-process` keeps it here (debugging).
+ */
+function build(o: UpOptions, log: Logger): VrrpRouterLike | undefined {
+  const r = load(o, log);
+  if (!r) return undefined;
+  const options = routerOptions(o, log, r);
+  if (!options) return undefined;
+  if (options.instances.length === 0) {
+    log.error(`${o.useFile}: no vrrp_instance to run`);
+    return undefined;
+  }
+  try {
+    return o.vrrpInProcess ? new VrrpRouter(options) : spawnIsolatedRouter(options);
   } catch (err) {
     if (err instanceof VrrpError) {
       log.error(`${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code})`);
@@ -74,7 +104,7 @@ function build(o: UpOptions, log: Logger): VrrpRouter | undefined {
   }
 }
 
-function attach(router: VrrpRouter, o: UpOptions, log: Logger): void {
+function attach(router: VrrpRouterLike, o: UpOptions, log: Logger): void {
   router.on("state", (s: StateChange) => {
     const who = s.kind === "GROUP" ? `VRRP_Group(${s.name})` : `(${s.name})`;
     log.info(
@@ -90,6 +120,44 @@ function attach(router: VrrpRouter, o: UpOptions, log: Logger): void {
   });
   router.on("warning", (m: string) => log.warn(m));
   router.on("error", (e: VrrpError) => log.error(`${e.message} (${e.code})`, { code: e.code }));
+  if (router instanceof IsolatedRouter)
+    router.on("child", (c: ChildEvent) => {
+      if (c.type === "spawned" && c.restart > 0)
+        log.warn(`VRRP child process restarted (pid ${c.pid}, restart ${c.restart})`, { pid: c.pid });
+    });
+}
+
+/** SIGHUP: parse the file again here, then an in-place reload in the router. */
+function reloadFromFile(router: VrrpRouterLike, o: UpOptions, log: Logger): void {
+  // As keepalived: unchanged instances keep running untouched, changed ones keep their state;
+  // a file that does not load changes nothing.
+  const r = load(o, log);
+  if (!r) {
+    log.error("SIGHUP: the new configuration has errors; keeping the running one");
+    return;
+  }
+  const options = routerOptions(o, log, r);
+  if (!options) {
+    log.error("SIGHUP: keeping the running configuration");
+    return;
+  }
+  if (options.instances.length === 0) {
+    log.error(`SIGHUP: ${o.useFile} has no vrrp_instance; keeping the running configuration`);
+    return;
+  }
+  router.reload(options).then(
+    (s) => {
+      const list = (names: readonly string[]) => (names.length ? names.join(" ") : "-");
+      const i = s.instances;
+      log.info(
+        `SIGHUP: reloaded in place (unchanged: ${list(i.unchanged)}; updated: ${list(i.updated)}; added: ${list(i.added)}; removed: ${list(i.removed)})`,
+      );
+    },
+    (e: VrrpError) =>
+      log.error(
+        `${e.context?.position ? `${e.context.position}: ` : ""}${e.message} (${e.code}); keeping the running configuration`,
+      ),
+  );
 }
 
 /** `lvsctl up --vrrp`: keepalived --vrrp. */
@@ -97,63 +165,36 @@ export const vrrpMode: UpMode = async (o, log) => {
   const router = build(o, log);
   if (!router) return 1;
   attach(router, o, log);
-  await router.start();
-  log.info(`VRRP started from ${o.useFile}${o.netns ? ` in ${o.netns}` : ""}`);
+  try {
+    await router.start();
+  } catch (err) {
+    if (!(err instanceof VrrpError)) throw err;
+    log.error(`VRRP did not start: ${err.message} (${err.code})`, { code: err.code });
+    return 1;
+  }
+  const where = router instanceof IsolatedRouter ? ` (VRRP child process ${router.pid})` : " (in process)";
+  log.info(`VRRP started from ${o.useFile}${o.netns ? ` in ${o.netns}` : ""}${where}`);
   return new Promise<number>((resolve) => {
     let busy = false;
     const stop = async (sig: string) => {
       if (busy) return;
       busy = true;
       log.info(`${sig}: stopping (priority-0 adverts, addresses removed)`);
-      await router?.stop();
+      await router.stop();
       for (const s of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) process.removeAllListeners(s);
       resolve(0);
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
-    process.on("SIGUSR1", () => process.stderr.write(`${JSON.stringify(router?.status(), null, 2)}\n`));
+    process.on("SIGUSR1", async () => {
+      const status =
+        router instanceof IsolatedRouter
+          ? await router.fetchStatus().catch(() => router.status())
+          : router.status();
+      process.stderr.write(`${JSON.stringify(status, null, 2)}\n`);
+    });
     process.on("SIGHUP", () => {
-      if (busy || !router) return;
-      // In-place reload, as keepalived: unchanged instances keep running untouched, changed
-      // ones keep their state; a file that does not load changes nothing.
-      const r = load(o, log);
-      if (!r) {
-        log.error("SIGHUP: the new configuration has errors; keeping the running one");
-        return;
-      }
-      let options: ReturnType<typeof routerOptionsFromConfig>["options"];
-      try {
-        const built = routerOptionsFromConfig(r.config, {
-          sources: r.sources,
-          ...(o.netns !== undefined ? { netns: o.netns } : {}),
-        });
-        for (const w of built.warnings)
-          log.warn(`${w.position ? `${w.position}: ` : ""}warning: ${w.message}`);
-        options = built.options;
-      } catch (err) {
-        if (!(err instanceof VrrpError)) throw err;
-        log.error(
-          `${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code}); keeping the running configuration`,
-        );
-        return;
-      }
-      if (options.instances.length === 0) {
-        log.error(`SIGHUP: ${o.useFile} has no vrrp_instance; keeping the running configuration`);
-        return;
-      }
-      router.reload(options).then(
-        (s) => {
-          const list = (names: readonly string[]) => (names.length ? names.join(" ") : "-");
-          const i = s.instances;
-          log.info(
-            `SIGHUP: reloaded in place (unchanged: ${list(i.unchanged)}; updated: ${list(i.updated)}; added: ${list(i.added)}; removed: ${list(i.removed)})`,
-          );
-        },
-        (e: VrrpError) =>
-          log.error(
-            `${e.context?.position ? `${e.context.position}: ` : ""}${e.message} (${e.code}); keeping the running configuration`,
-          ),
-      );
+      if (!busy) reloadFromFile(router, o, log);
     });
   });
 };
@@ -188,6 +229,10 @@ export function register(program: Command): void {
     )
     .option("-f, --use-file <file>", "configuration file", "/etc/keepalived/keepalived.conf")
     .option("-P, --vrrp", "only run the VRRP subsystem (keepalived --vrrp)")
+    .option(
+      "--vrrp-in-process",
+      "--vrrp: run the VRRP router in this process, not in its own child process (debugging)",
+    )
     .option("-C, --check", "only run the LVS subsystem: virtual servers and checkers (keepalived --check)")
     .option("--netns <name>", "run inside this network namespace (a name under /run/netns or a path)")
     .option("-i, --config-id <id>", "config id for @ID lines (keepalived -i; default: host name)")
