@@ -16,6 +16,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { VrrpError } from "./errors.js";
 import {
@@ -51,6 +52,11 @@ export interface IsolationOptions {
   statusIntervalMs?: number;
   /** How long stop() waits for the child's clean stop before SIGKILL (ms). Default 10000. */
   stopTimeoutMs?: number;
+  /**
+   * The child's nice value, -20..19 (keepalived's `vrrp_priority`): below 0 (root) the kernel
+   * schedules the VRRP process ahead of the rest of a busy host. Default: unchanged.
+   */
+  priority?: number;
 }
 
 /** What happened to the child process ("child" event). */
@@ -175,6 +181,7 @@ export class IsolatedRouter extends EventEmitter implements VrrpRouterLike {
     });
     this.child = child;
     this.spawnedAt = Date.now();
+    if (this.iso.priority !== undefined && child.pid !== undefined) this.renice(child.pid, this.iso.priority);
     const started = new Promise<void>((resolve, reject) => {
       child.on("message", (m: ChildMessage) => {
         if (m.type === "started") {
@@ -210,6 +217,16 @@ export class IsolatedRouter extends EventEmitter implements VrrpRouterLike {
     });
     this.emit("child", { type: "spawned", pid: child.pid ?? 0, restart: this.restarts } satisfies ChildEvent);
     return started;
+  }
+
+  private renice(pid: number, priority: number): void {
+    try {
+      setPriority(pid, priority);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (this.listenerCount("warning") > 0)
+        this.emit("warning", `cannot set the VRRP child's priority to ${priority}: ${e.code ?? e.message}`);
+    }
   }
 
   private post(msg: ParentMessage): void {

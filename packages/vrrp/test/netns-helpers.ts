@@ -11,6 +11,7 @@ import { type Netns, type SpawnedProcess, Topology } from "@lvs/testkit";
 import { bytesToAddress } from "../src/index.js";
 
 export const ROUTER = fileURLToPath(new URL("./peers/router.mjs", import.meta.url));
+export const CAPTURE = fileURLToPath(new URL("./peers/capture-adverts.mjs", import.meta.url));
 
 export interface Lan {
   topo: Topology;
@@ -176,12 +177,12 @@ export function startKeepalived(lan: Lan, ns: Netns, conf: string): Daemon {
   };
 }
 
-/** Our router (test/peers/router.mjs, what `lvsctl up --vrrp` runs). */
-export function startOurs(lan: Lan, ns: Netns, conf: string): Daemon {
+/** Our router (test/peers/router.mjs, what `lvsctl up --vrrp` runs); `isolated`: in a child process. */
+export function startOurs(lan: Lan, ns: Netns, conf: string, opts: { isolated?: boolean } = {}): Daemon {
   const id = `lvs${seq++}`;
   const file = join(lan.dir, `${id}.conf`);
   writeFileSync(file, conf);
-  const proc = ns.spawn(["node", ROUTER, file]);
+  const proc = ns.spawn(["node", ROUTER, file, ...(opts.isolated ? ["--isolated"] : [])]);
   const reloads = () =>
     proc
       .output()
@@ -313,4 +314,62 @@ EOF`,
 
 export async function restoreLink(lan: Lan): Promise<void> {
   await lan.bridge.run("nft delete table bridge lvscut");
+}
+
+/**
+ * VRRP adverts over IPv4 seen in a namespace, captured and timed by a process of its own
+ * (test/peers/capture-adverts.mjs): this process may block its event loop meanwhile.
+ */
+export class AdvertCapture {
+  private constructor(
+    private readonly proc: SpawnedProcess,
+    /** The capture file (one line per advert). */
+    readonly path: string,
+  ) {}
+
+  static async open(lan: Lan, ns: Netns, ifname = "eth0"): Promise<AdvertCapture> {
+    const file = join(lan.dir, `adverts-${seq++}.txt`);
+    writeFileSync(file, "");
+    const proc = ns.spawn(["node", CAPTURE, ifname, file]);
+    await until("advert capture ready", () => proc.output().includes("ready"), 10_000);
+    return new AdvertCapture(proc, file);
+  }
+
+  /** Adverts from `source` (epoch ms) in [from, to]. */
+  from(source: string, from = 0, to = Number.POSITIVE_INFINITY) {
+    return readFileSync(this.path, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0)
+      .map((l) => {
+        const [t, src, vrid, priority] = l.split(" ");
+        return { t: Number(t), source: src as string, vrid: Number(vrid), priority: Number(priority) };
+      })
+      .filter((a) => a.source === source && a.t >= from && a.t <= to);
+  }
+
+  async close(): Promise<void> {
+    this.proc.kill("SIGTERM");
+    await this.proc.exited;
+  }
+}
+
+/** Epoch milliseconds, comparable with AdvertCapture's timestamps. */
+export const epochMs = () => performance.timeOrigin + performance.now();
+
+/** The silences between consecutive times (ms): median, 99th percentile, largest. */
+export function gapStats(times: readonly number[]): { count: number; p50: number; p99: number; max: number } {
+  const gaps = times
+    .slice(1)
+    .map((t, i) => t - (times[i] as number))
+    .sort((a, b) => a - b);
+  const at = (q: number) => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? Number.NaN;
+  return { count: gaps.length, p50: at(0.5), p99: at(0.99), max: gaps.at(-1) ?? Number.NaN };
+}
+
+/** Keeps this process's event loop busy for `ms` (what parsing a big configuration does to it). */
+export function blockEventLoop(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // spin
+  }
 }
