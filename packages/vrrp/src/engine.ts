@@ -3,333 +3,40 @@
  * events (start, a validated advert, timer expiry, tracking changes, stop) and an injected
  * clock; everything it wants done comes out as ordered effects. Where the RFCs leave room, it
  * does what keepalived 2.2.7 does (vrrp.c, vrrp_scheduler.c, vrrp_track.c), so the two elect the
- * same master on one link.
+ * same master on one link. Its vocabulary (parameters, effects, status) is engine-types.ts.
  */
-
-import type { Clock } from "@lvs/inet";
 import { compareAddresses } from "@lvs/inet";
+import { VRRP_PRIORITY_OWNER, VRRP_PRIORITY_STOP } from "./constants.js";
+import { EngineBase } from "./engine-base.js";
 import {
-  KEEPALIVED_GARP_MASTER_DELAY_MS,
-  KEEPALIVED_GARP_MASTER_REFRESH_MS,
-  KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
-  KEEPALIVED_GARP_MASTER_REPEAT,
-  VRRP_DOWN_TIMER_ADVERTS,
-  VRRP_PRIORITY_OWNER,
-  VRRP_PRIORITY_STOP,
-} from "./constants.js";
+  clampPriority,
+  type InstanceParams,
+  normalizeParams,
+  type ReceivedAdvert,
+  type TrackingStatus,
+  type VrrpState,
+} from "./engine-types.js";
 import { VrrpError } from "./errors.js";
-import { emptyStats, type VrrpStats } from "./stats.js";
 
-export type VrrpState = "init" | "backup" | "master" | "fault" | "stop";
+export type {
+  EngineDeps,
+  EngineParams,
+  GroupLink,
+  InstanceEffect,
+  InstanceParams,
+  InstanceStatus,
+  ReceivedAdvert,
+  TrackingStatus,
+  VrrpState,
+} from "./engine-types.js";
 
-/** The resolved parameters of one instance (durations in ms, interval in centiseconds). */
-export interface InstanceParams {
-  name: string;
-  vrid: number;
-  version: 2 | 3;
-  /** Base priority 1..255; 255 = address owner (RFC 9568 §5.2.4). */
-  priority: number;
-  /** keepalived `state`: the wanted state at start. MASTER takes effect at once only for the owner. */
-  initialState?: "master" | "backup";
-  /** Advertisement_Interval in centiseconds (v2: whole seconds × 100). */
-  intervalCs: number;
-  /** Preempt_Mode (RFC 9568 §6.1); keepalived `nopreempt` = false. Default true. */
-  preempt?: boolean;
-  /** keepalived `preempt_delay`: a lower-priority master is tolerated this long once seen. */
-  preemptDelayMs?: number;
-  /** keepalived `down_timer_adverts` (RFC: 3). */
-  downTimerAdverts?: number;
-  /** keepalived `vrrp_lower_prio_no_advert`: a master does not answer a lower-priority advert. */
-  lowerPrioNoAdvert?: boolean;
-  /** keepalived `vrrp_higher_prio_send_advert`: a master sends one advert before yielding. */
-  higherPrioSendAdvert?: boolean;
-  /** Accept_Mode (RFC 9568 §6.1): carried to the I/O layer; the owner always accepts. */
-  accept?: boolean;
-  garpMasterDelayMs?: number;
-  garpMasterRepeat?: number;
-  garpMasterRefreshMs?: number;
-  garpMasterRefreshRepeat?: number;
-  /** After a lower-priority advert reached the master: a GARP/NA round now and one this much later (default 5 s). */
-  garpLowerPrioDelayMs?: number;
-  /** Default 5, as keepalived (vrrp_garp_lower_prio_repeat = vrrp_garp_master_repeat). */
-  garpLowerPrioRepeat?: number;
-  /** keepalived `notify_priority_changes`: report effective priority changes. */
-  notifyPriorityChanges?: boolean;
-}
-
-/** What the engine asks its I/O layer to do, in order. */
-export type InstanceEffect =
-  | { type: "send"; priority: number }
-  | { type: "add-addresses" }
-  | { type: "remove-addresses" }
-  | { type: "announce"; repeat: number; reason: "master" | "delayed" | "refresh" | "lower-priority" }
-  | { type: "state"; from: VrrpState; to: VrrpState; priority: number; reason: string; notify: boolean }
-  | { type: "priority"; from: number; to: number; state: VrrpState; notify: boolean }
-  | { type: "master-rx-lower-priority"; priority: number; source: string };
-
-/** A received advert that passed the receive path's checks. */
-export interface ReceivedAdvert {
-  priority: number;
-  /** The sender's advertisement interval, centiseconds (used by version 3 in Backup). */
-  intervalCs: number;
-  /** The sender's (canonical) source address. */
-  source: string;
-}
-
-/** Aggregated tracking of one instance (see tracking.ts). */
-export interface TrackingStatus {
-  /** Tracked objects without weight that are down (interface down, script failing): > 0 → FAULT. */
-  faults: number;
-  /** Weightless scripts that have not reported yet: the instance waits in FAULT/INIT. */
-  initPending: number;
-  /** Sum of the weights in effect, added to the base priority (clamped 1..254). */
-  priorityDelta: number;
-}
-
-export interface InstanceStatus {
-  name: string;
-  vrid: number;
-  state: VrrpState;
-  wantState: VrrpState;
-  basePriority: number;
-  effectivePriority: number;
-  /** Master_Adver_Interval in centiseconds (the master's, learnt in Backup for version 3). */
-  masterAdverIntervalCs: number;
-  /** Master_Down_Interval in milliseconds. */
-  masterDownIntervalMs: number;
-  /** Last master heard (Backup), with its priority. */
-  master?: { address: string; priority: number };
-  tracking: TrackingStatus;
-  /** When the main timer fires next (clock ms), if armed. */
-  timerDeadline?: number;
-  lastTransition?: number;
-  stats: VrrpStats;
-}
-
-export interface EngineDeps {
-  clock: Clock;
-  /** Receives every effect, synchronously, in order. */
-  onEffect: (effect: InstanceEffect) => void;
-  /** The local primary address (the source of our adverts) for the equal-priority tie-break. */
-  primaryAddress: () => string | undefined;
-}
-
-/** The sync-group side the engine calls (implemented by VrrpSyncGroup). */
-export interface GroupLink {
-  readonly state: VrrpState;
-  canGotoMaster(member: VrrpInstanceEngine): boolean;
-  /** keepalived's transition matrix (VRRP_TSM_HANDLE) after an instance event. */
-  afterTransition(member: VrrpInstanceEngine, from: VrrpState, to: VrrpState): void;
-  /** A member's own faults went 0 → > 0. */
-  memberDown(member: VrrpInstanceEngine): void;
-  /** Another member still has faults (so this one must stay in FAULT). */
-  otherMemberFaulty(member: VrrpInstanceEngine): boolean;
-  /** A member left FAULT by itself. */
-  memberUp(member: VrrpInstanceEngine): void;
-}
-
-const clampPriority = (p: number) => (p < 1 ? 1 : p >= VRRP_PRIORITY_OWNER ? VRRP_PRIORITY_OWNER - 1 : p);
-
-/** The engine's parameters with every default filled in. */
-export type EngineParams = Readonly<Required<Omit<InstanceParams, "initialState">>> & {
-  initialState?: "master" | "backup";
-};
-
-/** Checks one instance's parameters and fills in keepalived's defaults (vrrp_complete_instance()). */
-function normalizeParams(p: InstanceParams): EngineParams {
-  if (!Number.isInteger(p.vrid) || p.vrid < 1 || p.vrid > 255) {
-    throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: virtual_router_id ${p.vrid} must be 1..255`, {
-      object: p.name,
-    });
-  }
-  if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 255) {
-    throw new VrrpError("VRRP_BAD_CONFIG", `${p.name}: priority ${p.priority} must be 1..255`, {
-      object: p.name,
-    });
-  }
-  if (!(p.intervalCs > 0) || (p.version === 2 && p.intervalCs % 100 !== 0)) {
-    throw new VrrpError(
-      "VRRP_BAD_CONFIG",
-      `${p.name}: advert_int ${p.intervalCs / 100} s is not valid for VRRPv${p.version}${p.version === 2 ? " (whole seconds)" : ""}`,
-      { object: p.name },
-    );
-  }
-  const owner = p.priority === VRRP_PRIORITY_OWNER;
-  return {
-    name: p.name,
-    vrid: p.vrid,
-    version: p.version,
-    priority: p.priority,
-    intervalCs: p.intervalCs,
-    // keepalived vrrp_complete_instance(): nopreempt is meaningless for the owner
-    preempt: owner ? true : (p.preempt ?? true),
-    preemptDelayMs: p.preemptDelayMs ?? 0,
-    downTimerAdverts: p.downTimerAdverts ?? VRRP_DOWN_TIMER_ADVERTS,
-    lowerPrioNoAdvert: p.lowerPrioNoAdvert ?? false,
-    higherPrioSendAdvert: p.higherPrioSendAdvert ?? false,
-    accept: owner ? true : (p.accept ?? true),
-    garpMasterDelayMs: p.garpMasterDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
-    garpMasterRepeat: p.garpMasterRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
-    garpMasterRefreshMs: p.garpMasterRefreshMs ?? KEEPALIVED_GARP_MASTER_REFRESH_MS,
-    garpMasterRefreshRepeat: p.garpMasterRefreshRepeat ?? KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
-    // keepalived vrrp_complete_init(): vrrp_garp_lower_prio_{repeat,delay} default to the
-    // global vrrp_garp_master_{repeat,delay}
-    garpLowerPrioDelayMs: p.garpLowerPrioDelayMs ?? KEEPALIVED_GARP_MASTER_DELAY_MS,
-    garpLowerPrioRepeat: p.garpLowerPrioRepeat ?? KEEPALIVED_GARP_MASTER_REPEAT,
-    notifyPriorityChanges: p.notifyPriorityChanges ?? false,
-    ...(p.initialState !== undefined ? { initialState: p.initialState } : {}),
-  };
-}
-
-export class VrrpInstanceEngine {
-  private _name: string;
-  private _params: EngineParams;
-  readonly stats: VrrpStats = emptyStats();
-  /** Set by VrrpSyncGroup. */
-  group: GroupLink | undefined;
-
-  private _state: VrrpState = "init";
-  /** keepalived `wantstate`: the state this instance would be in disregarding its sync group. */
-  wantState: VrrpState;
-  private basePriority: number;
-  private _effectivePriority: number;
-  private tracking: TrackingStatus = { faults: 0, initPending: 0, priorityDelta: 0 };
-  private masterAdverIntCs: number;
-  private msDownMs: number;
-  private deadline: number | undefined;
-  private timer: unknown;
-  private garpDelayTimer: unknown;
-  private garpLowerTimer: unknown;
-  private garpRefreshAt: number | undefined;
-  /** keepalived preempt_time: 0 = not running. */
-  private preemptTime = 0;
-  private master: { address: string; priority: number } | undefined;
-  private vipsSet = false;
-  private notifiesSent = false;
-  private lastTransition: number | undefined;
-  private _started = false;
-
-  constructor(
-    params: InstanceParams,
-    private readonly deps: EngineDeps,
-  ) {
-    const p = normalizeParams(params);
-    this._name = p.name;
-    this._params = p;
-    const owner = p.priority === VRRP_PRIORITY_OWNER;
-    this.basePriority = p.priority;
-    this._effectivePriority = p.priority;
-    // keepalived: no `state` → MASTER for the owner, BACKUP otherwise
-    this.wantState = p.initialState ?? (owner ? "master" : "backup");
-    this.masterAdverIntCs = p.intervalCs;
-    this.msDownMs = this.downIntervalMs();
-  }
-
-  /** The instance name (a reload may rename an instance it keeps, as keepalived matches by VRID). */
-  get name(): string {
-    return this._name;
-  }
-  get params(): EngineParams {
-    return this._params;
-  }
-  /** start() was called. */
-  get started(): boolean {
-    return this._started;
-  }
-  /** The virtual addresses are installed (keepalived `vipset`): MASTER, or on the way out of it. */
-  get addressesSet(): boolean {
-    return this.vipsSet;
-  }
-
-  get state(): VrrpState {
-    return this._state;
-  }
-  get effectivePriority(): number {
-    return this._effectivePriority;
-  }
-  get isOwner(): boolean {
-    return this.basePriority === VRRP_PRIORITY_OWNER;
-  }
-  /** This instance's own tracked faults (not the group's). */
-  get ownFaults(): number {
-    return this.tracking.faults;
-  }
-  get initPending(): number {
-    return this.tracking.initPending;
-  }
-
-  // ---- timing (RFC 9568 §6.1; keepalived vrrp.h VRRP_TIMER_SKEW / VRRP_MS_DOWN_TIMER) ----
-
-  /**
-   * Skew_Time in ms. Version 3: ((256 − Priority) × Master_Adver_Interval) / 256 (RFC 9568 §6.1).
-   * Version 2: (256 − Priority) / 256 seconds, whatever the interval (RFC 3768 §6.1; keepalived
-   * does the same).
-   */
-  skewMs(priorityValue = 256 - this._effectivePriority): number {
-    if (this.params.version === 3) return (priorityValue * this.masterAdverIntCs * 10) / 256;
-    return (priorityValue * 1000) / 256;
-  }
-
-  /** Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, in ms. */
-  downIntervalMs(): number {
-    return this.params.downTimerAdverts * this.masterAdverIntCs * 10 + this.skewMs();
-  }
-
-  private adverIntMs(): number {
-    return this.params.intervalCs * 10;
-  }
-
-  private arm(ms: number): void {
-    this.disarm();
-    const { clock } = this.deps;
-    this.deadline = clock.now() + ms;
-    this.timer = clock.setTimeout(() => this.onTimer(), ms);
-  }
-
-  private disarm(): void {
-    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.deadline = undefined;
-  }
-
-  /** keepalived vrrp_init_instance_sands(): Master → now + Advertisement_Interval; Backup → now + ms_down_timer. */
-  private armForState(): void {
-    if (this._state === "master") this.arm(this.adverIntMs());
-    else if (this._state === "backup") this.arm(this.msDownMs);
-    else this.disarm();
-  }
-
-  private emit(e: InstanceEffect): void {
-    this.deps.onEffect(e);
-  }
-
-  private setState(to: VrrpState, reason: string): void {
-    const from = this._state;
-    this._state = to;
-    this.emitTransition(from, to, reason);
-  }
-
-  private emitTransition(from: VrrpState, to: VrrpState, reason: string): void {
-    this.lastTransition = this.deps.clock.now();
-    // keepalived send_instance_notifies(): no notify when a sync group already put us there
-    const notify = !(this.notifiesSent && this.group && this.group.state === to);
-    this.notifiesSent = true;
-    this.emit({ type: "state", from, to, priority: this._effectivePriority, reason, notify });
-  }
-
-  private sendAdvert(priority: number): void {
-    this.stats.advert_sent++;
-    if (priority === VRRP_PRIORITY_STOP) this.stats.pri_zero_sent++;
-    this.emit({ type: "send", priority });
-  }
-
+export class VrrpInstanceEngine extends EngineBase {
   /** Runs an event handler and, for sync-group members, keepalived's transition matrix after it. */
-  private event(fn: () => void): void {
+  protected event(fn: () => void): void {
     const before = this._state;
     fn();
     if (this.group && this._state !== "stop") this.group.afterTransition(this, before, this._state);
   }
-
   // ---- events ----
 
   /** RFC 9568 §6.4.1 Initialize, as keepalived vrrp_init_state(). */
@@ -367,7 +74,7 @@ export class VrrpInstanceEngine {
     }
   }
 
-  private onTimer(): void {
+  protected onTimer(): void {
     this.timer = undefined;
     this.deadline = undefined;
     this.event(() => {
@@ -456,17 +163,7 @@ export class VrrpInstanceEngine {
     if (adv.priority < e2 || (adv.priority === e2 && cmp < 0)) {
       // a lower-priority master: keepalived forces a new election by answering with an advert
       if (!p.lowerPrioNoAdvert) this.sendAdvert(e2);
-      if (p.garpLowerPrioRepeat > 0) {
-        this.emit({ type: "announce", repeat: p.garpLowerPrioRepeat, reason: "lower-priority" });
-        if (p.garpLowerPrioDelayMs > 0) {
-          if (this.garpLowerTimer !== undefined) this.deps.clock.clearTimeout(this.garpLowerTimer);
-          this.garpLowerTimer = this.deps.clock.setTimeout(() => {
-            this.garpLowerTimer = undefined;
-            if (this._state === "master")
-              this.emit({ type: "announce", repeat: p.garpLowerPrioRepeat, reason: "lower-priority" });
-          }, p.garpLowerPrioDelayMs);
-        }
-      }
+      this.garp.lowerPriority(p);
       this.emit({ type: "master-rx-lower-priority", priority: adv.priority, source: adv.source });
       if (!p.lowerPrioNoAdvert) this.armForState();
       return;
@@ -557,10 +254,7 @@ export class VrrpInstanceEngine {
     // a version 3 Backup keeps the Master_Adver_Interval it learnt from the master's adverts
     if (!(this._state === "backup" && p.version === 3 && old.version === 3))
       this.masterAdverIntCs = p.intervalCs;
-    if (p.garpMasterRefreshMs !== old.garpMasterRefreshMs) {
-      this.garpRefreshAt =
-        this.vipsSet && p.garpMasterRefreshMs > 0 ? now + p.garpMasterRefreshMs : undefined;
-    }
+    if (p.garpMasterRefreshMs !== old.garpMasterRefreshMs) this.garp.refreshChanged(p, this.vipsSet, now);
     const newFull = this.downIntervalMs();
     if (this.msDownMs === oldFull) {
       // the full Master_Down_Interval (not a Skew_Time after priority 0): follow the new interval
@@ -662,39 +356,11 @@ export class VrrpInstanceEngine {
       this.emit({ type: "add-addresses" });
       this.vipsSet = true;
       this.emit({ type: "announce", repeat: p.garpMasterRepeat, reason: "master" });
-      if (p.garpMasterRefreshMs > 0) this.garpRefreshAt = now + p.garpMasterRefreshMs;
+      this.garp.startRefresh(p, now);
       // the notifies come after the addresses, as in keepalived vrrp_state_become_master()
       this.emitTransition(from, "master", reason);
-      if (p.garpMasterDelayMs > 0) {
-        this.cancelGarpTimers();
-        this.garpDelayTimer = this.deps.clock.setTimeout(() => {
-          this.garpDelayTimer = undefined;
-          if (this._state === "master" && this.vipsSet)
-            this.emit({ type: "announce", repeat: p.garpMasterRepeat, reason: "delayed" });
-        }, p.garpMasterDelayMs);
-      }
-    } else if (this.garpRefreshAt !== undefined && now > this.garpRefreshAt) {
-      this.emit({ type: "announce", repeat: p.garpMasterRefreshRepeat, reason: "refresh" });
-      this.garpRefreshAt = now + p.garpMasterRefreshMs;
-    }
-  }
-
-  private cancelGarpTimers(): void {
-    if (this.garpDelayTimer !== undefined) this.deps.clock.clearTimeout(this.garpDelayTimer);
-    if (this.garpLowerTimer !== undefined) this.deps.clock.clearTimeout(this.garpLowerTimer);
-    this.garpDelayTimer = undefined;
-    this.garpLowerTimer = undefined;
-    this.garpRefreshAt = undefined;
-  }
-
-  /** keepalived vrrp_restore_interface(): optional priority-0 advert, then the addresses go. */
-  private restoreInterface(sendStop: boolean): void {
-    if (sendStop) this.sendAdvert(VRRP_PRIORITY_STOP);
-    this.cancelGarpTimers();
-    if (this.vipsSet) {
-      this.emit({ type: "remove-addresses" });
-      this.vipsSet = false;
-    }
+      this.garp.scheduleDelayed(p);
+    } else this.garp.refreshIfDue(p, now);
   }
 
   /** keepalived vrrp_state_leave_master(): to `wantState` (BACKUP or FAULT). */
@@ -754,25 +420,7 @@ export class VrrpInstanceEngine {
     if (this._state === "stop") return;
     this.disarm();
     if (this.vipsSet || this._state === "master") this.restoreInterface(true);
-    this.cancelGarpTimers();
+    this.garp.cancel();
     this.setState("stop", "shutdown");
-  }
-
-  status(): InstanceStatus {
-    return {
-      name: this.name,
-      vrid: this.params.vrid,
-      state: this._state,
-      wantState: this.wantState,
-      basePriority: this.basePriority,
-      effectivePriority: this._effectivePriority,
-      masterAdverIntervalCs: this.masterAdverIntCs,
-      masterDownIntervalMs: this.msDownMs,
-      ...(this.master ? { master: { ...this.master } } : {}),
-      tracking: { ...this.tracking },
-      ...(this.deadline !== undefined ? { timerDeadline: this.deadline } : {}),
-      ...(this.lastTransition !== undefined ? { lastTransition: this.lastTransition } : {}),
-      stats: this.stats,
-    };
   }
 }

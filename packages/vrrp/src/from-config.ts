@@ -57,154 +57,156 @@ function vip(v: VirtualIpAddress): VirtualAddressOptions {
   };
 }
 
-/**
- * Maps a loaded keepalived.conf to VrrpRouterOptions. `sources` (from loadKeepalivedConf) lets
- * warnings and errors carry file:line:column.
- */
-export function routerOptionsFromConfig(
-  config: LvsConfig,
-  opts: { netns?: string; sources?: SourceMap } = {},
-): { options: VrrpRouterOptions; warnings: ConfigWarning[] } {
-  const warnings: ConfigWarning[] = [];
-  const pos = (path: Array<string | number>): string | undefined => {
-    const p = opts.sources?.positionOf(path);
+/** Positions of the configuration's objects ("file:line:column") and the warnings collected. */
+class Reporter {
+  readonly warnings: ConfigWarning[] = [];
+  constructor(private readonly sources: SourceMap | undefined) {}
+
+  pos(path: Array<string | number>): string | undefined {
+    const p = this.sources?.positionOf(path);
     return p ? `${p.file}:${p.line}:${p.column}` : undefined;
+  }
+
+  warn(message: string, path: Array<string | number>): void {
+    const position = this.pos(path);
+    this.warnings.push({ message, ...(position ? { position } : {}) });
+  }
+}
+
+type GlobalDefs = LvsConfig["globalDefs"];
+type SyncGroup = LvsConfig["vrrpSyncGroups"][number];
+type VrrpScript = LvsConfig["vrrpScripts"][number];
+
+/** What lvs refuses (an error with the position) or does not do (a warning) in one vrrp_instance. */
+function checkInstance(i: VrrpInstance, idx: number, g: GlobalDefs, rep: Reporter): void {
+  const at = ["vrrpInstances", idx];
+  const position = (path: Array<string | number>) => {
+    const p = rep.pos(path);
+    return p ? { position: p } : {};
   };
-  const warn = (message: string, path: Array<string | number>) => {
-    const position = pos(path);
-    warnings.push({ message, ...(position ? { position } : {}) });
+  if (!i.interface)
+    throw new VrrpError(
+      "VRRP_BAD_CONFIG",
+      `vrrp_instance ${i.name}: lvs needs an \`interface\` (keepalived allows none with unicast peers); add \`interface <dev>\``,
+      { object: i.name, ...position(at) },
+    );
+  if (i.authentication?.authType === "AH")
+    throw new VrrpError(
+      "VRRP_AUTH_UNSUPPORTED",
+      `vrrp_instance ${i.name}: auth_type AH is not supported; write \`auth_type PASS\` (VRRPv2) or remove the authentication block`,
+      { object: i.name, ...position([...at, "authentication"]) },
+    );
+  const warn = (what: string, key?: string) =>
+    rep.warn(`vrrp_instance ${i.name}: ${what}`, key !== undefined ? [...at, key] : at);
+  if (i.useVmac) warn(`use_vmac is not supported; the VIPs go on ${i.interface}`, "useVmac");
+  if (i.virtualRoutes.length) warn("virtual_routes are not applied by lvs", "virtualRoutes");
+  if (i.virtualRules.length) warn("virtual_rules are not applied by lvs", "virtualRules");
+  if (i.mcastDstIp) warn("mcast_dst_ip is not supported; using the standard group", "mcastDstIp");
+  if (i.strictMode ?? g.vrrpStrict) warn("strict mode checks are not enforced");
+  for (const [j, p] of i.unicastPeer.entries()) {
+    if (p.minTtl !== undefined || p.maxTtl !== undefined)
+      rep.warn(`vrrp_instance ${i.name}: unicast_peer min_ttl/max_ttl are ignored`, [
+        ...at,
+        "unicastPeer",
+        j,
+      ]);
+  }
+}
+
+/** The instance's own settings that are optional: present only when the file sets them. */
+function instanceTuning(i: VrrpInstance): Partial<VrrpInstanceOptions> {
+  const keys = [
+    "notifyPriorityChanges",
+    "garpMasterDelay",
+    "garpMasterRepeat",
+    "garpMasterRefresh",
+    "garpMasterRefreshRepeat",
+    "garpLowerPrioDelay",
+    "garpLowerPrioRepeat",
+    "lowerPrioNoAdvert",
+    "higherPrioSendAdvert",
+    "downTimerAdverts",
+  ] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (i[k] !== undefined) out[k] = i[k];
+  return out as Partial<VrrpInstanceOptions>;
+}
+
+const trackScripts = (list: Array<{ name: string; weight?: number; reverse?: boolean }>) =>
+  list.map((t) => ({
+    name: t.name,
+    ...(t.weight !== undefined ? { weight: t.weight } : {}),
+    ...(t.reverse !== undefined ? { reverse: t.reverse } : {}),
+  }));
+
+function instanceOptions(i: VrrpInstance & { interface: string }, g: GlobalDefs): VrrpInstanceOptions {
+  const notify = notifyOf(i, g.scriptUser);
+  const version = i.version ?? (i.virtualIpaddress[0]?.address.includes(":") ? 3 : g.vrrpVersion);
+  return {
+    name: i.name,
+    interface: i.interface,
+    vrid: i.virtualRouterId,
+    priority: i.priority,
+    state: i.state,
+    version,
+    advertInterval: i.advertInt,
+    virtualAddresses: i.virtualIpaddress.map(vip),
+    excludedAddresses: i.virtualIpaddressExcluded.map(vip),
+    nopreempt: i.nopreempt,
+    preemptDelay: i.preemptDelay,
+    ...(i.accept !== undefined ? { accept: i.accept } : {}),
+    ...(i.authentication
+      ? {
+          authentication: {
+            type: i.authentication.authType,
+            ...(i.authentication.authPass !== undefined ? { password: i.authentication.authPass } : {}),
+          },
+        }
+      : {}),
+    ...(i.unicastSrcIp !== undefined ? { unicastSourceIp: i.unicastSrcIp } : {}),
+    unicastPeers: i.unicastPeer.map((p) => p.address),
+    ...(i.mcastSrcIp !== undefined ? { mcastSourceIp: i.mcastSrcIp } : {}),
+    checkUnicastSource: i.checkUnicastSrc || g.vrrpCheckUnicastSrc,
+    skipCheckAdvAddr: i.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
+    trackInterfaces: i.trackInterface.map((t) => ({ name: t.name, weight: t.weight, reverse: t.reverse })),
+    trackScripts: trackScripts(i.trackScript),
+    dontTrackPrimary: i.dontTrackPrimary,
+    ...(notify ? { notify } : {}),
+    ...instanceTuning(i),
   };
-  const g = config.globalDefs;
+}
+
+function syncGroupOptions(sg: SyncGroup, scriptUser: RunAs | undefined) {
+  const notify = notifyOf(sg, scriptUser);
+  return {
+    name: sg.name,
+    members: sg.group,
+    ...(notify ? { notify } : {}),
+    trackInterfaces: sg.trackInterface.map((t) => ({ name: t.name, weight: t.weight, reverse: t.reverse })),
+    trackScripts: trackScripts(sg.trackScript),
+  };
+}
+
+function scriptOptions(s: VrrpScript, scriptUser: RunAs | undefined) {
+  const user = s.user ?? scriptUser;
+  return {
+    name: s.name,
+    argv: s.script,
+    interval: s.interval,
+    ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
+    weight: s.weight,
+    reverse: s.weightReverse,
+    rise: s.rise,
+    fall: s.fall,
+    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
+    initFail: s.initFail,
+  };
+}
+
+/** global_defs → the router-wide settings (keepalived's vrrp_* globals). */
+function globalOptions(g: GlobalDefs): Omit<VrrpRouterOptions, "instances"> {
   const scriptUser = g.scriptUser;
-  const instances: VrrpInstanceOptions[] = config.vrrpInstances.map((i: VrrpInstance, idx) => {
-    const at = ["vrrpInstances", idx];
-    if (!i.interface) {
-      throw new VrrpError(
-        "VRRP_BAD_CONFIG",
-        `vrrp_instance ${i.name}: lvs needs an \`interface\` (keepalived allows none with unicast peers); add \`interface <dev>\``,
-        {
-          object: i.name,
-          ...(pos(at) ? { position: pos(at) as string } : {}),
-        },
-      );
-    }
-    if (i.authentication?.authType === "AH") {
-      throw new VrrpError(
-        "VRRP_AUTH_UNSUPPORTED",
-        `vrrp_instance ${i.name}: auth_type AH is not supported; write \`auth_type PASS\` (VRRPv2) or remove the authentication block`,
-        {
-          object: i.name,
-          ...(pos([...at, "authentication"]) ? { position: pos([...at, "authentication"]) as string } : {}),
-        },
-      );
-    }
-    if (i.useVmac)
-      warn(`vrrp_instance ${i.name}: use_vmac is not supported; the VIPs go on ${i.interface}`, [
-        ...at,
-        "useVmac",
-      ]);
-    if (i.virtualRoutes.length)
-      warn(`vrrp_instance ${i.name}: virtual_routes are not applied by lvs`, [...at, "virtualRoutes"]);
-    if (i.virtualRules.length)
-      warn(`vrrp_instance ${i.name}: virtual_rules are not applied by lvs`, [...at, "virtualRules"]);
-    if (i.mcastDstIp)
-      warn(`vrrp_instance ${i.name}: mcast_dst_ip is not supported; using the standard group`, [
-        ...at,
-        "mcastDstIp",
-      ]);
-    if (i.strictMode ?? g.vrrpStrict)
-      warn(`vrrp_instance ${i.name}: strict mode checks are not enforced`, at);
-    for (const [j, p] of i.unicastPeer.entries()) {
-      if (p.minTtl !== undefined || p.maxTtl !== undefined)
-        warn(`vrrp_instance ${i.name}: unicast_peer min_ttl/max_ttl are ignored`, [...at, "unicastPeer", j]);
-    }
-    const notify = notifyOf(i, scriptUser);
-    const version = i.version ?? (i.virtualIpaddress[0]?.address.includes(":") ? 3 : g.vrrpVersion);
-    const o: VrrpInstanceOptions = {
-      name: i.name,
-      interface: i.interface,
-      vrid: i.virtualRouterId,
-      priority: i.priority,
-      state: i.state,
-      version,
-      advertInterval: i.advertInt,
-      virtualAddresses: i.virtualIpaddress.map(vip),
-      excludedAddresses: i.virtualIpaddressExcluded.map(vip),
-      nopreempt: i.nopreempt,
-      preemptDelay: i.preemptDelay,
-      ...(i.accept !== undefined ? { accept: i.accept } : {}),
-      ...(i.authentication
-        ? {
-            authentication: {
-              type: i.authentication.authType,
-              ...(i.authentication.authPass !== undefined ? { password: i.authentication.authPass } : {}),
-            },
-          }
-        : {}),
-      ...(i.unicastSrcIp !== undefined ? { unicastSourceIp: i.unicastSrcIp } : {}),
-      unicastPeers: i.unicastPeer.map((p) => p.address),
-      ...(i.mcastSrcIp !== undefined ? { mcastSourceIp: i.mcastSrcIp } : {}),
-      checkUnicastSource: i.checkUnicastSrc || g.vrrpCheckUnicastSrc,
-      skipCheckAdvAddr: i.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
-      trackInterfaces: i.trackInterface.map((t) => ({ name: t.name, weight: t.weight, reverse: t.reverse })),
-      trackScripts: i.trackScript.map((t) => ({
-        name: t.name,
-        ...(t.weight !== undefined ? { weight: t.weight } : {}),
-        ...(t.reverse !== undefined ? { reverse: t.reverse } : {}),
-      })),
-      dontTrackPrimary: i.dontTrackPrimary,
-      ...(notify ? { notify } : {}),
-      ...(i.notifyPriorityChanges !== undefined ? { notifyPriorityChanges: i.notifyPriorityChanges } : {}),
-      ...(i.garpMasterDelay !== undefined ? { garpMasterDelay: i.garpMasterDelay } : {}),
-      ...(i.garpMasterRepeat !== undefined ? { garpMasterRepeat: i.garpMasterRepeat } : {}),
-      ...(i.garpMasterRefresh !== undefined ? { garpMasterRefresh: i.garpMasterRefresh } : {}),
-      ...(i.garpMasterRefreshRepeat !== undefined
-        ? { garpMasterRefreshRepeat: i.garpMasterRefreshRepeat }
-        : {}),
-      ...(i.garpLowerPrioDelay !== undefined ? { garpLowerPrioDelay: i.garpLowerPrioDelay } : {}),
-      ...(i.garpLowerPrioRepeat !== undefined ? { garpLowerPrioRepeat: i.garpLowerPrioRepeat } : {}),
-      ...(i.lowerPrioNoAdvert !== undefined ? { lowerPrioNoAdvert: i.lowerPrioNoAdvert } : {}),
-      ...(i.higherPrioSendAdvert !== undefined ? { higherPrioSendAdvert: i.higherPrioSendAdvert } : {}),
-      ...(i.downTimerAdverts !== undefined ? { downTimerAdverts: i.downTimerAdverts } : {}),
-    };
-    return o;
-  });
-  const options: VrrpRouterOptions = {
-    ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
-    instances,
-    syncGroups: config.vrrpSyncGroups.map((sg) => {
-      const notify = notifyOf(sg, scriptUser);
-      return {
-        name: sg.name,
-        members: sg.group,
-        ...(notify ? { notify } : {}),
-        trackInterfaces: sg.trackInterface.map((t) => ({
-          name: t.name,
-          weight: t.weight,
-          reverse: t.reverse,
-        })),
-        trackScripts: sg.trackScript.map((t) => ({
-          name: t.name,
-          ...(t.weight !== undefined ? { weight: t.weight } : {}),
-          ...(t.reverse !== undefined ? { reverse: t.reverse } : {}),
-        })),
-      };
-    }),
-    scripts: config.vrrpScripts.map((s) => {
-      const user = s.user ?? scriptUser;
-      return {
-        name: s.name,
-        argv: s.script,
-        interval: s.interval,
-        ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
-        weight: s.weight,
-        reverse: s.weightReverse,
-        rise: s.rise,
-        fall: s.fall,
-        ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
-        initFail: s.initFail,
-      };
-    }),
+  return {
     notifyFifos: [g.notifyFifo?.path, g.vrrpNotifyFifo?.path].filter(
       (p, k, a): p is string => p !== undefined && a.indexOf(p) === k,
     ),
@@ -228,11 +230,37 @@ export function routerOptionsFromConfig(
     ...(scriptUser ? { scriptUser: { uid: scriptUser.uid, gid: scriptUser.gid } } : {}),
     ...(g.fifoWriteVrrpStatesOnReload ? { fifoWriteStatesOnReload: true } : {}),
   };
-  if (g.vrrpMcastGroup4 !== "224.0.0.18" || g.vrrpMcastGroup6 !== "ff02::12") {
-    warn("vrrp_mcast_group4/6 other than the standard groups are not supported", ["globalDefs"]);
-  }
+}
+
+function warnGlobals(g: GlobalDefs, rep: Reporter): void {
+  if (g.vrrpMcastGroup4 !== "224.0.0.18" || g.vrrpMcastGroup6 !== "ff02::12")
+    rep.warn("vrrp_mcast_group4/6 other than the standard groups are not supported", ["globalDefs"]);
   if (g.notifyFifoScript || g.vrrpNotifyFifoScript)
-    warn("notify_fifo_script is not run by lvs; read the FIFO yourself", ["globalDefs"]);
-  if (g.vrrpStartupDelay) warn("vrrp_startup_delay is not supported", ["globalDefs", "vrrpStartupDelay"]);
-  return { options, warnings };
+    rep.warn("notify_fifo_script is not run by lvs; read the FIFO yourself", ["globalDefs"]);
+  if (g.vrrpStartupDelay) rep.warn("vrrp_startup_delay is not supported", ["globalDefs", "vrrpStartupDelay"]);
+}
+
+/**
+ * Maps a loaded keepalived.conf to VrrpRouterOptions. `sources` (from loadKeepalivedConf) lets
+ * warnings and errors carry file:line:column.
+ */
+export function routerOptionsFromConfig(
+  config: LvsConfig,
+  opts: { netns?: string; sources?: SourceMap } = {},
+): { options: VrrpRouterOptions; warnings: ConfigWarning[] } {
+  const rep = new Reporter(opts.sources);
+  const g = config.globalDefs;
+  const instances = config.vrrpInstances.map((i, idx) => {
+    checkInstance(i, idx, g, rep);
+    return instanceOptions(i as VrrpInstance & { interface: string }, g);
+  });
+  const options: VrrpRouterOptions = {
+    ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+    instances,
+    syncGroups: config.vrrpSyncGroups.map((sg) => syncGroupOptions(sg, g.scriptUser)),
+    scripts: config.vrrpScripts.map((s) => scriptOptions(s, g.scriptUser)),
+    ...globalOptions(g),
+  };
+  warnGlobals(g, rep);
+  return { options, warnings: rep.warnings };
 }

@@ -226,40 +226,25 @@ function parseVip(v: string | VirtualAddressOptions, dev: string, inst: string):
 
 const ms = (s: number | undefined, dflt: number) => (s === undefined ? dflt : Math.round(s * 1000));
 
-/** Resolves one instance; `warn` receives keepalived's corrections (rounded intervals…). */
-export function resolveInstance(
-  o: VrrpInstanceOptions,
-  router: VrrpRouterOptions,
-  scripts: ReadonlyMap<string, ResolvedScript>,
-  warn: (msg: string) => void = () => {},
-): ResolvedInstance {
-  const name = o.name;
-  if (!o.interface) throw bad(name, "an interface is required");
-  const all = o.virtualAddresses.map((v) => parseVip(v, o.interface, name));
-  // keepalived: the first address decides the family; others go to the excluded list
+type Warn = (msg: string) => void;
+
+/** keepalived: the first address decides the family; others go to the excluded list. */
+function resolveAddresses(o: VrrpInstanceOptions) {
+  const all = o.virtualAddresses.map((v) => parseVip(v, o.interface, o.name));
   const family: 4 | 6 = all[0]?.family ?? 4;
   const vips = all.filter((v) => v.family === family);
   const extraVips = [
     ...all.filter((v) => v.family !== family),
-    ...(o.excludedAddresses ?? []).map((v) => parseVip(v, o.interface, name)),
+    ...(o.excludedAddresses ?? []).map((v) => parseVip(v, o.interface, o.name)),
   ];
   if (vips.length > VRRP_MAX_ADDRESSES)
-    throw bad(name, `at most ${VRRP_MAX_ADDRESSES} virtual addresses per instance`);
-  let version = o.version ?? (family === 6 ? 3 : (router.version ?? 2));
-  if (family === 6 && version === 2) {
-    warn(`${name}: VRRPv2 is IPv4 only (RFC 3768); using version 3`);
-    version = 3;
-  }
-  if (version === 3 && vips.length === 0) throw bad(name, "VRRPv3 needs at least one virtual address");
-  if (!Number.isInteger(o.vrid) || o.vrid < 1 || o.vrid > 255)
-    throw bad(name, `virtual_router_id ${o.vrid} must be 1..255`);
-  const priority = o.priority ?? (o.state === "MASTER" ? VRRP_PRIORITY_OWNER : VRRP_PRIORITY_DEFAULT);
-  if (!Number.isInteger(priority) || priority < 1 || priority > 255)
-    throw bad(name, `priority ${priority} must be 1..255`);
-  // advert_int (keepalived vrrp_complete_instance())
-  const seconds = o.advertInterval ?? 1;
+    throw bad(o.name, `at most ${VRRP_MAX_ADDRESSES} virtual addresses per instance`);
+  return { family, vips, extraVips };
+}
+
+/** advert_int in centiseconds (keepalived vrrp_complete_instance()): v2 whole seconds, v3 capped at 40.95 s. */
+function resolveInterval(name: string, seconds: number, version: 2 | 3, warn: Warn): number {
   if (!(seconds > 0)) throw bad(name, `advert_int ${seconds} must be > 0`);
-  let intervalCs = Math.round(seconds * 100);
   if (version === 2) {
     let s = Math.round(seconds);
     if (s !== seconds)
@@ -271,42 +256,60 @@ export function resolveInstance(
       warn(`${name}: advert_int ${seconds} s capped at ${VRRP_V2_MAX_INTERVAL_S} s`);
       s = VRRP_V2_MAX_INTERVAL_S;
     }
-    intervalCs = s * 100;
-  } else {
-    if (intervalCs < 1) intervalCs = 1;
-    if (intervalCs > VRRP_V3_MAX_INTERVAL_CS) {
-      warn(`${name}: advert_int ${seconds} s capped at 40.95 s (RFC 9568 §5.2.7)`);
-      intervalCs = VRRP_V3_MAX_INTERVAL_CS;
-    }
+    return s * 100;
   }
-  let authType = VRRP_AUTH_NONE;
-  let authData: Uint8Array | undefined;
-  if (o.authentication) {
-    if (o.authentication.type === "AH") {
-      throw new VrrpError(
-        "VRRP_AUTH_UNSUPPORTED",
-        `vrrp_instance ${name}: auth_type AH is not supported (RFC 3768 removed it and keepalived only has it behind a build option); use auth_type PASS or no authentication`,
-        { object: name },
-      );
-    }
-    if (version === 3 || family === 6) {
-      warn(`${name}: VRRPv3 has no authentication (RFC 9568 §9); authentication ignored`);
-    } else {
-      if (!o.authentication.password) throw bad(name, "auth_type PASS needs auth_pass");
-      authType = VRRP_AUTH_PASS;
-      // keepalived keeps the first 8 characters
-      authData = passwordAuthData(Buffer.from(o.authentication.password).subarray(0, 8).toString());
-    }
+  let intervalCs = Math.round(seconds * 100);
+  if (intervalCs < 1) intervalCs = 1;
+  if (intervalCs > VRRP_V3_MAX_INTERVAL_CS) {
+    warn(`${name}: advert_int ${seconds} s capped at 40.95 s (RFC 9568 §5.2.7)`);
+    intervalCs = VRRP_V3_MAX_INTERVAL_CS;
   }
+  return intervalCs;
+}
+
+/** VRRPv2 simple password (keepalived keeps its first 8 characters); AH is refused; v3 has none. */
+function resolveAuth(
+  o: VrrpInstanceOptions,
+  version: 2 | 3,
+  family: 4 | 6,
+  warn: Warn,
+): { authType: number; authData?: Uint8Array } {
+  const name = o.name;
+  if (!o.authentication) return { authType: VRRP_AUTH_NONE };
+  if (o.authentication.type === "AH") {
+    throw new VrrpError(
+      "VRRP_AUTH_UNSUPPORTED",
+      `vrrp_instance ${name}: auth_type AH is not supported (RFC 3768 removed it and keepalived only has it behind a build option); use auth_type PASS or no authentication`,
+      { object: name },
+    );
+  }
+  if (version === 3 || family === 6) {
+    warn(`${name}: VRRPv3 has no authentication (RFC 9568 §9); authentication ignored`);
+    return { authType: VRRP_AUTH_NONE };
+  }
+  if (!o.authentication.password) throw bad(name, "auth_type PASS needs auth_pass");
+  return {
+    authType: VRRP_AUTH_PASS,
+    authData: passwordAuthData(Buffer.from(o.authentication.password).subarray(0, 8).toString()),
+  };
+}
+
+/** Unicast peers and the source address (unicast_src_ip for unicast, mcast_src_ip for multicast first). */
+function resolvePeers(o: VrrpInstanceOptions, family: 4 | 6) {
   const unicastPeers = (o.unicastPeers ?? []).map((p) => {
-    if (ipVersion(p) !== family) throw bad(name, `unicast_peer ${p} is not IPv${family}`);
+    if (ipVersion(p) !== family) throw bad(o.name, `unicast_peer ${p} is not IPv${family}`);
     return canonicalAddress(p);
   });
   const src =
     unicastPeers.length > 0 ? (o.unicastSourceIp ?? o.mcastSourceIp) : (o.mcastSourceIp ?? o.unicastSourceIp);
   if (src !== undefined && ipVersion(src) !== family)
-    throw bad(name, `source address ${src} is not IPv${family}`);
-  const owner = priority === VRRP_PRIORITY_OWNER;
+    throw bad(o.name, `source address ${src} is not IPv${family}`);
+  return { unicastPeers, ...(src !== undefined ? { sourceIp: canonicalAddress(src) } : {}) };
+}
+
+/** keepalived clears nopreempt and preempt_delay with `state MASTER`, and preempt_delay with nopreempt. */
+function resolvePreempt(o: VrrpInstanceOptions, warn: Warn) {
+  const name = o.name;
   let preempt = !o.nopreempt;
   let preemptDelayMs = ms(o.preemptDelay, 0);
   if (o.state === "MASTER" && !preempt) {
@@ -321,6 +324,11 @@ export function resolveInstance(
     warn(`${name}: preempt_delay is incompatible with nopreempt (keepalived clears it)`);
     preemptDelayMs = 0;
   }
+  return { preempt, preemptDelayMs };
+}
+
+/** The instance's own interface (unless dont_track_primary), track_interface and track_script. */
+function resolveTracks(o: VrrpInstanceOptions, scripts: ReadonlyMap<string, ResolvedScript>): TrackRef[] {
   const tracks: TrackRef[] = [];
   if (!o.dontTrackPrimary) tracks.push({ kind: "interface", name: o.interface, weight: 0 });
   for (const t of o.trackInterfaces ?? []) {
@@ -328,7 +336,7 @@ export function resolveInstance(
   }
   for (const t of o.trackScripts ?? []) {
     const s = scripts.get(t.name);
-    if (!s) throw bad(name, `track_script ${t.name}: no vrrp_script of that name`);
+    if (!s) throw bad(o.name, `track_script ${t.name}: no vrrp_script of that name`);
     tracks.push({
       kind: "script",
       name: t.name,
@@ -336,20 +344,12 @@ export function resolveInstance(
       reverse: t.reverse ?? s.reverse,
     });
   }
-  // keepalived vrrp_complete_init(): the lower-priority GARP settings default to the global master ones
-  const garpLowerPrioDelayMs = ms(
-    o.garpLowerPrioDelay ?? router.garpLowerPrioDelay ?? router.garpMasterDelay,
-    KEEPALIVED_GARP_MASTER_DELAY_MS,
-  );
-  const params: InstanceParams = {
-    name,
-    vrid: o.vrid,
-    version,
-    priority,
-    ...(o.state !== undefined ? { initialState: o.state === "MASTER" ? "master" : "backup" } : {}),
-    intervalCs,
-    preempt: owner ? true : preempt,
-    preemptDelayMs,
+  return tracks;
+}
+
+/** The GARP and advert settings: the instance's, else the router's, else keepalived's defaults. */
+function resolveTuning(o: VrrpInstanceOptions, router: VrrpRouterOptions) {
+  return {
     downTimerAdverts: o.downTimerAdverts ?? router.downTimerAdverts ?? 3,
     lowerPrioNoAdvert: o.lowerPrioNoAdvert ?? router.lowerPrioNoAdvert ?? false,
     higherPrioSendAdvert: o.higherPrioSendAdvert ?? router.higherPrioSendAdvert ?? false,
@@ -359,13 +359,56 @@ export function resolveInstance(
     garpMasterRefreshMs: ms(o.garpMasterRefresh ?? router.garpMasterRefresh, 0),
     garpMasterRefreshRepeat:
       o.garpMasterRefreshRepeat ?? router.garpMasterRefreshRepeat ?? KEEPALIVED_GARP_MASTER_REFRESH_REPEAT,
-    garpLowerPrioDelayMs,
+    // keepalived vrrp_complete_init(): the lower-priority GARP settings default to the global master ones
+    garpLowerPrioDelayMs: ms(
+      o.garpLowerPrioDelay ?? router.garpLowerPrioDelay ?? router.garpMasterDelay,
+      KEEPALIVED_GARP_MASTER_DELAY_MS,
+    ),
     garpLowerPrioRepeat:
       o.garpLowerPrioRepeat ??
       router.garpLowerPrioRepeat ??
       router.garpMasterRepeat ??
       KEEPALIVED_GARP_MASTER_REPEAT,
     notifyPriorityChanges: o.notifyPriorityChanges ?? router.notifyPriorityChanges ?? false,
+  };
+}
+
+/** Resolves one instance; `warn` receives keepalived's corrections (rounded intervals…). */
+export function resolveInstance(
+  o: VrrpInstanceOptions,
+  router: VrrpRouterOptions,
+  scripts: ReadonlyMap<string, ResolvedScript>,
+  warn: Warn = () => {},
+): ResolvedInstance {
+  const name = o.name;
+  if (!o.interface) throw bad(name, "an interface is required");
+  const { family, vips, extraVips } = resolveAddresses(o);
+  let version = o.version ?? (family === 6 ? 3 : (router.version ?? 2));
+  if (family === 6 && version === 2) {
+    warn(`${name}: VRRPv2 is IPv4 only (RFC 3768); using version 3`);
+    version = 3;
+  }
+  if (version === 3 && vips.length === 0) throw bad(name, "VRRPv3 needs at least one virtual address");
+  if (!Number.isInteger(o.vrid) || o.vrid < 1 || o.vrid > 255)
+    throw bad(name, `virtual_router_id ${o.vrid} must be 1..255`);
+  const priority = o.priority ?? (o.state === "MASTER" ? VRRP_PRIORITY_OWNER : VRRP_PRIORITY_DEFAULT);
+  if (!Number.isInteger(priority) || priority < 1 || priority > 255)
+    throw bad(name, `priority ${priority} must be 1..255`);
+  const intervalCs = resolveInterval(name, o.advertInterval ?? 1, version, warn);
+  const auth = resolveAuth(o, version, family, warn);
+  const peers = resolvePeers(o, family);
+  const { preempt, preemptDelayMs } = resolvePreempt(o, warn);
+  const tracks = resolveTracks(o, scripts);
+  const params: InstanceParams = {
+    name,
+    vrid: o.vrid,
+    version,
+    priority,
+    ...(o.state !== undefined ? { initialState: o.state === "MASTER" ? "master" : "backup" } : {}),
+    intervalCs,
+    preempt: priority === VRRP_PRIORITY_OWNER ? true : preempt,
+    preemptDelayMs,
+    ...resolveTuning(o, router),
   };
   return {
     name,
@@ -374,10 +417,10 @@ export function resolveInstance(
     params,
     vips,
     extraVips,
-    authType,
-    ...(authData ? { authData } : {}),
-    unicastPeers,
-    ...(src !== undefined ? { sourceIp: canonicalAddress(src) } : {}),
+    authType: auth.authType,
+    ...(auth.authData ? { authData: auth.authData } : {}),
+    unicastPeers: peers.unicastPeers,
+    ...(peers.sourceIp !== undefined ? { sourceIp: peers.sourceIp } : {}),
     checkUnicastSource: o.checkUnicastSource ?? router.checkUnicastSource ?? false,
     skipCheckAdvAddr: o.skipCheckAdvAddr ?? router.skipCheckAdvAddr ?? false,
     v3Ipv4Checksum: o.v3Ipv4Checksum ?? router.v3Ipv4Checksum ?? "pseudo-header",

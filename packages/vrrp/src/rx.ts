@@ -85,6 +85,38 @@ function sameAuth(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean
   return diff === 0;
 }
 
+/** VRRPv2 over IPv4, RFC 3768 §7.1: "MUST perform authentication specified by Auth Type" (AH is not supported here). */
+function checkAuth(a: VrrpAdvert, inst: RxInstance): RxDrop | undefined {
+  if (a.authType !== VRRP_AUTH_NONE && a.authType !== VRRP_AUTH_PASS)
+    return drop("invalid_authtype", `auth type ${a.authType}`);
+  if (a.authType !== inst.authType)
+    return drop("authtype_mismatch", `auth type ${a.authType}, expected ${inst.authType}`);
+  if (a.authType === VRRP_AUTH_PASS && !sameAuth(a.authData, inst.authData))
+    return drop("auth_failure", "wrong password");
+  return undefined;
+}
+
+/**
+ * Which checksum form the message carries (undefined: none matches). Without the packet's
+ * destination (an IPv6 raw socket), the group or, for a unicast instance, each local address.
+ */
+function checksumOf(pkt: IpPacket, inst: RxInstance): ChecksumKind | undefined {
+  const destinations = pkt.destination
+    ? [pkt.destination]
+    : inst.unicastPeers.length > 0
+      ? [...(inst.localAddresses ?? [])]
+      : [pkt.family === 4 ? VRRP_IPV4_GROUP : VRRP_IPV6_GROUP];
+  for (const destination of destinations.length > 0 ? destinations : [undefined]) {
+    const kind = verifyChecksum(pkt.payload, {
+      family: pkt.family,
+      source: pkt.source,
+      ...(destination !== undefined ? { destination } : {}),
+    });
+    if (kind) return kind;
+  }
+  return undefined;
+}
+
 /**
  * Checks one packet for one instance (already selected by VRID and interface). The order is
  * keepalived's: length, TTL, version, authentication, interval (v2), type, address count,
@@ -113,14 +145,8 @@ export function checkAdvert(pkt: IpPacket, inst: RxInstance): RxResult {
   if (!decoded.ok) return drop("packet_len_err", decoded.error.message);
   const a = decoded.advert;
   if (inst.version === 2 && pkt.family === 4) {
-    // RFC 3768 §7.1: "MUST perform authentication specified by Auth Type"; AH is not supported here
-    if (a.authType !== VRRP_AUTH_NONE && a.authType !== VRRP_AUTH_PASS) {
-      return drop("invalid_authtype", `auth type ${a.authType}`);
-    }
-    if (a.authType !== inst.authType)
-      return drop("authtype_mismatch", `auth type ${a.authType}, expected ${inst.authType}`);
-    if (a.authType === VRRP_AUTH_PASS && !sameAuth(a.authData, inst.authData))
-      return drop("auth_failure", "wrong password");
+    const bad = checkAuth(a, inst);
+    if (bad) return bad;
   }
   if (inst.version === 2 && a.intervalCs !== inst.intervalCs) {
     // RFC 3768 §7.1: "MUST verify that the Adver Interval in the packet is the same as the locally
@@ -143,20 +169,7 @@ export function checkAdvert(pkt: IpPacket, inst: RxInstance): RxResult {
     return drop("packet_len_err", `IPv4 total length ${pkt.totalLength}`);
   }
   // RFC 9568 §7.1: "MUST verify the VRRP checksum"
-  const destinations = pkt.destination
-    ? [pkt.destination]
-    : unicast
-      ? [...(inst.localAddresses ?? [])]
-      : [pkt.family === 4 ? VRRP_IPV4_GROUP : VRRP_IPV6_GROUP];
-  let kind: ChecksumKind | undefined;
-  for (const destination of destinations.length > 0 ? destinations : [undefined]) {
-    kind = verifyChecksum(p, {
-      family: pkt.family,
-      source: pkt.source,
-      ...(destination !== undefined ? { destination } : {}),
-    });
-    if (kind) break;
-  }
+  const kind = checksumOf(pkt, inst);
   if (!kind) return drop("checksum_err", "bad checksum");
   if (pkt.destination) {
     const mcast = isMulticast(pkt.destination);

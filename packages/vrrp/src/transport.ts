@@ -176,6 +176,24 @@ export class RawTransport implements VrrpTransport {
       }
       return;
     }
+    const ch = this.openSocket(ifname, family);
+    this.configure(ch, opts);
+    ch.sock.on("error", (err) => {
+      this.channels.delete(key);
+      ch.packet?.close();
+      this.errorHandler(
+        ifname,
+        family,
+        fromSystemError("VRRP_SOCKET", `raw socket on ${ifname} failed`, err, this.ctx(ifname)),
+      );
+    });
+    if (family === 4 || this.ipv6Receive === "raw") this.receiveFromRaw(ch);
+    else this.receiveFromPacket(ch);
+    this.channels.set(key, ch);
+  }
+
+  /** A raw protocol-112 socket in the router's namespace, for an interface found there. */
+  private openSocket(ifname: string, family: 4 | 6): Channel {
     let ifindex: number;
     try {
       ifindex = ifNameToIndex(ifname, this.netns);
@@ -183,15 +201,15 @@ export class RawTransport implements VrrpTransport {
       throw fromSystemError("VRRP_NO_INTERFACE", `interface ${ifname}`, err, this.ctx(ifname));
     }
     const mod = raw();
-    let sock: RawSocket;
     try {
-      sock = withNetns(this.netns, () =>
+      const sock = withNetns(this.netns, () =>
         mod.createSocket({
           protocol: IPPROTO_VRRP,
           addressFamily: family === 4 ? mod.AddressFamily.IPv4 : mod.AddressFamily.IPv6,
           bufferSize: 65536,
         }),
       );
+      return { ifname, family, ifindex, sock, multicast: false };
     } catch (err) {
       throw fromSystemError(
         "VRRP_SOCKET",
@@ -200,11 +218,15 @@ export class RawTransport implements VrrpTransport {
         this.ctx(ifname),
       );
     }
-    const ch: Channel = { ifname, family, ifindex, sock, multicast: false };
+  }
+
+  /** keepalived's socket options: bound to the interface, TTL/hop limit 255, no loopback, the group joined. */
+  private configure(ch: Channel, opts: ChannelOptions): void {
+    const { sock, ifname, ifindex } = ch;
     try {
       const name = Buffer.from(`${ifname}\0`);
       sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
-      if (family === 4) {
+      if (ch.family === 4) {
         sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
         sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
         const mreqn = Buffer.alloc(12);
@@ -225,71 +247,65 @@ export class RawTransport implements VrrpTransport {
       sock.close();
       throw fromSystemError("VRRP_SOCKET", `socket options on ${ifname}`, err, this.ctx(ifname));
     }
-    sock.on("error", (err) => {
-      this.channels.delete(key);
-      ch.packet?.close();
-      this.errorHandler(
-        ifname,
-        family,
-        fromSystemError("VRRP_SOCKET", `raw socket on ${ifname} failed`, err, this.ctx(ifname)),
-      );
-    });
-    if (family === 4 || this.ipv6Receive === "raw") {
-      sock.on("message", (buf, source) => {
-        let pkt: IpPacket;
-        if (family === 4) {
-          try {
-            pkt = decodeIpv4Packet(buf);
-          } catch {
-            pkt = { family: 4, source, destination: "", ttl: undefined, protocol: -1, payload: buf };
-          }
-        } else {
-          // a raw IPv6 socket returns the payload only: no hop limit, no destination
-          pkt = {
-            family: 6,
-            source: canonicalAddress(source),
-            destination: "",
-            ttl: undefined,
-            protocol: IPPROTO_VRRP,
-            payload: buf,
-          };
-        }
-        this.packetHandler(ifname, pkt);
-      });
-    } else {
-      sock.pauseRecv();
-      try {
-        sock.setOption(SOL_SOCKET, SO_RCVBUF, 0); // the kernel's minimum: nothing is read from it
-      } catch {
-        // not fatal
-      }
-      try {
-        ch.packet = PacketSocket.open({
-          interface: ifindex,
-          protocol: ETH_P_IPV6,
-          ...(this.netns !== undefined ? { netns: this.netns } : {}),
-        });
-      } catch (err) {
-        sock.close();
-        throw fromSystemError("VRRP_SOCKET", `AF_PACKET socket on ${ifname}`, err, this.ctx(ifname));
-      }
-      ch.packet.onFrame((frame, meta) => {
-        // PACKET_OUTGOING: our own; PACKET_OTHERHOST (3): not for this host
-        if (meta.pktType === PACKET_OUTGOING || meta.pktType === 3) return;
-        // cheap pre-filter before decoding: IPv6 next header 112 right after the fixed header, or
-        // an extension header to walk
-        const next = frame[14 + 6];
-        if (next !== IPPROTO_VRRP && next !== 0 && next !== 43 && next !== 60) return;
-        let pkt: IpPacket | undefined;
+  }
+
+  /** IPv4 (with its header), or IPv6 "raw" (the payload only: no hop limit, no destination). */
+  private receiveFromRaw(ch: Channel): void {
+    ch.sock.on("message", (buf, source) => {
+      let pkt: IpPacket;
+      if (ch.family === 4) {
         try {
-          pkt = decodeFrameIp(frame);
+          pkt = decodeIpv4Packet(buf);
         } catch {
-          return;
+          pkt = { family: 4, source, destination: "", ttl: undefined, protocol: -1, payload: buf };
         }
-        if (pkt && pkt.protocol === IPPROTO_VRRP) this.packetHandler(ifname, pkt);
-      });
+      } else {
+        pkt = {
+          family: 6,
+          source: canonicalAddress(source),
+          destination: "",
+          ttl: undefined,
+          protocol: IPPROTO_VRRP,
+          payload: buf,
+        };
+      }
+      this.packetHandler(ch.ifname, pkt);
+    });
+  }
+
+  /** IPv6 "packet": whole frames from AF_PACKET (hop limit and destination seen); the raw socket only sends. */
+  private receiveFromPacket(ch: Channel): void {
+    ch.sock.pauseRecv();
+    try {
+      ch.sock.setOption(SOL_SOCKET, SO_RCVBUF, 0); // the kernel's minimum: nothing is read from it
+    } catch {
+      // not fatal
     }
-    this.channels.set(key, ch);
+    try {
+      ch.packet = PacketSocket.open({
+        interface: ch.ifindex,
+        protocol: ETH_P_IPV6,
+        ...(this.netns !== undefined ? { netns: this.netns } : {}),
+      });
+    } catch (err) {
+      ch.sock.close();
+      throw fromSystemError("VRRP_SOCKET", `AF_PACKET socket on ${ch.ifname}`, err, this.ctx(ch.ifname));
+    }
+    ch.packet.onFrame((frame, meta) => {
+      // PACKET_OUTGOING: our own; PACKET_OTHERHOST (3): not for this host
+      if (meta.pktType === PACKET_OUTGOING || meta.pktType === 3) return;
+      // cheap pre-filter before decoding: IPv6 next header 112 right after the fixed header, or
+      // an extension header to walk
+      const next = frame[14 + 6];
+      if (next !== IPPROTO_VRRP && next !== 0 && next !== 43 && next !== 60) return;
+      let pkt: IpPacket | undefined;
+      try {
+        pkt = decodeFrameIp(frame);
+      } catch {
+        return;
+      }
+      if (pkt && pkt.protocol === IPPROTO_VRRP) this.packetHandler(ch.ifname, pkt);
+    });
   }
 
   private join(ch: Channel): void {

@@ -366,10 +366,11 @@ export function gapStats(times: readonly number[]): { count: number; p50: number
   return { count: gaps.length, p50: at(0.5), p99: at(0.99), max: gaps.at(-1) ?? Number.NaN };
 }
 
-/** Keeps this process's event loop busy for `ms` (what parsing a big configuration does to it). */
+/**
+ * Blocks this process's event loop for `ms`, as parsing a big configuration does, without
+ * taking a CPU from the other tests running meanwhile (bench/isolation.mjs parses and spins
+ * for real).
+ */
 export function blockEventLoop(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // spin
-  }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
