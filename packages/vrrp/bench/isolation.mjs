@@ -11,7 +11,7 @@
 //   pnpm --filter @lvs/vrrp build && node packages/vrrp/bench/isolation.mjs
 //   (env: PARSES=3, BUSY_MS=2000, CONF_VS=10500 virtual servers × 4 real servers ≈ 5 MB,
 //    MODES=in-process,isolated,isolated-nice — the last with the child at nice -10, keepalived's
-//    `vrrp_priority`)
+//    `vrrp_priority`; SPIN=0 PARSES=0: this process waits instead, the host's own jitter)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -25,6 +25,9 @@ import { spawnIsolatedRouter, VrrpRouter } from "@lvs/vrrp";
 const PARSES = Number(process.env.PARSES ?? 3);
 const BUSY_MS = Number(process.env.BUSY_MS ?? 2000);
 const CONF_VS = Number(process.env.CONF_VS ?? 10_500);
+// SPIN=0: the busy loop waits instead (Atomics.wait): the loop is blocked without taking a CPU,
+// which shows the host's own scheduling jitter (run it with PARSES=0)
+const SPIN = process.env.SPIN !== "0";
 const CAPTURE = fileURLToPath(new URL("../test/peers/capture-adverts.mjs", import.meta.url));
 const ROUTER = fileURLToPath(new URL("../test/peers/router.mjs", import.meta.url));
 const NET = "10.99.0";
@@ -134,6 +137,10 @@ function blockLikeAReload(file) {
     loadKeepalivedConf(file);
     parses.push(performance.now() - s);
   }
+  if (!SPIN) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BUSY_MS);
+    return parses;
+  }
   const end = performance.now() + BUSY_MS;
   while (performance.now() < end) {
     // spin
@@ -212,7 +219,7 @@ try {
   }
   const ms = (x) => (x === undefined ? "-" : `${x.toFixed(0)}`);
   console.log(
-    `\nMASTER VRRPv3 advert_int 0.1 s; this process blocked by ${PARSES} parses of a ${(text.length / 1e6).toFixed(1)} MB keepalived.conf (${CONF_VS} virtual servers, ${CONF_VS * 4} real servers) + ${BUSY_MS} ms busy loop; BACKUP peer: ${hasKeepalived ? "keepalived 2.2.7" : "ours (separate process)"}; load average ${loadavg()
+    `\nMASTER VRRPv3 advert_int 0.1 s; this process blocked by ${PARSES} parses of a ${(text.length / 1e6).toFixed(1)} MB keepalived.conf (${CONF_VS} virtual servers, ${CONF_VS * 4} real servers) + ${BUSY_MS} ms ${SPIN ? "busy loop" : "wait (no CPU)"}; BACKUP peer: ${hasKeepalived ? "keepalived 2.2.7" : "ours (separate process)"}; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")}`,
   );
