@@ -209,6 +209,11 @@ export class IsolatedRouter extends EventEmitter implements VrrpRouterLike {
       );
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
+    // a message that cannot be sent (the channel closing under it) is reported, never thrown
+    child.on("error", (err) => {
+      if (this.child === child && this.everStarted)
+        this.fail(new VrrpError("VRRP_CHILD", `VRRP child process: ${err.message}`, {}, { cause: err }));
+    });
     this.post({
       type: "start",
       options: this.opts,
