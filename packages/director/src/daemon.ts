@@ -87,6 +87,8 @@ export interface RunDaemonOptions extends Omit<DirectorOptions, "log"> {
   signals?: boolean;
   /** Called once the daemon runs (tests, `lvsctl up` progress). */
   onStarted?: (director: Director) => void;
+  /** Run VRRP on the daemon's own event loop instead of its isolated child process (debugging). */
+  vrrpInProcess?: boolean;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
       ? createVrrpComponent({
           ...(opts.netns ? { netns: opts.netns } : {}),
           ...(opts.now ? { now: opts.now } : {}),
+          ...(opts.vrrpInProcess ? { inProcess: true } : {}),
           warn: (m) => log.warn({}, `VRRP: ${m}`),
         })
       : undefined);

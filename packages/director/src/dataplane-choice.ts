@@ -1,5 +1,6 @@
 // Which dataplane `--dataplane auto` runs on, and why (the first log line says it): the kernel's
 // IPVS when this kernel has it and we may program it (CAP_NET_ADMIN), else the userspace proxy.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
 export type DataplaneKind = "ipvs" | "proxy";
@@ -28,10 +29,21 @@ export interface ChoiceProbe {
   ipvsPresent: boolean;
   /** CAP_NET_ADMIN held (undefined: unknown, taken as held). */
   netAdmin: boolean | undefined;
+  /** Load ip_vs as keepalived does when IPVS isn't there yet; true when it then is. */
+  loadIpvs?: () => boolean;
 }
 
+const IPVS_PROC = "/proc/net/ip_vs";
+
 function probeHost(): ChoiceProbe {
-  return { ipvsPresent: existsSync("/proc/net/ip_vs"), netAdmin: hasNetAdmin() };
+  return {
+    ipvsPresent: existsSync(IPVS_PROC),
+    netAdmin: hasNetAdmin(),
+    loadIpvs: () => {
+      spawnSync("modprobe", ["ip_vs"], { stdio: "ignore", timeout: 10_000 });
+      return existsSync(IPVS_PROC);
+    },
+  };
 }
 
 /** The dataplane for `choice`, with the reason logged at start. */
@@ -47,10 +59,10 @@ export async function chooseDataplane(
   if (netns) return { kind: "ipvs", why: `--netns ${netns} programs that namespace's IPVS` };
   if (probe.netAdmin === false)
     return { kind: "proxy", why: "auto: no CAP_NET_ADMIN to program IPVS (not root)" };
-  if (!probe.ipvsPresent)
+  if (!probe.ipvsPresent && !probe.loadIpvs?.())
     return {
       kind: "proxy",
-      why: "auto: this kernel has no IPVS (/proc/net/ip_vs is missing; modprobe ip_vs to use it)",
+      why: "auto: this kernel has no IPVS (no /proc/net/ip_vs, and modprobe ip_vs did not add it)",
     };
   return { kind: "ipvs", why: "auto: /proc/net/ip_vs present and CAP_NET_ADMIN held" };
 }

@@ -11,7 +11,9 @@ import {
   type ReloadSummary,
   routerOptionsFromConfig,
   type StateChange,
+  spawnIsolatedRouter,
   VrrpRouter,
+  type VrrpRouterLike,
   type VrrpRouterOptions,
 } from "@lvs/vrrp";
 import type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
@@ -20,7 +22,13 @@ export interface VrrpAdapterOptions {
   netns?: string;
   warn?: (message: string) => void;
   /** Build the router (tests inject one with fake transport/net). */
-  createRouter?: (options: VrrpRouterOptions) => VrrpRouter;
+  createRouter?: (options: VrrpRouterOptions) => VrrpRouterLike;
+  /**
+   * Run VRRP on the director's own event loop instead of in its child process (debugging). By
+   * default the router runs isolated, as keepalived's VRRP process, so a reload's parse, the
+   * checks and the reconciler can't delay an advert.
+   */
+  inProcess?: boolean;
   /** What each reload did to the VRRP instances, groups and scripts. */
   onReload?: (summary: ReloadSummary) => void;
   /** Epoch ms of a state change (`since` in the status); default Date.now. */
@@ -31,7 +39,7 @@ const upper = (s: string): VrrpStateName => s.toUpperCase() as VrrpStateName;
 
 export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponent {
   const events = new EventEmitter();
-  let router: VrrpRouter | undefined;
+  let router: VrrpRouterLike | undefined;
   let optionsJson = "";
   const since = new Map<string, number>();
   const now = opts.now ?? Date.now;
@@ -45,7 +53,11 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
 
   const launch = async (options: VrrpRouterOptions): Promise<void> => {
     if (!options.instances.length) return;
-    const r = opts.createRouter ? opts.createRouter(options) : new VrrpRouter(options);
+    const r: VrrpRouterLike = opts.createRouter
+      ? opts.createRouter(options)
+      : opts.inProcess
+        ? new VrrpRouter(options)
+        : spawnIsolatedRouter(options);
     r.on("state", (c: StateChange) => {
       if (c.kind !== "INSTANCE") return;
       since.set(c.name, now());

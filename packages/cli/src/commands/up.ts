@@ -210,6 +210,7 @@ interface UpCommandOptions extends UpOptions {
   logLevel: string;
   reconcileInterval: number;
   releaseOnStop?: boolean;
+  dataplane?: "auto" | "ipvs" | "proxy";
 }
 
 function seconds(name: string) {
@@ -231,7 +232,15 @@ export function register(program: Command): void {
     .option("-P, --vrrp", "only run the VRRP subsystem (keepalived --vrrp)")
     .option(
       "--vrrp-in-process",
-      "--vrrp: run the VRRP router in this process, not in its own child process (debugging)",
+      "run the VRRP router in this process, not in its own child process (debugging)",
+    )
+    .addOption(
+      new Option(
+        "--dataplane <kind>",
+        "ipvs (the kernel's IPVS), proxy (@lvs/proxy, userspace: no IPVS or root needed) or auto: IPVS when the kernel has it and we may program it, else the proxy",
+      )
+        .choices(["auto", "ipvs", "proxy"])
+        .default("auto"),
     )
     .option("-C, --check", "only run the LVS subsystem: virtual servers and checkers (keepalived --check)")
     .option("--netns <name>", "run inside this network namespace (a name under /run/netns or a path)")
@@ -288,6 +297,8 @@ export function register(program: Command): void {
         reconcileIntervalMs: Math.max(100, o.reconcileInterval * 1000),
         releaseOnStop: o.releaseOnStop ?? false,
         ...(o.netns ? { netns: o.netns } : {}),
+        dataplane: o.dataplane ?? "auto",
+        ...(o.vrrpInProcess ? { vrrpInProcess: true } : {}),
       });
     });
 }
