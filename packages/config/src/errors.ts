@@ -177,13 +177,15 @@ export class IssueSink {
   error(code: ConfigErrorCode, pos: SourcePos, message: string, keyword?: string): void {
     // The same value can be reported through two paths (a real server's delay_loop copied into
     // its checkers' policies): report it once.
-    const k = `${pos.file}:${pos.line}:${pos.column}:${code}:${message}`;
-    if (this.seen.has(k)) return;
-    this.errors++;
+    // Past the cap an error is only counted (a repeat of a kept one may then count twice).
     if (this.keptErrors >= this.maxIssues) {
+      this.errors++;
       this.countOverflow(pos.file, "errorCount");
       return;
     }
+    const k = `${pos.file}:${pos.line}:${pos.column}:${code}:${message}`;
+    if (this.seen.has(k)) return;
+    this.errors++;
     this.seen.add(k);
     this.keptErrors++;
     this.keep({ code, severity: "error", message, ...pick(pos), ...(keyword ? { keyword } : {}) });
