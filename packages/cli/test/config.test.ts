@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const bin = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+// The timeout turns a hang (reading /dev/zero) into a failure instead of a stuck run.
 const lvsctl = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, "config", ...args], { encoding: "utf8" });
+  spawnSync(process.execPath, [bin, "config", ...args], { encoding: "utf8", timeout: 60_000 });
 const dir = mkdtempSync(join(tmpdir(), "lvsctl-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,6 +65,39 @@ describe("lvsctl config", () => {
     const r = lvsctl("check", join(dir, "nope.conf"));
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/nope\.conf:1:1: cannot read .* \(ENOENT\) \(CONFIG_FILE_NOT_FOUND\)/);
+  });
+
+  it("check /dev/zero: refused at once, not read forever", () => {
+    const r = lvsctl("check", "/dev/zero");
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(
+      "/dev/zero:1:1: /dev/zero is not a regular file (a device, pipe or socket); give the path of a configuration file (CONFIG_NOT_A_FILE)\n",
+    );
+  });
+
+  it("check: at most 50 issues printed, then how many more", () => {
+    const many = join(dir, "many.conf");
+    writeFileSync(
+      many,
+      `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n${"    10.0.0.300/24\n".repeat(10_000)}  }\n}\n`,
+    );
+    const r = lvsctl("check", many);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.split("\n").filter(Boolean);
+    expect(lines).toHaveLength(51);
+    expect(lines[0]).toMatch(/many\.conf:5:5: virtual_ipaddress must be an IPv4 or IPv6 address/);
+    expect(lines[50]).toBe("… and 9,950 more errors");
+    expect(r.stdout.length).toBeLessThan(20_000);
+  });
+
+  it("check: control characters from the file are escaped, never sent to the terminal", () => {
+    const ctl = join(dir, "ctl.conf");
+    writeFileSync(ctl, good.replace("prority 90", "pri\u001b]0;owned\u0007\u001b[2Jority 90"));
+    const r = lvsctl("check", ctl);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("unknown keyword `pri\\x1b]0;owned\\x07\\x1b[2Jority`");
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
   it("convert → YAML that checks clean and shows the same model", () => {

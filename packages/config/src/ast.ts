@@ -18,12 +18,22 @@ export interface Block {
   body: Statement[];
 }
 
-/** Build the tree; structural errors go to `sink` and the tree stays as complete as possible. */
-export function buildTree(lines: Line[], sink: IssueSink): Statement[] {
+/**
+ * Build the tree; structural errors go to `sink` and the tree stays as complete as possible.
+ * A block opened deeper than `maxNesting` is reported and skipped up to its `}` (the readers
+ * recurse over the tree, so its depth must be bounded).
+ */
+export function buildTree(lines: Line[], sink: IssueSink, maxNesting = 64): Statement[] {
   const root: Statement[] = [];
   const stack: { body: Statement[]; owner?: Statement }[] = [{ body: root }];
   let last: Statement | undefined; // statement on the line just before
+  let skipping = 0; // depth inside a block that was too deep
   for (const line of lines) {
+    if (skipping) {
+      if (line.kind === "{") skipping++;
+      else if (line.kind === "}") skipping--;
+      continue;
+    }
     const top = stack[stack.length - 1]!;
     if (line.kind === "words") {
       const [keyword, ...args] = line.words;
@@ -32,7 +42,15 @@ export function buildTree(lines: Line[], sink: IssueSink): Statement[] {
       last = st;
     } else if (line.kind === "{") {
       const block: Block = { open: line.pos, body: [] };
-      if (last && !last.block) {
+      if (stack.length > maxNesting) {
+        sink.error(
+          "CONFIG_NESTING_TOO_DEEP",
+          line.pos,
+          `blocks nest deeper than ${maxNesting} levels; this block is skipped up to its '}': check the braces (or raise limits.maxNesting)`,
+        );
+        if (last && !last.block) last.block = block; // empty, so its keyword is not also "missing a block"
+        skipping = 1;
+      } else if (last && !last.block) {
         last.block = block;
         stack.push({ body: block.body, owner: last });
       } else {

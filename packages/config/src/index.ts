@@ -6,7 +6,10 @@ export {
   ConfigError,
   type ConfigErrorCode,
   type ConfigIssue,
+  escapeControl,
   formatIssue,
+  formatIssueList,
+  type IssueCounts,
   type Severity,
   type SourcePos,
 } from "./errors.js";
@@ -20,6 +23,7 @@ export {
   parseKeepalivedConf,
 } from "./keepalived.js";
 export { type Line, lexKeepalived, type Word } from "./lexer.js";
+export { type ConfigLimits, DEFAULT_LIMITS } from "./limits.js";
 export { type ConfigFormat, detectFormat, type LoadOptions, loadConfig } from "./load.js";
 export type * from "./model.js";
 export { type Path, type PathSource, SourceMap } from "./positions.js";

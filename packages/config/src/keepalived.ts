@@ -2,14 +2,16 @@
 // (defaults, ranges) → cross references. Every issue carries file:line:column.
 import { hostname } from "node:os";
 import { buildTree } from "./ast.js";
-import { type Ctx, frame, type Obj, runBlock, type Table } from "./conf/context.js";
+import { type Ctx, frame, type KeywordTally, type Obj, runBlock, type Table } from "./conf/context.js";
 import { readVirtualServer, readVirtualServerGroup } from "./conf/lvs.js";
 import { readGlobalDefs, readSyncGroup, readVrrpInstance, readVrrpScript } from "./conf/vrrp.js";
 import { type ConfigIssue, IssueSink, sortIssues } from "./errors.js";
-import { type ConfigFs, completeFs } from "./fs.js";
+import { type ConfigFs, completeFs, readConfigText } from "./fs.js";
 import { lexKeepalived } from "./lexer.js";
+import { type ConfigLimits, resolveLimits } from "./limits.js";
 import type { LvsConfig } from "./model.js";
 import { SourceMap } from "./positions.js";
+import { explainUnresolvedParameters, screenNonConfigFiles } from "./screen.js";
 import { type LookupUser, systemLookupUser } from "./users.js";
 import { crossCheck, validateModel } from "./validate.js";
 
@@ -26,13 +28,17 @@ export interface ParseOptions {
   lookupUser?: LookupUser;
   /** Seed for `${_RANDOM}` (default 0, so loads are repeatable). */
   randomSeed?: number;
+  /** Bounds on what a load reads (file size, line length, nesting, includes, issues kept). */
+  limits?: Partial<ConfigLimits>;
 }
 
 /** What a successful load returns. */
 export interface LoadResult {
   config: LvsConfig;
-  /** Warnings (unknown keywords, deprecated syntax, …) in file order. */
+  /** Warnings (unknown keywords, deprecated syntax, …) in file order (at most `limits.maxIssues`). */
   warnings: ConfigIssue[];
+  /** How many warnings there were, including any beyond those kept in `warnings`. */
+  warningCount: number;
   /** Every file read (the main file first, then includes in reading order). */
   files: string[];
   /** JSON path in `config` → file:line:column (e.g. `sources.positionOf(["vrrpInstances", 0])`). */
@@ -80,18 +86,21 @@ export function defaultConfigId(): string {
  * when the file can't be used; unknown keywords are warnings, never errors.
  */
 export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): LoadResult {
-  const sink = new IssueSink();
+  const limits = resolveLimits(opts.limits);
+  const sink = new IssueSink(limits.maxIssues);
   const file = opts.file ?? "<input>";
   const fs = completeFs(opts.fs ?? (opts.readFile ? { readFile: opts.readFile } : undefined));
-  const { lines, files } = lexKeepalived(text, file, {
+  const { lines, files, fileInfo, unresolved } = lexKeepalived(text, file, {
     fs,
     sink,
     configId: opts.configId ?? defaultConfigId(),
     randomSeed: opts.randomSeed ?? 0,
+    limits,
   });
-  const tree = buildTree(lines, sink);
+  const tree = buildTree(lines, sink, limits.maxNesting);
   const sources = new SourceMap();
-  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser };
+  const keywords = new Map<string, KeywordTally>();
+  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser, keywords };
   const raw: Obj = {
     vrrpScripts: [],
     vrrpSyncGroups: [],
@@ -103,22 +112,24 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
   const top = { file, line: 1, column: 1 };
   const config = validateModel(raw, sources, sink, "keepalived", top, ctx.lookupUser);
   if (config) crossCheck(config, sources, sink, "keepalived", top);
+  explainUnresolvedParameters(sink, unresolved);
+  screenNonConfigFiles(sink, files, fileInfo, keywords);
   sink.throwIfErrors();
-  return { config: config!, warnings: sortIssues(sink.warnings()), files, sources };
+  return {
+    config: config!,
+    warnings: sortIssues(sink.warnings()),
+    warningCount: sink.counts.warningCount,
+    files,
+    sources,
+  };
 }
 
 /** Read and parse a keepalived.conf file (includes resolved relative to it). */
 export function loadKeepalivedConf(path: string, opts: Omit<ParseOptions, "file"> = {}): LoadResult {
   const fs = completeFs(opts.fs ?? (opts.readFile ? { readFile: opts.readFile } : undefined));
-  let text: string;
-  try {
-    text = fs.readFile(path);
-  } catch (err) {
-    const sink = new IssueSink();
-    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    sink.error("CONFIG_FILE_NOT_FOUND", { file: path, line: 1, column: 1 }, `cannot read ${path} (${code})`);
-    sink.throwIfErrors();
-    throw err;
-  }
-  return parseKeepalivedConf(text, { ...opts, file: path });
+  const limits = resolveLimits(opts.limits);
+  const sink = new IssueSink(limits.maxIssues);
+  const text = readConfigText(fs, path, limits, sink, { file: path, line: 1, column: 1 });
+  sink.throwIfErrors();
+  return parseKeepalivedConf(text!, { ...opts, file: path, fs });
 }

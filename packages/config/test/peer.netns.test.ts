@@ -3,7 +3,8 @@
 // the broken corpus is rejected by both. Deliberate differences are asserted (and documented in
 // the README) so they can't change unnoticed.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultConfigId, loadKeepalivedConf } from "../src/index.js";
@@ -82,6 +83,27 @@ describe.skipIf(!canRun)("keepalived 2.2.7 -t as the peer", () => {
       const file = join(fixtures, "broken/diff-unknown-keyword.conf");
       expect(keepalivedTest(file).status).toBe(5);
       expect(ours(file)).toBe("accept");
+    });
+    it("a UTF-8 byte order mark: keepalived drops the first block (-t exits 5), we skip the mark and warn", () => {
+      const plain =
+        "global_defs {\n  router_id bom_test\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n" +
+        "  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n";
+      const dir = mkdtempSync(join(tmpdir(), "lvs-config-bom-"));
+      try {
+        const file = join(dir, "bom.conf");
+        writeFileSync(file, `\uFEFF${plain}`);
+        const k = keepalivedTest(file);
+        expect(k.status).toBe(5);
+        expect(k.output).toContain("Unknown keyword '\uFEFFglobal_defs'");
+        const r = loadKeepalivedConf(file, { configId: defaultConfigId() });
+        expect(r.warnings.map((w) => w.code)).toEqual(["CONFIG_BYTE_ORDER_MARK"]);
+        expect(r.config.globalDefs.routerId).toBe("bom_test");
+        writeFileSync(file, plain);
+        expect(keepalivedTest(file).status).toBe(0);
+        expect(loadKeepalivedConf(file, { configId: defaultConfigId() }).config).toEqual(r.config);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
     it("virtual_server group NAME without that group: keepalived -t passes (the service never appears), we reject", () => {
       const file = join(fixtures, "broken/diff-vsgroup-missing.conf");

@@ -2,7 +2,7 @@
 // random bytes and keyword soup never throw anything but ConfigError.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, convertToYaml, parseYamlConfig } from "../src/index.js";
+import { ConfigError, type ConfigIssue, convertToYaml, formatIssue, parseYamlConfig } from "../src/index.js";
 import { quoteArgv } from "../src/script.js";
 import { parse, users } from "./helpers.js";
 
@@ -151,16 +151,22 @@ describe("properties", () => {
   });
 });
 
+/** What a terminal would act on: C0 (ESC), DEL, C1, bidi overrides. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 const throwsOnlyConfigError = (text: string) => {
+  let found: ConfigIssue[];
   try {
-    parse(text);
+    found = parse(text).warnings;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    found = err.issues;
     for (const i of err.issues) {
       expect(i.line).toBeGreaterThanOrEqual(1);
       expect(i.column).toBeGreaterThanOrEqual(1);
     }
   }
+  for (const i of found) expect(formatIssue(i)).not.toMatch(CONTROL);
 };
 
 describe("fuzz: nothing but ConfigError ever comes out", () => {
@@ -170,6 +176,15 @@ describe("fuzz: nothing but ConfigError ever comes out", () => {
         throwsOnlyConfigError(Buffer.from(b).toString("latin1")),
       ),
       { numRuns: 500 },
+    );
+  });
+  it("random bytes inside known blocks (quoted in messages, escaped)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        const junk = Buffer.from(b).toString("latin1");
+        throwsOnlyConfigError(`global_defs {\n${junk}\n}\nvrrp_instance VI_1 {\n  ${junk}\n}\n`);
+      }),
+      { numRuns: 300 },
     );
   });
   it("random text", () => {

@@ -5,7 +5,8 @@ import {
   type ConfigFormat,
   configJsonSchema,
   convertToYaml,
-  formatIssue,
+  escapeControl,
+  formatIssueList,
   type LoadResult,
   loadConfig,
 } from "@lvs/config";
@@ -30,18 +31,25 @@ function addLoadOptions(cmd: Command): Command {
     );
 }
 
-/** Load, printing every issue as `file:line:column: message`; undefined when there were errors. */
+/** Issues printed per run; the rest are counted (`… and 9,950 more errors`). */
+const MAX_PRINTED_ISSUES = 50;
+
+/**
+ * Load, printing the issues as `file:line:column: message` (at most MAX_PRINTED_ISSUES, errors
+ * first, then a count of the rest); undefined when there were errors.
+ */
 function load(file: string, o: LoadOpts, out: (s: string) => void): LoadResult | undefined {
   try {
     const r = loadConfig(file, {
       ...(o.format ? { format: o.format } : {}),
       ...(o.configId !== undefined ? { configId: o.configId } : {}),
     });
-    for (const w of r.warnings) out(formatIssue(w));
+    const counts = { errorCount: 0, warningCount: r.warningCount };
+    for (const line of formatIssueList(r.warnings, { max: MAX_PRINTED_ISSUES, counts })) out(line);
     return r;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const i of err.issues) out(formatIssue(i));
+    for (const line of formatIssueList(err.issues, { max: MAX_PRINTED_ISSUES, counts: err })) out(line);
     process.exitCode = 1;
     return undefined;
   }
@@ -65,8 +73,8 @@ export function register(program: Command): void {
       const c = r.config;
       const rs = c.virtualServers.reduce((n, v) => n + v.realServers.length, 0);
       process.stdout.write(
-        `${file}: OK (${c.vrrpInstances.length} vrrp_instance, ${c.virtualServers.length} virtual_server, ${rs} real_server` +
-          `${r.files.length > 1 ? `, ${r.files.length} files` : ""}${r.warnings.length ? `, ${r.warnings.length} warnings` : ""})\n`,
+        `${escapeControl(file)}: OK (${c.vrrpInstances.length} vrrp_instance, ${c.virtualServers.length} virtual_server, ${rs} real_server` +
+          `${r.files.length > 1 ? `, ${r.files.length} files` : ""}${r.warningCount ? `, ${r.warningCount} warnings` : ""})\n`,
       );
     }
     process.exitCode = 0;
@@ -83,7 +91,7 @@ export function register(program: Command): void {
     const r = load(file, o, (s) => process.stderr.write(`${s}\n`));
     if (!r) return;
     const yaml = convertToYaml(r.config, {
-      header: `converted by lvsctl config convert from ${file}`,
+      header: `converted by lvsctl config convert from ${escapeControl(file)}`,
       ...(o.schemaUrl ? { schemaUrl: o.schemaUrl } : {}),
     });
     if (o.output) writeFileSync(o.output, yaml);

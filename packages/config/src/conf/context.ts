@@ -15,6 +15,28 @@ export interface Ctx {
   sink: IssueSink;
   sources: SourceMap;
   lookupUser: LookupUser;
+  /** Per file: how its statements' keywords fared (to tell a config from some other file). */
+  keywords?: Map<string, KeywordTally>;
+}
+
+export interface KeywordTally {
+  /** Keywords lvs reads or knows to ignore. */
+  known: number;
+  /** Unknown, but close to a known keyword (a "did you mean"), or a `//` comment. */
+  nearMiss: number;
+  /** Unknown and like no keyword at all. */
+  unknown: number;
+}
+
+function tally(c: Ctx, st: Statement, kind: keyof KeywordTally): void {
+  if (!c.keywords) return;
+  const file = st.keyword.pos.file;
+  let t = c.keywords.get(file);
+  if (!t) {
+    t = { known: 0, nearMiss: 0, unknown: 0 };
+    c.keywords.set(file, t);
+  }
+  t[kind]++;
 }
 
 export interface Frame {
@@ -170,10 +192,28 @@ export function runBlock(
   for (const st of body) {
     const kw = st.keyword.text;
     const h = Object.hasOwn(table, kw) ? table[kw] : undefined;
+    if (h || ignored.has(kw)) tally(c, st, "known");
     if (h) h(st, f, c);
     else if (ignored.has(kw)) ignoredKeyword(st, f, c);
-    else unknownKeyword(st, f, c, [...Object.keys(table), ...ignored]);
+    else unknownKeyword(st, f, c, tableCandidates(table, ignored));
   }
+}
+
+/** The keywords of each (table, ignored) pair, prepared once for suggest(). */
+const TABLE_CANDIDATES = new WeakMap<Table, WeakMap<ReadonlySet<string>, Candidates>>();
+
+function tableCandidates(table: Table, ignored: ReadonlySet<string>): Candidates {
+  let byIgnored = TABLE_CANDIDATES.get(table);
+  if (!byIgnored) {
+    byIgnored = new WeakMap();
+    TABLE_CANDIDATES.set(table, byIgnored);
+  }
+  let c = byIgnored.get(ignored);
+  if (!c) {
+    c = candidates([...Object.keys(table), ...ignored]);
+    byIgnored.set(ignored, c);
+  }
+  return c;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
@@ -192,6 +232,7 @@ const KNOWN_IN = new Map<string, Set<string>>();
 
 /** Register a block's keyword table under its keepalived block name. */
 export function registerTable(block: string, table: Table): Table {
+  knownAnywhere = undefined;
   for (const k of Object.keys(table)) {
     let s = KNOWN_IN.get(k);
     if (!s) {
@@ -203,11 +244,19 @@ export function registerTable(block: string, table: Table): Table {
   return table;
 }
 
-export function unknownKeyword(st: Statement, f: Frame, c: Ctx, known: string[]): void {
-  const kw = st.keyword.text;
+let knownAnywhere: Candidates | undefined;
+
+/** Input quoted in a message, cut short (a "keyword" may be a 64 KiB line of something else). */
+export function shorten(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export function unknownKeyword(st: Statement, f: Frame, c: Ctx, known: string[] | Candidates): void {
+  const kw = shorten(st.keyword.text);
   let msg: string;
   const guess = suggest(kw, known);
-  const elsewhere = guess ? undefined : suggest(kw, [...KNOWN_IN.keys()]);
+  knownAnywhere ??= candidates([...KNOWN_IN.keys()]);
+  const elsewhere = guess ? undefined : suggest(kw, knownAnywhere);
   if (kw.startsWith("//")) {
     msg = `\`//\` does not start a comment in keepalived.conf (this line is read as keyword \`${kw.slice(0, 20)}${kw.length > 20 ? "…" : ""}\`); start comments with # or !`;
   } else if (guess) {
@@ -218,26 +267,62 @@ export function unknownKeyword(st: Statement, f: Frame, c: Ctx, known: string[])
   } else {
     msg = `unknown keyword \`${kw}\` in ${f.label}; it is ignored`;
   }
+  // `//` (a comment meant) and `$NAME` (a parameter not defined) are config too.
+  tally(c, st, guess || elsewhere || kw.startsWith("//") || kw.startsWith("$") ? "nearMiss" : "unknown");
   c.sink.warn("CONFIG_UNKNOWN_KEYWORD", st.keyword.pos, msg, kw);
 }
 
+/** Names prepared for suggest(): normalised once, not once per lookup. */
+export interface Candidates {
+  names: string[];
+  norms: string[];
+  /** Normalised name → the first name with it. */
+  byNorm: Map<string, string>;
+}
+
+const norm = (s: string) => s.toLowerCase().replace(/-/g, "_");
+
+export function candidates(names: string[]): Candidates {
+  const norms = names.map(norm);
+  const byNorm = new Map<string, string>();
+  norms.forEach((n, i) => {
+    if (!byNorm.has(n)) byNorm.set(n, names[i]!);
+  });
+  return { names, norms, byNorm };
+}
+
+/**
+ * Beyond this many names only an exact (case and `-`/`_` insensitive) match is suggested: edit
+ * distances to every name of a huge config, for every bad reference, would be quadratic.
+ */
+const MAX_FUZZY_CANDIDATES = 2000;
+
 /** Closest known keyword (edit distance ≤ 2, or equal once `-`/`_` and case are ignored). */
-export function suggest(word: string, known: string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/-/g, "_");
+export function suggest(word: string, known: string[] | Candidates): string | undefined {
+  const c = Array.isArray(known) ? candidates(known) : known;
+  const w = norm(word);
+  const exact = c.byNorm.get(w);
+  if (exact !== undefined) return exact;
+  if (c.names.length > MAX_FUZZY_CANDIDATES) return undefined;
   let best: string | undefined;
   let bestD = 3;
-  for (const k of known) {
-    if (norm(k) === norm(word)) return k;
-    const d = distance(norm(word), norm(k));
+  for (let i = 0; i < c.norms.length; i++) {
+    const d = distance(w, c.norms[i]!);
     if (d < bestD) {
       bestD = d;
-      best = k;
+      best = c.names[i];
     }
   }
   if (bestD <= Math.min(2, Math.floor(word.length / 3))) return best;
   // A prefix typed short (`chk_hap` for `chk_haproxy`), when only one name fits.
-  const pre = word.length >= 3 ? known.filter((k) => norm(k).startsWith(norm(word))) : [];
-  return pre.length === 1 ? pre[0] : undefined;
+  if (word.length < 3) return undefined;
+  let only: string | undefined;
+  for (let i = 0; i < c.norms.length; i++) {
+    if (!c.norms[i]!.startsWith(w)) continue;
+    if (only !== undefined) return undefined;
+    only = c.names[i];
+  }
+  return only;
 }
 
 function distance(a: string, b: string): number {
@@ -305,13 +390,7 @@ export function scriptValue(
     const msg = err instanceof QuoteError ? err.message : String(err);
     const line = st.keyword.pos;
     // The lexer already reported an unterminated double quote on this line.
-    if (
-      c.sink.issues.some(
-        (i) => i.code === "CONFIG_UNMATCHED_QUOTE" && i.file === line.file && i.line === line.line,
-      )
-    ) {
-      return undefined;
-    }
+    if (c.sink.has("CONFIG_UNMATCHED_QUOTE", { file: line.file, line: line.line })) return undefined;
     c.sink.error(
       "CONFIG_UNMATCHED_QUOTE",
       st.args[0]!.pos,
