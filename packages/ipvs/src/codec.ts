@@ -201,7 +201,7 @@ export const NEST_FLAG_ON_ENCODE = C.NLA_F_NESTED;
 // ---------------------------------------------------------------- decode
 type Obj = Record<string, unknown> & { $layout?: Layout };
 
-/** Spec lookup by attribute type (dense arrays: decoding runs for every dumped object). */
+/** Spec lookup by attribute type (dense arrays; the encoder follows a recorded layout with it). */
 const byType = new Map<NestSpec, (AttrSpec | undefined)[]>();
 function specIndex(spec: NestSpec): (AttrSpec | undefined)[] {
   let idx = byType.get(spec);
@@ -213,86 +213,144 @@ function specIndex(spec: NestSpec): (AttrSpec | undefined)[] {
   return idx;
 }
 
-/** Reads one value at [off, off+len) of `buf` (viewed by `view`). */
-function decodeValue(
-  kind: Kind,
-  buf: Uint8Array,
-  view: DataView,
-  off: number,
-  len: number,
-  where: string,
-): unknown {
-  const need = (n: number): void => {
-    if (len < n) throw new IpvsError("IPVS_BAD_MESSAGE", `${where}: ${len} bytes, need ${n}`);
-  };
-  if (typeof kind === "object") return decodeNest(kind.nest, buf, view, off, len, where);
+/** Reads one attribute's value at [off, off+len) of `buf` (viewed by `view`). */
+type Reader = (buf: Uint8Array, view: DataView, off: number, len: number, where: string) => unknown;
+/** Decodes the attributes at [start, start+length) of `buf` into an object keyed by the spec. */
+type NestDecoder = (buf: Uint8Array, view: DataView, start: number, length: number, where: string) => Obj;
+
+function need(len: number, n: number, where: string): void {
+  if (len < n) throw new IpvsError("IPVS_BAD_MESSAGE", `${where}: ${len} bytes, need ${n}`);
+}
+
+/**
+ * The reader of one attribute kind, chosen once per spec entry. `widen`: a 32-bit STATS counter,
+ * typed bigint like its STATS64 twin. `lossless`: "bytes" are copied (the decoded message
+ * outlives the datagram); otherwise they are views into it, read before the datagram goes.
+ */
+function readerFor(kind: Kind, widen: boolean, lossless: boolean): Reader {
+  if (typeof kind === "object") return nestDecoder(kind.nest, lossless);
   switch (kind) {
     case "u8":
-      need(1);
-      return view.getUint8(off);
+      return (_b, view, off, len, where) => {
+        need(len, 1, where);
+        return view.getUint8(off);
+      };
     case "u16":
-      need(2);
-      return view.getUint16(off, true);
+      return (_b, view, off, len, where) => {
+        need(len, 2, where);
+        return view.getUint16(off, true);
+      };
     case "u16be":
-      need(2);
-      return view.getUint16(off, false);
+      return (_b, view, off, len, where) => {
+        need(len, 2, where);
+        return view.getUint16(off, false);
+      };
     case "u32":
-      need(4);
-      return view.getUint32(off, true);
+      return widen
+        ? (_b, view, off, len, where) => {
+            need(len, 4, where);
+            return BigInt(view.getUint32(off, true));
+          }
+        : (_b, view, off, len, where) => {
+            need(len, 4, where);
+            return view.getUint32(off, true);
+          };
     case "u64":
-      need(8);
-      return view.getBigUint64(off, true);
-    case "string": {
-      let end = off;
-      while (end < off + len && buf[end] !== 0) end++;
-      return Buffer.from(buf.buffer, buf.byteOffset + off, end - off).toString("latin1");
-    }
+      return (_b, view, off, len, where) => {
+        need(len, 8, where);
+        return view.getBigUint64(off, true);
+      };
+    case "string":
+      return (buf, _v, off, len) => {
+        let end = off;
+        while (end < off + len && buf[end] !== 0) end++;
+        return Buffer.from(buf.buffer, buf.byteOffset + off, end - off).toString("latin1");
+      };
     case "bytes":
-      return buf.slice(off, off + len);
+      return lossless
+        ? (buf, _v, off, len) => buf.slice(off, off + len)
+        : (buf, _v, off, len) => buf.subarray(off, off + len);
     case "flags":
-      need(8);
-      return { flags: view.getUint32(off, true), mask: view.getUint32(off + 4, true) };
+      return (_b, view, off, len, where) => {
+        need(len, 8, where);
+        return { flags: view.getUint32(off, true), mask: view.getUint32(off + 4, true) };
+      };
   }
 }
 
-function decodeNest(
-  spec: NestSpec,
-  buf: Uint8Array,
-  view: DataView,
-  start: number,
-  length: number,
-  where: string,
-): Obj {
-  const out: Obj = {};
-  const layout: Layout = { order: [], unknown: [] };
-  const idx = specIndex(spec);
-  const end = start + length;
-  let off = start;
-  while (off + C.NLA_HDRLEN <= end) {
-    const len = view.getUint16(off, true);
-    const rawType = view.getUint16(off + 2, true);
-    if (len < C.NLA_HDRLEN || off + len > end) {
-      throw new IpvsError(
-        "IPVS_BAD_MESSAGE",
-        `${where}: attribute at offset ${off - start} has length ${len} (nest ${length})`,
-      );
-    }
-    const type = rawType & C.NLA_TYPE_MASK;
-    const flagBits = rawType & ~C.NLA_TYPE_MASK & 0xffff;
-    layout.order.push(rawType);
-    const s = idx[type];
-    if (!s) {
-      layout.unknown.push({ type, flagBits, data: buf.slice(off + C.NLA_HDRLEN, off + len) });
-    } else {
-      let v = decodeValue(s.kind, buf, view, off + C.NLA_HDRLEN, len - C.NLA_HDRLEN, where);
-      // STATS (32-bit) counters are u32 on the wire but typed bigint for one Stats shape.
-      if (spec === STATS32 && typeof v === "number") v = BigInt(v);
-      out[s.key] = v;
-    }
-    off += (len + 3) & ~3;
+const compiled = { lossless: new Map<NestSpec, NestDecoder>(), fast: new Map<NestSpec, NestDecoder>() };
+
+/**
+ * Compiles a spec table into its decoder, once: a loop over the attributes dispatching through
+ * a table of readers indexed by attribute type. Lossless decoders also record the wire order
+ * and keep unknown attributes ($layout); the others skip both (a table dump needs neither).
+ */
+function nestDecoder(spec: NestSpec, lossless: boolean): NestDecoder {
+  const cache = lossless ? compiled.lossless : compiled.fast;
+  const known = cache.get(spec);
+  if (known) return known;
+  const size = Math.max(...spec.map((a) => a.type)) + 1;
+  const readers: (Reader | undefined)[] = new Array(size).fill(undefined);
+  const keys: string[] = new Array(size).fill("");
+  for (const a of spec) {
+    readers[a.type] = readerFor(a.kind, spec === STATS32, lossless);
+    keys[a.type] = a.key;
   }
-  out.$layout = layout;
-  return out;
+  // Fast decoders start from every key present (undefined), so their objects share one shape.
+  const blank: Obj = {};
+  if (!lossless) for (const a of spec) blank[a.key] = undefined;
+  const decode: NestDecoder = (buf, view, start, length, where) => {
+    const out: Obj = lossless ? {} : { ...blank };
+    const layout: Layout | undefined = lossless ? { order: [], unknown: [] } : undefined;
+    const end = start + length;
+    let off = start;
+    while (off + C.NLA_HDRLEN <= end) {
+      const len = view.getUint16(off, true);
+      const rawType = view.getUint16(off + 2, true);
+      if (len < C.NLA_HDRLEN || off + len > end) {
+        throw new IpvsError(
+          "IPVS_BAD_MESSAGE",
+          `${where}: attribute at offset ${off - start} has length ${len} (nest ${length})`,
+        );
+      }
+      const type = rawType & C.NLA_TYPE_MASK;
+      const read = type < size ? readers[type] : undefined;
+      if (read) out[keys[type] as string] = read(buf, view, off + C.NLA_HDRLEN, len - C.NLA_HDRLEN, where);
+      else if (layout) {
+        const flagBits = rawType & ~C.NLA_TYPE_MASK & 0xffff;
+        layout.unknown.push({ type, flagBits, data: buf.slice(off + C.NLA_HDRLEN, off + len) });
+      }
+      layout?.order.push(rawType);
+      off += (len + 3) & ~3;
+    }
+    if (layout) out.$layout = layout;
+    return out;
+  };
+  cache.set(spec, decode);
+  return decode;
+}
+
+/** The top level of a GET_DEST dump part, reduced to what a table read needs: the dest. */
+const DEST_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: { nest: DEST } }];
+
+/**
+ * The dest of a GET_DEST dump part (genl header + attributes), or undefined when it has none:
+ * the same tables and checks as decodeIpvsMessage, without the layout. Its `addr` is a view into
+ * `payload`: read it before the datagram is reused.
+ */
+export function decodeDestReply(payload: Uint8Array): DestAttrs | undefined {
+  if (payload.length < C.GENL_HDRLEN) {
+    throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${payload.length} bytes`);
+  }
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const top = nestDecoder(DEST_REPLY, false)(
+    payload,
+    view,
+    C.GENL_HDRLEN,
+    payload.length - C.GENL_HDRLEN,
+    "GET_DEST",
+  );
+  return top.dest as DestAttrs | undefined;
 }
 
 /** Decodes a genl payload (header + attributes) into an IpvsMessage. */
@@ -302,12 +360,11 @@ export function decodeIpvsMessage(payload: Uint8Array): IpvsMessage {
   const msg: IpvsMessage = { cmd: header.cmd, version: header.version, reserved: header.reserved };
   const view = new DataView(attrs.buffer, attrs.byteOffset, attrs.byteLength);
   if (isInfo && attrs.length > 0) {
-    const info = decodeNest(INFO, attrs, view, 0, attrs.length, "info") as InfoAttrs;
+    const info = nestDecoder(INFO, true)(attrs, view, 0, attrs.length, "info") as InfoAttrs;
     msg.info = info;
     return msg;
   }
-  const top = decodeNest(
-    COMMAND,
+  const top = nestDecoder(COMMAND, true)(
     attrs,
     view,
     0,

@@ -36,7 +36,7 @@ describe("decodeDestEntry", () => {
     for (const m of kernelDestReplies) {
       const ours = decodeDestEntry(m.payload, C.AF_INET);
       expect(plain(ours)).toEqual(plain(slow(m.payload, C.AF_INET)));
-      // Counters are there, read on demand.
+      // Both counter nests are there.
       expect(typeof ours?.stats64?.inBytes).toBe("bigint");
     }
   });
