@@ -9,6 +9,7 @@
  *   bounded window so the ACKs fit the socket's receive buffer (an overflow would drop them).
  */
 
+import { type Clock, systemClock } from "@lvs/inet";
 import { withNetns } from "@lvs/sys";
 import { RawNetlinkSocket } from "netlink";
 import { appendIpvsRequest, decodeIpvsMessage, encodeIpvsRequest, type IpvsMessage } from "./codec.js";
@@ -63,6 +64,8 @@ export interface IpvsClientOptions {
    * time and IPVS dumps one service's destinations per request). Default 4.
    */
   parallelDumps?: number;
+  /** Time source of the request timeouts (tests pass a FakeClock). Default: the system clock. */
+  clock?: Clock;
 }
 
 /** One mutation, as `batch()`, `diff()` and `apply()` speak them. */
@@ -91,7 +94,7 @@ interface Pending {
   /** Replaces the lossless codec for the parts of a dump whose caller needs only entries. */
   decode?: (payload: Uint8Array) => unknown;
   interrupted: boolean;
-  /** Date.now() past which the request has timed out (the client's one timer checks it). */
+  /** clock.now() past which the request has timed out (the client's one timer checks it). */
   deadline: number;
   /** On the tail of a batch write: the members sent without NLM_F_ACK before it. */
   chunk?: Pending[];
@@ -133,6 +136,7 @@ export class IpvsClient {
   private readonly socket: NetlinkSocketLike;
   private readonly familyId: number;
   private readonly timeoutMs: number;
+  private readonly clock: Clock;
   private readonly window: number;
   private readonly dumpRetries: number;
   private readonly pending = new Map<number, Pending>();
@@ -143,7 +147,7 @@ export class IpvsClient {
    * expired and re-arms for the next. (A timer per request cost more than decoding the replies
    * when a table dump issues thousands of requests.)
    */
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: unknown;
   private deadlineAt = Number.POSITIVE_INFINITY;
   /** Set when opened by `open()`: lets table() open sibling sockets the same way. */
   private openOptions: IpvsClientOptions | undefined;
@@ -153,8 +157,10 @@ export class IpvsClient {
     this.socket = socket;
     this.familyId = familyId;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.clock = opts.clock ?? systemClock;
     this.window = opts.window ?? 256;
     this.dumpRetries = opts.dumpRetries ?? 5;
+    // A seed, not a time: sequence numbers of successive clients differ, like libnl's.
     this.seq = (Date.now() & 0x3fffffff) + 1;
   }
 
@@ -206,7 +212,7 @@ export class IpvsClient {
     void this.peers?.then((ps) => {
       for (const p of ps) p.close();
     });
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     for (const p of this.pending.values()) {
       p.reject(
@@ -470,23 +476,24 @@ export class IpvsClient {
   }
 
   private arm(p: Pending): void {
-    p.deadline = Date.now() + this.timeoutMs;
+    p.deadline = this.clock.now() + this.timeoutMs;
     if (p.deadline < this.deadlineAt) this.scheduleDeadline(p.deadline);
   }
 
   private scheduleDeadline(at: number): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineAt = at;
-    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, at - Date.now()));
+    const timer = this.clock.setTimeout(() => this.expire(), Math.max(0, at - this.clock.now()));
     // The timer alone never keeps the process alive: a pending request refs the socket.
-    this.deadlineTimer.unref?.();
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+    this.deadlineTimer = timer;
   }
 
   /** Fails every request past its deadline, then waits for the next deadline. */
   private expire(): void {
     this.deadlineTimer = undefined;
     this.deadlineAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = this.clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const p of [...this.pending.values()]) {
       if (this.pending.get(p.seq) !== p) continue;

@@ -1,6 +1,7 @@
 // The client's robustness logic against a stand-in kernel (the real one is in client.kernel.test.ts).
 import { EventEmitter } from "node:events";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeClock } from "@lvs/inet";
+import { describe, expect, it } from "vitest";
 import { IpvsClient, type NetlinkSocketLike } from "../src/client.js";
 import { decodeIpvsMessage, encodeIpvsMessage } from "../src/codec.js";
 import {
@@ -56,24 +57,44 @@ const svcPart = (m: NlMsg, port: number, flags = 0): Uint8Array =>
 const client = (k: FakeKernel, opts = {}) =>
   IpvsClient.fromSocket(k as unknown as NetlinkSocketLike, FAMILY, opts);
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe("IpvsClient robustness", () => {
   it("a request the kernel never answers fails with IPVS_TIMEOUT (no hang)", async () => {
-    vi.useFakeTimers();
-    const c = client(new FakeKernel(() => []), { timeoutMs: 500 });
+    const clock = new FakeClock(1_000);
+    const c = client(new FakeKernel(() => []), { timeoutMs: 500, clock });
     const p = c.flush().catch((e: unknown) => e);
-    await vi.advanceTimersByTimeAsync(499);
     let settled = false;
     void p.then(() => {
       settled = true;
     });
-    await Promise.resolve();
+    clock.advance(499);
+    await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
+    clock.advance(1);
     expect(await p).toMatchObject({ code: "IPVS_TIMEOUT", command: "FLUSH" });
+    expect(clock.pending).toBe(0);
+  });
+
+  it("a dump times out on silence between parts, not on its total length", async () => {
+    const clock = new FakeClock();
+    const k = new FakeKernel((m) => [svcPart(m, 80)]);
+    const p = client(k, { timeoutMs: 500, clock })
+      .services()
+      .catch((e: unknown) => e);
+    let settled = false;
+    void p.then(() => {
+      settled = true;
+    });
+    const tick = () => new Promise((r) => setImmediate(r));
+    await tick();
+    const request = k.writes[0]?.[0] as NlMsg;
+    clock.advance(400);
+    k.emit("message", Buffer.from(svcPart(request, 81))); // a part re-arms the timer
+    await tick();
+    clock.advance(400);
+    await tick();
+    expect(settled).toBe(false);
+    clock.advance(100);
+    expect(await p).toMatchObject({ code: "IPVS_TIMEOUT", command: "GET_SERVICE" });
   });
 
   it("kernel errno → IpvsError naming the object, errno kept", async () => {
