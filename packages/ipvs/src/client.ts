@@ -11,7 +11,7 @@
 
 import { type Clock, systemClock } from "@lvs/inet";
 import { withNetns } from "@lvs/sys";
-import { RawNetlinkSocket } from "netlink";
+import type { RawNetlinkSocket } from "netlink";
 import { appendIpvsRequest, decodeIpvsMessage, encodeIpvsRequest, type IpvsMessage } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
@@ -166,6 +166,9 @@ export class IpvsClient {
 
   /** Opens a socket (inside `netns` if given) and resolves the "IPVS" family through nlctrl. */
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsClient> {
+    // Loaded here, not on import: the package's pure parts (codec, diff, /proc parser) load no
+    // native addon, so @lvs/sync and others can use them without one.
+    const { RawNetlinkSocket } = await import("netlink");
     const socket = withNetns(opts.netns, () => {
       try {
         // Message peeking (the default) sizes each read, so no datagram is ever truncated.

@@ -1,5 +1,6 @@
 /**
- * IPVS connections from /proc/net/ip_vs_conn (no netlink command lists them). Pure parser.
+ * IPVS connections from /proc/net/ip_vs_conn (no netlink command lists them). Pure parser: the
+ * one every package uses (`lvsctl ipvs -Lc`, @lvs/sync's bulk resync, the kernel tests).
  *
  * Line format (net/netfilter/ipvs/ip_vs_conn.c, ip_vs_conn_seq_show, Linux 6.1):
  *   IPv4: "%-3s %08X %04X %08X %04X %s %04X %-11s %7u%s"
@@ -54,9 +55,13 @@ function parseAddr(text: string): { af: number; address: string } | undefined {
   return v6 ? { af: C.AF_INET6, address: formatAddress(C.AF_INET6, v6) } : undefined;
 }
 
+/** Ports are "%04X". */
 function parsePort(text: string): number | undefined {
-  return /^[0-9A-Fa-f]{1,4}$/.test(text) ? Number.parseInt(text, 16) : undefined;
+  return /^[0-9A-Fa-f]{4}$/.test(text) ? Number.parseInt(text, 16) : undefined;
 }
+
+/** The kernel's header line (ip_vs_conn_seq_show prints it first). */
+const HEADER = /^Pro\s+FromIP\s/;
 
 export function parseConnLine(text: string): Connection | string {
   const f = text.trim().split(/\s+/);
@@ -82,6 +87,8 @@ export function parseConnLine(text: string): Connection | string {
   if (!c || !v || !d) return "bad address";
   if (cport === undefined || vport === undefined || dport === undefined) return "bad port";
   if (!/^\d+$/.test(exp)) return "bad expiry";
+  // One connection, one family (struct ip_vs_conn's af); only the destination may differ.
+  if (c.af !== v.af) return "client and virtual address families differ";
   return {
     protocol: proto,
     af: c.af,
@@ -99,13 +106,16 @@ export function parseConnLine(text: string): Connection | string {
   };
 }
 
-/** Parses the whole file (its first line is the header). */
+/**
+ * Parses the file's text: the kernel's header line first (skipped; a file of bare lines parses
+ * too). Lines that do not parse are returned with their line number, never fatal.
+ */
 export function parseConnections(text: string): ConnectionTable {
   const out: ConnectionTable = { connections: [], malformed: [] };
   const lines = text.split("\n");
-  for (let i = 1; i < lines.length; i++) {
+  for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (line.trim() === "") continue;
+    if (line.trim() === "" || (i === 0 && HEADER.test(line))) continue;
     const r = parseConnLine(line);
     if (typeof r === "string") out.malformed.push({ line: i + 1, text: line, reason: r });
     else out.connections.push(r);

@@ -63,12 +63,33 @@ describe("/proc/net/ip_vs_conn", () => {
 
   it("malformed lines are dropped and counted with their line number, never fatal", () => {
     const t = parseConnections(
-      "header\nTCP nothex 0050 0A000001 0050 0A000002 0050 ESTABLISHED 10\nshort line\nTCP 0A000001 0050 0A000001 0050 0A000002 0050 CLOSE 5\n",
+      [
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData",
+        "TCP nothex 0050 0A000001 0050 0A000002 0050 ESTABLISHED 10",
+        "short line",
+        "TCP 0A000001 0050 0A000001 0050 0A000002 0050 CLOSE 5",
+        "TCP 0A000001 50 0A000001 0050 0A000002 0050 CLOSE 5",
+        "TCP 0A000001 0050 0A000001 0050 0A000002 0050 CLOSE soon",
+        "TCP 0A000001 0050 2001:0db8:0000:0000:0000:0000:0000:0001 0050 0A000002 0050 CLOSE 5",
+        "",
+      ].join("\n"),
     );
     expect(t.connections).toHaveLength(1);
     expect(t.malformed.map((m) => [m.line, m.reason])).toEqual([
       [2, "bad address"],
       [3, "expected at least 9 fields, got 2"],
+      [5, "bad port"],
+      [6, "bad expiry"],
+      [7, "client and virtual address families differ"],
+    ]);
+    expect(t.malformed[0]?.text).toBe("TCP nothex 0050 0A000001 0050 0A000002 0050 ESTABLISHED 10");
+  });
+
+  it("a file without the header line parses from its first line", () => {
+    const t = parseConnections("UDP 0A010007 14E9 0A000002 0035 0A000301 0035 UDP             287\n");
+    expect(t.malformed).toEqual([]);
+    expect(t.connections.map((c) => [c.protocol, c.clientPort, c.virtualAddress, c.expires])).toEqual([
+      ["UDP", 5353, "10.0.0.2", 287],
     ]);
   });
 });

@@ -2,17 +2,12 @@
  * What `lvsctl sync listen|send` do, as functions (the CLI only parses options): testable
  * without a terminal, usable from other programs.
  */
+import { type MalformedLine, parseConnections } from "@lvs/ipvs";
 import type { SyncConnection, SyncMessage } from "./codec.js";
 import { SyncError } from "./errors.js";
 import type { SyncInboxStats } from "./inbox.js";
 import { type ReceiverOptions, type SenderOptions, type SendStats, SyncReceiver, SyncSender } from "./io.js";
-import {
-  type ForwardLookup,
-  type MalformedLine,
-  parseProcConnections,
-  type ResyncConversion,
-  resyncConnections,
-} from "./resync.js";
+import { type ForwardLookup, type ResyncConversion, resyncConnections } from "./resync.js";
 import { parseConnection } from "./text.js";
 
 export interface ListenOptions extends ReceiverOptions {
@@ -112,8 +107,9 @@ export interface ResyncResult extends SendStats {
 }
 
 /**
- * Bulk resync: sends every connection of `connText` (the text of /proc/net/ip_vs_conn) as a
- * kernel master would, `lookup` supplying each one's forwarding method (default Masq).
+ * Bulk resync: sends every connection of `connText` (the text of /proc/net/ip_vs_conn, parsed by
+ * @lvs/ipvs) as a kernel master would, `lookup` supplying each one's forwarding method (default
+ * Masq).
  * In v0 only IPv4 entries are sent (they are counted as skipped), as the kernel does.
  */
 export async function resync(
@@ -121,7 +117,7 @@ export async function resync(
   connText: string,
   lookup?: ForwardLookup,
 ): Promise<ResyncResult> {
-  const { connections: procs, malformed } = parseProcConnections(connText);
+  const { connections: procs, malformed } = parseConnections(connText);
   const { connections, skipped } = resyncConnections(procs, lookup);
   let toSend = connections;
   if ((opts.version ?? 1) === 0) {

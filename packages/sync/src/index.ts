@@ -59,12 +59,9 @@ export {
   RelaySealer,
 } from "./relay-auth.js";
 export {
+  type ForwardKey,
   type ForwardLookup,
   forwardLookup,
-  IP_VS_CONN_PROC,
-  type MalformedLine,
-  type ProcConnection,
-  parseProcConnections,
   type ResyncConversion,
   resyncConnections,
 } from "./resync.js";

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { parseConnections } from "@lvs/ipvs";
 import { describe, expect, it } from "vitest";
 import {
   decodeMessage,
@@ -8,7 +9,6 @@ import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_INACTIVE,
   IP_VS_CONN_F_TEMPLATE,
-  parseProcConnections,
   resyncConnections,
 } from "../src/index.js";
 
@@ -16,20 +16,23 @@ import {
 const text = readFileSync(new URL("./fixtures/ip_vs_conn.txt", import.meta.url), "utf8");
 
 describe("bulk resync from /proc/net/ip_vs_conn", () => {
-  it("parses IPv4 hex and IPv6 %pI6 entries, PE name/data; a bad line is reported, not fatal", () => {
-    const { connections, malformed } = parseProcConnections(text);
+  it("@lvs/ipvs parses IPv4 hex and IPv6 %pI6 entries, PE name/data; a bad line is reported, not fatal", () => {
+    const { connections, malformed } = parseConnections(text);
     expect(connections).toHaveLength(6);
     expect(connections[0]).toEqual({
-      protocol: 6,
+      protocol: "TCP",
       af: 2,
       clientAddress: "10.1.0.5",
       clientPort: 40001,
       virtualAddress: "10.0.0.1",
       virtualPort: 80,
+      destAf: 2,
       destAddress: "10.0.2.11",
       destPort: 8080,
       state: "ESTABLISHED",
       expires: 899,
+      peName: undefined,
+      peData: undefined,
     });
     expect(connections[4]).toMatchObject({ peName: "sip", peData: "abc123@host" });
     expect(connections[5]).toMatchObject({
@@ -38,11 +41,13 @@ describe("bulk resync from /proc/net/ip_vs_conn", () => {
       destAddress: "2001:db8::b",
       state: "SYN_RECV",
     });
-    expect(malformed).toEqual([{ line: 8, text: "TCP garbage", reason: "fewer than 9 columns" }]);
+    expect(malformed).toEqual([
+      { line: 8, text: "TCP garbage", reason: "expected at least 9 fields, got 2" },
+    ]);
   });
 
   it("fills flags from the service table, INACTIVE and TEMPLATE; the expiry becomes the v1 timeout", () => {
-    const { connections } = parseProcConnections(text);
+    const { connections } = parseConnections(text);
     const lookup = forwardLookup([
       {
         protocol: 17,
@@ -67,5 +72,25 @@ describe("bulk resync from /proc/net/ip_vs_conn", () => {
     // and they survive the wire
     const back = encodeMessages(sync, { version: 1 }).flatMap((m) => decodeMessage(m).connections);
     expect(back).toEqual(sync);
+  });
+
+  it("skips what the sync protocol cannot carry: a protocol it does not know, a mixed-family entry", () => {
+    const { connections } = parseConnections(
+      [
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData",
+        "IP_47 0A010005 0000 0A000001 0000 0A00020B 0000 NONE        60",
+        "TCP 2001:0db8:0000:0000:0000:0000:0000:0005 C350 2001:0db8:0000:0000:0000:0000:0000:0001 01BB 0A00020B 20FB ESTABLISHED     55",
+        "TCP 0A010005 9C41 0A000001 0050 0A00020B 1F90 ESTABLISHED     899",
+      ].join("\n"),
+    );
+    const { connections: sync, skipped } = resyncConnections(connections);
+    expect(sync.map(formatConnection)).toEqual(["TCP 10.1.0.5:40001 10.0.0.1:80 10.0.2.11:8080 ESTABLISHED"]);
+    expect(skipped.map((s) => [s.connection.clientAddress, s.reason])).toEqual([
+      ["10.1.0.5", "unknown protocol IP_47"],
+      [
+        "2001:db8::5",
+        "destination family differs from the service's (the sync protocol has one family per entry)",
+      ],
+    ]);
   });
 });

@@ -1,12 +1,12 @@
 // lvsctl sync …: the IPVS connection-sync protocol from userspace (@lvs/sync does the work).
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { IP_VS_CONN_PROC } from "@lvs/ipvs";
 import {
   connectionToJson,
   type ForwardLookup,
   formatConnection,
   forwardLookup,
-  IP_VS_CONN_PROC,
   listenConnections,
   parseKey,
   RELAY_DEFAULT_PORT,
