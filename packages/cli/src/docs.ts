@@ -1,6 +1,6 @@
 // Shell completions (bash, zsh) and the man page, generated from the same commander definitions
 // that parse the command line, so they list exactly the commands and options lvsctl accepts.
-import { usageText } from "@lvs/ipvs";
+import { usageText } from "@lvs/ipvsadm";
 import type { Command, Option } from "commander";
 
 interface CommandInfo {

@@ -1,14 +1,8 @@
 // Text for people: the kernel operations of a dry run, in `ipvsadm -R` syntax (so the output can
 // be read as ipvsadm commands, or fed to `ipvsadm -R` / `lvsctl ipvs -R`), and the status table
 // of `lvsctl status`, laid out like `ipvsadm -Ln` with health, drains and quorum added.
-import {
-  destEntryOf,
-  Fmt,
-  formatServiceEntry,
-  IP_VS_CONN_F_MASQ,
-  type Operation,
-  serviceEntryOf,
-} from "@lvs/ipvs";
+import { destEntryOf, IP_VS_CONN_F_MASQ, type Operation, serviceEntryOf } from "@lvs/ipvs";
+import { Fmt, formatServiceEntry } from "@lvs/ipvsadm";
 import type { DirectorStatus, RealServerStatus } from "./status.js";
 
 const RULE = Fmt.RULE | Fmt.NUMERIC;

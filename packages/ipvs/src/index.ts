@@ -1,8 +1,8 @@
 /**
  * @lvs/ipvs — a typed client for the kernel's IPVS over generic netlink: services, real servers,
  * timeouts, sync daemons, counters; a pure codec; diff/apply reconciliation; /proc/net/ip_vs_conn;
- * ipvsadm 1.31's command line and output; and MemoryIpvs, an in-memory IPVS with the kernel's errno
- * for tests.
+ * and MemoryIpvs, an in-memory IPVS with the kernel's errno for tests. ipvsadm's command line and
+ * output are @lvs/ipvsadm's.
  */
 
 export { canonicalAddress, formatIPv6, parseAddress } from "@lvs/inet";
@@ -43,45 +43,17 @@ export {
   type IpvsErrorContext,
   type IpvsObjectKind,
 } from "./errors.js";
-export {
-  compareDests,
-  compareServices,
-  Fmt,
-  formatConnections,
-  formatDaemons,
-  formatListAll,
-  formatListService,
-  formatServiceEntry,
-  formatTimeouts,
-  glibcSort,
-  largeNum,
-  type NameLookup,
-  numericOnly,
-} from "./ipvsadm/format.js";
-export { parseHostsFile, parseServicesFile, systemNames, systemServiceByName } from "./ipvsadm/names.js";
-export {
-  type IpvsadmCommand,
-  type IpvsadmExit,
-  isExit,
-  type ParsedIpvsadm,
-  parseIpvsadm,
-  usageText,
-} from "./ipvsadm/parse.js";
-export {
-  type IpvsadmEnv,
-  type IpvsadmResult,
-  ipvsStrerror,
-  parsedToOperation,
-  runIpvsadm,
-} from "./ipvsadm/run.js";
 export { type IpvsTableClient, MemoryIpvs } from "./memory.js";
 export {
+  daemonFromAttrs,
   describeDest,
   describeService,
   destEntryFromAttrs,
+  infoFromMessage,
   keyOf,
   Msg,
   serviceEntryFromAttrs,
+  timeoutsFromMessage,
 } from "./model.js";
 export { encodeNlMsg, hex, type NlMsg, parseNlMsgs, type RawAttr, unhex } from "./netlink.js";
 export { readConnectionsFile } from "./proc.js";

@@ -1,5 +1,6 @@
 // Kernel tier: our client against the kernel's IPVS, checked both ways with ipvsadm 1.31.
 import type { Netns, Topology } from "@lvs/testkit";
+import { ipvsadm, ipvsNamespace, loadIpvsModules } from "@lvs/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { IpvsClient } from "../src/client.js";
 import {
@@ -15,7 +16,6 @@ import {
   TunnelType,
 } from "../src/constants.js";
 import { IpvsError } from "../src/errors.js";
-import { ipvsadm, ipvsNamespace, loadIpvsModules } from "./helpers.js";
 
 let topo: Topology;
 let ns: Netns;

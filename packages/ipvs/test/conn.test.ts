@@ -2,14 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConnections } from "../src/conn.js";
 
-// /proc/net/ip_vs_conn captured in the VM (Linux 6.1) by scripts/capture-output.sh.
-const captured =
-  (
-    JSON.parse(readFileSync(new URL("./fixtures/ipvsadm-output.json", import.meta.url), "utf8")) as Record<
-      string,
-      { proc?: string }
-    >
-  )["-Lnc"]?.proc ?? "";
+// /proc/net/ip_vs_conn captured in the VM (Linux 6.1) by @lvs/ipvsadm's scripts/capture-output.sh.
+const captured = readFileSync(new URL("./fixtures/ip_vs_conn.txt", import.meta.url), "utf8");
 
 describe("/proc/net/ip_vs_conn", () => {
   it("parses the kernel's lines into typed connections", () => {

@@ -13,6 +13,7 @@
  * Everything runs with `ip` (iproute2) and needs root. Works on the host (netns tier) and inside
  * tools/vm (kernel tier). Traffic stays inside the namespaces created here.
  */
+export { ipvsadm, ipvsadmRaw, ipvsNamespace, loadIpvsModules } from "./ipvs.js";
 export {
   Bridge,
   type ExecResult,

@@ -1,17 +1,9 @@
-// lvsctl ipvs <ipvsadm arguments>: ipvsadm 1.31's command line and output, on @lvs/ipvs.
+// lvsctl ipvs <ipvsadm arguments>: ipvsadm 1.31's command line and output (@lvs/ipvsadm).
 // Every argument after `ipvs` is passed through untouched (ipvsadm's own getopt rules apply).
 // LVSCTL_NETNS=<name|path> runs it against the IPVS table of that network namespace.
 import { readFileSync } from "node:fs";
-import {
-  IpvsClient,
-  IpvsError,
-  isExit,
-  parseIpvsadm,
-  readConnectionsFile,
-  runIpvsadm,
-  systemNames,
-  systemServiceByName,
-} from "@lvs/ipvs";
+import { IpvsClient, IpvsError, readConnectionsFile } from "@lvs/ipvs";
+import { isExit, parseIpvsadm, runIpvsadm, systemNames, systemServiceByName } from "@lvs/ipvsadm";
 import type { Command } from "commander";
 
 export function register(program: Command): void {

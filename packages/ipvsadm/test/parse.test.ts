@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
+import { Forward, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_SCHED1 } from "@lvs/ipvs";
 import { describe, expect, it } from "vitest";
-import {
-  Forward,
-  IP_VS_SVC_F_ONEPACKET,
-  IP_VS_SVC_F_PERSISTENT,
-  IP_VS_SVC_F_SCHED1,
-} from "../src/constants.js";
-import { isExit, type ParsedIpvsadm, parseIpvsadm } from "../src/ipvsadm/parse.js";
+import { isExit, type ParsedIpvsadm, parseIpvsadm } from "../src/parse.js";
 
 // ipvsadm 1.31's own stderr/exit for each line, captured in the VM by scripts/capture-errors.sh.
 const cases: { args: string; code: number; stderr: string }[] = JSON.parse(

@@ -1,22 +1,26 @@
 // ipvsadm's exact output, from the kernel replies ipvsadm itself received in the same run
 // (captured in the VM by scripts/capture-output.sh): our parser + formatter must print the same bytes.
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import type { IpvsClient } from "../src/client.js";
-import { decodeIpvsMessage, type IpvsMessage } from "../src/codec.js";
-import { IpvsCmd, NLMSG_DONE } from "../src/constants.js";
-import { compareServices, Fmt, glibcSort, largeNum } from "../src/ipvsadm/format.js";
-import { parseServicesFile } from "../src/ipvsadm/names.js";
-import { runIpvsadm } from "../src/ipvsadm/run.js";
 import {
+  type DestinationEntry,
   daemonFromAttrs,
+  decodeIpvsMessage,
   destEntryFromAttrs,
+  type IpvsClient,
+  IpvsCmd,
+  type IpvsMessage,
   infoFromMessage,
+  NLMSG_DONE,
+  parseNlMsgs,
+  type ServiceEntry,
   serviceEntryFromAttrs,
   timeoutsFromMessage,
-} from "../src/model.js";
-import { parseNlMsgs, unhex } from "../src/netlink.js";
-import type { DestinationEntry, ServiceEntry } from "../src/types.js";
+  unhex,
+} from "@lvs/ipvs";
+import { describe, expect, it } from "vitest";
+import { compareServices, Fmt, glibcSort, largeNum } from "../src/format.js";
+import { parseServicesFile } from "../src/names.js";
+import { runIpvsadm } from "../src/run.js";
 
 type Variant = { received: string[]; stdout: string; proc?: string };
 const variants: Record<string, Variant> = JSON.parse(

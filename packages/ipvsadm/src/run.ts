@@ -3,11 +3,19 @@
  * and its exit status. -R pipelines the whole file through `batch()` (in order, each line's
  * failure reported like ipvsadm, the others kept).
  */
-import type { IpvsClient, Operation } from "../client.js";
-import { parseConnections } from "../conn.js";
-import * as C from "../constants.js";
-import { IpvsError } from "../errors.js";
-import type { Destination, Service, ServiceKey, ServiceWithDests } from "../types.js";
+import {
+  AF_INET,
+  type Destination,
+  Errno,
+  type IpvsClient,
+  IpvsError,
+  type Operation,
+  parseConnections,
+  type Service,
+  type ServiceKey,
+  type ServiceWithDests,
+} from "@lvs/ipvs";
+import { type IpvsadmExit, tryHelp } from "./exit.js";
 import {
   Fmt,
   formatConnections,
@@ -18,15 +26,8 @@ import {
   type NameLookup,
   numericOnly,
 } from "./format.js";
-import {
-  hasOption,
-  type IpvsadmExit,
-  isExit,
-  type ParsedIpvsadm,
-  parseIpvsadm,
-  type ServiceByName,
-  tryHelp,
-} from "./parse.js";
+import { hasOption, isExit, type ParsedIpvsadm, parseIpvsadm } from "./parse.js";
+import type { ServiceByName } from "./values.js";
 
 export interface IpvsadmEnv {
   client: IpvsClient;
@@ -93,13 +94,13 @@ function toService(p: ParsedIpvsadm): Service {
     netmask: s.netmask,
     ...(s.peName ? { peName: s.peName } : {}),
   };
-  if (s.fwmark) return { af: s.af || C.AF_INET, fwmark: s.fwmark, ...settings };
+  if (s.fwmark) return { af: s.af || AF_INET, fwmark: s.fwmark, ...settings };
   return { af: s.af, protocol: s.protocol, address: s.address, port: s.port, ...settings };
 }
 
 function toKey(p: ParsedIpvsadm): ServiceKey {
   const s = p.service;
-  if (s.fwmark) return { af: s.af || C.AF_INET, fwmark: s.fwmark };
+  if (s.fwmark) return { af: s.af || AF_INET, fwmark: s.fwmark };
   return { af: s.af, protocol: s.protocol, address: s.address, port: s.port };
 }
 
@@ -140,7 +141,7 @@ export function parsedToOperation(p: ParsedIpvsadm): Operation | undefined {
 }
 
 const errnoOf = (err: unknown): number =>
-  err instanceof IpvsError && err.errno !== undefined ? err.errno : C.Errno.EINVAL;
+  err instanceof IpvsError && err.errno !== undefined ? err.errno : Errno.EINVAL;
 const OP_COMMAND: Record<Operation["op"], string> = {
   addService: "ADD",
   editService: "EDIT",

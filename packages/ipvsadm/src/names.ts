@@ -5,14 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { canonicalAddress } from "@lvs/inet";
-import * as C from "../constants.js";
+import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/ipvs";
 import type { NameLookup } from "./format.js";
-import type { ServiceByName } from "./parse.js";
+import type { ServiceByName } from "./values.js";
 
 const PROTO: Record<number, string> = {
-  [C.IPPROTO_TCP]: "tcp",
-  [C.IPPROTO_UDP]: "udp",
-  [C.IPPROTO_SCTP]: "sctp",
+  [IPPROTO_TCP]: "tcp",
+  [IPPROTO_UDP]: "udp",
+  [IPPROTO_SCTP]: "sctp",
 };
 
 interface Tables {

@@ -4,18 +4,38 @@
  * list_all, list_timeout, list_daemon, list_conn/print_conn; libipvs.c: ipvs_cmp_services,
  * ipvs_cmp_dests (sorted with glibc's qsort, a merge sort).
  */
-import { formatAddress, parseIPv4, parseIPv6 } from "@lvs/inet";
-import type { Connection } from "../conn.js";
-import * as C from "../constants.js";
-import type {
-  Daemon,
-  DestinationEntry,
-  IpvsInfo,
-  ServiceEntry,
-  ServiceWithDests,
-  Stats,
-  Timeouts,
-} from "../types.js";
+import {
+  AF_INET,
+  AF_INET6,
+  type Connection,
+  type Daemon,
+  type DestinationEntry,
+  IP_VS_CONN_F_DROUTE,
+  IP_VS_CONN_F_FWD_MASK,
+  IP_VS_CONN_F_LOCALNODE,
+  IP_VS_CONN_F_MASQ,
+  IP_VS_CONN_F_TUNNEL,
+  IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+  IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+  IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
+  IP_VS_STATE_BACKUP,
+  IP_VS_STATE_MASTER,
+  IP_VS_SVC_F_ONEPACKET,
+  IP_VS_SVC_F_PERSISTENT,
+  IP_VS_SVC_F_SCHED1,
+  IP_VS_SVC_F_SCHED2,
+  IP_VS_SVC_F_SCHED3,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  type IpvsInfo,
+  PROTOCOL_NAMES,
+  type ServiceEntry,
+  type ServiceWithDests,
+  type Stats,
+  type Timeouts,
+} from "@lvs/ipvs";
+import { parseIPv4, parseIPv6 } from "@lvs/inet";
 
 /** ipvsadm.c FMT_* printing flags. */
 export const Fmt = {
@@ -62,7 +82,7 @@ export function largeNum(i: bigint, format: number): string {
 const int32 = (x: number): number => x | 0;
 
 function addrWords(af: number, address: string): number[] {
-  if (af === C.AF_INET6) {
+  if (af === AF_INET6) {
     const b = parseIPv6(address) ?? new Uint8Array(16);
     const v = new DataView(b.buffer);
     return [v.getUint32(0), v.getUint32(4), v.getUint32(8), v.getUint32(12)];
@@ -137,8 +157,8 @@ export function addrPort(
   format: number,
   names: NameLookup,
 ): string {
-  const open = af === C.AF_INET ? "" : "[";
-  const close = af === C.AF_INET ? "" : "]";
+  const open = af === AF_INET ? "" : "[";
+  const close = af === AF_INET ? "" : "]";
   if (format & Fmt.NUMERIC) return `${open}${address}${close}:${port}`;
   const host = addrToAnyName(af, address, names);
   const svc = names.service(port, protocol) ?? String(port);
@@ -172,40 +192,40 @@ export function formatTitle(format: number): string {
 function schedFlags(se: ServiceEntry): string {
   const f: string[] = [];
   if (se.scheduler === "sh") {
-    if (se.flags & C.IP_VS_SVC_F_SCHED1) f.push("sh-fallback");
-    if (se.flags & C.IP_VS_SVC_F_SCHED2) f.push("sh-port");
+    if (se.flags & IP_VS_SVC_F_SCHED1) f.push("sh-fallback");
+    if (se.flags & IP_VS_SVC_F_SCHED2) f.push("sh-port");
   } else if (se.scheduler === "mh") {
-    if (se.flags & C.IP_VS_SVC_F_SCHED1) f.push("mh-fallback");
-    if (se.flags & C.IP_VS_SVC_F_SCHED2) f.push("mh-port");
+    if (se.flags & IP_VS_SVC_F_SCHED1) f.push("mh-fallback");
+    if (se.flags & IP_VS_SVC_F_SCHED2) f.push("mh-port");
   } else {
-    if (se.flags & C.IP_VS_SVC_F_SCHED1) f.push("flag-1");
-    if (se.flags & C.IP_VS_SVC_F_SCHED2) f.push("flag-2");
-    if (se.flags & C.IP_VS_SVC_F_SCHED3) f.push("flag-3");
+    if (se.flags & IP_VS_SVC_F_SCHED1) f.push("flag-1");
+    if (se.flags & IP_VS_SVC_F_SCHED2) f.push("flag-2");
+    if (se.flags & IP_VS_SVC_F_SCHED3) f.push("flag-3");
   }
   return f.join(",");
 }
 
-const SCHED_ANY = C.IP_VS_SVC_F_SCHED1 | C.IP_VS_SVC_F_SCHED2 | C.IP_VS_SVC_F_SCHED3;
+const SCHED_ANY = IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2 | IP_VS_SVC_F_SCHED3;
 
 function netmaskText(se: ServiceEntry): string | undefined {
-  if (se.af === C.AF_INET) {
+  if (se.af === AF_INET) {
     if (se.netmask === 32) return undefined;
     const m = se.netmask === 0 ? 0 : (0xffffffff << (32 - se.netmask)) >>> 0;
     return `${m >>> 24}.${(m >>> 16) & 0xff}.${(m >>> 8) & 0xff}.${m & 0xff}`;
   }
-  if (se.af === C.AF_INET6 && se.netmask !== 128) return String(se.netmask);
+  if (se.af === AF_INET6 && se.netmask !== 128) return String(se.netmask);
   return undefined;
 }
 
 function fwdName(fwd: number): string {
-  switch (fwd & C.IP_VS_CONN_F_FWD_MASK) {
-    case C.IP_VS_CONN_F_MASQ:
+  switch (fwd & IP_VS_CONN_F_FWD_MASK) {
+    case IP_VS_CONN_F_MASQ:
       return "Masq";
-    case C.IP_VS_CONN_F_LOCALNODE:
+    case IP_VS_CONN_F_LOCALNODE:
       return "Local";
-    case C.IP_VS_CONN_F_TUNNEL:
+    case IP_VS_CONN_F_TUNNEL:
       return "Tunnel";
-    case C.IP_VS_CONN_F_DROUTE:
+    case IP_VS_CONN_F_DROUTE:
       return "Route";
     default:
       return "(null)";
@@ -213,13 +233,13 @@ function fwdName(fwd: number): string {
 }
 
 function fwdSwitch(fwd: number): string {
-  switch (fwd & C.IP_VS_CONN_F_FWD_MASK) {
-    case C.IP_VS_CONN_F_MASQ:
+  switch (fwd & IP_VS_CONN_F_FWD_MASK) {
+    case IP_VS_CONN_F_MASQ:
       return "-m";
-    case C.IP_VS_CONN_F_TUNNEL:
+    case IP_VS_CONN_F_TUNNEL:
       return "-i";
-    case C.IP_VS_CONN_F_LOCALNODE:
-    case C.IP_VS_CONN_F_DROUTE:
+    case IP_VS_CONN_F_LOCALNODE:
+    case IP_VS_CONN_F_DROUTE:
       return "-g";
     default:
       return "(null)";
@@ -227,14 +247,14 @@ function fwdSwitch(fwd: number): string {
 }
 
 function tunInfo(e: DestinationEntry): string | undefined {
-  if ((e.forward & C.IP_VS_CONN_F_FWD_MASK) !== C.IP_VS_CONN_F_TUNNEL) return undefined;
+  if ((e.forward & IP_VS_CONN_F_FWD_MASK) !== IP_VS_CONN_F_TUNNEL) return undefined;
   const flag = TUN_FLAG_SHORT[e.tunnelFlags] ?? "(null)";
   switch (e.tunnelType) {
-    case C.IP_VS_CONN_F_TUNNEL_TYPE_IPIP:
+    case IP_VS_CONN_F_TUNNEL_TYPE_IPIP:
       return "ipip";
-    case C.IP_VS_CONN_F_TUNNEL_TYPE_GUE:
+    case IP_VS_CONN_F_TUNNEL_TYPE_GUE:
       return `gue:${e.tunnelPort}:${flag}`.slice(0, 15);
-    case C.IP_VS_CONN_F_TUNNEL_TYPE_GRE:
+    case IP_VS_CONN_F_TUNNEL_TYPE_GRE:
       return `gre:${flag}`.slice(0, 15);
     default:
       return undefined;
@@ -267,36 +287,36 @@ export function formatServiceEntry(
   // ipvsadm 1.31 prints the mark with %d (a mark above 2^31 shows negative).
   const mark = se.fwmark | 0;
   if (se.fwmark) {
-    if (format & Fmt.RULE) svcName = se.af === C.AF_INET6 ? `-f ${mark} -6` : `-f ${mark}`;
-    else svcName = se.af === C.AF_INET6 ? `FWM  ${mark} IPv6` : `FWM  ${mark}`;
+    if (format & Fmt.RULE) svcName = se.af === AF_INET6 ? `-f ${mark} -6` : `-f ${mark}`;
+    else svcName = se.af === AF_INET6 ? `FWM  ${mark} IPv6` : `FWM  ${mark}`;
   } else {
     const vname = addrPort(se.af, se.address, se.port, se.protocol, format, names);
     if (format & Fmt.RULE) {
       const stype =
-        se.protocol === C.IPPROTO_TCP
+        se.protocol === IPPROTO_TCP
           ? "-t"
-          : se.protocol === C.IPPROTO_UDP
+          : se.protocol === IPPROTO_UDP
             ? "-u"
-            : se.protocol === C.IPPROTO_SCTP
+            : se.protocol === IPPROTO_SCTP
               ? "--sctp-service"
               : "--xxx-service";
       svcName = `${stype} ${vname}`;
     } else {
-      const stype = C.PROTOCOL_NAMES[se.protocol] ?? "?";
+      const stype = PROTOCOL_NAMES[se.protocol] ?? "?";
       svcName = `${padR(stype, 4)} ${vname}`;
-      if (se.af !== C.AF_INET6) svcName = svcName.slice(0, 33);
+      if (se.af !== AF_INET6) svcName = svcName.slice(0, 33);
     }
   }
   const s64 = stats64(se.stats64);
   if (format & Fmt.RULE) {
     out += `-A ${svcName} -s ${se.scheduler}`;
-    if (se.flags & C.IP_VS_SVC_F_PERSISTENT) {
+    if (se.flags & IP_VS_SVC_F_PERSISTENT) {
       out += ` -p ${se.timeout}`;
       const m = netmaskText(se);
       if (m !== undefined) out += ` -M ${m}`;
     }
     if (se.peName) out += ` --pe ${se.peName}`;
-    if (se.flags & C.IP_VS_SVC_F_ONEPACKET) out += " -o";
+    if (se.flags & IP_VS_SVC_F_ONEPACKET) out += " -o";
     if (se.flags & SCHED_ANY) out += ` -b ${schedFlags(se)}`;
   } else if (format & Fmt.STATS) {
     out +=
@@ -317,29 +337,29 @@ export function formatServiceEntry(
   } else {
     out += `${svcName} ${se.scheduler}`;
     if (se.flags & SCHED_ANY) out += ` (${schedFlags(se)})`;
-    if (se.flags & C.IP_VS_SVC_F_PERSISTENT) {
+    if (se.flags & IP_VS_SVC_F_PERSISTENT) {
       out += ` persistent ${se.timeout}`;
       const m = netmaskText(se);
       if (m !== undefined) out += ` mask ${m}`;
       if (se.peName) out += ` pe ${se.peName}`;
     }
-    if (se.flags & C.IP_VS_SVC_F_ONEPACKET) out += " ops";
+    if (se.flags & IP_VS_SVC_F_ONEPACKET) out += " ops";
   }
   out += "\n";
 
   const sorted = format & Fmt.NOSORT ? dests : glibcSort(dests, compareDests);
   for (const e of sorted) {
     let dname = addrPort(e.af, e.address, e.port, se.protocol, format, names);
-    if (!(format & Fmt.RULE) && e.af !== C.AF_INET6) dname = dname.slice(0, 28);
+    if (!(format & Fmt.RULE) && e.af !== AF_INET6) dname = dname.slice(0, 28);
     const d64 = stats64(e.stats64);
     if (format & Fmt.RULE) {
       out += `-a ${svcName} -r ${dname} ${fwdSwitch(e.forward)} -w ${e.weight}`;
-      if ((e.forward & C.IP_VS_CONN_F_FWD_MASK) === C.IP_VS_CONN_F_TUNNEL) {
+      if ((e.forward & IP_VS_CONN_F_FWD_MASK) === IP_VS_CONN_F_TUNNEL) {
         const flagOpt = TUN_FLAG_OPTS[e.tunnelFlags] ?? "(null)";
-        if (e.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_GRE) out += ` --tun-type gre ${flagOpt}`;
-        else if (e.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_GUE)
+        if (e.tunnelType === IP_VS_CONN_F_TUNNEL_TYPE_GRE) out += ` --tun-type gre ${flagOpt}`;
+        else if (e.tunnelType === IP_VS_CONN_F_TUNNEL_TYPE_GUE)
           out += ` --tun-type gue --tun-port ${e.tunnelPort} ${flagOpt}`;
-        else if (e.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_IPIP) out += " --tun-type ipip";
+        else if (e.tunnelType === IP_VS_CONN_F_TUNNEL_TYPE_IPIP) out += " --tun-type ipip";
       }
       out += "\n";
     } else if (format & Fmt.STATS) {
@@ -395,11 +415,11 @@ export function formatTimeouts(t: Timeouts): string {
 export function formatDaemons(daemons: readonly Daemon[]): string {
   let out = "";
   const ordered = [
-    ...daemons.filter((d) => d.state & C.IP_VS_STATE_MASTER),
-    ...daemons.filter((d) => !(d.state & C.IP_VS_STATE_MASTER) && d.state & C.IP_VS_STATE_BACKUP),
+    ...daemons.filter((d) => d.state & IP_VS_STATE_MASTER),
+    ...daemons.filter((d) => !(d.state & IP_VS_STATE_MASTER) && d.state & IP_VS_STATE_BACKUP),
   ];
   for (const d of ordered) {
-    const type = d.state & C.IP_VS_STATE_MASTER ? "master" : "backup";
+    const type = d.state & IP_VS_STATE_MASTER ? "master" : "backup";
     out += `${type} sync daemon (mcast=${d.mcastIfn}, syncid=${d.syncId | 0}`;
     if (d.syncMaxLen) out += `, maxlen=${d.syncMaxLen}`;
     if (d.mcastGroup) out += `, group=${d.mcastGroup}`;
@@ -409,8 +429,6 @@ export function formatDaemons(daemons: readonly Daemon[]): string {
   }
   return out;
 }
-
-export { formatAddress };
 
 /** list_conn (-L -c): the header and one line per /proc/net/ip_vs_conn entry, in file order. */
 export function formatConnections(
@@ -427,11 +445,11 @@ export function formatConnections(
   for (const c of connections) {
     const proto =
       c.protocol === "TCP"
-        ? C.IPPROTO_TCP
+        ? IPPROTO_TCP
         : c.protocol === "UDP"
-          ? C.IPPROTO_UDP
+          ? IPPROTO_UDP
           : c.protocol === "SCTP"
-            ? C.IPPROTO_SCTP
+            ? IPPROTO_SCTP
             : 0;
     const cname = addrPort(c.af, c.clientAddress, c.clientPort, proto, format, names);
     const vname = addrPort(c.af, c.virtualAddress, c.virtualPort, proto, format, names);

@@ -1,5 +1,9 @@
+/**
+ * The IPVS rig of the kernel tier (inside tools/vm): modules, a namespace with routable test
+ * ranges, and the real ipvsadm run inside it (the peer our output and requests are held to).
+ */
 import { execFileSync } from "node:child_process";
-import { type Netns, Topology } from "@lvs/testkit";
+import { type Netns, Topology } from "./topology.js";
 
 /** Loads IPVS and every scheduler in the VM (the init namespace's modprobe). */
 export function loadIpvsModules(): void {
