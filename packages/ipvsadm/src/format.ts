@@ -4,6 +4,8 @@
  * list_all, list_timeout, list_daemon, list_conn/print_conn; libipvs.c: ipvs_cmp_services,
  * ipvs_cmp_dests (sorted with glibc's qsort, a merge sort).
  */
+
+import { parseIPv4, parseIPv6 } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
@@ -35,7 +37,6 @@ import {
   type Stats,
   type Timeouts,
 } from "@lvs/ipvs";
-import { parseIPv4, parseIPv6 } from "@lvs/inet";
 
 /** ipvsadm.c FMT_* printing flags. */
 export const Fmt = {

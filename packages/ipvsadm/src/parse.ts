@@ -7,6 +7,8 @@
  * through its handler (OPTION_HANDLERS) → leftover arguments → the legality table → the checks
  * of the command's own kind (service, real server, list).
  */
+
+import { parseIPv4, parseIPv6 } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
@@ -31,7 +33,6 @@ import {
   IPPROTO_UDP,
   type Timeouts,
 } from "@lvs/ipvs";
-import { parseIPv4, parseIPv6 } from "@lvs/inet";
 import { fail, type IpvsadmExit, Refusal, tryHelp, VERSION_TEXT } from "./exit.js";
 import { Fmt } from "./format.js";
 import {

@@ -3,6 +3,8 @@
  * parse_service, parse_netmask, parse_sched_flags), with its refusals. Pure: port names come
  * from an injected lookup.
  */
+
+import { parseIPv4, parseIPv6, prefixToMask } from "@lvs/inet";
 import {
   AF_INET,
   AF_INET6,
@@ -11,7 +13,6 @@ import {
   IP_VS_SVC_F_SCHED3,
   IPVS_SVC_PERSISTENT_TIMEOUT,
 } from "@lvs/ipvs";
-import { parseIPv4, parseIPv6, prefixToMask } from "@lvs/inet";
 import { fail } from "./exit.js";
 
 /** Port names from /etc/services (getservbyname); injected so parsing stays pure. */
