@@ -1,14 +1,13 @@
 // Kernel tier: MemoryIpvs, the in-memory double, against the kernel's IPVS. The same batches go to
 // both; every refusal must carry the same code, errno and object, and the tables read back must
 // hold the same services and real servers with the same settings.
-import type { Netns, Topology } from "@lvs/testkit";
+import { ipvsNamespace, loadIpvsModules, type Netns, type Topology } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpvsClient, type Operation } from "../src/client.js";
 import { Forward, IP_VS_SVC_F_HASHED, IP_VS_SVC_F_PERSISTENT } from "../src/constants.js";
 import { serviceId } from "../src/diff.js";
 import { MemoryIpvs } from "../src/memory.js";
 import type { ServiceWithDests } from "../src/types.js";
-import { ipvsNamespace, loadIpvsModules } from "./helpers.js";
 
 let topo: Topology;
 let ns: Netns;
