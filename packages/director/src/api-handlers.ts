@@ -29,7 +29,10 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
   /** Resolve, log, apply; answer with the real server's override afterwards. */
   const change = async (r: RealServerRequest, line: Line, fields: object, what: RuntimeChange) => {
     if (!ctx.lvsEnabled)
-      throw new DirectorError("DIRECTOR_BAD_ARGUMENT", "this daemon runs VRRP only (mode vrrp)");
+      throw new DirectorError(
+        "DIRECTOR_LVS_NOT_RUNNING",
+        "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), there is no virtual server to change",
+      );
     const { vs, rs } = engine.resolve(parseVsReference(r.virtualServer), parseRsReference(r.realServer));
     log.info({ vs: vs.key, rs: rs.key, ...fields }, line(vs.key, rs));
     await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: what });

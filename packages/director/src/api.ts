@@ -12,11 +12,25 @@
 //   POST /reload
 //
 // Errors answer `{ "error": { "code": "DIRECTOR_NOT_FOUND", "message": "…" } }` with a status.
-import { timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, unlinkSync } from "node:fs";
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+//
+// Hostile clients change nothing: bodies over `maxBodyBytes` get 413 unread, a body that is not
+// a JSON object or a value out of range gets 400, connections are capped per listener and must
+// send their headers within `headersTimeoutMs` (a slowloris client is cut off), and a stale socket
+// file is replaced only when it is a socket nobody listens on.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect } from "node:net";
 import { dirname } from "node:path";
-import { API_MAX_BODY } from "./constants.js";
+import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config";
+import {
+  API_HEADERS_TIMEOUT_MS,
+  API_IDLE_TIMEOUT_MS,
+  API_KEEPALIVE_TIMEOUT_MS,
+  API_MAX_BODY,
+  API_MAX_CONNECTIONS,
+  API_REQUEST_TIMEOUT_MS,
+} from "./constants.js";
 import { DirectorError, httpStatusOf } from "./errors.js";
 
 export interface RealServerRequest {
@@ -35,8 +49,51 @@ export interface ApiHandlers {
   reload(): Promise<unknown>;
 }
 
+/** Resource bounds of the API server (each listener separately). */
+export interface ApiLimits {
+  /** Largest request body, bytes; more is refused with 413. */
+  maxBodyBytes: number;
+  /** Open connections; more are closed as they arrive. */
+  maxConnections: number;
+  /** Time to receive a request's headers, ms (Node's server.headersTimeout). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, ms (server.requestTimeout); ≥ headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /** Idle time allowed between requests of a kept-alive connection, ms. */
+  keepAliveTimeoutMs: number;
+  /** A socket with no traffic either way is closed after this, ms (server.timeout). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_API_LIMITS: Readonly<ApiLimits> = Object.freeze({
+  maxBodyBytes: API_MAX_BODY,
+  maxConnections: API_MAX_CONNECTIONS,
+  headersTimeoutMs: API_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: API_REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: API_KEEPALIVE_TIMEOUT_MS,
+  idleTimeoutMs: API_IDLE_TIMEOUT_MS,
+});
+
+/** Defaults filled in; a value that is not a positive integer (or headers > request) is refused. */
+export function apiLimits(partial: Partial<ApiLimits> = {}): ApiLimits {
+  const l = { ...DEFAULT_API_LIMITS, ...partial };
+  for (const [k, v] of Object.entries(l)) {
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new DirectorError("DIRECTOR_BAD_ARGUMENT", `API limit ${k} must be an integer > 0, not ${v}`);
+  }
+  if (l.headersTimeoutMs > l.requestTimeoutMs) {
+    throw new DirectorError(
+      "DIRECTOR_BAD_ARGUMENT",
+      `API headers timeout (${l.headersTimeoutMs} ms) must not exceed the request timeout (${l.requestTimeoutMs} ms)`,
+    );
+  }
+  return l;
+}
+
 export interface ApiServerOptions {
   handlers: ApiHandlers;
+  /** Bounds on bodies, connections and timeouts (defaults: DEFAULT_API_LIMITS). */
+  limits?: Partial<ApiLimits>;
   /** Unix socket path (created 0600; a stale socket is replaced, a live one is an error). */
   socketPath?: string;
   /** `HOST:PORT` for TCP (needs `token`). */
@@ -45,41 +102,75 @@ export interface ApiServerOptions {
   onError?: (err: unknown) => void;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, contentType = "application/json"): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = "application/json",
+  headers: Record<string, string> = {},
+): void {
   const text = typeof body === "string" ? body : `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
+function tooLarge(max: number): DirectorError {
+  return new DirectorError("DIRECTOR_BODY_TOO_LARGE", `request body over ${max} bytes`);
+}
+
+/** The body as a JSON object (empty body: `{}`); anything else is a DirectorError. */
+function readBody(req: IncomingMessage, max: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
+    // A declared length over the limit is refused before a byte of it is read.
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > max) {
+      reject(tooLarge(max));
+      return;
+    }
     let size = 0;
+    let over = false;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => {
+      if (over) return; // discarded: the 413 is on its way and the connection closes after it
       size += c.length;
-      if (size > API_MAX_BODY) {
-        reject(new DirectorError("DIRECTOR_BAD_ARGUMENT", `request body over ${API_MAX_BODY} bytes`));
-        req.destroy();
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge(max));
         return;
       }
       chunks.push(c);
     });
     req.on("end", () => {
+      if (over) return;
       const text = Buffer.concat(chunks).toString("utf8").trim();
       if (!text) return resolve({});
+      let parsed: unknown;
       try {
-        resolve(JSON.parse(text));
+        parsed = JSON.parse(text);
       } catch {
-        reject(new DirectorError("DIRECTOR_BAD_ARGUMENT", "request body is not JSON"));
+        return reject(new DirectorError("DIRECTOR_BAD_ARGUMENT", "request body is not JSON"));
       }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return reject(
+          new DirectorError(
+            "DIRECTOR_BAD_ARGUMENT",
+            `request body must be a JSON object, not ${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : typeof parsed}`,
+          ),
+        );
+      }
+      resolve(parsed as Record<string, unknown>);
     });
     req.on("error", reject);
   });
 }
 
-function realServerRequest(b: unknown): RealServerRequest {
-  const o = b as Partial<RealServerRequest>;
-  if (typeof o?.virtualServer !== "string" || typeof o.realServer !== "string") {
+function realServerRequest(o: Record<string, unknown>): RealServerRequest {
+  if (typeof o.virtualServer !== "string" || typeof o.realServer !== "string") {
     throw new DirectorError(
       "DIRECTOR_BAD_ARGUMENT",
       'body needs {"virtualServer": "10.0.0.1:80", "realServer": "10.0.0.2:80"}',
@@ -88,24 +179,54 @@ function realServerRequest(b: unknown): RealServerRequest {
   return { virtualServer: o.virtualServer, realServer: o.realServer };
 }
 
+/** keepalived's real server `weight` range (check_parser.c weight_handler: 0..65535). */
+function weightOf(o: Record<string, unknown>): number | null {
+  const w = o.weight;
+  if (w === null) return null;
+  if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > RS_WEIGHT_MAX) {
+    throw new DirectorError(
+      "DIRECTOR_BAD_ARGUMENT",
+      `weight must be an integer 0..${RS_WEIGHT_MAX} (keepalived's range), or null for the configured weight; got ${JSON.stringify(w) ?? "nothing"}`,
+    );
+  }
+  return w;
+}
+
+/** Drain timeout in seconds, bounded as keepalived bounds its timeouts (LVS_MAX_TIMEOUT, 31 days). */
+function drainTimeoutOf(o: Record<string, unknown>): number | undefined {
+  const t = o.timeout;
+  if (t === undefined || t === null) return undefined;
+  if (typeof t !== "number" || !Number.isFinite(t) || t < 0 || t > LVS_MAX_TIMEOUT) {
+    throw new DirectorError(
+      "DIRECTOR_BAD_ARGUMENT",
+      `timeout must be a number of seconds 0..${LVS_MAX_TIMEOUT}; got ${JSON.stringify(t)}`,
+    );
+  }
+  return t;
+}
+
+/** Compares digests, so neither the token's content nor its length shows in the timing. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? "");
+  const m = /^Bearer +(\S+) *$/.exec(header ?? "");
   if (!m) return false;
-  const a = Buffer.from(m[1] as string);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(m[1] as string), digest(token));
 }
 
 export class ApiServer {
   private servers: Server[] = [];
+  private readonly limits: ApiLimits;
+  /** Inode of the socket we created, so stop() removes ours and nothing else. */
+  private socketIno: number | undefined;
 
   constructor(private readonly opts: ApiServerOptions) {
     if (opts.listen && !opts.token) {
       throw new DirectorError(
         "DIRECTOR_BAD_ARGUMENT",
-        "a TCP listen address needs a token (--api-token or LVS_API_TOKEN)",
+        "a TCP listen address needs a token (--api-token-file, $LVS_API_TOKEN or --api-token)",
       );
     }
+    this.limits = apiLimits(opts.limits);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, needToken: boolean): Promise<void> {
@@ -122,30 +243,18 @@ export class ApiServer {
         return send(res, 200, r.body, r.contentType);
       }
       if (m === "POST") {
-        const body = await readBody(req);
+        const body = await readBody(req, this.limits.maxBodyBytes);
         switch (path) {
           case "/drain": {
-            const t = (body as { timeout?: unknown }).timeout;
-            if (t !== undefined && t !== null && (typeof t !== "number" || !(t >= 0))) {
-              throw new DirectorError("DIRECTOR_BAD_ARGUMENT", "timeout must be a number of seconds ≥ 0");
-            }
-            return send(
-              res,
-              200,
-              await h.drain({ ...realServerRequest(body), ...(typeof t === "number" ? { timeout: t } : {}) }),
-            );
+            const target = realServerRequest(body);
+            const timeout = drainTimeoutOf(body);
+            return send(res, 200, await h.drain(timeout === undefined ? target : { ...target, timeout }));
           }
           case "/undrain":
             return send(res, 200, await h.undrain(realServerRequest(body)));
           case "/weight": {
-            const w = (body as { weight?: unknown }).weight;
-            if (w !== null && (typeof w !== "number" || !Number.isInteger(w) || w < 0)) {
-              throw new DirectorError(
-                "DIRECTOR_BAD_ARGUMENT",
-                "weight must be an integer ≥ 0, or null for the configured weight",
-              );
-            }
-            return send(res, 200, await h.weight({ ...realServerRequest(body), weight: w as number | null }));
+            const target = realServerRequest(body);
+            return send(res, 200, await h.weight({ ...target, weight: weightOf(body) }));
           }
           case "/enable":
             return send(res, 200, await h.enable(realServerRequest(body)));
@@ -161,8 +270,32 @@ export class ApiServer {
       const code = e instanceof DirectorError ? e.code : "DIRECTOR_API_ERROR";
       const status = e instanceof DirectorError ? httpStatusOf(e.code) : 500;
       if (status === 500) this.opts.onError?.(err);
-      send(res, status, { error: { code, message: e.message } });
+      const headers: Record<string, string> = {};
+      // RFC 6750 §3: a 401 names the scheme the client must use.
+      if (status === 401) headers["www-authenticate"] = 'Bearer realm="lvs"';
+      // The rest of an oversized body is not read: this connection is done after the answer.
+      if (status === 413) headers.connection = "close";
+      if (res.headersSent) res.destroy();
+      else send(res, status, { error: { code, message: e.message } }, "application/json", headers);
     }
+  }
+
+  private newServer(needToken: boolean): Server {
+    const l = this.limits;
+    const server = createServer(
+      {
+        headersTimeout: l.headersTimeoutMs,
+        requestTimeout: l.requestTimeoutMs,
+        keepAliveTimeout: l.keepAliveTimeoutMs,
+        // How often Node looks for connections past headersTimeout/requestTimeout (default 30 s,
+        // which would let a slowloris client live that much longer).
+        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(l.headersTimeoutMs / 4))),
+      },
+      (req, res) => void this.route(req, res, needToken),
+    );
+    server.maxConnections = l.maxConnections;
+    server.timeout = l.idleTimeoutMs;
+    return server;
   }
 
   async start(): Promise<void> {
@@ -170,7 +303,7 @@ export class ApiServer {
     if (socketPath) {
       await ensureSocketFree(socketPath);
       mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
-      const server = createServer((req, res) => void this.route(req, res, false));
+      const server = this.newServer(false);
       // The socket is created with a umask that leaves only the owner's bits, then chmod'ed.
       const old = process.umask(0o177);
       try {
@@ -182,13 +315,19 @@ export class ApiServer {
         process.umask(old);
       }
       chmodSync(socketPath, 0o600);
+      this.socketIno = lstatSync(socketPath).ino;
       this.servers.push(server);
     }
     if (listen) {
       const i = listen.lastIndexOf(":");
       const host = listen.slice(0, i).replace(/^\[|\]$/g, "");
       const port = Number(listen.slice(i + 1));
-      const server = createServer((req, res) => void this.route(req, res, true));
+      if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new DirectorError("DIRECTOR_BAD_ARGUMENT", `--listen ${listen}: expected HOST:PORT`, {
+          object: listen,
+        });
+      }
+      const server = this.newServer(true);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(port, host || undefined, () => resolve());
@@ -218,42 +357,80 @@ export class ApiServer {
           }),
       ),
     );
-    if (this.opts.socketPath) {
+    const path = this.opts.socketPath;
+    if (path && this.socketIno !== undefined) {
       try {
-        unlinkSync(this.opts.socketPath);
+        if (lstatSync(path).ino === this.socketIno) unlinkSync(path);
       } catch {
         // already gone
       }
+      this.socketIno = undefined;
     }
   }
 }
 
-/** A socket file that answers belongs to a running daemon; one that doesn't is stale. */
+/**
+ * Make way for our socket at `path` without ever deleting what isn't a dead socket: nothing
+ * there is fine; a socket that refuses connections (ECONNREFUSED: its daemon died) is stale and
+ * removed; a socket someone listens on, or any other file, is refused with the reason.
+ */
 async function ensureSocketFree(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: path, path: "/status", method: "GET", timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on("error", () => resolve(false));
-    req.on("timeout", () => {
-      req.destroy();
-      resolve(false);
-    });
-    req.end();
-  });
-  if (alive) {
+  let kind: string;
+  try {
+    const st = lstatSync(path);
+    if (st.isSocket()) kind = "socket";
+    else if (st.isSymbolicLink()) kind = "symbolic link";
+    else if (st.isDirectory()) kind = "directory";
+    else if (st.isFile()) kind = "regular file";
+    else kind = "special file";
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
     throw new DirectorError(
-      "DIRECTOR_ALREADY_RUNNING",
-      `a director already answers on ${path}; stop it or give another --socket`,
+      "DIRECTOR_UNSAFE_PATH",
+      `cannot look at --socket ${path}: ${(err as Error).message}`,
       {
         object: path,
+        errnoName: (err as NodeJS.ErrnoException).code,
+        cause: err,
       },
+    );
+  }
+  if (kind !== "socket") {
+    throw new DirectorError(
+      "DIRECTOR_UNSAFE_PATH",
+      `--socket ${path} is a ${kind}, not a socket; refusing to replace it (mistyped path? give another --socket or remove it yourself)`,
+      { object: path },
+    );
+  }
+  const errno = await new Promise<string | undefined>((resolve) => {
+    const c = connect({ path });
+    c.setTimeout(1_000, () => {
+      c.destroy();
+      resolve("ETIMEDOUT");
+    });
+    c.once("connect", () => {
+      c.destroy();
+      resolve(undefined);
+    });
+    c.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? "EIO"));
+  });
+  if (errno === undefined) {
+    throw new DirectorError(
+      "DIRECTOR_ALREADY_RUNNING",
+      `a process already listens on ${path} (another director?); stop it or give another --socket`,
+      { object: path },
+    );
+  }
+  if (errno !== "ECONNREFUSED") {
+    throw new DirectorError(
+      "DIRECTOR_UNSAFE_PATH",
+      `socket ${path} exists and connecting to it failed with ${errno}, not ECONNREFUSED; not removing it`,
+      { object: path, errnoName: errno },
     );
   }
   try {
     unlinkSync(path);
-  } catch {
-    // nothing there
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

@@ -41,5 +41,23 @@ export const SCRIPT_TIMEOUT_MS = 30_000;
 /** At shutdown (omega), scripts get this long (keepalived: TIMER_HZ = 1 s in system_call_script). */
 export const SHUTDOWN_SCRIPT_TIMEOUT_MS = 1_000;
 
-/** Largest request body the API accepts. */
+/** Largest request body the API accepts (413 above); the largest real request is ~200 bytes. */
 export const API_MAX_BODY = 64 * 1024;
+
+/** Open API connections per listener; more are closed as they arrive (Node server.maxConnections). */
+export const API_MAX_CONNECTIONS = 64;
+
+/** Time a client gets to send a request's headers (slowloris bound), ms. Node's default: 60 s. */
+export const API_HEADERS_TIMEOUT_MS = 10_000;
+
+/** Time a client gets to send a whole request, ms. Node's default: 300 s. */
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+
+/** An idle kept-alive connection is closed after this, ms. */
+export const API_KEEPALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * A socket with no traffic either way is closed after this, ms (the slowest handler, a reload
+ * of a large file, answers well within it).
+ */
+export const API_IDLE_TIMEOUT_MS = 120_000;

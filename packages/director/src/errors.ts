@@ -19,7 +19,16 @@ export type DirectorErrorCode =
   /** Configuration could not be loaded (the ConfigError is the cause). */
   | "DIRECTOR_CONFIG"
   /** The API token is missing or wrong. */
-  | "DIRECTOR_UNAUTHORIZED";
+  | "DIRECTOR_UNAUTHORIZED"
+  /** A request body over the API's size limit. */
+  | "DIRECTOR_BODY_TOO_LARGE"
+  /** An LVS request (drain, weight…) to a node that runs VRRP only. */
+  | "DIRECTOR_LVS_NOT_RUNNING"
+  /**
+   * A path the daemon would write is not safe to write as root: a symlink, something other than
+   * the expected kind of file, or in a world-writable directory without the sticky bit.
+   */
+  | "DIRECTOR_UNSAFE_PATH";
 
 export interface DirectorErrorContext {
   /** What the error is about, e.g. `TCP 10.0.0.1:80 -> 10.0.0.2:80` or a file path. */
@@ -62,6 +71,10 @@ export function httpStatusOf(code: DirectorErrorCode): number {
       return 400;
     case "DIRECTOR_CONFIG":
       return 422;
+    case "DIRECTOR_BODY_TOO_LARGE":
+      return 413;
+    case "DIRECTOR_LVS_NOT_RUNNING":
+      return 409;
     default:
       return 500;
   }

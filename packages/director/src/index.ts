@@ -8,7 +8,15 @@
 
 /** @deprecated The in-memory IPVS moved to @lvs/ipvs: use its `MemoryIpvs`. */
 export { MemoryIpvs as MemoryKernel } from "@lvs/ipvs";
-export { type ApiHandlers, ApiServer, type ApiServerOptions, type RealServerRequest } from "./api.js";
+export {
+  type ApiHandlers,
+  type ApiLimits,
+  ApiServer,
+  type ApiServerOptions,
+  apiLimits,
+  DEFAULT_API_LIMITS,
+  type RealServerRequest,
+} from "./api.js";
 export { DirectorClient, type DirectorClientOptions } from "./client.js";
 export {
   compilePlan,
@@ -88,8 +96,12 @@ export {
 } from "./reconcile.js";
 export { runScript, type ScriptResult, type ScriptRunner } from "./scripts.js";
 export {
+  checkStatePath,
   defaultStatePath,
   emptyState,
+  type LoadedState,
+  loadStateFile,
+  parseStateFile,
   readStateFile,
   type StateFile,
   StateWriter,
@@ -99,4 +111,5 @@ export type * from "./status.js";
 export { SyncDaemonControl, type SyncRole } from "./sync-daemon.js";
 export { type LocalAddresses, systemLocalAddresses } from "./vip.js";
 export type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
-export { createVrrpComponent, type VrrpAdapterOptions } from "./vrrp-adapter.js";
+export { createVrrpComponent, type VrrpAdapterOptions, vrrpInstanceStatus } from "./vrrp-adapter.js";
+export { type VrrpOnlyApiOptions, vrrpOnlyApiHandlers } from "./vrrp-api.js";

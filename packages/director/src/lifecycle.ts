@@ -21,7 +21,7 @@ import { type LoadedConfig, loadConfigFile } from "./options.js";
 import { ProxyDirectorDataplane } from "./proxy-dataplane.js";
 import { Reconciler } from "./reconcile.js";
 import type { DirectorRuntime } from "./runtime.js";
-import { readStateFile, type StateFile } from "./state-file.js";
+import { loadStateFile, readStateFile } from "./state-file.js";
 import { SyncDaemonControl } from "./sync-daemon.js";
 
 export interface ReloadResult {
@@ -98,7 +98,14 @@ async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
 
 /** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
 async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
-  const state: StateFile = await readStateFile(rt.statePath);
+  const { state, corrupt } = await loadStateFile(rt.statePath, rt.now);
+  if (corrupt) {
+    rt.metrics.stateFileCorrupt.inc();
+    rt.log.warn(
+      { statePath: rt.statePath, movedTo: corrupt.movedTo },
+      `${corrupt.reason}: moved it to ${corrupt.movedTo}; starting from the configuration without runtime changes`,
+    );
+  }
   // From here on the file is ours to rewrite (never before: a start that fails earlier must not
   // replace persisted drains with an empty state).
   rt.stateLoaded = true;
@@ -145,6 +152,7 @@ async function startApi(rt: DirectorRuntime): Promise<void> {
     ...(socket ? { socketPath: socket } : {}),
     ...(o.listen ? { listen: o.listen } : {}),
     ...(o.token ? { token: o.token } : {}),
+    ...(o.apiLimits ? { limits: o.apiLimits } : {}),
     handlers: createApiHandlers({
       engine: rt.engine,
       log: rt.log,

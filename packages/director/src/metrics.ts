@@ -244,6 +244,11 @@ function daemonCounters(r: Registry) {
       labelNames: ["result"],
       registers: [r],
     }),
+    stateFileCorrupt: new Counter({
+      name: "lvs_state_file_corrupt_total",
+      help: "State files found unusable at start and moved aside (<path>.corrupt-<time>).",
+      registers: [r],
+    }),
   };
 }
 
@@ -259,6 +264,7 @@ export class DirectorMetrics {
   readonly scripts: Counter<"script" | "result">;
   readonly drains: Counter<"result">;
   readonly readErrors: Counter;
+  readonly stateFileCorrupt: Counter;
 
   constructor(source: MetricsSource) {
     const r = this.registry;
@@ -281,6 +287,7 @@ export class DirectorMetrics {
     this.transitions = c.transitions;
     this.scripts = c.scripts;
     this.drains = c.drains;
+    this.stateFileCorrupt = c.stateFileCorrupt;
   }
 
   /** The text exposition format. */

@@ -3,6 +3,7 @@ import type { LvsConfig } from "@lvs/config";
 import * as lvsConfig from "@lvs/config";
 import type { RunnerOptions } from "@lvs/healthcheck";
 import type { Clock } from "@lvs/inet";
+import type { ApiLimits } from "./api.js";
 import type { Dataplane } from "./dataplane.js";
 import type { DataplaneChoice } from "./dataplane-choice.js";
 import { DirectorError } from "./errors.js";
@@ -32,6 +33,8 @@ export interface DirectorOptions {
   /** Optional TCP API `HOST:PORT` (needs `token`). */
   listen?: string;
   token?: string;
+  /** API bounds: body size, connections, timeouts (default DEFAULT_API_LIMITS). */
+  apiLimits?: Partial<ApiLimits>;
   /** `all` (default): LVS + VRRP; `check`: LVS only (keepalived --check); `vrrp`: VRRP only. */
   mode?: DirectorMode;
   log?: Logger;

@@ -74,7 +74,9 @@ export class DirectorRuntime {
     this.scriptRunner = opts.scriptRunner ?? runScript;
     this.localAddresses = opts.localAddresses ?? systemLocalAddresses;
     this.statePath = opts.statePath ?? defaultStatePath(opts.configPath);
-    this.stateWriter = new StateWriter(this.statePath);
+    this.stateWriter = new StateWriter(this.statePath, (err) =>
+      this.log.error({ err }, `Cannot write the state file: ${(err as Error).message}`),
+    );
     this.engine = new DirectorEngine(this.now);
     this.metrics = new DirectorMetrics({
       table: () => this.loop?.reconciler.table.services(),

@@ -1,8 +1,11 @@
 // keepalived's notify scripts (quorum_up / quorum_down / notify_up / notify_down): argv as the
 // config split it, run without a shell, as the configured user, not waited for by the caller
-// (keepalived's notify_exec forks and moves on). Each run is bounded by a timeout.
+// (keepalived's notify_exec forks and moves on). Each run is bounded by a timeout, and runs in a
+// process group of its own so the timeout ends everything it started: SIGTERM to the group, then
+// SIGKILL (@lvs/healthcheck's stopProcessGroup, as MISC_CHECK and the VRRP scripts).
 import { spawn } from "node:child_process";
 import type { Script } from "@lvs/config";
+import { stopProcessGroup } from "@lvs/healthcheck";
 import { SCRIPT_TIMEOUT_MS } from "./constants.js";
 
 export interface ScriptResult {
@@ -40,12 +43,13 @@ export const runScript: ScriptRunner = (script, opts = {}) => {
     let timedOut = false;
     const child = spawn(file, args, {
       stdio: "ignore",
+      detached: true,
       ...(script.user ? { uid: script.user.uid, gid: script.user.gid } : {}),
       env: { ...process.env, ...opts.env },
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGKILL");
+      if (child.pid !== undefined) stopProcessGroup(child.pid);
     }, opts.timeoutMs ?? SCRIPT_TIMEOUT_MS);
     child.on("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

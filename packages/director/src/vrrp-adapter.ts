@@ -9,6 +9,7 @@ import { EventEmitter } from "node:events";
 import type { LvsConfig } from "@lvs/config";
 import {
   type ReloadSummary,
+  type RouterInstanceStatus,
   routerOptionsFromConfig,
   type StateChange,
   spawnIsolatedRouter,
@@ -36,6 +37,22 @@ export interface VrrpAdapterOptions {
 }
 
 const upper = (s: string): VrrpStateName => s.toUpperCase() as VrrpStateName;
+
+/** One router instance as the API and metrics show it; `since`: epoch ms of its last transition. */
+export function vrrpInstanceStatus(i: RouterInstanceStatus, since?: number): VrrpInstanceStatus {
+  const s: VrrpInstanceStatus = {
+    name: i.name,
+    interface: i.interface,
+    vrid: i.vrid,
+    state: upper(i.state),
+    priority: i.basePriority,
+    effectivePriority: i.effectivePriority,
+    vips: i.addresses.map((a) => a.replace(/\/\d+$/, "")),
+    counters: { ...i.stats },
+  };
+  if (since !== undefined) s.since = since;
+  return s;
+}
 
 export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponent {
   const events = new EventEmitter();
@@ -95,21 +112,7 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     },
     states(): VrrpInstanceStatus[] {
       if (!router) return [];
-      return router.status().instances.map((i) => {
-        const s: VrrpInstanceStatus = {
-          name: i.name,
-          interface: i.interface,
-          vrid: i.vrid,
-          state: upper(i.state),
-          priority: i.basePriority,
-          effectivePriority: i.effectivePriority,
-          vips: i.addresses.map((a) => a.replace(/\/\d+$/, "")),
-          counters: { ...i.stats },
-        };
-        const t = since.get(i.name);
-        if (t !== undefined) s.since = t;
-        return s;
-      });
+      return router.status().instances.map((i) => vrrpInstanceStatus(i, since.get(i.name)));
     },
     on(event, listener) {
       events.on(event, listener);

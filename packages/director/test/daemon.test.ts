@@ -1,7 +1,7 @@
 // The daemon end to end on the host: real config file, real runtime API on a unix socket, real
 // state file, the daemon and its health runner on a fake clock with a scripted prober, and @lvs/ipvs's in-memory
 // IPVS (the kernel tier runs the same against the real IPVS).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Script } from "@lvs/config";
@@ -220,6 +220,57 @@ describe("Director", () => {
     );
     await expect(c.weight("10.0.0.1:80", "10.1.0.2", -1)).rejects.toMatchObject({
       code: "DIRECTOR_BAD_ARGUMENT",
+    });
+  });
+
+  it("a weight past keepalived's 0..65535 is refused and changes nothing (no silent clamp)", async () => {
+    await w.start();
+    const c = w.client();
+    for (const weight of [1e20, 65536, 2147483647]) {
+      await expect(c.weight("10.0.0.1:80", "10.1.0.2", weight)).rejects.toMatchObject({
+        code: "DIRECTOR_BAD_ARGUMENT",
+        status: 400,
+      });
+    }
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
+    expect((await w.client().status()).virtualServers[0]!.realServers[1]!.override).toBeNull();
+    await c.weight("10.0.0.1:80", "10.1.0.2", 65535);
+    expect(w.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(65535);
+  });
+
+  it("a corrupt or empty state file doesn't stop the start: moved aside, counted, logged", async () => {
+    const state = `${w.configPath}.state.json`;
+    for (const [i, text] of ["{ truncated", ""].entries()) {
+      writeFileSync(state, text);
+      const d = await w.start();
+      const aside = readdirSync(w.dir).filter((f) => f.startsWith("keepalived.conf.state.json.corrupt-"));
+      expect(aside).toHaveLength(i + 1);
+      expect(aside.map((f) => readFileSync(join(w.dir, f), "utf8"))).toContain(text);
+      expect(w.kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(2);
+      expect(await d.metrics.text()).toContain("lvs_state_file_corrupt_total 1");
+      expect(w.logs.join("")).toContain("starting from the configuration without runtime changes");
+      await d.stop();
+      // The daemon wrote a good one at stop; the next start reads it without complaint.
+      expect(JSON.parse(readFileSync(state, "utf8")).version).toBe(1);
+      // Distinct ISO names: the next loop's file must not overwrite this one.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  });
+
+  it("a state path that is a symlink stops the start with the reason", async () => {
+    const victim = join(w.dir, "victim");
+    writeFileSync(victim, "not yours\n");
+    symlinkSync(victim, `${w.configPath}.state.json`);
+    await expect(w.start()).rejects.toMatchObject({ code: "DIRECTOR_UNSAFE_PATH" });
+    expect(readFileSync(victim, "utf8")).toBe("not yours\n");
+  });
+
+  it("mode vrrp: LVS requests answer 409 DIRECTOR_LVS_NOT_RUNNING", async () => {
+    await w.start({ mode: "vrrp" });
+    await expect(w.client().drain("10.0.0.1:80", "10.1.0.2")).rejects.toMatchObject({
+      code: "DIRECTOR_LVS_NOT_RUNNING",
+      status: 409,
+      message: expect.stringContaining("LVS side isn't running"),
     });
   });
 

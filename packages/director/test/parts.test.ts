@@ -1,14 +1,28 @@
 // The smaller parts: references as operators type them, ipvsadm -R lines, the state file,
 // keepalived-style log lines, /proc/net/ip_vs_stats, the sync-daemon rules, scripts.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_MASQ, IP_VS_SVC_F_PERSISTENT, MemoryIpvs } from "@lvs/ipvs";
+import { processGroupMembers, processRunning, waitFor } from "@lvs/testkit";
 import { describe, expect, it } from "vitest";
 import {
   ctime,
   DirectorError,
   defaultStatePath,
+  emptyState,
+  loadStateFile,
   operationLine,
   parseIpvsStats,
   parseRsReference,
@@ -125,6 +139,109 @@ describe("state file", () => {
   });
 });
 
+describe("state file as root in a hostile directory", () => {
+  const withDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), "lvs-state-"));
+    try {
+      await fn(dir);
+    } finally {
+      chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const state = { version: 1, overrides: { "TCP/10.0.0.1:80 10.1.0.1:80": { weight: 4 } }, owned: [] };
+
+  it("a symlink planted at the old predictable temporary name redirects nothing", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "keepalived.conf.state.json");
+      const victim = join(dir, "victim");
+      writeFileSync(victim, "precious\n");
+      // The name the writer used to open with O_CREAT|O_TRUNC (following links).
+      symlinkSync(victim, join(dir, `.keepalived.conf.state.json.${process.pid}.tmp`));
+      await writeStateFile(path, state);
+      expect(readFileSync(victim, "utf8")).toBe("precious\n");
+      expect((await readStateFile(path)).overrides).toEqual(state.overrides);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      // Only the planted link and the victim are left beside it: no temporary file.
+      expect(readdirSync(dir).sort()).toEqual(
+        [`.keepalived.conf.state.json.${process.pid}.tmp`, "keepalived.conf.state.json", "victim"].sort(),
+      );
+    }));
+
+  it("a state path that is a symlink is refused, read or written; the target is untouched", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "keepalived.conf.state.json");
+      const victim = join(dir, "victim.json");
+      writeFileSync(victim, JSON.stringify(state));
+      symlinkSync(victim, path);
+      await expect(readStateFile(path)).rejects.toMatchObject({ code: "DIRECTOR_UNSAFE_PATH", object: path });
+      await expect(loadStateFile(path)).rejects.toMatchObject({ code: "DIRECTOR_UNSAFE_PATH" });
+      await expect(writeStateFile(path, { ...state, overrides: {} })).rejects.toMatchObject({
+        code: "DIRECTOR_UNSAFE_PATH",
+        message: expect.stringContaining("symbolic link"),
+      });
+      expect(JSON.parse(readFileSync(victim, "utf8"))).toEqual(state);
+      expect(lstatSync(path).isSymbolicLink()).toBe(true);
+    }));
+
+  it("a world-writable directory needs the sticky bit", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "keepalived.conf.state.json");
+      chmodSync(dir, 0o777);
+      await expect(writeStateFile(path, state)).rejects.toMatchObject({
+        code: "DIRECTOR_UNSAFE_PATH",
+        object: dir,
+        message: expect.stringContaining("sticky"),
+      });
+      await expect(readStateFile(path)).rejects.toMatchObject({ code: "DIRECTOR_UNSAFE_PATH" });
+      expect(readdirSync(dir)).toEqual([]);
+      chmodSync(dir, 0o1777); // /tmp's mode: only a file's owner may replace it
+      await writeStateFile(path, state);
+      expect((await readStateFile(path)).overrides).toEqual(state.overrides);
+    }));
+
+  it("an empty or corrupt file is moved aside (<path>.corrupt-<ISO time>), nothing lost", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "keepalived.conf.state.json");
+      const at = Date.UTC(2026, 11, 6, 10, 11, 12, 345);
+      for (const [text, reason] of [
+        ["", "is empty"],
+        ['{"version": 1, "overr', "is not JSON"],
+        ["null", "has version undefined"],
+        ['{"version": 99}', "has version 99"],
+      ] as const) {
+        writeFileSync(path, text);
+        const r = await loadStateFile(path, () => at);
+        const movedTo = `${path}.corrupt-2026-12-06T10:11:12.345Z`;
+        expect(r).toEqual({
+          state: emptyState(),
+          corrupt: { movedTo, reason: expect.stringContaining(reason) },
+        });
+        expect(readFileSync(movedTo, "utf8")).toBe(text);
+        expect(existsSync(path)).toBe(false);
+        rmSync(movedTo);
+      }
+      // A good file is read as it is; a missing one is an empty state.
+      expect(await loadStateFile(path)).toEqual({ state: emptyState() });
+      await writeStateFile(path, state);
+      expect((await loadStateFile(path)).state.overrides).toEqual(state.overrides);
+    }));
+
+  it("weights out of keepalived's range (0..65535) are dropped when read back", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "s.json");
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          owned: [],
+          overrides: { "A B": { weight: 1e20 }, "C D": { weight: 2.5 }, "E F": { weight: 65535 } },
+        }),
+      );
+      expect((await readStateFile(path)).overrides).toEqual({ "E F": { weight: 65535 } });
+    }));
+});
+
 describe("logs", () => {
   it("keepalived-style text from pino JSON", () => {
     const t = new Date(2026, 10, 4, 9, 5, 7).getTime();
@@ -226,11 +343,48 @@ describe("scripts", () => {
       timedOut: false,
     });
     expect(await runScript({ argv: ["/nonexistent/x"] })).toMatchObject({ code: null, error: "ENOENT" });
+    // Past the timeout: SIGTERM to its process group first (SIGKILL follows for the stubborn).
     expect(await runScript({ argv: ["/bin/sleep", "5"] }, { timeoutMs: 50 })).toMatchObject({
       timedOut: true,
-      signal: "SIGKILL",
+      signal: "SIGTERM",
     });
   });
+
+  it.each([
+    ["exits on SIGTERM", ""],
+    ["ignores SIGTERM (only the SIGKILL step ends it)", 'trap "" TERM\n'],
+  ])(
+    "a timeout ends the script's whole process group, background children too: one that %s",
+    async (_, trap) => {
+      const dir = mkdtempSync(join(tmpdir(), "lvs-script-"));
+      const pidsFile = join(dir, "pids");
+      let pids: number[] = [];
+      try {
+        const r = await runScript(
+          { argv: ["/bin/sh", "-c", `${trap}sleep 1000 &\necho "$$ $!" > "${pidsFile}"\nwait`] },
+          { timeoutMs: 300 },
+        );
+        expect(r.timedOut).toBe(true);
+        pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
+        const [shell, sleeper] = pids as [number, number];
+        // SIGTERM at once, SIGKILL 2 s later: 10 s is a generous bound.
+        await waitFor(
+          () => !processRunning(shell) && !processRunning(sleeper) && processGroupMembers(shell).length === 0,
+          { timeoutMs: 10_000, what: `process group ${shell} (sleep ${sleeper}) to end` },
+        );
+      } finally {
+        for (const pid of pids) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone, as it should be
+          }
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    20_000,
+  );
 });
 
 describe("/proc/net/ip_vs", () => {

@@ -60,3 +60,10 @@ export const SMTP_OK = 250;
 
 /** Upper bound on an HTTP response we buffer for digest/regex (keepalived reads the whole body). */
 export const HTTP_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A script past its timeout gets SIGTERM, then SIGKILL this much later, to its whole process
+ * group (keepalived's check_misc.c and vrrp_scheduler.c do the same two steps; @lvs/vrrp's
+ * SCRIPT_KILL_GRACE_MS has the same value), ms.
+ */
+export const SCRIPT_KILL_GRACE_MS = 2_000;

@@ -34,6 +34,7 @@ export {
 } from "./engine.js";
 export { HealthcheckError, type HealthcheckErrorCode } from "./errors.js";
 export { parseStatusCodes } from "./parse.js";
+export { signalProcessGroup, stopProcessGroup } from "./process-group.js";
 export {
   HealthCheckRunner,
   type ProbeFn,

@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processGroupMembers, processRunning, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkDns,
@@ -406,6 +407,43 @@ describe("MISC_CHECK", () => {
     expect(asRoot.up).toBe(true);
     expect(asNobody).toMatchObject({ up: false, reason: "exit 1" });
   });
+
+  it.each([
+    ["exits on SIGTERM", ""],
+    ["ignores SIGTERM (only the SIGKILL step ends it)", 'trap "" TERM\n'],
+  ])(
+    "a timeout ends the whole process group, background children too: a script that %s",
+    async (_, trap) => {
+      const forker = join(dir, `forker${trap ? "-stubborn" : ""}.sh`);
+      const pidsFile = `${forker}.pids`;
+      writeFileSync(forker, `#!/bin/sh\n${trap}sleep 1000 &\necho "$$ $!" > "${pidsFile}"\nwait\n`);
+      chmodSync(forker, 0o755);
+      const r = await checkMisc({ type: "misc", miscPath: [forker], miscTimeout: 0.5 });
+      expect(r).toMatchObject({ up: false, reason: "timeout after 500 ms" });
+      const [shell, sleeper] = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number) as [
+        number,
+        number,
+      ];
+      try {
+        // The script led a group of its own (setsid), which held its background sleep.
+        expect(shell).toBeGreaterThan(0);
+        // SIGTERM at once, SIGKILL SCRIPT_KILL_GRACE_MS (2 s) later: 10 s is a generous bound.
+        await waitFor(
+          () => !processRunning(shell) && !processRunning(sleeper) && processGroupMembers(shell).length === 0,
+          { timeoutMs: 10_000, what: `process group ${shell} (sleep ${sleeper}) to end` },
+        );
+      } finally {
+        for (const pid of [shell, sleeper]) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone, as it should be
+          }
+        }
+      }
+    },
+    20_000,
+  );
 
   it("a missing program is down with ENOENT", async () => {
     expect(await checkMisc({ type: "misc", miscPath: [join(dir, "nope")] })).toMatchObject({

@@ -22,4 +22,11 @@ export {
   type SpawnedProcess,
   Topology,
 } from "./topology.js";
-export { canUseNetns, sh, sweepStaleNamespaces, waitFor } from "./util.js";
+export {
+  canUseNetns,
+  processGroupMembers,
+  processRunning,
+  sh,
+  sweepStaleNamespaces,
+  waitFor,
+} from "./util.js";

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface ShResult {
   code: number;
@@ -111,4 +111,32 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }
+}
+
+/** pid → [state, pgrp] from /proc/PID/stat (proc(5): fields 3 and 5, after the `(comm)`). */
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: rest[0] as string, pgrp: Number(rest[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` runs (a zombie waiting for its parent does not count). */
+export function processRunning(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== undefined && s.state !== "Z" && s.state !== "X";
+}
+
+/** Running (non-zombie) members of process group `pgid`, read from /proc. */
+export function processGroupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = procStat(Number(name));
+    if (s && s.pgrp === pgid && s.state !== "Z" && s.state !== "X") out.push(Number(name));
+  }
+  return out;
 }

@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
 import { MISC_DYNAMIC_WEIGHT_OFFSET } from "../constants.js";
+import { stopProcessGroup } from "../process-group.js";
 import type { MiscCheck, ProbeOptions, ProbeResult } from "../types.js";
 import { Attempt, errorReason } from "./util.js";
 
 /**
  * MISC_CHECK: run `miscPath` as argv (no shell). keepalived.conf.5: exit 0 = up, 1 = down;
- * with `misc_dynamic`, 2..255 = up with weight = status - 2. On timeout the child is killed.
+ * with `misc_dynamic`, 2..255 = up with weight = status - 2. The program runs in a process group
+ * of its own; on timeout (or cancel) the whole group gets SIGTERM, then SIGKILL, so nothing it
+ * started outlives the check.
  */
 export function checkMisc(
   def: MiscCheck,
@@ -21,10 +24,12 @@ export function checkMisc(
   const child = spawn(file, args, {
     shell: false,
     stdio: "ignore",
+    detached: true,
     ...(def.user !== undefined ? { uid: def.user.uid, gid: def.user.gid ?? def.user.uid } : {}),
   });
   attempt.onCleanup(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      stopProcessGroup(child.pid);
   });
   child.once("error", (err) => attempt.down(`${file}: ${errorReason(err)}`));
   child.once("exit", (code, signal) => {
