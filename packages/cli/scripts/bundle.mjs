@@ -40,19 +40,41 @@ for (const [name, file] of Object.entries(natives)) {
 }
 
 // Runs before anything else in the bundle: how addons are found beside lvsctl.cjs (or beside the
-// single executable), and the modules handed to packages that load them lazily by name.
+// single executable), and the modules handed to packages that load them lazily by name. An addon
+// is opened the first time a command needs it (so `--help`, `config check` or `sched pick` run
+// without native/); a missing one is an error with code LVSCTL_NATIVE_MISSING and a one-line
+// message naming the file and how to get it.
 const prelude = `
 const __lvsPath = require("node:path");
+const __lvsFs = require("node:fs");
+function __lvsIsSea() {
+  try { return require("node:sea").isSea(); } catch { return false; }
+}
 function __lvsNativeDir() {
   if (process.env.LVSCTL_NATIVE_DIR) return process.env.LVSCTL_NATIVE_DIR;
-  let sea = false;
-  try { sea = require("node:sea").isSea(); } catch {}
-  return __lvsPath.join(sea ? __lvsPath.dirname(process.execPath) : __dirname, "native");
+  return __lvsPath.join(__lvsIsSea() ? __lvsPath.dirname(process.execPath) : __dirname, "native");
 }
+const __lvsNatives = new Map();
 globalThis[Symbol.for("lvs.loadNative")] = function (name) {
-  const m = { exports: {} };
-  process.dlopen(m, __lvsPath.join(__lvsNativeDir(), name + ".node"));
-  return m.exports;
+  if (__lvsNatives.has(name)) return __lvsNatives.get(name);
+  const file = __lvsPath.join(__lvsNativeDir(), name + ".node");
+  const me = __lvsIsSea() ? "the lvsctl executable" : "lvsctl.cjs";
+  let err;
+  if (!__lvsFs.existsSync(file)) {
+    err = new Error("native addon " + name + ".node not found next to " + me + " (expected " + file + "); reinstall the bundle with its native/ folder, point $LVSCTL_NATIVE_DIR at it, or install the package: npm install -g @lvs/cli");
+  } else {
+    try {
+      const m = { exports: {} };
+      process.dlopen(m, file);
+      __lvsNatives.set(name, m.exports);
+      return m.exports;
+    } catch (e) {
+      err = new Error("native addon " + file + " does not load (" + String(e && e.message).split("\\n")[0] + "); rebuild the bundle for this Node and architecture, or install the package: npm install -g @lvs/cli");
+    }
+  }
+  err.code = "LVSCTL_NATIVE_MISSING";
+  err.object = file;
+  throw err;
 };
 globalThis[Symbol.for("lvs.require")] = function (name) {
   if (name === "raw-socket") return require(__RAW_SOCKET__);
@@ -70,9 +92,10 @@ const nativeRedirects = {
     }));
     b.onLoad({ filter: /[\\/]netlink[\\/]dist[\\/]raw\.js$/ }, (args) => {
       const src = readFileSync(args.path, "utf8");
+      // Opened on first use (the first netlink socket), not when the module is evaluated.
       const out = src.replace(
         /require\(['"]node-gyp-build['"]\)\(__dirname \+ ['"]\/\.\.['"]\)/,
-        'globalThis[Symbol.for("lvs.loadNative")]("netlink")',
+        'new Proxy({}, { get: (_, key) => globalThis[Symbol.for("lvs.loadNative")]("netlink")[key] })',
       );
       if (out === src) throw new Error("bundle: netlink's addon loader changed; update scripts/bundle.mjs");
       return { contents: out, loader: "js" };

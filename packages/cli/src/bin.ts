@@ -1,4 +1,5 @@
 import { isIsolatedRouterChild, runIsolatedRouterChild, setDefaultIsolatedRouterEntry } from "@lvs/vrrp";
+import { missingNativeAddon } from "./native-addon.js";
 import { runCli } from "./program.js";
 
 if (isIsolatedRouterChild()) {
@@ -13,8 +14,10 @@ if (isIsolatedRouterChild()) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      const e = err as { message?: string; code?: string };
-      process.stderr.write(`lvsctl: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ""}\n`);
+      // A missing native addon (bundle without native/) is said in its own words, whatever wrapped it.
+      const native = missingNativeAddon(err);
+      const e = (native ?? err) as { message?: string; code?: string };
+      process.stderr.write(`lvsctl: ${e.message ?? String(err)}${e.code && !native ? ` (${e.code})` : ""}\n`);
       process.exitCode = 1;
     },
   );

@@ -1,7 +1,7 @@
 // The bundled lvsctl (scripts/bundle.mjs) and the single executable (scripts/sea.mjs), run from a
 // temporary directory that holds nothing but them: no node_modules, no workspace.
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +121,83 @@ describe("lvsctl.cjs, alone in an empty directory", () => {
   });
 });
 
+describe("lvsctl.cjs copied without its native/ folder", () => {
+  let bare = "";
+  beforeAll(() => {
+    bare = mkdtempSync(join(tmpdir(), "lvsctl-bare-"));
+    copyFileSync(join(dir, "lvsctl.cjs"), join(bare, "lvsctl.cjs"));
+    writeFileSync(
+      join(bare, "keepalived.conf"),
+      "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n  real_server 10.0.0.2 80 {\n  }\n}\n",
+    );
+  });
+  afterAll(() => {
+    if (bare) rmSync(bare, { recursive: true, force: true });
+  });
+  const bareLvsctl = (args: string[], input?: string) => {
+    const saved = dir;
+    dir = bare;
+    try {
+      return run(process.execPath, [join(bare, "lvsctl.cjs"), ...args], input);
+    } finally {
+      dir = saved;
+    }
+  };
+  const oneLine = (addon: string) =>
+    new RegExp(
+      `^lvsctl: native addon ${addon}\\.node not found next to lvsctl\\.cjs \\(expected [^)]*/native/${addon}\\.node\\); reinstall the bundle with its native/ folder.*npm install -g @lvs/cli\n$`,
+    );
+
+  it("commands without native code run: --help, config check, sched pick", async () => {
+    expect(readdirSync(bare).sort()).toEqual(["keepalived.conf", "lvsctl.cjs"]);
+    const help = await bareLvsctl(["--help"]);
+    expect(help.stderr).toBe("");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: lvsctl");
+    const check = await bareLvsctl(["config", "check", "keepalived.conf"]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/keepalived\.conf: OK \(0 vrrp_instance, 1 virtual_server, 1 real_server/);
+    const pick = await bareLvsctl(
+      ["sched", "pick", "-s", "rr", "-r", "10.0.0.1:80", "-r", "10.0.0.2:80"],
+      "10.9.0.1:1000\n",
+    );
+    expect(pick.stderr).toBe("");
+    expect(pick.code).toBe(0);
+    expect(pick.stdout).toBe("10.0.0.2:80\n");
+  });
+
+  it("ipvs -Ln: one line naming the missing netlink.node and how to get it; no stack trace", async () => {
+    const r = await bareLvsctl(["ipvs", "-Ln"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(oneLine("netlink"));
+  });
+
+  it("up (the daemon) refuses to start with the same one line, before touching anything", async () => {
+    const r = await bareLvsctl([
+      "up",
+      "-f",
+      "keepalived.conf",
+      "--no-socket",
+      "--state",
+      join(bare, "s.json"),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(oneLine("netlink"));
+    expect(readdirSync(bare).sort()).toEqual(["keepalived.conf", "lvsctl.cjs"]);
+  });
+
+  it("check icmp: DOWN, the reason names raw-socket.node", async () => {
+    const r = await bareLvsctl(["check", "icmp", "--connect-ip", "127.0.0.1"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^DOWN icmp 127\.0\.0\.1 raw-socket unavailable: native addon raw-socket\.node not found next to lvsctl\.cjs/,
+    );
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at /m);
+  });
+});
+
 describe.skipIf(process.getuid?.() !== 0)(
   "lvsctl.cjs runs a VRRP instance (all three addons at work)",
   () => {
@@ -143,7 +220,17 @@ describe.skipIf(process.getuid?.() !== 0)(
       );
       const child = spawn(
         process.execPath,
-        [join(dir, "lvsctl.cjs"), "up", "--vrrp", "-f", conf, "--netns", ns],
+        [
+          join(dir, "lvsctl.cjs"),
+          "up",
+          "--vrrp",
+          "-f",
+          conf,
+          "--netns",
+          ns,
+          "--socket",
+          join(dir, "vrrp.sock"),
+        ],
         {
           cwd: dir,
           env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },

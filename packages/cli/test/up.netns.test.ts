@@ -1,9 +1,10 @@
 // lvsctl up --vrrp -f keepalived.conf in a namespace, against keepalived 2.2.7 in another, on one
 // bridge: the same file format drives both; SIGTERM is a clean stop (priority 0, VIPs removed).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DirectorClient } from "@lvs/director";
 import { canUseNetns, type Netns, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -72,7 +73,8 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
       join(dir, "vrrp.pid"),
     ]);
     await waitFor(() => has(ka), { timeoutMs: 10_000 });
-    const lvs = us.spawn(["node", BIN, "up", "--vrrp", "-f", join(dir, "us.conf")]);
+    const socketPath = join(dir, "us.sock");
+    const lvs = us.spawn(["node", BIN, "up", "--vrrp", "-f", join(dir, "us.conf"), "--socket", socketPath]);
     await waitFor(async () => (await has(us)) && !(await has(ka)), { timeoutMs: 10_000 });
     expect(lvs.output()).toMatch(/\(VI_1\) Entering BACKUP STATE/);
     expect(lvs.output()).toMatch(/\(VI_1\) Entering MASTER STATE/);
@@ -80,6 +82,23 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
     const child = Number(/VRRP child process (\d+)/.exec(lvs.output())?.[1]);
     expect(child).toBeGreaterThan(0);
     expect(child).not.toBe(lvs.child.pid);
+    // --vrrp serves the runtime API: status and VRRP counters; LVS requests say the LVS side isn't running.
+    const api = new DirectorClient({ socketPath });
+    const st = await api.status();
+    expect(st.daemon.mode).toBe("vrrp");
+    expect(st.virtualServers).toEqual([]);
+    expect(st.vrrp.instances).toMatchObject([
+      { name: "VI_1", interface: "eth0", vrid: 71, state: "MASTER", priority: 150, vips: ["10.71.0.100"] },
+    ]);
+    expect(st.vrrp.instances[0]?.counters?.become_master).toBe(1);
+    expect(st.vrrp.instances[0]?.counters?.advert_sent).toBeGreaterThan(0);
+    expect(await api.metrics()).toMatch(
+      /lvs_vrrp_state\{iname="VI_1",intf="eth0",vrid="71",ip_address="10\.71\.0\.100"\} 2/,
+    );
+    await expect(api.drain("10.0.0.1:80", "10.0.0.2:80")).rejects.toMatchObject({
+      code: "DIRECTOR_LVS_NOT_RUNNING",
+      status: 409,
+    });
     // SIGHUP with the same file and then with a second VIP: reloaded in place, still MASTER,
     // keepalived never takes over (no priority-0 advert from us).
     lvs.kill("SIGHUP");
@@ -98,6 +117,8 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
       timeoutMs: 5000,
     });
     expect(await has(ka)).toBe(false);
+    // The API's reload is SIGHUP's: in place, the same file now changes nothing.
+    expect(await api.reload()).toMatchObject({ vrrp: { instances: { unchanged: ["VI_1"] } } });
     expect(lvs.output().match(/Entering MASTER STATE/g)).toHaveLength(1);
     const t0 = Date.now();
     lvs.kill("SIGTERM");
@@ -106,6 +127,7 @@ describe.skipIf(!canUseNetns())("lvsctl up --vrrp (netns, against keepalived)", 
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(await lvs.exited).toBe(0);
     expect(await has(us)).toBe(false);
+    expect(existsSync(socketPath)).toBe(false);
     expect(lvs.output()).toMatch(/\(VI_1\) Entering STOP STATE/);
     expect(gone(child)).toBe(true);
   }, 40_000);

@@ -1,6 +1,6 @@
 // lvsctl up: argument and configuration errors, through the built binary (no sockets opened).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,5 +78,43 @@ describe("lvsctl up", () => {
     const r = lvsctl(["--vrrp", "-f", join(dir, "nope.conf")]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nope\.conf/);
+  });
+
+  const vrrpConf = () =>
+    conf(
+      "vrrp.conf",
+      "vrrp_instance VI_1 {\n  interface lvsnone0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n",
+    );
+
+  it("--vrrp serves the API too: a --socket that is a regular file is refused and kept, before VRRP starts", () => {
+    const notASocket = conf("keepalived.conf.bak", "precious\n");
+    const r = lvsctl(["--vrrp", "-f", vrrpConf(), "--socket", notASocket]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`--socket ${notASocket} is a regular file, not a socket`);
+    expect(r.stdout).not.toContain("VRRP started");
+    expect(readFileSync(notASocket, "utf8")).toBe("precious\n");
+  });
+
+  it("--vrrp --listen without a token: refused (was silently ignored)", () => {
+    const r = lvsctl(["--vrrp", "-f", vrrpConf(), "--no-socket", "--listen", "127.0.0.1:0"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/TCP listen address needs a token \(--api-token-file/);
+  });
+
+  it("token sources: --api-token and --api-token-file exclude each other; a missing or empty file is an error", () => {
+    const f = vrrpConf();
+    const both = lvsctl(["-f", f, "--api-token", "a", "--api-token-file", join(dir, "t")]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--api-token and --api-token-file exclude each other");
+    const missing = lvsctl(["-f", f, "--api-token-file", join(dir, "no-token")]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(`--api-token-file ${join(dir, "no-token")}: ENOENT`);
+    const empty = conf("empty-token", "\n");
+    expect(lvsctl(["-f", f, "--api-token-file", empty]).stderr).toContain("the first line is empty");
+  });
+
+  it("--api-token on the command line works but warns that /proc/PID/cmdline shows it", () => {
+    const r = lvsctl(["--vrrp", "-f", conf("novrrp.conf", "global_defs {\n}\n"), "--api-token", "s3cret"]);
+    expect(r.stderr).toMatch(/warning: --api-token puts the token in \/proc\/PID\/cmdline/);
   });
 });

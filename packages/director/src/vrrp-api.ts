@@ -13,6 +13,8 @@ export interface VrrpOnlyApiOptions {
   configPath: string;
   /** The instances as they are now. */
   states(): VrrpInstanceStatus[];
+  /** Called before /status and /metrics answer (a router in a child process fetches a fresh snapshot). */
+  refresh?(): Promise<void>;
   /** Files the configuration was read from (status). */
   files?: () => string[];
   /** Reload the VRRP part in place (what SIGHUP does); resolves with a summary for the client. */
@@ -37,7 +39,11 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
       "the LVS side isn't running on this node (it runs VRRP only: lvsctl up --vrrp); there is no virtual server to change — run `lvsctl up` without --vrrp for the LVS side",
     );
   };
-  const status = async (): Promise<DirectorStatus> => ({
+  const status = async (): Promise<DirectorStatus> => {
+    await opts.refresh?.();
+    return statusNow();
+  };
+  const statusNow = (): DirectorStatus => ({
     daemon: { pid: process.pid, startedAt, configPath: opts.configPath, statePath: "", mode: "vrrp" },
     config: { loadedAt: startedAt, files: opts.files?.() ?? [opts.configPath], warnings: [] },
     reconcile: {
@@ -57,7 +63,10 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
   });
   return {
     status,
-    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+    metrics: async () => {
+      await opts.refresh?.();
+      return { contentType: metrics.contentType, body: await metrics.text() };
+    },
     drain: notRunning,
     undrain: notRunning,
     weight: notRunning,

@@ -8,7 +8,13 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ApiHandlers, type ApiLimits, ApiServer, DEFAULT_API_LIMITS } from "../src/index.js";
+import {
+  type ApiHandlers,
+  type ApiLimits,
+  ApiServer,
+  DEFAULT_API_LIMITS,
+  vrrpOnlyApiHandlers,
+} from "../src/index.js";
 
 let dir = "";
 let socketPath = "";
@@ -339,5 +345,53 @@ describe("TCP with a bearer token", () => {
       expect(JSON.parse(r.body).error.code).toBe("DIRECTOR_UNAUTHORIZED");
     }
     expect((await get("Bearer s3cret-token")).status).toBe(200);
+  });
+});
+
+describe("a VRRP-only node's API (lvsctl up --vrrp)", () => {
+  const instance = {
+    name: "VI_1",
+    interface: "eth0",
+    vrid: 51,
+    state: "MASTER" as const,
+    priority: 150,
+    effectivePriority: 150,
+    vips: ["10.0.0.100"],
+    counters: { advert_sent: 12, become_master: 1 },
+  };
+
+  it("status and metrics show the VRRP instances; LVS requests answer 409; reload is the VRRP reload", async () => {
+    let reloads = 0;
+    api = new ApiServer({
+      socketPath,
+      handlers: vrrpOnlyApiHandlers({
+        configPath: "/etc/keepalived/keepalived.conf",
+        states: () => [instance],
+        reload: async () => ({ reloaded: ++reloads }),
+      }),
+    });
+    await api.start();
+    const st = JSON.parse((await call("GET", "/status")).body);
+    expect(st).toMatchObject({
+      daemon: { mode: "vrrp", configPath: "/etc/keepalived/keepalived.conf", pid: process.pid },
+      virtualServers: [],
+      vrrp: { running: true, instances: [instance] },
+    });
+    const m = (await call("GET", "/metrics")).body;
+    expect(m).toContain('lvs_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="10.0.0.100"} 2');
+    expect(m).toContain('lvs_vrrp_advert_sent_total{iname="VI_1",intf="eth0",vrid="51"} 12');
+    for (const path of ["/drain", "/undrain", "/weight", "/enable", "/disable"]) {
+      const r = await call(
+        "POST",
+        path,
+        JSON.stringify({ virtualServer: "a:1", realServer: "b:1", weight: 1 }),
+      );
+      expect(r.status, path).toBe(409);
+      expect(JSON.parse(r.body).error).toMatchObject({
+        code: "DIRECTOR_LVS_NOT_RUNNING",
+        message: expect.stringContaining("the LVS side isn't running"),
+      });
+    }
+    expect(JSON.parse((await call("POST", "/reload")).body)).toEqual({ reloaded: 1 });
   });
 });

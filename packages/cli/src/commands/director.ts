@@ -1,6 +1,7 @@
 // lvsctl status / drain / undrain / weight / enable / disable / reload: the running director's
 // runtime API over its unix socket (@lvs/director does the work). `lvsctl director run -f FILE`
 // (hidden) runs the daemon itself, as `lvsctl up -f FILE` will.
+import { RS_WEIGHT_MAX } from "@lvs/config";
 import {
   DEFAULT_SOCKET_PATH,
   DirectorClient,
@@ -9,22 +10,35 @@ import {
   runDaemon,
 } from "@lvs/director";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import {
+  type ApiServeFlags,
+  addApiServeOptions,
+  apiServeSettings,
+  readTokenFile,
+} from "../api-serve-options.js";
+import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "../native-addon.js";
 
 interface ApiOpts {
   socket: string;
   url?: string;
   token?: string;
+  tokenFile?: string;
 }
 
 function apiOptions(cmd: Command): Command {
   return cmd
     .option("--socket <path>", "the daemon's API socket", DEFAULT_SOCKET_PATH)
     .option("--url <url>", "talk to the API over TCP instead (http://HOST:PORT)")
-    .option("--token <token>", "bearer token for --url (default: $LVS_API_TOKEN)");
+    .option("--token-file <file>", "file holding the bearer token for --url (default: $LVS_API_TOKEN)")
+    .option("--token <token>", "bearer token for --url; visible in /proc/PID/cmdline: prefer --token-file");
 }
 
 function client(o: ApiOpts): DirectorClient {
-  const token = o.token ?? process.env.LVS_API_TOKEN;
+  const warn = (m: string) => process.stderr.write(`lvsctl: warning: ${m}\n`);
+  const token =
+    o.tokenFile !== undefined
+      ? readTokenFile(o.tokenFile, warn, "--token-file")
+      : (o.token ?? process.env.LVS_API_TOKEN);
   return new DirectorClient(o.url ? { url: o.url, ...(token ? { token } : {}) } : { socketPath: o.socket });
 }
 
@@ -108,12 +122,13 @@ export function register(program: Command): void {
     )
     .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
     .argument("<real-server>", "RIP:PORT or RIP")
-    .argument("<weight>", "0..2147483647 or default")
+    .argument("<weight>", `0..${RS_WEIGHT_MAX} (keepalived's range) or default`)
     .action(async (vs: string, rs: string, w: string, o: ApiOpts) => {
       let weight: number | null;
       if (w === "default") weight = null;
-      else if (/^\d+$/.test(w) && Number(w) <= 2147483647) weight = Number(w);
-      else throw new Error("weight must be an integer 0..2147483647 or `default`");
+      else if (/^\d+$/.test(w) && Number(w) <= RS_WEIGHT_MAX) weight = Number(w);
+      else
+        throw new Error(`weight must be an integer 0..${RS_WEIGHT_MAX} (keepalived's range) or \`default\``);
       const r = (await client(o).weight(vs, rs, weight)) as Described;
       print(`${r.realServer} in ${r.virtualServer}: weight ${weight === null ? "as configured" : weight}`);
     });
@@ -152,15 +167,15 @@ export function register(program: Command): void {
     program
       .command("director", { hidden: true })
       .description("run the director daemon (what `lvsctl up -f` runs)");
-  director
+  const run = director
     .command("run", { hidden: true })
     .description("run the director in the foreground")
     .requiredOption("-f, --config <file>", "keepalived.conf (or YAML/JSON)")
     .option("--socket <path>", "API socket", DEFAULT_SOCKET_PATH)
     .option("--no-socket", "no API socket")
     .option("--state <file>", "state file (default: <config>.state.json)")
-    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token or $LVS_API_TOKEN)")
-    .option("--api-token <token>", "bearer token for --listen")
+    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");
+  addApiServeOptions(run)
     .addOption(
       new Option("--mode <mode>", "all, check (LVS only) or vrrp")
         .choices(["all", "check", "vrrp"])
@@ -182,27 +197,32 @@ export function register(program: Command): void {
     .option("--release-on-stop", "delete our services at stop, as keepalived does without -R")
     .option("--netns <name>", "program the IPVS of this network namespace")
     .action(
-      async (o: {
-        config: string;
-        socket: string | false;
-        state?: string;
-        listen?: string;
-        apiToken?: string;
-        mode: "all" | "check" | "vrrp";
-        dryRun?: boolean;
-        logFormat: "json" | "text";
-        logLevel: string;
-        reconcileInterval: number;
-        releaseOnStop?: boolean;
-        netns?: string;
-      }) => {
-        const token = o.apiToken ?? process.env.LVS_API_TOKEN;
+      async (
+        o: ApiServeFlags & {
+          config: string;
+          socket: string | false;
+          state?: string;
+          listen?: string;
+          mode: "all" | "check" | "vrrp";
+          dryRun?: boolean;
+          logFormat: "json" | "text";
+          logLevel: string;
+          reconcileInterval: number;
+          releaseOnStop?: boolean;
+          netns?: string;
+        },
+      ) => {
+        const { token, apiLimits } = apiServeSettings(o, (m) =>
+          process.stderr.write(`lvsctl director run: warning: ${m}\n`),
+        );
+        preloadNativeAddons(DAEMON_NATIVE_ADDONS);
         const code = await runDaemon({
           configPath: o.config,
           socketPath: o.socket === false ? null : o.socket,
           ...(o.state ? { statePath: o.state } : {}),
           ...(o.listen ? { listen: o.listen } : {}),
           ...(token ? { token } : {}),
+          ...(apiLimits ? { apiLimits } : {}),
           mode: o.mode,
           dryRun: o.dryRun ?? false,
           logFormat: o.logFormat,

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { IpvsClient, IpvsError, readConnectionsFile } from "@lvs/ipvs";
 import { isExit, parseIpvsadm, runIpvsadm, systemNames, systemServiceByName } from "@lvs/ipvsadm";
 import type { Command } from "commander";
+import { missingNativeAddon } from "../native-addon.js";
 
 export function register(program: Command): void {
   program
@@ -30,6 +31,12 @@ export function register(program: Command): void {
       try {
         client = await IpvsClient.open({ ...(netns ? { netns } : {}) });
       } catch (err) {
+        const native = missingNativeAddon(err);
+        if (native) {
+          process.stderr.write(`lvsctl: ${native.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
         const why = err instanceof IpvsError ? err.message : String(err);
         process.stderr.write(
           `Can't initialize ipvs: ${why}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n`,

@@ -1,14 +1,25 @@
 // lvsctl up: run an lvs node from a keepalived.conf (or the native YAML), as keepalived does.
 // The whole file (VRRP + virtual servers + checkers) and `--check` (keepalived --check) run the
 // @lvs/director daemon; `--vrrp` runs only the VRRP part (keepalived --vrrp) on @lvs/vrrp, in a
-// child process of its own (as keepalived's VRRP process) unless --vrrp-in-process.
+// child process of its own (as keepalived's VRRP process) unless --vrrp-in-process, and serves the
+// same runtime API (status and VRRP counters, reload; the LVS requests answer 409).
 // Signals as keepalived: TERM/INT = clean stop (priority-0 adverts, VIPs removed), HUP = reload,
 // USR1 = print the state as JSON on stderr.
 import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/config";
-import { DEFAULT_SOCKET_PATH, runDaemon } from "@lvs/director";
+import {
+  type ApiLimits,
+  ApiServer,
+  DEFAULT_SOCKET_PATH,
+  DirectorError,
+  runDaemon,
+  vrrpInstanceStatus,
+  vrrpOnlyApiHandlers,
+} from "@lvs/director";
 import {
   type ChildEvent,
   IsolatedRouter,
+  type ReloadSummary,
+  type RouterStatus,
   routerOptionsFromConfig,
   type StateChange,
   spawnIsolatedRouter,
@@ -18,6 +29,8 @@ import {
   type VrrpRouterOptions,
 } from "@lvs/vrrp";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { type ApiServeFlags, addApiServeOptions, apiServeSettings } from "../api-serve-options.js";
+import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "../native-addon.js";
 
 export interface UpOptions {
   useFile: string;
@@ -28,6 +41,8 @@ export interface UpOptions {
   configId?: string;
   json?: boolean;
   logDetail?: boolean;
+  /** The runtime API `--vrrp` serves (absent: none). */
+  api?: { socketPath?: string; listen?: string; token?: string; limits?: Partial<ApiLimits> };
 }
 
 /** One `up` mode: runs until `signal` resolves, then stops cleanly. */
@@ -104,8 +119,9 @@ function build(o: UpOptions, log: Logger): VrrpRouterLike | undefined {
   }
 }
 
-function attach(router: VrrpRouterLike, o: UpOptions, log: Logger): void {
+function attach(router: VrrpRouterLike, o: UpOptions, log: Logger, since: Map<string, number>): void {
   router.on("state", (s: StateChange) => {
+    if (s.kind === "INSTANCE") since.set(s.name, Date.now());
     const who = s.kind === "GROUP" ? `VRRP_Group(${s.name})` : `(${s.name})`;
     log.info(
       `${who} Entering ${s.to.toUpperCase()} STATE${o.logDetail ? ` (${s.reason}, priority ${s.priority})` : ""}`,
@@ -127,47 +143,103 @@ function attach(router: VrrpRouterLike, o: UpOptions, log: Logger): void {
     });
 }
 
-/** SIGHUP: parse the file again here, then an in-place reload in the router. */
-function reloadFromFile(router: VrrpRouterLike, o: UpOptions, log: Logger): void {
-  // As keepalived: unchanged instances keep running untouched, changed ones keep their state;
-  // a file that does not load changes nothing.
+/**
+ * Parse the file again here, then an in-place reload in the router (SIGHUP and the API's
+ * /reload), as keepalived: unchanged instances keep running untouched, changed ones keep their
+ * state; a file that does not load changes nothing and rejects with DIRECTOR_CONFIG.
+ */
+async function reloadFromFile(router: VrrpRouterLike, o: UpOptions, log: Logger): Promise<ReloadSummary> {
   const r = load(o, log);
-  if (!r) {
-    log.error("SIGHUP: the new configuration has errors; keeping the running one");
-    return;
-  }
+  if (!r)
+    throw new DirectorError("DIRECTOR_CONFIG", "the new configuration has errors; keeping the running one");
   const options = routerOptions(o, log, r);
-  if (!options) {
-    log.error("SIGHUP: keeping the running configuration");
-    return;
-  }
+  if (!options) throw new DirectorError("DIRECTOR_CONFIG", "keeping the running configuration");
   if (options.instances.length === 0) {
-    log.error(`SIGHUP: ${o.useFile} has no vrrp_instance; keeping the running configuration`);
-    return;
+    throw new DirectorError(
+      "DIRECTOR_CONFIG",
+      `${o.useFile} has no vrrp_instance; keeping the running configuration`,
+    );
   }
-  router.reload(options).then(
-    (s) => {
-      const list = (names: readonly string[]) => (names.length ? names.join(" ") : "-");
-      const i = s.instances;
-      log.info(
-        `SIGHUP: reloaded in place (unchanged: ${list(i.unchanged)}; updated: ${list(i.updated)}; added: ${list(i.added)}; removed: ${list(i.removed)})`,
-      );
-    },
-    (e: VrrpError) =>
-      log.error(
-        `${e.context?.position ? `${e.context.position}: ` : ""}${e.message} (${e.code}); keeping the running configuration`,
-      ),
+  try {
+    return await router.reload(options);
+  } catch (err) {
+    const e = err as VrrpError;
+    throw new DirectorError(
+      "DIRECTOR_CONFIG",
+      `${e.context?.position ? `${e.context.position}: ` : ""}${e.message} (${e.code}); keeping the running configuration`,
+      { cause: err },
+    );
+  }
+}
+
+function reloadLine(s: ReloadSummary): string {
+  const list = (names: readonly string[]) => (names.length ? names.join(" ") : "-");
+  const i = s.instances;
+  return `reloaded in place (unchanged: ${list(i.unchanged)}; updated: ${list(i.updated)}; added: ${list(i.added)}; removed: ${list(i.removed)})`;
+}
+
+/**
+ * The runtime API of a VRRP-only node, started before the router so a socket in use (or a path
+ * that isn't a socket) stops us before any VIP is taken. /status and /metrics ask an isolated
+ * router's child for a fresh snapshot first.
+ */
+async function serveApi(
+  router: VrrpRouterLike,
+  o: UpOptions,
+  log: Logger,
+  since: Map<string, number>,
+): Promise<ApiServer | undefined> {
+  const serve = o.api;
+  if (!serve?.socketPath && !serve?.listen) return undefined;
+  let fresh: RouterStatus | undefined;
+  const api = new ApiServer({
+    ...(serve.socketPath ? { socketPath: serve.socketPath } : {}),
+    ...(serve.listen ? { listen: serve.listen } : {}),
+    ...(serve.token ? { token: serve.token } : {}),
+    ...(serve.limits ? { limits: serve.limits } : {}),
+    handlers: vrrpOnlyApiHandlers({
+      configPath: o.useFile,
+      ...(router instanceof IsolatedRouter
+        ? {
+            refresh: async () => {
+              fresh = await router.fetchStatus().catch(() => router.status());
+            },
+          }
+        : {}),
+      states: () => (fresh ?? router.status()).instances.map((i) => vrrpInstanceStatus(i, since.get(i.name))),
+      reload: async () => {
+        const summary = await reloadFromFile(router, o, log);
+        log.info(`API reload: ${reloadLine(summary)}`);
+        return { virtualServers: 0, warnings: [], operations: 0, vrrp: summary };
+      },
+    }),
+    onError: (err) => log.error(`API request failed: ${(err as Error).message}`),
+  });
+  await api.start();
+  log.info(
+    `Runtime API on ${[serve.socketPath, serve.listen].filter(Boolean).join(" and ")} (VRRP only: status, metrics, reload)`,
   );
+  return api;
 }
 
 /** `lvsctl up --vrrp`: keepalived --vrrp. */
 export const vrrpMode: UpMode = async (o, log) => {
   const router = build(o, log);
   if (!router) return 1;
-  attach(router, o, log);
+  const since = new Map<string, number>();
+  attach(router, o, log, since);
+  let api: ApiServer | undefined;
+  try {
+    api = await serveApi(router, o, log, since);
+  } catch (err) {
+    const e = err as DirectorError;
+    log.error(`${e.message}${e.code ? ` (${e.code})` : ""}`);
+    return 1;
+  }
   try {
     await router.start();
   } catch (err) {
+    await api?.stop();
     if (!(err instanceof VrrpError)) throw err;
     log.error(`VRRP did not start: ${err.message} (${err.code})`, { code: err.code });
     return 1;
@@ -180,6 +252,7 @@ export const vrrpMode: UpMode = async (o, log) => {
       if (busy) return;
       busy = true;
       log.info(`${sig}: stopping (priority-0 adverts, addresses removed)`);
+      await api?.stop();
       await router.stop();
       for (const s of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) process.removeAllListeners(s);
       resolve(0);
@@ -194,17 +267,20 @@ export const vrrpMode: UpMode = async (o, log) => {
       process.stderr.write(`${JSON.stringify(status, null, 2)}\n`);
     });
     process.on("SIGHUP", () => {
-      if (!busy) reloadFromFile(router, o, log);
+      if (busy) return;
+      reloadFromFile(router, o, log).then(
+        (summary) => log.info(`SIGHUP: ${reloadLine(summary)}`),
+        (e: Error) => log.error(`SIGHUP: ${e.message}`),
+      );
     });
   });
 };
 
-interface UpCommandOptions extends UpOptions {
+interface UpCommandOptions extends UpOptions, ApiServeFlags {
   check?: boolean;
   socket: string | false;
   state?: string;
   listen?: string;
-  apiToken?: string;
   dryRun?: boolean;
   logFormat?: "json" | "text";
   logLevel: string;
@@ -223,7 +299,7 @@ function seconds(name: string) {
 }
 
 export function register(program: Command): void {
-  program
+  const up = program
     .command("up")
     .description(
       "run a keepalived.conf (or YAML) like keepalived: VRRP + virtual servers + checkers; --vrrp or --check for one half",
@@ -248,8 +324,8 @@ export function register(program: Command): void {
     .option("--socket <path>", "runtime API socket (lvsctl status, drain …)", DEFAULT_SOCKET_PATH)
     .option("--no-socket", "no runtime API socket")
     .option("--state <file>", "drains and runtime weights (default: <config>.state.json)")
-    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token or $LVS_API_TOKEN)")
-    .option("--api-token <token>", "bearer token for --listen")
+    .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");
+  addApiServeOptions(up)
     .option("--dry-run", "print the kernel operations the start would perform (ipvsadm -R syntax) and exit")
     .addOption(
       new Option("--log-format <format>", "json (pino; the default) or text (keepalived style)").choices([
@@ -277,12 +353,30 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      let api: ReturnType<typeof apiServeSettings>;
+      try {
+        api = apiServeSettings(o, (m) => process.stderr.write(`lvsctl up: warning: ${m}\n`));
+      } catch (err) {
+        process.stderr.write(`lvsctl up: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const { token, apiLimits } = api;
+      preloadNativeAddons(DAEMON_NATIVE_ADDONS);
       if (o.vrrp && !o.dryRun) {
-        process.exitCode = await vrrpMode(o, logger(logFormat === "json"));
+        const serve = {
+          ...(o.socket !== false ? { socketPath: o.socket } : {}),
+          ...(o.listen ? { listen: o.listen } : {}),
+          ...(token ? { token } : {}),
+          ...(apiLimits ? { limits: apiLimits } : {}),
+        };
+        process.exitCode = await vrrpMode(
+          { ...o, ...(serve.socketPath || serve.listen ? { api: serve } : {}) },
+          logger(logFormat === "json"),
+        );
         return;
       }
       // The whole file (or --check): the director daemon, which also runs the VRRP part.
-      const token = o.apiToken ?? process.env.LVS_API_TOKEN;
       process.exitCode = await runDaemon({
         configPath: o.useFile,
         ...(o.configId !== undefined ? { configId: o.configId } : {}),
@@ -290,6 +384,7 @@ export function register(program: Command): void {
         ...(o.state ? { statePath: o.state } : {}),
         ...(o.listen ? { listen: o.listen } : {}),
         ...(token ? { token } : {}),
+        ...(apiLimits ? { apiLimits } : {}),
         mode: o.check ? "check" : o.vrrp ? "vrrp" : "all",
         dryRun: o.dryRun ?? false,
         logFormat,

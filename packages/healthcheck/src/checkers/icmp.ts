@@ -68,7 +68,9 @@ export async function checkIcmp(def: IcmpCheck, opts: ProbeOptions = {}): Promis
   try {
     raw = await loadRaw();
   } catch (err) {
-    attempt.down(`raw-socket unavailable: ${errorReason(err)}`);
+    // A bundled lvsctl without its native/ folder says which file is missing: keep its words.
+    const missing = (err as { code?: string }).code === "LVSCTL_NATIVE_MISSING";
+    attempt.down(`raw-socket unavailable: ${missing ? (err as Error).message : errorReason(err)}`);
     return attempt.promise;
   }
   const v6 = isIPv6(def.connectIp);
