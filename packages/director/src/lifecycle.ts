@@ -54,7 +54,10 @@ async function openDataplane(rt: DirectorRuntime): Promise<Dataplane> {
   else if (o.client)
     rt.dataplane = new IpvsDataplane(o.client, o.readProc !== undefined ? { readProc: o.readProc } : {});
   else {
-    const choice = await chooseDataplane(o.dataplane ?? "ipvs", o.netns);
+    const choice =
+      o.dataplane === undefined
+        ? { kind: "ipvs" as const, why: "the default" }
+        : await chooseDataplane(o.dataplane, o.netns);
     rt.log.info({ dataplane: choice.kind }, `Dataplane: ${choice.kind} (${choice.why})`);
     rt.dataplane =
       choice.kind === "proxy"

@@ -306,9 +306,10 @@ describe("lvs director against the kernel's IPVS", () => {
       "1",
     ]);
     const v = new DirectorClient({ socketPath: sock });
+    // The daemon and its VRRP child process both start under TCG emulation.
     await waitFor(async () => (await v.status()).vrrp.instances[0]?.state === "MASTER", {
       what: "MASTER",
-      timeoutMs: 30_000,
+      timeoutMs: 120_000,
       intervalMs: 200,
     });
     expect(await lb.run("ip -4 -o addr show dev eth0")).toContain("10.80.0.200/24");
@@ -331,7 +332,7 @@ describe("lvs director against the kernel's IPVS", () => {
     expect(await lb.run("ip -4 -o addr show dev eth0")).not.toContain("10.80.0.200");
     expect((await lb.run("ipvsadm -L --daemon")).trim()).toBe("");
     expect(await table()).toContain("-A -t 10.80.0.200:80");
-  }, 60_000);
+  }, 180_000);
 
   it("kill -9 while programming 1,000 services; the restart converges to the config", async () => {
     const big = join(dir, "big.conf");

@@ -156,7 +156,8 @@ describe("two directors, VRRP + connection sync: the master dies, the connection
     await waitFor(() => echo.output().includes("listening"), { what: "echo server", timeoutMs: 30_000 });
     await waitFor(async () => (await state(a.api)) === "MASTER" && (await state(b.api)) === "BACKUP", {
       what: "dirA MASTER, dirB BACKUP",
-      timeoutMs: 45_000,
+      // Two node processes each (daemon + VRRP child) start under TCG emulation.
+      timeoutMs: 120_000,
       intervalMs: 200,
     });
     for (const ns of [dirA, dirB]) {
@@ -191,7 +192,11 @@ describe("two directors, VRRP + connection sync: the master dies, the connection
   /** kill -9 of dirA's daemon, then its cable: returns when dirB says MASTER. */
   async function killMaster(p: Pair): Promise<number> {
     const t0 = Date.now();
-    p.daemonA.kill("SIGKILL");
+    // A crash: the daemon and its VRRP child process die at once (killing the daemon alone is a
+    // clean handover: its VRRP child sees the parent gone and stops with priority 0, as
+    // keepalived's VRRP child does on its parent's death).
+    const pid = p.daemonA.child.pid;
+    await p.dirA.run(`sh -c 'kill -KILL $(pgrep -P ${pid}) ${pid}'`);
     expect(await p.daemonA.exited).toBe(128);
     // What kill -9 leaves behind: the VIP and the table, still answering on the LAN.
     expect(await p.dirA.run("ip -4 -o addr show dev eth0")).toContain(`${VIP}/24`);

@@ -196,6 +196,18 @@ export function register(program: Command): void {
     )
     .option("--release-on-stop", "delete our services at stop, as keepalived does without -R")
     .option("--netns <name>", "program the IPVS of this network namespace")
+    .addOption(
+      new Option(
+        "--dataplane <kind>",
+        "ipvs, proxy (userspace, no IPVS or root needed) or auto: IPVS when the kernel has it and we may program it, else the proxy",
+      )
+        .choices(["auto", "ipvs", "proxy"])
+        .default("auto"),
+    )
+    .option(
+      "--vrrp-in-process",
+      "run the VRRP router in this process, not in its own child process (debugging)",
+    )
     .action(
       async (
         o: ApiServeFlags & {
@@ -210,6 +222,8 @@ export function register(program: Command): void {
           reconcileInterval: number;
           releaseOnStop?: boolean;
           netns?: string;
+          dataplane: "auto" | "ipvs" | "proxy";
+          vrrpInProcess?: boolean;
         },
       ) => {
         const { token, apiLimits } = apiServeSettings(o, (m) =>
@@ -230,6 +244,8 @@ export function register(program: Command): void {
           reconcileIntervalMs: Math.max(100, o.reconcileInterval * 1000),
           releaseOnStop: o.releaseOnStop ?? false,
           ...(o.netns ? { netns: o.netns } : {}),
+          dataplane: o.dataplane,
+          ...(o.vrrpInProcess ? { vrrpInProcess: true } : {}),
         });
         process.exitCode = code;
       },
