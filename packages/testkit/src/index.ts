@@ -38,6 +38,7 @@ export {
   textMutator,
   weigh,
 } from "./fuzz.js";
+export { codeBlocks, readmeBlock } from "./readme.js";
 export {
   Bridge,
   type ExecResult,

@@ -1,0 +1,12 @@
+// The README's example is examples/program-a-service.ts, verbatim (client.kernel.test.ts runs it
+// against the kernel's IPVS in the VM).
+import { readmeBlock } from "@lvs/testkit";
+import { expect, it } from "vitest";
+
+it("the README shows the example file verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("../examples/program-a-service.ts", import.meta.url),
+  );
+  expect(block).toBe(file);
+});
