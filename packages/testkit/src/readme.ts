@@ -24,17 +24,21 @@ export function codeBlocks(markdown: string): string[] {
 }
 
 /**
- * The README's code block that shows `example` (the one sharing most lines with it) and the
+ * The README's code block that shows `example` (the one most alike it, line by line) and the
  * file's text, both without trailing blank space: equal when the README is up to date, and a
  * readable diff when not. `block` is "" when the README has no code block at all.
  */
 export function readmeBlock(readme: URL | string, example: URL | string): { block: string; file: string } {
   const file = readFileSync(example, "utf8").trimEnd();
-  const wanted = new Set(file.split("\n").filter((l) => l.trim() !== ""));
+  const fileLines = file.split("\n").filter((l) => l.trim() !== "");
+  const wanted = new Set(fileLines);
   let best = "";
   let bestScore = -1;
   for (const block of codeBlocks(readFileSync(readme, "utf8"))) {
-    const score = block.split("\n").filter((l) => wanted.has(l)).length;
+    // Dice similarity of the non-blank lines: 1 for the file itself.
+    const lines = block.split("\n").filter((l) => l.trim() !== "");
+    const shared = lines.filter((l) => wanted.has(l)).length;
+    const score = (2 * shared) / (lines.length + fileLines.length || 1);
     if (score > bestScore) {
       best = block;
       bestScore = score;

@@ -18,3 +18,11 @@ it("the README shows the example file verbatim", () => {
   );
   expect(block).toBe(file);
 });
+
+it("the README shows the router program the netns tests run (test/peers/router.mjs) verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./peers/router.mjs", import.meta.url),
+  );
+  expect(block).toBe(file);
+});
