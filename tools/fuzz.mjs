@@ -12,7 +12,7 @@
 // watches the case index the worker publishes and stops a case that runs longer than --hang-ms
 // (a hang), reporting its index. Failures (input hex, problem, replay command) go to stdout and
 // .cache/fuzz/failures.json; commit such an input as a regression fixture of the package.
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -23,14 +23,10 @@ const REGISTER = pathToFileURL(join(ROOT, "tools/fuzz/register.mjs")).href;
 const DEFAULT_SEED = 0x1f52026;
 
 function targetFiles() {
-  const out = [];
-  for (const pkg of readdirSync(join(ROOT, "packages")).sort()) {
-    const file = join(ROOT, "packages", pkg, "test", "fuzz-targets.ts");
-    try {
-      readdirSync(dirname(file)).includes("fuzz-targets.ts") && out.push(file);
-    } catch {}
-  }
-  return out;
+  return readdirSync(join(ROOT, "packages"))
+    .sort()
+    .map((pkg) => join(ROOT, "packages", pkg, "test", "fuzz-targets.ts"))
+    .filter((file) => existsSync(file));
 }
 
 async function loadTargets(files) {

@@ -20,14 +20,18 @@ const decodeAll = (name: string) =>
   (kernel.datagrams[name] ?? []).flatMap((h) => decodeRtnlDatagram(unhex(h), new Map()));
 
 describe(`fuzz: ${CI_FUZZ_CASES} mutated inputs per decoder, seed ${CI_FUZZ_SEED.toString(16)}`, () => {
-  it.each(fuzzTargets.map((t) => [t.name, t] as const))("%s", (_name, target) => {
-    const r = runFuzz(target, { seed: CI_FUZZ_SEED, cases: CI_FUZZ_CASES });
-    expect(r.failures).toEqual([]);
-    expect(r.cases).toBe(CI_FUZZ_CASES);
-    // The mutations reach both sides: some inputs decode, some are refused.
-    expect(r.rejected).toBeGreaterThan(0);
-    expect(r.rejected).toBeLessThan(r.cases);
-  });
+  it.each(fuzzTargets.map((t) => [t.name, t] as const))(
+    "%s",
+    (_name, target) => {
+      const r = runFuzz(target, { seed: CI_FUZZ_SEED, cases: CI_FUZZ_CASES });
+      expect(r.failures).toEqual([]);
+      expect(r.cases).toBe(CI_FUZZ_CASES);
+      // The mutations reach both sides: some inputs decode, some are refused.
+      expect(r.rejected).toBeGreaterThan(0);
+      expect(r.rejected).toBeLessThan(r.cases);
+    },
+    120_000,
+  ); // a generous bound for a loaded host
 
   it("replays the inputs it once found wrong: NetconfError or a typed item, nothing else", () => {
     for (const t of fuzzTargets) {
