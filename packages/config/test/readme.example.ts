@@ -1,4 +1,3 @@
-// The README's example (kept here so a test runs it).
 import { ConfigError, convertToYaml, formatIssue, parseKeepalivedConf, parseYamlConfig } from "@lvs/config";
 
 export function example(): { summary: string; yaml: string; sameModel: boolean; error: string } {

@@ -1,4 +1,3 @@
-// The README's example (kept here so a test runs it).
 import { writeFileSync } from "node:fs";
 import { Director, DirectorClient, formatStatus } from "@lvs/director";
 import { MemoryIpvs } from "@lvs/ipvs";

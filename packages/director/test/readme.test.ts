@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readmeBlock } from "@lvs/testkit";
 import { expect, it } from "vitest";
 import { example } from "./readme.example.js";
 
@@ -28,4 +29,12 @@ it("the README example starts a director on real checks, drains over the API, pr
     b.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it("the README shows the example file verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./readme.example.ts", import.meta.url),
+  );
+  expect(block).toBe(file);
 });

@@ -1,4 +1,3 @@
-// The README's example (kept here so a test runs it).
 import { HealthCheckRunner, probe, type TargetEvent } from "@lvs/healthcheck";
 
 export async function example(port: number): Promise<{ once: string; events: TargetEvent[] }> {

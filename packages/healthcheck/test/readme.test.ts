@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readmeBlock } from "@lvs/testkit";
 import { expect, it } from "vitest";
 import { example } from "./readme.example.js";
 
@@ -13,4 +14,12 @@ it("the README example runs and reports UP after rise successes, weight 1 at slo
   } finally {
     server.close();
   }
+});
+
+it("the README shows the example file verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./readme.example.ts", import.meta.url),
+  );
+  expect(block).toBe(file);
 });

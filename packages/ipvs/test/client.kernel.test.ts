@@ -313,4 +313,17 @@ describe("the README example", () => {
       "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 2\n-a -t 10.0.0.1:80 -r 10.0.0.3:8080 -m -w 1\n",
     );
   });
+
+  it("applies a description: only the real server that is not described goes", async () => {
+    const { applyWebService } = await import("../examples/apply-desired.js");
+    // the example imports the built package; this client is the source one: the same class
+    const report = await applyWebService(client as unknown as Parameters<typeof applyWebService>[0]);
+    expect(report.failed).toEqual([]);
+    const ops = report.operations.map((o) => o.op);
+    expect(ops).toContain("delDest");
+    expect(ops).not.toContain("delService"); // edited in place, never recreated
+    expect(await ipvsadm(ns, ["-Sn"])).toBe(
+      "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 2\n",
+    );
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The io layer for addresses and links: one rtnetlink socket (the `netlink` package's
  * NetlinkSocket, opened inside a network namespace with @lvs/sys withNetns) and the typed rtnetlink
- * codec of the same package (`rt.formatAddressMessage`, `rt.parseMessage`).
+ * codec of the same package (`rt.formatAddressMessage`; replies through codec/rtnetlink.ts).
  *
  * What we add on top of the package: kernel errors keep their errno and name the object (the
  * package's own check turns them into "Request rejected: EEXIST" strings); requests are
@@ -9,24 +9,22 @@
  * never half-trusted; every request has a timeout.
  */
 
-import {
-  bytesToAddress,
-  type IpVersion as Family,
-  formatMac,
-  isPrefixLength,
-  maxPrefixLength,
-} from "@lvs/inet";
+import { type IpVersion as Family, isPrefixLength, maxPrefixLength } from "@lvs/inet";
 import { withNetns } from "@lvs/sys";
-import { AttrStream, createNetlink, type NetlinkMessage, type NetlinkSocket, parseError, rt } from "netlink";
+import { AttrStream, createNetlink, type NetlinkMessage, type NetlinkSocket, rt } from "netlink";
+import {
+  type AddressEntry,
+  addressEntryFromMessage,
+  type LinkEntry,
+  linkEntryFromMessage,
+  parseNlErrno,
+  parseRtMessage,
+} from "./codec/rtnetlink.js";
 import {
   AF_INET,
   AF_INET6,
   DEFAULT_NETLINK_TIMEOUT_MS,
   IFA_F_NODAD,
-  IFF_LOWER_UP,
-  IFF_RUNNING,
-  IFF_UP,
-  IFLA_INFO_KIND,
   IFNAMSIZ,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -34,7 +32,6 @@ import {
   NLM_F_EXCL,
   NLMSG_DONE,
   NLMSG_ERROR,
-  OPER_STATE_NAMES,
   RT_SCOPE_HOST,
   RT_SCOPE_LINK,
   RT_SCOPE_SITE,
@@ -47,6 +44,8 @@ import {
 } from "./constants.js";
 import { errnoName, NetconfError, type NetconfErrorCode, wrapError } from "./errors.js";
 import { parseIp } from "./input.js";
+
+export { type AddressEntry, addressEntryFromMessage, type LinkEntry, linkEntryFromMessage };
 
 /** NETLINK_ROUTE (include/uapi/linux/netlink.h). */
 const NETLINK_ROUTE = 0;
@@ -65,45 +64,6 @@ export interface AddressSpec {
   scope?: "global" | "site" | "link" | "host" | number;
   /** IPv6: IFA_F_NODAD, so the address is usable at once (default true). */
   noDad?: boolean;
-}
-
-export interface AddressEntry {
-  index: number;
-  dev: string;
-  family: Family;
-  address: string;
-  prefixLength: number;
-  label?: string;
-  /** rt_scope_t: 0 global, 200 site, 253 link, 254 host. */
-  scope: number;
-  /** IFA_F_* (from IFA_FLAGS when present, which supersedes the 8-bit header field). */
-  flags: number;
-  /** Point-to-point peer (IFA_ADDRESS when it differs from IFA_LOCAL). */
-  peer?: string;
-}
-
-export interface LinkEntry {
-  index: number;
-  name: string;
-  /** IFF_UP: administratively up. */
-  up: boolean;
-  /** IFF_RUNNING: operationally up (RFC 2863 OPER_UP), i.e. carrier and not dormant. */
-  running: boolean;
-  /** IFF_LOWER_UP: the driver signals carrier. */
-  lowerUp: boolean;
-  /** RFC 2863 state as `ip link` prints it: UP, DOWN, LOWERLAYERDOWN, UNKNOWN… */
-  operState: string;
-  /** Link-layer address, "aa:bb:cc:dd:ee:ff" for Ethernet. */
-  mac?: string;
-  mtu: number;
-  /** IFLA_INFO_KIND: "veth", "bridge", "ipip", "dummy"… (absent for physical NICs and lo). */
-  kind?: string;
-  /** ARPHRD_* name as the netlink package spells it ("ETHER", "LOOPBACK", "TUNNEL"…). */
-  linkType: string;
-  /** IFF_* flags. */
-  flags: number;
-  /** Index of the master (bridge, bond) if any. */
-  master?: number;
 }
 
 export interface RtnlOptions {
@@ -197,79 +157,6 @@ export function normalizeAddress(spec: AddressSpec): NormalizedAddress {
     noDad: spec.noDad ?? true,
     object: `${ip.text}/${prefixLength} on ${spec.dev}`,
   };
-}
-
-/** rt.Message (address) → AddressEntry. `names` maps ifindex → interface name. */
-export function addressEntryFromMessage(
-  m: rt.AddressMessage,
-  names: Map<number, string>,
-): AddressEntry | undefined {
-  const family = m.data.family === AF_INET ? 4 : m.data.family === AF_INET6 ? 6 : undefined;
-  if (family === undefined) return undefined;
-  const local = m.attrs.local;
-  const addr = m.attrs.address;
-  // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer on point-to-point links.
-  const mine = local ?? addr;
-  if (!mine) return undefined;
-  const index = m.data.index ?? 0;
-  const flags =
-    m.attrs.flags !== undefined
-      ? rt.formatAddressFlags(m.attrs.flags)
-      : m.data.flags !== undefined
-        ? rt.formatAddressFlags(m.data.flags)
-        : 0;
-  const entry: AddressEntry = {
-    index,
-    dev: names.get(index) ?? m.attrs.label?.split(":")[0] ?? `if${index}`,
-    family,
-    address: bytesToAddress(new Uint8Array(mine)),
-    prefixLength: m.data.prefixlen ?? (family === 4 ? 32 : 128),
-    scope: m.data.scope ?? 0,
-    flags: flags >>> 0,
-  };
-  if (m.attrs.label !== undefined) entry.label = m.attrs.label;
-  if (local && addr && !Buffer.from(local).equals(Buffer.from(addr)))
-    entry.peer = bytesToAddress(new Uint8Array(addr));
-  return entry;
-}
-
-/** rt.Message (link) → LinkEntry. */
-export function linkEntryFromMessage(m: rt.LinkMessage): LinkEntry {
-  const flags = m.data.flags ? rt.formatDeviceFlags(m.data.flags) >>> 0 : 0;
-  const entry: LinkEntry = {
-    index: m.data.index ?? 0,
-    name: m.attrs.ifname ?? `if${m.data.index}`,
-    up: (flags & IFF_UP) !== 0,
-    running: (flags & IFF_RUNNING) !== 0,
-    lowerUp: (flags & IFF_LOWER_UP) !== 0,
-    operState: OPER_STATE_NAMES[m.attrs.operstate ?? 0] ?? String(m.attrs.operstate),
-    mtu: m.attrs.mtu ?? 0,
-    linkType: String(m.data.type ?? "UNKNOWN"),
-    flags,
-  };
-  if (m.attrs.address && m.attrs.address.length > 0) entry.mac = formatMac(new Uint8Array(m.attrs.address));
-  const kind = m.attrs.linkinfo ? linkKind(m.attrs.linkinfo) : undefined;
-  if (kind) entry.kind = kind;
-  if (m.attrs.master !== undefined) entry.master = m.attrs.master;
-  return entry;
-}
-
-/** IFLA_INFO_KIND inside the nested IFLA_LINKINFO attribute. */
-function linkKind(buf: Uint8Array): string | undefined {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off + 4 <= buf.length) {
-    const len = v.getUint16(off, true);
-    const type = v.getUint16(off + 2, true) & 0x3fff;
-    if (len < 4 || off + len > buf.length) return undefined;
-    if (type === IFLA_INFO_KIND) {
-      return Buffer.from(buf.subarray(off + 4, off + len))
-        .toString("latin1")
-        .replace(/\0+$/, "");
-    }
-    off += (len + 3) & ~3;
-  }
-  return undefined;
 }
 
 /**
@@ -483,30 +370,32 @@ export class RtnlClient {
     let interrupted = false;
     for (const m of reply) {
       if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
-      if (m.type === NLMSG_ERROR) {
-        const errno = Math.abs(parseError(m.data, m.flags).errno);
-        if (errno === 0) continue;
-        const name = errnoName(errno);
+      if (m.type === NLMSG_DONE) continue;
+      let errno = 0;
+      try {
+        if (m.type === NLMSG_ERROR) errno = parseNlErrno(m.data);
+        else messages.push(parseRtMessage(m.type, m.data));
+      } catch (err) {
+        const e = err as NetconfError;
         throw new NetconfError(
-          "NETCONF_NETLINK",
-          `${object}${inNs(this.netns)}: kernel says ${name ?? errno}`,
-          {
-            object,
-            errno,
-            ...(name ? { errnoName: name } : {}),
-            ...ctx(this.netns),
-          },
+          e.code,
+          `${e.message}, in the reply for ${object}${inNs(this.netns)}`,
+          { ...e.context, object, ...ctx(this.netns) },
+          { cause: err },
         );
       }
-      if (m.type === NLMSG_DONE) continue;
-      try {
-        messages.push(rt.parseMessage(m.type, m.data));
-      } catch (err) {
-        throw wrapError("NETCONF_NETLINK", `malformed rtnetlink reply (type ${m.type}) for ${object}`, err, {
+      if (errno === 0) continue;
+      const name = errnoName(errno);
+      throw new NetconfError(
+        "NETCONF_NETLINK",
+        `${object}${inNs(this.netns)}: kernel says ${name ?? errno}`,
+        {
           object,
+          errno,
+          ...(name ? { errnoName: name } : {}),
           ...ctx(this.netns),
-        });
-      }
+        },
+      );
     }
     return { messages, interrupted };
   }

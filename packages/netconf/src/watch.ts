@@ -8,10 +8,9 @@
  * listener must re-list (listLinks/listAddresses) since events were lost.
  */
 import { EventEmitter } from "node:events";
-import { createNetlink, type NetlinkMessage, type NetlinkSocket, rt } from "netlink";
+import { createNetlink, type NetlinkMessage, type NetlinkSocket } from "netlink";
+import { decodeRtnlFrame, type RtnlItem } from "./codec/rtnetlink.js";
 import {
-  RTM_DELADDR,
-  RTM_DELLINK,
   RTM_NEWADDR,
   RTM_NEWLINK,
   RTNLGRP_IPV4_IFADDR,
@@ -19,14 +18,7 @@ import {
   RTNLGRP_LINK,
 } from "./constants.js";
 import { NetconfError, wrapError } from "./errors.js";
-import {
-  type AddressEntry,
-  addressEntryFromMessage,
-  type LinkEntry,
-  linkEntryFromMessage,
-  listLinks,
-  withNetnsOrThrow,
-} from "./rtnl.js";
+import { type AddressEntry, type LinkEntry, listLinks, withNetnsOrThrow } from "./rtnl.js";
 
 export interface LinkEvent {
   type: "new" | "del";
@@ -107,28 +99,27 @@ class Watcher extends EventEmitter implements NetlinkWatcher {
   private onMessages(msgs: NetlinkMessage[]): void {
     if (this.closed) return;
     for (const m of msgs) {
-      let parsed: rt.Message;
+      // A malformed notification is counted and dropped: nothing may throw out of the socket.
+      let item: RtnlItem;
       try {
-        parsed = rt.parseMessage(m.type, m.data);
+        item = decodeRtnlFrame(m, this.names);
       } catch {
         this.stats.invalid++;
         continue;
       }
-      if ((m.type === RTM_NEWLINK || m.type === RTM_DELLINK) && parsed.kind === "link") {
-        const link = linkEntryFromMessage(parsed);
+      if (item.kind === "link") {
+        const link = item.link;
         const previous = this.links.get(link.index);
         this.names.set(link.index, link.name);
-        if (m.type === RTM_NEWLINK) this.links.set(link.index, link);
+        if (item.type === RTM_NEWLINK) this.links.set(link.index, link);
         else this.links.delete(link.index);
         this.stats.events++;
-        const ev: LinkEvent = { type: m.type === RTM_NEWLINK ? "new" : "del", link };
+        const ev: LinkEvent = { type: item.type === RTM_NEWLINK ? "new" : "del", link };
         if (previous) ev.previous = previous;
         this.emit("link", ev);
-      } else if ((m.type === RTM_NEWADDR || m.type === RTM_DELADDR) && parsed.kind === "address") {
-        const address = addressEntryFromMessage(parsed, this.names);
-        if (!address) continue;
+      } else if (item.kind === "address") {
         this.stats.events++;
-        this.emit("address", { type: m.type === RTM_NEWADDR ? "new" : "del", address });
+        this.emit("address", { type: item.type === RTM_NEWADDR ? "new" : "del", address: item.address });
       }
     }
   }

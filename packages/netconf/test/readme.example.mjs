@@ -1,4 +1,3 @@
-// The README's example (run by test/readme.netns.test.ts in a fresh network namespace).
 import {
   addAddress,
   formatReport,

@@ -1,4 +1,3 @@
-// The README's example (kept here so a test runs it).
 import { Service } from "@lvs/scheduler";
 
 export function example(): string[] {

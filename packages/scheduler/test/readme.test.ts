@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readmeBlock } from "@lvs/testkit";
 import { expect, it } from "vitest";
 import { example } from "./readme.example.js";
 
@@ -16,8 +16,9 @@ it("the README example runs and gives wrr's kernel order", () => {
 });
 
 it("the README shows the example file verbatim", () => {
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const code = readFileSync(new URL("readme.example.ts", import.meta.url), "utf8");
-  const body = code.slice(code.indexOf("import {"));
-  expect(readme).toContain(body.trim());
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./readme.example.ts", import.meta.url),
+  );
+  expect(block).toBe(file);
 });

@@ -18,4 +18,4 @@ for (const d of datagrams) {
 }
 // The receive path never throws: a truncated datagram is a typed, countable error.
 const bad = tryDecodeMessage(datagrams[0].subarray(0, 20));
-console.log(bad.ok ? "ok" : bad.error.code);
+console.log(bad.ok ? "ok" : bad.error.code); // SYNC_SIZE_MISMATCH

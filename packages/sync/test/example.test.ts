@@ -1,6 +1,7 @@
 // The README's example, run as written (against the built package).
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { readmeBlock } from "@lvs/testkit";
 import { expect, it } from "vitest";
 
 it("examples/codec.mjs prints what the README says", () => {
@@ -15,4 +16,12 @@ it("examples/codec.mjs prints what the README says", () => {
       "",
     ].join("\n"),
   );
+});
+
+it("the README shows examples/codec.mjs verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("../examples/codec.mjs", import.meta.url),
+  );
+  expect(block).toBe(file);
 });

@@ -13,7 +13,33 @@
  * Everything runs with `ip` (iproute2) and needs root. Works on the host (netns tier) and inside
  * tools/vm (kernel tier). Traffic stays inside the namespaces created here.
  */
+
+export {
+  CI_FUZZ_CASES,
+  CI_FUZZ_SEED,
+  checkCase,
+  type ErrorClass,
+  type FuzzFailure,
+  type FuzzOptions,
+  type FuzzReport,
+  type FuzzTarget,
+  fuzzInput,
+  INTERESTING_8,
+  INTERESTING_16,
+  INTERESTING_32,
+  type Mutator,
+  mutateBytes,
+  type NetlinkShape,
+  netlinkMutator,
+  Rng,
+  replayInputs,
+  runFuzz,
+  streamOf,
+  textMutator,
+  weigh,
+} from "./fuzz.js";
 export { ipvsadm, ipvsadmRaw, ipvsNamespace, loadIpvsModules } from "./ipvs.js";
+export { codeBlocks, readmeBlock } from "./readme.js";
 export {
   Bridge,
   type ExecResult,

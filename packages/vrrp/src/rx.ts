@@ -187,6 +187,13 @@ export function checkAdvert(pkt: IpPacket, inst: RxInstance): RxResult {
       if (!want.has(addr))
         return { ...drop("addr_list_err", `address ${addr} not configured`), counted: true };
     }
+    // keepalived looks for each configured VIP in the advert (vrrp_in_chk_vips): with the count
+    // equal, an advert repeating one address lacks another ("not present in MASTER advert").
+    const got = new Set(a.addresses);
+    for (const addr of inst.addresses) {
+      if (!got.has(addr))
+        return { ...drop("addr_list_err", `address ${addr} missing from the advert`), counted: true };
+    }
   }
   if (unicast && inst.checkUnicastSource && !inst.unicastPeers.includes(source)) {
     return { ...drop("unknown_peer", `unicast source ${source} is not a peer`), counted: true };

@@ -1,3 +1,4 @@
+import { readmeBlock } from "@lvs/testkit";
 import { expect, it } from "vitest";
 import { example } from "./readme.example.js";
 
@@ -8,4 +9,20 @@ it("the README example runs: keepalived's checksum form, Backup → Master after
     effects: ["state backup", "send", "add-addresses", "announce", "state master"],
     state: "master",
   });
+});
+
+it("the README shows the example file verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./readme.example.ts", import.meta.url),
+  );
+  expect(block).toBe(file);
+});
+
+it("the README shows the router program the netns tests run (test/peers/router.mjs) verbatim", () => {
+  const { block, file } = readmeBlock(
+    new URL("../README.md", import.meta.url),
+    new URL("./peers/router.mjs", import.meta.url),
+  );
+  expect(block).toBe(file);
 });
