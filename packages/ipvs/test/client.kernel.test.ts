@@ -315,6 +315,9 @@ describe("the README example", () => {
   });
 
   it("applies a description: only the real server that is not described goes", async () => {
+    // beforeEach flushed the table: start from the first example's service and its two servers.
+    const { programWebService } = await import("../examples/program-a-service.js");
+    await programWebService(ns.path);
     const { applyWebService } = await import("../examples/apply-desired.js");
     // the example imports the built package; this client is the source one: the same class
     const report = await applyWebService(client as unknown as Parameters<typeof applyWebService>[0]);
