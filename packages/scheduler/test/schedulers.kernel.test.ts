@@ -80,10 +80,13 @@ async function closeConns(conns: { src: string; sport: number }[]): Promise<void
 async function serverClose(conns: { src: string; sport: number }[]): Promise<void> {
   const before = web.output().length;
   web.child.stdin!.write(`${JSON.stringify({ close: conns })}\n`);
-  await waitFor(() => web.output().slice(before).includes("closed"), {
+  await waitFor(() => /closed missing=\d+\n/.test(web.output().slice(before)), {
     what: "server close",
-    timeoutMs: 20_000,
+    timeoutMs: 30_000,
   });
+  // Every connection named must have been open on the server: otherwise the model and the
+  // kernel would disagree for a reason outside the scheduler.
+  expect(/closed missing=(\d+)/.exec(web.output().slice(before))?.[1]).toBe("0");
 }
 
 async function resetClient(): Promise<void> {
