@@ -1,8 +1,14 @@
 // Kernel-tier helper, run inside the real servers' namespace: accepts on every given port (IPv4
 // and IPv6) and keeps each connection open until the client closes it. stdin: JSON lines
-// {"close":[{"src","sport"}]} end those connections from the server's side (FIN); prints "closed".
+// {"close":[{"src","sport"}]} end those connections from the server's side (FIN); prints
+// "closed missing=N" (N: connections named that were never accepted here).
 import net from "node:net";
-import { // A connection the client saw complete may still wait in this process's accept queue when the
+import { createInterface } from "node:readline";
+
+const byClient = new Map(); // "client address|port" (NAT keeps them) → socket
+const norm = (a) => (a?.startsWith("::ffff:") ? a.slice(7) : a);
+
+// A connection the client saw complete may still wait in this process's accept queue when the
 // close command arrives (a loaded VM): wait for it rather than silently closing fewer.
 const ACCEPT_WAIT_MS = 10_000;
 async function closeAll(list) {
@@ -18,6 +24,7 @@ async function closeAll(list) {
   }
   return missing;
 }
+
 let queue = Promise.resolve();
 createInterface({ input: process.stdin }).on("line", (line) => {
   const cmd = JSON.parse(line);
