@@ -492,6 +492,11 @@ export interface RealServer {
   delayBeforeRetry?: number;
   warmup?: number;
   delayLoop?: number;
+  /**
+   * `proxy_protocol v1|v2` (lvs extension): the proxy dataplane sends haproxy's PROXY header
+   * (`send-proxy` / `send-proxy-v2`) first on each connection to this real server. TCP only.
+   */
+  proxyProtocol?: "v1" | "v2";
   checkers: Checker[];
 }
 

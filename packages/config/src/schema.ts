@@ -531,6 +531,11 @@ export const RealServerSchema = z.strictObject({
   smtpAlert: bool().optional(),
   virtualhost: str({ example: "www.example.com" }).optional(),
   alpha: bool().optional(),
+  /**
+   * lvs extension (keepalived has no such keyword): the userspace proxy dataplane sends haproxy's
+   * PROXY header, v1 (`send-proxy`) or v2 (`send-proxy-v2`), first on each connection to it. TCP.
+   */
+  proxyProtocol: oneOf(["v1", "v2"] as const, { example: "v2" }).optional(),
   ...timers,
   delayLoop: seconds(0.000001, 0xffffffff, { example: 6 }).optional(),
   checkers: z.array(CheckerSchema).default([]),

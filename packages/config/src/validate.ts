@@ -208,6 +208,24 @@ export function crossCheck(
     checkVirtualServerIdentity(x, vs, i, vsSeen);
     checkVirtualServerProtocol(x, vs, i);
     checkVirtualServerSettings(x, vs, i);
+    checkProxyProtocol(x, vs, i);
+  });
+}
+
+/**
+ * `proxy_protocol v1|v2` (our extension, for the userspace proxy dataplane) writes haproxy's PROXY
+ * header at the start of a TCP stream to the real server: a UDP or SCTP service has none.
+ */
+function checkProxyProtocol(x: CheckContext, vs: VirtualServer, i: number): void {
+  if (vs.protocol === undefined || vs.protocol === "TCP") return;
+  vs.realServers.forEach((rs, j) => {
+    if (rs.proxyProtocol === undefined) return;
+    x.sink.error(
+      "CONFIG_INVALID_VALUE",
+      x.at(["virtualServers", i, "realServers", j, "proxyProtocol"]),
+      `${x.kw("proxy_protocol", "proxyProtocol")} ${rs.proxyProtocol} on real_server ${rs.address} ${rs.port}: the PROXY header opens a TCP stream, and virtual_server ${vsKeyText(vs.key)} is ${vs.protocol}; remove it or write \`${x.kw("protocol TCP", "protocol: TCP")}\``,
+      x.kw("proxy_protocol", "proxyProtocol"),
+    );
   });
 }
 

@@ -3,6 +3,7 @@
 // (state file written, the virtual server's services reconciled).
 import type { ApiHandlers, RealServerRequest } from "./api.js";
 import type { PlannedRealServer } from "./compile.js";
+import type { Dataplane } from "./dataplane.js";
 import type { DirectorEngine } from "./engine.js";
 import { DirectorError } from "./errors.js";
 import type { DirectorEvent, RuntimeChange } from "./events.js";
@@ -20,9 +21,22 @@ export interface ApiContext {
   dispatch(event: DirectorEvent): Promise<void>;
   status(): Promise<DirectorStatus>;
   reload(): Promise<unknown>;
+  /** The running dataplane (undefined before the LVS side started, or in VRRP-only mode). */
+  dataplane(): Dataplane | undefined;
 }
 
 type Line = (vs: string, rs: PlannedRealServer) => string;
+
+/** The running dataplane, or DIRECTOR_LVS_NOT_RUNNING (VRRP-only node, or not started yet). */
+function running(ctx: ApiContext, what: string): Dataplane {
+  const dp = ctx.dataplane();
+  if (!ctx.lvsEnabled || !dp)
+    throw new DirectorError(
+      "DIRECTOR_LVS_NOT_RUNNING",
+      `the LVS side isn't running: this daemon runs VRRP only (mode vrrp), ${what}`,
+    );
+  return dp;
+}
 
 export function createApiHandlers(ctx: ApiContext): ApiHandlers {
   const { engine, log } = ctx;
@@ -41,6 +55,23 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
   return {
     status: () => ctx.status(),
     metrics: async () => ({ contentType: ctx.metrics.contentType, body: await ctx.metrics.text() }),
+    connections: async () => {
+      const dp = running(ctx, "there is no connection table");
+      return { dataplane: dp.kind ?? "ipvs", connections: (await dp.connectionTable?.()) ?? [] };
+    },
+    timeouts: async () => {
+      const dp = running(ctx, "there are no timeouts to show");
+      return { dataplane: dp.kind ?? "ipvs", ...(await dp.timeouts()) };
+    },
+    setTimeouts: async (t) => {
+      const dp = running(ctx, "there are no timeouts to set");
+      log.info(
+        { tcp: t.tcp, tcpFin: t.tcpFin, udp: t.udp },
+        `Setting ${dp.kind ?? "ipvs"} timeouts (tcp ${t.tcp || "unchanged"}, tcpfin ${t.tcpFin || "unchanged"}, udp ${t.udp || "unchanged"})`,
+      );
+      await dp.setTimeouts(t);
+      return { dataplane: dp.kind ?? "ipvs", ...(await dp.timeouts()) };
+    },
     drain: (r: RealServerRequest & { timeout?: number }) =>
       change(
         r,

@@ -23,6 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config";
+import type { Connection, Timeouts } from "@lvs/ipvs";
 import {
   API_HEADERS_TIMEOUT_MS,
   API_IDLE_TIMEOUT_MS,
@@ -32,15 +33,33 @@ import {
   API_REQUEST_TIMEOUT_MS,
 } from "./constants.js";
 import { DirectorError, httpStatusOf } from "./errors.js";
+import { ensurePrivateDir, runtimeDir } from "./paths.js";
 
 export interface RealServerRequest {
   virtualServer: string;
   realServer: string;
 }
 
+/** GET /connections: which dataplane, and its connection table in /proc/net/ip_vs_conn's model. */
+export interface ConnectionsAnswer {
+  dataplane: "ipvs" | "proxy";
+  connections: Connection[];
+}
+
+/** GET/POST /timeouts: which dataplane, and its tcp/tcpfin/udp idle timeouts in seconds. */
+export interface TimeoutsAnswer extends Timeouts {
+  dataplane: "ipvs" | "proxy";
+}
+
 export interface ApiHandlers {
   status(): Promise<unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The dataplane's connection table (`ipvsadm -Lcn`'s entries); absent: 404. */
+  connections?(): Promise<ConnectionsAnswer>;
+  /** The dataplane's idle timeouts (`ipvsadm -L --timeout`); absent: 404. */
+  timeouts?(): Promise<TimeoutsAnswer>;
+  /** `ipvsadm --set tcp tcpfin udp` on the dataplane (0 = unchanged); answers the new values. */
+  setTimeouts?(t: Timeouts): Promise<TimeoutsAnswer>;
   drain(r: RealServerRequest & { timeout?: number }): Promise<unknown>;
   undrain(r: RealServerRequest): Promise<unknown>;
   weight(r: RealServerRequest & { weight: number | null }): Promise<unknown>;
@@ -192,6 +211,20 @@ function weightOf(o: Record<string, unknown>): number | null {
   return w;
 }
 
+/** POST /timeouts: `{ tcp, tcpFin, udp }` seconds (0 or absent: unchanged), as ipvsadm --set. */
+function timeoutsOf(o: Record<string, unknown>): Timeouts {
+  const one = (k: "tcp" | "tcpFin" | "udp"): number => {
+    const v = o[k] ?? 0;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > LVS_MAX_TIMEOUT)
+      throw new DirectorError(
+        "DIRECTOR_BAD_ARGUMENT",
+        `${k} must be an integer number of seconds 0..${LVS_MAX_TIMEOUT} (0: unchanged); got ${JSON.stringify(v)}`,
+      );
+    return v;
+  };
+  return { tcp: one("tcp"), tcpFin: one("tcpFin"), udp: one("udp") };
+}
+
 /** Drain timeout in seconds, bounded as keepalived bounds its timeouts (LVS_MAX_TIMEOUT, 31 days). */
 function drainTimeoutOf(o: Record<string, unknown>): number | undefined {
   const t = o.timeout;
@@ -238,6 +271,10 @@ export class ApiServer {
       const path = (req.url ?? "/").split("?")[0];
       const m = req.method ?? "GET";
       if (m === "GET" && path === "/status") return send(res, 200, await h.status());
+      // `/api/connections` too: the name the proxy issue gave it.
+      if (m === "GET" && (path === "/connections" || path === "/api/connections") && h.connections)
+        return send(res, 200, await h.connections());
+      if (m === "GET" && path === "/timeouts" && h.timeouts) return send(res, 200, await h.timeouts());
       if (m === "GET" && path === "/metrics") {
         const r = await h.metrics();
         return send(res, 200, r.body, r.contentType);
@@ -262,6 +299,9 @@ export class ApiServer {
             return send(res, 200, await h.disable(realServerRequest(body)));
           case "/reload":
             return send(res, 200, await h.reload());
+          case "/timeouts":
+            if (h.setTimeouts) return send(res, 200, await h.setTimeouts(timeoutsOf(body)));
+            break;
         }
       }
       send(res, 404, { error: { code: "DIRECTOR_NOT_FOUND", message: `no ${m} ${path}` } });
@@ -302,7 +342,10 @@ export class ApiServer {
     const { socketPath, listen } = this.opts;
     if (socketPath) {
       await ensureSocketFree(socketPath);
-      mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+      // The per-user runtime directory is created private (and refused when it isn't ours).
+      const runtime = runtimeDir();
+      if (runtime.why !== "root" && dirname(socketPath) === runtime.dir) ensurePrivateDir(runtime.dir);
+      else mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
       const server = this.newServer(false);
       // The socket is created with a umask that leaves only the owner's bits, then chmod'ed.
       const old = process.umask(0o177);

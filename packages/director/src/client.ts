@@ -1,12 +1,13 @@
 // The API's client side (what `lvsctl status/drain/…` use): HTTP over the daemon's unix socket,
 // or over TCP with a bearer token.
 import { request } from "node:http";
-import { DEFAULT_SOCKET_PATH } from "./constants.js";
+import type { ConnectionsAnswer, TimeoutsAnswer } from "./api.js";
 import { DirectorError, type DirectorErrorCode } from "./errors.js";
+import { defaultSocketPath } from "./paths.js";
 import type { DirectorStatus } from "./status.js";
 
 export interface DirectorClientOptions {
-  /** Unix socket (default /run/lvs/director.sock). */
+  /** Unix socket (default: defaultSocketPath(), /run/lvs/director.sock for root). */
   socketPath?: string;
   /** `http://HOST:PORT` instead of the socket. */
   url?: string;
@@ -30,7 +31,7 @@ export class DirectorClient {
     }
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     const target = this.opts.url ? new URL(path, this.opts.url) : undefined;
-    const where = target ? target.host : (this.opts.socketPath ?? DEFAULT_SOCKET_PATH);
+    const where = target ? target.host : (this.opts.socketPath ?? defaultSocketPath());
     return new Promise((resolve, reject) => {
       const req = request(
         target
@@ -107,6 +108,21 @@ export class DirectorClient {
         status: r.status,
       });
     return r.text;
+  }
+
+  /** The dataplane's connection table (GET /connections). */
+  connections(): Promise<ConnectionsAnswer> {
+    return this.json("GET", "/connections") as Promise<ConnectionsAnswer>;
+  }
+
+  /** The dataplane's idle timeouts (GET /timeouts). */
+  timeouts(): Promise<TimeoutsAnswer> {
+    return this.json("GET", "/timeouts") as Promise<TimeoutsAnswer>;
+  }
+
+  /** `ipvsadm --set` on the daemon's dataplane (POST /timeouts; 0 = unchanged). */
+  setTimeouts(t: { tcp: number; tcpFin: number; udp: number }): Promise<TimeoutsAnswer> {
+    return this.json("POST", "/timeouts", t) as Promise<TimeoutsAnswer>;
   }
 
   drain(virtualServer: string, realServer: string, timeout?: number): Promise<unknown> {

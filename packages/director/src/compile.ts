@@ -28,6 +28,7 @@ import {
   serviceId,
 } from "@lvs/ipvs";
 import { IPVS_DEF_SCHED, IPVS_SVC_PERSISTENT_TIMEOUT } from "./constants.js";
+import type { DestinationOption } from "./dataplane.js";
 import { addressVsKey, fwmarkVsKey, groupVsKey, hostPort, type ProtoName, trio } from "./keys.js";
 import type {
   Plan,
@@ -187,7 +188,27 @@ function planRealServer(
   };
   if (rs.notifyUp) planned.notifyUp = rs.notifyUp;
   if (rs.notifyDown) planned.notifyDown = rs.notifyDown;
+  if (rs.proxyProtocol) planned.proxyProtocol = rs.proxyProtocol;
   return planned;
+}
+
+/**
+ * Each real server's PROXY header (`proxy_protocol`, our extension) per service it is a
+ * destination of, with the port the destination gets there: what the proxy dataplane needs.
+ */
+export function proxyHeadersOf(plan: Plan): DestinationOption[] {
+  const out: DestinationOption[] = [];
+  for (const vs of plan.virtualServers)
+    for (const svc of vs.services)
+      for (const rs of vs.realServers)
+        if (rs.proxyProtocol)
+          out.push({
+            service: svc.service,
+            address: rs.address,
+            port: destFor(svc, rs, 0).port,
+            proxyProtocol: rs.proxyProtocol,
+          });
+  return out;
 }
 
 /** keepalived's FMT_VS: `[10.0.0.1]:tcp:80`, `FWM 5`, `[WEB]:0` (the Nth use of a group). */

@@ -5,6 +5,7 @@
 // `lvsctl up -f FILE` runs.
 import type { Operation } from "@lvs/ipvs";
 import type { ApiServer } from "./api.js";
+import { hasNetAdmin } from "./dataplane-choice.js";
 import type { DirectorEngine } from "./engine.js";
 import { operationLine } from "./format.js";
 import { dryRun, type ReloadResult, reload, start, stop } from "./lifecycle.js";
@@ -102,10 +103,17 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     level: opts.logLevel ?? "info",
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
+  // Without CAP_NET_ADMIN (not root) VRRP can't send adverts nor add addresses: skipped, with
+  // one warning at start, and (on the proxy) the virtual addresses must already be local.
+  const vrrpSkipped =
+    opts.vrrpSkipped ??
+    (!opts.vrrp && !opts.netns && (opts.mode ?? "all") !== "check" && !opts.dryRun && hasNetAdmin() === false
+      ? "Not root (no CAP_NET_ADMIN)"
+      : undefined);
   // The VRRP part runs through @lvs/vrrp unless the caller brings its own component.
   const vrrp =
     opts.vrrp ??
-    ((opts.mode ?? "all") !== "check" && !opts.dryRun
+    ((opts.mode ?? "all") !== "check" && !opts.dryRun && vrrpSkipped === undefined
       ? createVrrpComponent({
           ...(opts.netns ? { netns: opts.netns } : {}),
           ...(opts.now ? { now: opts.now } : {}),
@@ -117,6 +125,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     ...opts,
     log,
     ...(vrrp ? { vrrp } : {}),
+    ...(vrrpSkipped !== undefined ? { vrrpSkipped } : {}),
     ...(opts.dryRun ? { socketPath: null } : {}),
   });
   if (opts.dryRun) {

@@ -3,7 +3,7 @@
 // IpvsDataplane implements it over the kernel's IPVS (@lvs/ipvs); a userspace proxy can implement
 // the same. Everything here is plain data: services, real servers and operations in @lvs/ipvs's
 // model types, errors as a code, a message, the object and the errno — no netlink.
-import type { Operation, ServiceKey, ServiceWithDests, Timeouts } from "@lvs/ipvs";
+import type { Connection, Operation, ServiceKey, ServiceWithDests, Timeouts } from "@lvs/ipvs";
 import type { DaemonClient } from "@lvs/sync";
 
 /** Why one operation was refused (IpvsError has this shape). */
@@ -36,6 +36,14 @@ export interface DestConnections {
   persistent: number;
 }
 
+/** Per-destination settings IPVS has no attribute for (the proxy's PROXY header). */
+export interface DestinationOption {
+  service: ServiceKey;
+  address: string;
+  port: number;
+  proxyProtocol: "v1" | "v2";
+}
+
 /** Totals since the dataplane started (node_exporter's ip_vs_stats). */
 export interface DataplaneStats {
   conns: number;
@@ -46,6 +54,8 @@ export interface DataplaneStats {
 }
 
 export interface Dataplane {
+  /** What logs and errors call it: `ipvs` (the kernel's) or `proxy` (@lvs/proxy); absent = ipvs. */
+  readonly kind?: "ipvs" | "proxy";
   /**
    * Services with their real servers and counters: every one, or those of `keys` that exist
    * (missing ones are left out, not an error). Throws only when the table can't be read.
@@ -64,14 +74,30 @@ export interface Dataplane {
   apply(operations: readonly Operation[]): Promise<DataplaneResult[]>;
   /** Connection counts per real server (of `keys`, or of every service). */
   connections(keys?: readonly ServiceKey[]): Promise<DestConnections[]>;
+  /**
+   * The connection table, one entry per connection (and persistence template) as `ipvsadm -Lcn`
+   * lists it: IPVS's /proc/net/ip_vs_conn, the proxy's own sockets. Absent: can't be listed here.
+   */
+  connectionTable?(): Promise<Connection[]>;
   /** Totals, or undefined when this dataplane doesn't keep them apart from the table's counters. */
   stats(): Promise<DataplaneStats | undefined>;
   timeouts(): Promise<Timeouts>;
   /** 0 leaves a value as it is. */
   setTimeouts(timeouts: Timeouts): Promise<void>;
+  /**
+   * The configuration's per-destination options (every one, replacing the last call's): used by
+   * later operations and applied at once to destinations already there. Absent: not supported
+   * (the kernel's IPVS forwards packets; it can't add a PROXY header).
+   */
+  destinationOptions?(options: readonly DestinationOption[]): Promise<void>;
   /** Remove every service (`lvs_flush`). */
   flush(): Promise<void>;
   /** The kernel's connection-sync daemons (`lvs_sync_daemon`), where the dataplane has them. */
   readonly syncDaemons?: DaemonClient;
   close(): void;
+}
+
+/** "IPVS" or "proxy", for log lines about the table and refused operations. */
+export function dataplaneName(dataplane: Dataplane | undefined): string {
+  return dataplane?.kind === "proxy" ? "proxy" : "IPVS";
 }

@@ -28,7 +28,11 @@ export type DirectorErrorCode =
    * A path the daemon would write is not safe to write as root: a symlink, something other than
    * the expected kind of file, or in a world-writable directory without the sticky bit.
    */
-  | "DIRECTOR_UNSAFE_PATH";
+  | "DIRECTOR_UNSAFE_PATH"
+  /** A fwmark service in a configuration run on the proxy dataplane (file:line in the message). */
+  | "DIRECTOR_PROXY_FWMARK"
+  /** Without root (no VIP handling), a virtual address this host doesn't have (file:line). */
+  | "DIRECTOR_VIP_NOT_LOCAL";
 
 export interface DirectorErrorContext {
   /** What the error is about, e.g. `TCP 10.0.0.1:80 -> 10.0.0.2:80` or a file path. */
@@ -70,6 +74,8 @@ export function httpStatusOf(code: DirectorErrorCode): number {
     case "DIRECTOR_BAD_ARGUMENT":
       return 400;
     case "DIRECTOR_CONFIG":
+    case "DIRECTOR_PROXY_FWMARK":
+    case "DIRECTOR_VIP_NOT_LOCAL":
       return 422;
     case "DIRECTOR_BODY_TOO_LARGE":
       return 413;

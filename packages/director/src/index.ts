@@ -14,8 +14,10 @@ export {
   ApiServer,
   type ApiServerOptions,
   apiLimits,
+  type ConnectionsAnswer,
   DEFAULT_API_LIMITS,
   type RealServerRequest,
+  type TimeoutsAnswer,
 } from "./api.js";
 export { DirectorClient, type DirectorClientOptions } from "./client.js";
 export {
@@ -42,6 +44,7 @@ export type {
   DataplaneResult,
   DataplaneStats,
   DestConnections,
+  DestinationOption,
 } from "./dataplane.js";
 export {
   chooseDataplane,
@@ -83,6 +86,13 @@ export { createLogger, ctime, type LogFormat, type Logger, type LogOptions, text
 export { DirectorMetrics, type MetricsSource, type RealServerMetric } from "./metrics.js";
 export { ObservedTable } from "./observed.js";
 export { type DirectorMode, type DirectorOptions, type LoadedConfig, loadConfigFile } from "./options.js";
+export {
+  defaultSocketPath,
+  defaultStatePathFor,
+  ensurePrivateDir,
+  type RuntimeDir,
+  runtimeDir,
+} from "./paths.js";
 export { parseIpvsStats } from "./proc-ipvs.js";
 export { ProxyDirectorDataplane, type ProxyDirectorDataplaneOptions } from "./proxy-dataplane.js";
 export {

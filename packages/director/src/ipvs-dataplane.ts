@@ -1,13 +1,18 @@
 // The Dataplane over the kernel's IPVS: @lvs/ipvs's IpvsClient (or MemoryIpvs, its in-memory
 // double) for reads, batches, timeouts and the sync daemons; /proc/net/ip_vs for the quick
-// summary and /proc/net/ip_vs_stats for the totals when the director programs its own namespace.
+// summary, /proc/net/ip_vs_stats for the totals when the director programs its own namespace, and
+// /proc/net/ip_vs_conn (of its namespace) for the connection table.
 import { readFile } from "node:fs/promises";
 import {
+  type Connection,
   type DestinationEntry,
+  IP_VS_CONN_PROC,
   IpvsClient,
   keyOf,
   type Operation,
   type OperationResult,
+  parseConnections,
+  readConnectionsFile,
   type ServiceEntry,
   type ServiceKey,
   type ServiceWithDests,
@@ -37,6 +42,8 @@ export interface IpvsDataplaneOptions {
   readProc?: (() => Promise<string>) | null;
   /** /proc/net/ip_vs_stats of that namespace (the totals); default none. */
   readStats?: () => Promise<string>;
+  /** /proc/net/ip_vs_conn of that namespace (the connection table); default none. */
+  readConnections?: () => Promise<string>;
   /** Close the client with the dataplane (it was opened for it). */
   ownsClient?: boolean;
 }
@@ -45,8 +52,11 @@ const ESRCH = 3;
 const isEsrch = (err: unknown) => (err as { errno?: number }).errno === ESRCH;
 
 export class IpvsDataplane implements Dataplane {
+  readonly kind = "ipvs" as const;
   readonly client: DirectorKernel;
   readonly syncDaemons: DaemonClient;
+  /** /proc/net/ip_vs_conn's text (absent: not readable from here). */
+  private readonly readConns: (() => Promise<string>) | undefined;
   /** Absent without a /proc/net/ip_vs to read. */
   readonly summary: (() => Promise<ServiceWithDests[]>) | undefined;
   private readonly readStats: (() => Promise<string>) | undefined;
@@ -60,6 +70,7 @@ export class IpvsDataplane implements Dataplane {
       opts.readProc === null ? undefined : (opts.readProc ?? (procText ? procText.bind(client) : undefined));
     this.summary = readProc && (async () => parseProcIpvs(await readProc()));
     this.readStats = opts.readStats;
+    this.readConns = opts.readConnections;
     this.ownsClient = opts.ownsClient ?? false;
   }
 
@@ -75,6 +86,9 @@ export class IpvsDataplane implements Dataplane {
       readProc:
         opts.readProc !== undefined ? opts.readProc : own ? () => readFile("/proc/net/ip_vs", "utf8") : null,
       ...(own ? { readStats: () => readFile("/proc/net/ip_vs_stats", "utf8") } : {}),
+      readConnections: own
+        ? () => readFile(IP_VS_CONN_PROC, "utf8")
+        : async () => readConnectionsFile(opts.netns),
     });
   }
 
@@ -113,6 +127,11 @@ export class IpvsDataplane implements Dataplane {
         persistent: d.persistConns,
       })),
     );
+  }
+
+  async connectionTable(): Promise<Connection[]> {
+    if (!this.readConns) return [];
+    return parseConnections(await this.readConns()).connections;
   }
 
   async stats(): Promise<DataplaneStats | undefined> {

@@ -1,23 +1,25 @@
 // Start, reload, stop and the dry run as named steps over the shell (runtime.ts), in keepalived's
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
+import { dirname } from "node:path";
 import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
-import { compilePlan, type Plan } from "./compile.js";
+import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
   DEFAULT_HA_SUSPEND_POLL_MS,
   DEFAULT_RECONCILE_INTERVAL_MS,
-  DEFAULT_SOCKET_PATH,
 } from "./constants.js";
-import type { Dataplane } from "./dataplane.js";
+import { type Dataplane, dataplaneName } from "./dataplane.js";
 import { chooseDataplane } from "./dataplane-choice.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
 import { type LoadedConfig, loadConfigFile } from "./options.js";
+import { defaultSocketPath, ensurePrivateDir, runtimeDir } from "./paths.js";
+import { checkProxyConfig } from "./proxy-checks.js";
 import { ProxyDirectorDataplane } from "./proxy-dataplane.js";
 import { Reconciler } from "./reconcile.js";
 import type { DirectorRuntime } from "./runtime.js";
@@ -37,9 +39,13 @@ function readConfig(rt: DirectorRuntime): LoadedConfig {
 }
 
 /** Load and compile the file; the running configuration is replaced only once both worked. */
-function loadPlan(rt: DirectorRuntime): { loaded: LoadedConfig; plan: Plan } {
+function loadPlan(
+  rt: DirectorRuntime,
+  check?: (loaded: LoadedConfig) => void,
+): { loaded: LoadedConfig; plan: Plan } {
   const loaded = readConfig(rt);
   const plan = compilePlan(loaded.config);
+  check?.(loaded);
   rt.loaded = loaded;
   rt.loadedAt = rt.now();
   rt.plan = plan;
@@ -85,8 +91,33 @@ function newLoop(rt: DirectorRuntime, dataplane: Dataplane, owned: Iterable<stri
     metrics: rt.metrics,
     log: rt.log,
     perform: (effects) => rt.effects.perform(effects),
+    dataplaneName: dataplaneName(dataplane),
     ...(rt.opts.fullPassEvery !== undefined ? { fullPassEvery: rt.opts.fullPassEvery } : {}),
   });
+}
+
+/**
+ * On the proxy dataplane: refuse what it can't serve (fwmark services; without root, virtual
+ * addresses the host lacks) with file:line, and return its one warning about NAT/DR/TUN.
+ */
+function checkForDataplane(rt: DirectorRuntime, loaded: LoadedConfig): string | undefined {
+  if (rt.dataplane?.kind !== "proxy") return undefined;
+  return checkProxyConfig(loaded.config, loaded.sources, rt.opts.configPath, {
+    localOnly: rt.opts.vrrpSkipped !== undefined,
+    local: rt.opts.vrrpSkipped !== undefined ? rt.localAddresses() : new Set(),
+  });
+}
+
+/** `proxy_protocol` to the dataplane (the proxy); on IPVS, one warning that it is ignored. */
+async function applyDestinationOptions(rt: DirectorRuntime, plan: Plan): Promise<void> {
+  const options = proxyHeadersOf(plan);
+  const dp = rt.dataplane;
+  if (dp?.destinationOptions) await dp.destinationOptions(options);
+  else if (options.length)
+    rt.log.warn(
+      {},
+      `proxy_protocol on ${options.length} real server(s) ignored: the ${dataplaneName(dp)} dataplane forwards packets and can't add a PROXY header (it is for --dataplane proxy)`,
+    );
 }
 
 async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
@@ -95,12 +126,16 @@ async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
   try {
     await rt.dataplane.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpfin ?? 0, udp: t.udp ?? 0 });
   } catch (err) {
-    rt.log.warn({ err }, `Failed to set ipvs timeouts: ${(err as Error).message}`);
+    rt.log.warn({ err }, `Failed to set ${dataplaneName(rt.dataplane)} timeouts: ${(err as Error).message}`);
   }
 }
 
 /** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
 async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
+  if (rt.statePathWhy) {
+    ensurePrivateDir(dirname(rt.statePath));
+    rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
+  }
   const { state, corrupt } = await loadStateFile(rt.statePath, rt.now);
   if (corrupt) {
     rt.metrics.stateFileCorrupt.inc();
@@ -113,12 +148,15 @@ async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
   // replace persisted drains with an empty state).
   rt.stateLoaded = true;
   const dataplane = await openDataplane(rt);
+  const proxyWarning = checkForDataplane(rt, rt.loaded as LoadedConfig);
+  if (proxyWarning) rt.log.warn({}, proxyWarning);
   rt.loop = newLoop(rt, dataplane, state.owned);
   if (plan.lvsFlush) {
     await dataplane.flush();
-    rt.log.info({}, "Flushed the IPVS table (lvs_flush)");
+    rt.log.info({}, `Flushed the ${dataplaneName(dataplane)} table (lvs_flush)`);
   }
   await applyTimeouts(rt, plan);
+  await applyDestinationOptions(rt, plan);
   if (dataplane.syncDaemons) rt.sync = new SyncDaemonControl(dataplane.syncDaemons, rt.log);
   rt.runner = new HealthCheckRunner({
     clock: rt.clock,
@@ -136,6 +174,15 @@ async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
 
 async function startVrrp(rt: DirectorRuntime, loaded: LoadedConfig): Promise<void> {
   const vrrp = rt.vrrp;
+  if (rt.opts.vrrpSkipped !== undefined && rt.mode !== "check") {
+    const n = loaded.config.vrrpInstances.length;
+    const vips = loaded.config.vrrpInstances.reduce((sum, i) => sum + i.virtualIpaddress.length, 0);
+    rt.log.warn(
+      { vrrpInstances: n, virtualAddresses: vips },
+      `${rt.opts.vrrpSkipped}: VRRP and VIP handling skipped (${n} vrrp_instance block(s), ${vips} virtual_ipaddress line(s) not run); virtual servers must use addresses this host already has`,
+    );
+    return;
+  }
   if (vrrp) {
     vrrp.on("state", (c) => rt.onVrrpState(c));
     await vrrp.start(loaded.config);
@@ -149,8 +196,10 @@ async function startVrrp(rt: DirectorRuntime, loaded: LoadedConfig): Promise<voi
 
 async function startApi(rt: DirectorRuntime): Promise<void> {
   const o = rt.opts;
-  const socket = o.socketPath === null ? undefined : (o.socketPath ?? DEFAULT_SOCKET_PATH);
+  const socket = o.socketPath === null ? undefined : (o.socketPath ?? defaultSocketPath());
   if (!socket && !o.listen) return;
+  const runtime = runtimeDir();
+  const where = socket && dirname(socket) === runtime.dir ? runtime : undefined;
   rt.api = new ApiServer({
     ...(socket ? { socketPath: socket } : {}),
     ...(o.listen ? { listen: o.listen } : {}),
@@ -164,13 +213,14 @@ async function startApi(rt: DirectorRuntime): Promise<void> {
       dispatch: (e) => rt.dispatch(e),
       status: () => rt.status(),
       reload: () => reload(rt),
+      dataplane: () => rt.dataplane,
     }),
     onError: (err) => rt.log.error({ err }, "API request failed"),
   });
   await rt.api.start();
   rt.log.info(
     { socket, listen: o.listen },
-    `Runtime API on ${[socket, o.listen].filter(Boolean).join(" and ")}`,
+    `Runtime API on ${[socket, o.listen].filter(Boolean).join(" and ")}${where && where.why !== "root" ? ` (${where.why})` : ""}`,
   );
 }
 
@@ -212,7 +262,8 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   let loaded: LoadedConfig;
   let plan: Plan;
   try {
-    ({ loaded, plan } = loadPlan(rt));
+    // The running dataplane's own limits (the proxy: no fwmark, local VIPs) before anything changes.
+    ({ loaded, plan } = loadPlan(rt, (l) => checkForDataplane(rt, l)));
   } catch (err) {
     rt.metrics.reloads.inc({ result: "error" });
     rt.log.error({ err }, `Reload failed, keeping the running configuration: ${(err as Error).message}`);
@@ -224,6 +275,7 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   const loop = rt.loop;
   if (rt.lvsEnabled && rt.runner && loop) {
     await applyTimeouts(rt, plan);
+    await applyDestinationOptions(rt, plan);
     const before = loop.passes;
     await rt.dispatch({ kind: "config", plan, localAddresses: rt.addressesFor(plan) });
     if (loop.passes > before && loop.lastReport) operations = loop.lastReport.operations.length;

@@ -17,6 +17,8 @@ export interface PassLoopOptions {
   perform(effects: readonly EngineEffect[]): Promise<void>;
   /** Every Nth periodic pass reads the whole table (the others the summary). Default 12. */
   fullPassEvery?: number;
+  /** What log lines call the dataplane: "IPVS" (keepalived's wording, the default) or "proxy". */
+  dataplaneName?: string;
 }
 
 interface Pending {
@@ -32,6 +34,10 @@ export class PassLoop {
   lastReport: PassReport<EngineEffect> | undefined;
   lastReadError: string | null = null;
   private readonly opts: PassLoopOptions;
+  /** "IPVS" or "proxy" in log lines. */
+  private get name(): string {
+    return this.opts.dataplaneName ?? "IPVS";
+  }
   private pending: Pending = { full: false, quick: false, scope: new Set() };
   private running: Promise<void> | undefined;
   private periodicCount = 0;
@@ -101,7 +107,7 @@ export class PassLoop {
     } catch (err) {
       this.opts.metrics.readErrors.inc();
       this.lastReadError = (err as Error).message;
-      this.opts.log.error({ err }, `Cannot read the IPVS table: ${(err as Error).message}`);
+      this.opts.log.error({ err }, `Cannot read the ${this.name} table: ${(err as Error).message}`);
       return;
     }
     this.lastReadError = null;
@@ -135,7 +141,7 @@ export class PassLoop {
       metrics.errors.inc({ op: f.operation.op, errno: f.errnoName ?? f.code });
       log.warn(
         { op: f.operation.op, object: f.object, code: f.code, errno: f.errno },
-        `IPVS cmd ${f.operation.op} error: ${f.errnoName ?? f.code}(${f.errno ?? "-"}) ${f.object ?? ""} - retrying next pass`,
+        `${this.name === "IPVS" ? "IPVS cmd" : `${this.name} operation`} ${f.operation.op} error: ${f.errnoName ?? f.code}(${f.errno ?? "-"}) ${f.object ?? ""} - retrying next pass`,
       );
     }
     const drift = report.drift.service + report.drift.dest;
@@ -145,7 +151,7 @@ export class PassLoop {
       if (report.drift.dest) metrics.drift.inc({ object: "real_server" }, report.drift.dest);
       log.warn(
         { services: report.drift.service, realServers: report.drift.dest },
-        `Repaired IPVS changes made behind our back: ${report.drift.service} services, ${report.drift.dest} real servers`,
+        `Repaired ${this.name} changes made behind our back: ${report.drift.service} services, ${report.drift.dest} real servers`,
       );
     }
   }

@@ -1,5 +1,5 @@
 // What a director is built from: its options, and the configuration file as loaded.
-import type { LvsConfig } from "@lvs/config";
+import type { LvsConfig, SourceMap } from "@lvs/config";
 import * as lvsConfig from "@lvs/config";
 import type { RunnerOptions } from "@lvs/healthcheck";
 import type { Clock } from "@lvs/inet";
@@ -19,6 +19,8 @@ export interface LoadedConfig {
   config: LvsConfig;
   files: string[];
   warnings: string[];
+  /** Where each value came from (file:line of errors the director finds later). */
+  sources?: SourceMap;
 }
 
 export interface DirectorOptions {
@@ -26,9 +28,9 @@ export interface DirectorOptions {
   configPath: string;
   /** `@ID` lines of keepalived.conf (keepalived -i); default: the host name up to the first dot. */
   configId?: string;
-  /** Default: `<configPath>.state.json`. */
+  /** Default: `<configPath>.state.json` (in the runtime directory when that directory is not ours to write). */
   statePath?: string;
-  /** API socket (default /run/lvs/director.sock); null = none. */
+  /** API socket (default: defaultSocketPath(), /run/lvs/director.sock for root); null = none. */
   socketPath?: string | null;
   /** Optional TCP API `HOST:PORT` (needs `token`). */
   listen?: string;
@@ -73,13 +75,23 @@ export interface DirectorOptions {
    * in the file flushes regardless.
    */
   releaseOnStop?: boolean;
+  /**
+   * Why VRRP and VIP handling are skipped (not root: `runDaemon` sets it), said in one warning at
+   * start; on the proxy dataplane virtual addresses must then already be local.
+   */
+  vrrpSkipped?: string;
 }
 
 /** keepalived.conf, YAML or JSON (@lvs/config's loadConfig tells them apart). */
 export function loadConfigFile(path: string, opts: { configId?: string } = {}): LoadedConfig {
   try {
     const r = lvsConfig.loadConfig(path, opts.configId !== undefined ? { configId: opts.configId } : {});
-    return { config: r.config, files: r.files, warnings: r.warnings.map((w) => lvsConfig.formatIssue(w)) };
+    return {
+      config: r.config,
+      files: r.files,
+      warnings: r.warnings.map((w) => lvsConfig.formatIssue(w)),
+      sources: r.sources,
+    };
   } catch (err) {
     if (err instanceof lvsConfig.ConfigError) {
       const lines = err.errors.map((i) => lvsConfig.formatIssue(i)).join("\n");

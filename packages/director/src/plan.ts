@@ -47,6 +47,8 @@ export interface PlannedRealServer extends PlannedDest {
   checks: PlannedCheck[];
   notifyUp?: Script;
   notifyDown?: Script;
+  /** `proxy_protocol v1|v2` (lvs extension): the PROXY header the proxy dataplane sends it. */
+  proxyProtocol?: "v1" | "v2";
 }
 
 export interface PlannedSorryServer extends PlannedDest {

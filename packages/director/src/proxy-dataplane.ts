@@ -4,6 +4,8 @@
 // a fwmark service or an SCTP one is refused by the proxy with a code, per operation.
 import type { Clock } from "@lvs/inet";
 import {
+  type Connection,
+  canonicalAddress,
   keyOf,
   type Operation,
   type ServiceKey,
@@ -18,7 +20,13 @@ import {
   type Operation as ProxyOperation,
   type ServiceWithDests as ProxyServiceWithDests,
 } from "@lvs/proxy";
-import type { Dataplane, DataplaneResult, DataplaneStats, DestConnections } from "./dataplane.js";
+import type {
+  Dataplane,
+  DataplaneResult,
+  DataplaneStats,
+  DestConnections,
+  DestinationOption,
+} from "./dataplane.js";
 
 export interface ProxyDirectorDataplaneOptions {
   clock?: Clock;
@@ -30,10 +38,17 @@ export interface ProxyDirectorDataplaneOptions {
 /** A proxy table entry in @lvs/ipvs's model (the proxy's extra fields stay, harmlessly). */
 const asIpvs = (entry: ProxyServiceWithDests): ServiceWithDests => entry as unknown as ServiceWithDests;
 
+/** One destination of one service, as the header map keys it. */
+function destId(service: ServiceKey, dest: { address: string; port: number }): string {
+  return `${serviceId(service)} ${canonicalAddress(dest.address)} ${dest.port}`;
+}
+
 export class ProxyDirectorDataplane implements Dataplane {
+  /** `proxy_protocol` per destination (destId → version), from the last configuration. */
+  private headers = new Map<string, "v1" | "v2">();
   readonly proxy: ProxyDataplane;
   /** What status and logs call this dataplane. */
-  readonly kind = "proxy";
+  readonly kind = "proxy" as const;
 
   constructor(opts: ProxyDirectorDataplaneOptions = {}) {
     this.proxy =
@@ -56,7 +71,13 @@ export class ProxyDirectorDataplane implements Dataplane {
   }
 
   async apply(operations: readonly Operation[]): Promise<DataplaneResult[]> {
-    const results = await this.proxy.apply(operations as unknown as readonly ProxyOperation[]);
+    // The configuration's PROXY header rides on each destination the director adds or edits.
+    const ops = operations.map((o) =>
+      o.op === "addDest" || o.op === "editDest"
+        ? { ...o, dest: { ...o.dest, proxyProtocol: this.headers.get(destId(o.service, o.dest)) } }
+        : o,
+    );
+    const results = await this.proxy.apply(ops as unknown as readonly ProxyOperation[]);
     return results.map((r, i) => ({
       operation: operations[i] as Operation,
       error: r.error
@@ -69,6 +90,28 @@ export class ProxyDirectorDataplane implements Dataplane {
           }
         : undefined,
     }));
+  }
+
+  async destinationOptions(options: readonly DestinationOption[]): Promise<void> {
+    this.headers = new Map(options.map((o) => [destId(o.service, o), o.proxyProtocol]));
+    // Destinations already serving take a changed header for their next connection.
+    for (const { service, dests } of this.proxy.listServices()) {
+      const key = keyOf(service as never);
+      for (const d of dests) {
+        const want = this.headers.get(destId(key, d));
+        if (want === (d as { proxyProtocol?: string }).proxyProtocol) continue;
+        await this.proxy.editDest(service as never, {
+          af: d.af,
+          address: d.address,
+          port: d.port,
+          forward: d.forward,
+          weight: d.weight,
+          upperThreshold: d.upperThreshold,
+          lowerThreshold: d.lowerThreshold,
+          ...(want ? { proxyProtocol: want } : {}),
+        });
+      }
+    }
   }
 
   async connections(keys?: readonly ServiceKey[]): Promise<DestConnections[]> {
@@ -89,6 +132,11 @@ export class ProxyDirectorDataplane implements Dataplane {
       }
     }
     return out;
+  }
+
+  /** The proxy's own connections, in /proc/net/ip_vs_conn's model. */
+  async connectionTable(): Promise<Connection[]> {
+    return this.proxy.connections() as Connection[];
   }
 
   async stats(): Promise<DataplaneStats> {

@@ -15,7 +15,7 @@ import { keyOf, type Operation } from "@lvs/ipvs";
 import type { ApiServer } from "./api.js";
 import type { Plan } from "./compile.js";
 import { DEFAULT_RECONCILE_INTERVAL_MS, SLOW_START_TICK_MS, STATE_FILE_VERSION } from "./constants.js";
-import type { Dataplane } from "./dataplane.js";
+import { type Dataplane, dataplaneName } from "./dataplane.js";
 import { EffectPerformer, type EffectTargets } from "./effects.js";
 import { DirectorEngine } from "./engine.js";
 import type { DirectorEvent } from "./events.js";
@@ -23,9 +23,10 @@ import { createLogger, type Logger } from "./log.js";
 import type { PassLoop } from "./loop.js";
 import { DirectorMetrics } from "./metrics.js";
 import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
+import { defaultStatePathFor } from "./paths.js";
 import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
-import { defaultStatePath, StateWriter } from "./state-file.js";
+import { StateWriter } from "./state-file.js";
 import type { DirectorStatus } from "./status.js";
 import { buildStatus, realServerMetrics } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
@@ -42,6 +43,8 @@ export class DirectorRuntime {
   readonly now: () => number;
   readonly startedAt: number;
   readonly statePath: string;
+  /** Why the state file is not next to the configuration (logged at start), when it isn't. */
+  readonly statePathWhy: string | undefined;
   readonly stateWriter: StateWriter;
   readonly scriptRunner: ScriptRunner;
   readonly localAddresses: LocalAddresses;
@@ -73,7 +76,10 @@ export class DirectorRuntime {
     this.log = opts.log ?? createLogger();
     this.scriptRunner = opts.scriptRunner ?? runScript;
     this.localAddresses = opts.localAddresses ?? systemLocalAddresses;
-    this.statePath = opts.statePath ?? defaultStatePath(opts.configPath);
+    const statePath =
+      opts.statePath !== undefined ? { path: opts.statePath } : defaultStatePathFor(opts.configPath);
+    this.statePath = statePath.path;
+    this.statePathWhy = statePath.why;
     this.stateWriter = new StateWriter(this.statePath, (err) =>
       this.log.error({ err }, `Cannot write the state file: ${(err as Error).message}`),
     );
@@ -259,7 +265,10 @@ export class DirectorRuntime {
       counts = await this.dataplane.connections([...services].map(keyFromServiceId));
     } catch (err) {
       this.metrics.readErrors.inc();
-      this.log.error({ err }, `Cannot read the IPVS table: ${(err as Error).message}`);
+      this.log.error(
+        { err },
+        `Cannot read the ${dataplaneName(this.dataplane)} table: ${(err as Error).message}`,
+      );
       return;
     }
     await this.dispatch({ kind: "connections", services, counts });
@@ -270,7 +279,7 @@ export class DirectorRuntime {
     if (!dataplane) return;
     if (how === "flush") {
       await dataplane.flush().catch((err) => this.log.warn({ err }, "flush at stop failed"));
-      this.log.info({}, "Flushed the IPVS table (lvs_flush_on_stop)");
+      this.log.info({}, `Flushed the ${dataplaneName(dataplane)} table (lvs_flush_on_stop)`);
     } else if (how === "delete-services") {
       const ops: Operation[] = [];
       for (const id of this.loop?.reconciler.owned ?? []) {
@@ -281,7 +290,12 @@ export class DirectorRuntime {
         await dataplane.apply(ops).catch((err) => this.log.warn({ err }, "removing services at stop failed"));
       this.log.info({ services: ops.length }, `Removed ${ops.length} virtual services`);
     } else {
-      this.log.info({}, "Leaving the IPVS table in place");
+      this.log.info(
+        {},
+        dataplane.kind === "proxy"
+          ? "The proxy's listeners close with this process (its table lives here)"
+          : "Leaving the IPVS table in place",
+      );
     }
   }
 }

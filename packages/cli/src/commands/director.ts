@@ -3,12 +3,13 @@
 // (hidden) runs the daemon itself, as `lvsctl up -f FILE` will.
 import { RS_WEIGHT_MAX } from "@lvs/config";
 import {
-  DEFAULT_SOCKET_PATH,
   DirectorClient,
   type DirectorStatus,
+  defaultSocketPath,
   formatStatus,
   runDaemon,
 } from "@lvs/director";
+import { Fmt, formatConnections } from "@lvs/ipvsadm";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import {
   type ApiServeFlags,
@@ -27,7 +28,11 @@ interface ApiOpts {
 
 function apiOptions(cmd: Command): Command {
   return cmd
-    .option("--socket <path>", "the daemon's API socket", DEFAULT_SOCKET_PATH)
+    .option(
+      "--socket <path>",
+      "the daemon's API socket (root: /run/lvs/director.sock; other users: $XDG_RUNTIME_DIR/lvs/ or $TMPDIR/lvs-UID/)",
+      defaultSocketPath(),
+    )
     .option("--url <url>", "talk to the API over TCP instead (http://HOST:PORT)")
     .option("--token-file <file>", "file holding the bearer token for --url (default: $LVS_API_TOKEN)")
     .option("--token <token>", "bearer token for --url; visible in /proc/PID/cmdline: prefer --token-file");
@@ -67,7 +72,18 @@ export function register(program: Command): void {
       "the running director: services, real servers, weights, health, connections, drains (like ipvsadm -Ln)",
     )
     .option("--json", "the API's JSON as it is")
-    .action(async (o: ApiOpts & { json?: boolean }) => {
+    .option(
+      "-c, --connections",
+      "the dataplane's connection table instead, as `ipvsadm -Lcn` prints it (IPVS or the proxy)",
+    )
+    .action(async (o: ApiOpts & { json?: boolean; connections?: boolean }) => {
+      if (o.connections) {
+        const t = await client(o).connections();
+        process.stdout.write(
+          o.json ? `${JSON.stringify(t, null, 2)}\n` : formatConnections(t.connections, Fmt.NUMERIC),
+        );
+        return;
+      }
       const st = await client(o).status();
       process.stdout.write(o.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
     });
@@ -171,7 +187,7 @@ export function register(program: Command): void {
     .command("run", { hidden: true })
     .description("run the director in the foreground")
     .requiredOption("-f, --config <file>", "keepalived.conf (or YAML/JSON)")
-    .option("--socket <path>", "API socket", DEFAULT_SOCKET_PATH)
+    .option("--socket <path>", "API socket", defaultSocketPath())
     .option("--no-socket", "no API socket")
     .option("--state <file>", "state file (default: <config>.state.json)")
     .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");

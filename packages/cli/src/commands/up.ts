@@ -9,8 +9,8 @@ import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/conf
 import {
   type ApiLimits,
   ApiServer,
-  DEFAULT_SOCKET_PATH,
   DirectorError,
+  defaultSocketPath,
   runDaemon,
   vrrpInstanceStatus,
   vrrpOnlyApiHandlers,
@@ -321,7 +321,11 @@ export function register(program: Command): void {
     .option("-C, --check", "only run the LVS subsystem: virtual servers and checkers (keepalived --check)")
     .option("--netns <name>", "run inside this network namespace (a name under /run/netns or a path)")
     .option("-i, --config-id <id>", "config id for @ID lines (keepalived -i; default: host name)")
-    .option("--socket <path>", "runtime API socket (lvsctl status, drain …)", DEFAULT_SOCKET_PATH)
+    .option(
+      "--socket <path>",
+      "runtime API socket (lvsctl status, drain …; root: /run/lvs/director.sock, other users: $XDG_RUNTIME_DIR/lvs/ or $TMPDIR/lvs-UID/)",
+      defaultSocketPath(),
+    )
     .option("--no-socket", "no runtime API socket")
     .option("--state <file>", "drains and runtime weights (default: <config>.state.json)")
     .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");

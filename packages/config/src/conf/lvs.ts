@@ -468,6 +468,8 @@ const RS: Table = registerTable("real_server", {
   delay_loop: secs("6"),
   smtp_alert: bool,
   virtualhost: str("www.example.com"),
+  // lvs extension: haproxy's PROXY header to this real server on the proxy dataplane.
+  proxy_protocol: str("v2"),
   ...Object.fromEntries(Object.keys(CHECK_TYPES).map((k) => [k, checker(k)])),
 });
 
