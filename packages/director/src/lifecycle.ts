@@ -132,10 +132,7 @@ async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
 
 /** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
 async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
-  if (rt.statePathWhy) {
-    ensurePrivateDir(dirname(rt.statePath));
-    rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
-  }
+  if (rt.statePathWhy) ensurePrivateDir(dirname(rt.statePath));
   const { state, corrupt } = await loadStateFile(rt.statePath, rt.now);
   if (corrupt) {
     rt.metrics.stateFileCorrupt.inc();
@@ -148,6 +145,8 @@ async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
   // replace persisted drains with an empty state).
   rt.stateLoaded = true;
   const dataplane = await openDataplane(rt);
+  if (rt.statePathWhy)
+    rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
   const proxyWarning = checkForDataplane(rt, rt.loaded as LoadedConfig);
   if (proxyWarning) rt.log.warn({}, proxyWarning);
   rt.loop = newLoop(rt, dataplane, state.owned);
