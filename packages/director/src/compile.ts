@@ -8,7 +8,7 @@
 // settings and the health-check targets (in @lvs/healthcheck's TargetConfig shape).
 import { createHash } from "node:crypto";
 import type { LvsConfig, LvsMethod, RealServer, VirtualServer, VirtualServerGroup } from "@lvs/config";
-import { type CheckDefinition, stableKey, type TargetConfig } from "@lvs/healthcheck";
+import { type CheckDefinition, stableKey, type TargetConfig, type TargetPolicy } from "@lvs/healthcheck";
 import {
   AF_INET,
   AF_INET6,
@@ -29,7 +29,7 @@ import {
 } from "@lvs/ipvs";
 import { IPVS_DEF_SCHED, IPVS_SVC_PERSISTENT_TIMEOUT } from "./constants.js";
 import type { DestinationOption } from "./dataplane.js";
-import { addressVsKey, fwmarkVsKey, groupVsKey, hostPort, type ProtoName, trio } from "./keys.js";
+import { addressVsKey, flat, fwmarkVsKey, groupVsKey, hostPort, type ProtoName, trio } from "./keys.js";
 import type {
   Plan,
   PlannedCheck,
@@ -82,6 +82,24 @@ interface VsContext {
   vs: VirtualServer;
   group: VirtualServerGroup | undefined;
   warn: (m: string) => void;
+  policies: PolicyPool;
+}
+
+/**
+ * One frozen copy per distinct check policy: thousands of real servers usually share a handful
+ * of policies, and each copy costs ~100 bytes held for the daemon's lifetime.
+ */
+class PolicyPool {
+  private readonly pool = new Map<string, Readonly<TargetPolicy>>();
+  intern(policy: TargetPolicy): Readonly<TargetPolicy> {
+    const key = stableKey(policy);
+    let shared = this.pool.get(key);
+    if (!shared) {
+      shared = Object.freeze({ ...policy });
+      this.pool.set(key, shared);
+    }
+    return shared;
+  }
 }
 
 /** The address family of the virtual server (vs_end_handler + link_vsg_to_vs). */
@@ -157,7 +175,7 @@ function planRealServer(
   protoName: ProtoName | undefined,
 ): PlannedRealServer {
   const { vs } = ctx;
-  const key = hostPort(rs.address, port);
+  const key = flat(hostPort(rs.address, port));
   const checks: PlannedCheck[] = [];
   const seen = new Map<string, number>();
   for (const c of rs.checkers) {
@@ -169,13 +187,13 @@ function planRealServer(
     const h = shortHash({ check, policy: c.policy });
     const n = seen.get(h) ?? 0;
     seen.set(h, n + 1);
-    const id = `${vsKey} ${key} ${c.kind}:${h}${n ? `#${n}` : ""}`;
-    checks.push({ id, kind: c.kind, target: { id, check, policy: { ...c.policy } } });
+    const id = flat(`${vsKey} ${key} ${c.kind}:${h}${n ? `#${n}` : ""}`);
+    checks.push({ id, kind: c.kind, target: { id, check, policy: ctx.policies.intern(c.policy) } });
   }
   const planned: PlannedRealServer = {
     key,
     label: trio(rs.address, protoName, port),
-    address: canonicalAddress(rs.address),
+    address: flat(canonicalAddress(rs.address)),
     port,
     af: familyOf(rs.address),
     fwd: forwardOf(rs.lvsMethod ?? vs.lvsMethod),
@@ -457,11 +475,12 @@ export function compilePlan(config: LvsConfig): Plan {
   const out: PlannedVirtualServer[] = [];
   const groupSeq = new Map<string, number>();
   const usedKeys = new Set<string>();
+  const policies = new PolicyPool();
   for (const vs of config.virtualServers) {
     const group = "group" in vs.key ? groups.get(vs.key.group) : undefined;
     const label = vsLabel(vs, groupSeq);
     const warn = (m: string) => warnings.push(`Virtual server ${label}: ${m}`);
-    const planned = planVirtualServer({ vs, group, warn }, label, usedKeys);
+    const planned = planVirtualServer({ vs, group, warn, policies }, label, usedKeys);
     if (planned) out.push(planned);
   }
   return {

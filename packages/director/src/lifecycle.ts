@@ -46,7 +46,7 @@ function loadPlan(
   const loaded = readConfig(rt);
   const plan = compilePlan(loaded.config);
   check?.(loaded);
-  rt.loaded = loaded;
+  rt.loaded = { files: loaded.files, warnings: loaded.warnings };
   rt.loadedAt = rt.now();
   rt.plan = plan;
   return { loaded, plan };
@@ -131,7 +131,7 @@ async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
 }
 
 /** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
-async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
+async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): Promise<void> {
   if (rt.statePathWhy) ensurePrivateDir(dirname(rt.statePath));
   const { state, corrupt } = await loadStateFile(rt.statePath, rt.now);
   if (corrupt) {
@@ -147,7 +147,7 @@ async function startLvs(rt: DirectorRuntime, plan: Plan): Promise<void> {
   const dataplane = await openDataplane(rt);
   if (rt.statePathWhy)
     rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
-  const proxyWarning = checkForDataplane(rt, rt.loaded as LoadedConfig);
+  const proxyWarning = checkForDataplane(rt, loaded);
   if (proxyWarning) rt.log.warn({}, proxyWarning);
   rt.loop = newLoop(rt, dataplane, state.owned);
   if (plan.lvsFlush) {
@@ -246,7 +246,7 @@ export async function start(rt: DirectorRuntime): Promise<void> {
     { config: rt.opts.configPath, virtualServers: plan.virtualServers.length, mode: rt.mode },
     `Starting lvs director (${rt.mode}) with ${rt.opts.configPath}`,
   );
-  if (rt.lvsEnabled) await startLvs(rt, plan);
+  if (rt.lvsEnabled) await startLvs(rt, plan, loaded);
   await startVrrp(rt, loaded);
   if (rt.lvsEnabled) await rt.configureSync(plan, loaded.config);
   await startApi(rt);
@@ -277,7 +277,7 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
     await applyDestinationOptions(rt, plan);
     const before = loop.passes;
     await rt.dispatch({ kind: "config", plan, localAddresses: rt.addressesFor(plan) });
-    if (loop.passes > before && loop.lastReport) operations = loop.lastReport.operations.length;
+    if (loop.passes > before && loop.lastPass) operations = loop.lastPass.operations;
     await rt.configureSync(plan, loaded.config);
   }
   await rt.vrrp?.reload(loaded.config);

@@ -27,11 +27,25 @@ interface Pending {
   scope: Set<string>;
 }
 
+/**
+ * What status and reloads need of the last pass. Not the report itself: that holds the whole
+ * table read and every operation sent (after a start from empty, 20,000 destinations), which
+ * would stay referenced until the next pass.
+ */
+export interface LastPass {
+  kind: PassReport["kind"];
+  startedAt: number;
+  readMs: number;
+  applyMs: number;
+  operations: number;
+  failed: PassReport["failed"];
+}
+
 export class PassLoop {
   readonly reconciler: Reconciler<EngineEffect>;
   passes = 0;
   driftRepairs = 0;
-  lastReport: PassReport<EngineEffect> | undefined;
+  lastPass: LastPass | undefined;
   lastReadError: string | null = null;
   private readonly opts: PassLoopOptions;
   /** "IPVS" or "proxy" in log lines. */
@@ -112,7 +126,14 @@ export class PassLoop {
     }
     this.lastReadError = null;
     this.passes++;
-    this.lastReport = report;
+    this.lastPass = {
+      kind: report.kind,
+      startedAt: report.startedAt,
+      readMs: report.readMs,
+      applyMs: report.applyMs,
+      operations: report.operations.length,
+      failed: report.failed,
+    };
     const seconds = (performance.now() - t0) / 1000;
     this.record(report, seconds);
     // A pass never asks for another one itself; anything else the engine said is done now.

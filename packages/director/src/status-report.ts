@@ -145,13 +145,13 @@ function drainStatuses(
 }
 
 function reconcileStatus(loop: PassLoop | undefined, intervalMs: number): DirectorStatus["reconcile"] {
-  const last = loop?.lastReport;
+  const last = loop?.lastPass;
   return {
     intervalMs,
     passes: loop?.passes ?? 0,
     lastPassAt: last?.startedAt ?? null,
     lastDurationMs: last ? Math.round(last.readMs + last.applyMs) : null,
-    lastOperations: last?.operations.length ?? 0,
+    lastOperations: last?.operations ?? 0,
     driftRepairs: loop?.driftRepairs ?? 0,
     failures: (last?.failed ?? []).map((f) => ({
       operation: operationLine(f.operation),

@@ -41,8 +41,25 @@ export interface EngineStep {
   retrying: boolean;
 }
 
+/** A policy with every default filled in. */
+export type NormalizedPolicy = Readonly<Required<Omit<TargetPolicy, "warmup">> & { warmup: number }>;
+
+export function normalizePolicy(policy: TargetPolicy = {}): NormalizedPolicy {
+  return {
+    delayLoop: policy.delayLoop ?? DEFAULT_DELAY_LOOP_S,
+    retry: policy.retry ?? DEFAULT_RETRY,
+    delayBeforeRetry: policy.delayBeforeRetry ?? DEFAULT_DELAY_BEFORE_RETRY_S,
+    warmup: policy.warmup ?? 0,
+    alpha: policy.alpha ?? false,
+    rise: Math.max(1, policy.rise ?? 1),
+    fall: Math.max(1, policy.fall ?? 1),
+    weight: policy.weight ?? 1,
+    slowStart: policy.slowStart ?? 0,
+  };
+}
+
 export class TargetEngine {
-  readonly policy: Required<Omit<TargetPolicy, "warmup">> & { warmup: number };
+  readonly policy: NormalizedPolicy;
   up: boolean;
   private consecutiveOk = 0;
   private consecutiveFail = 0;
@@ -51,18 +68,12 @@ export class TargetEngine {
   private dynamicWeight: number | undefined;
   lastResult: ProbeResult | undefined;
 
-  constructor(policy: TargetPolicy = {}) {
-    this.policy = {
-      delayLoop: policy.delayLoop ?? DEFAULT_DELAY_LOOP_S,
-      retry: policy.retry ?? DEFAULT_RETRY,
-      delayBeforeRetry: policy.delayBeforeRetry ?? DEFAULT_DELAY_BEFORE_RETRY_S,
-      warmup: policy.warmup ?? 0,
-      alpha: policy.alpha ?? false,
-      rise: Math.max(1, policy.rise ?? 1),
-      fall: Math.max(1, policy.fall ?? 1),
-      weight: policy.weight ?? 1,
-      slowStart: policy.slowStart ?? 0,
-    };
+  /**
+   * `shared`: an already normalized policy to hold instead of a copy (the runner passes one frozen
+   * object per distinct policy, so 20,000 targets with one policy hold it once).
+   */
+  constructor(policy: TargetPolicy = {}, shared?: NormalizedPolicy) {
+    this.policy = shared ?? normalizePolicy(policy);
     this.up = !this.policy.alpha;
   }
 

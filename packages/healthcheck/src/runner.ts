@@ -4,7 +4,13 @@
 
 import { type Clock, systemClock } from "@lvs/inet";
 import { type RunProbeOptions, probe as realProbe } from "./checkers/index.js";
-import { type StateEvent, TargetEngine, type TargetPolicy } from "./engine.js";
+import {
+  type NormalizedPolicy,
+  normalizePolicy,
+  type StateEvent,
+  TargetEngine,
+  type TargetPolicy,
+} from "./engine.js";
 import type { CheckDefinition, ProbeResult } from "./types.js";
 
 export interface TargetConfig {
@@ -64,6 +70,7 @@ export function stableKey(value: unknown): string {
 }
 
 interface Member {
+  id: string;
   config: TargetConfig;
   policyKey: string;
   engine: TargetEngine;
@@ -72,10 +79,15 @@ interface Member {
 interface Unit {
   key: string;
   check: CheckDefinition;
-  members: Map<string, Member>;
-  timer: unknown;
+  /** Targets sharing this probe (usually one; an array costs far less than a Map per unit). */
+  members: Member[];
   abort: AbortController;
+  /** When the next probe is due (clock ms), while it waits in the timer heap. */
   scheduledAt: number;
+  /** Insertion order among equal deadlines (FIFO, as timers fire). */
+  seq: number;
+  /** Position in the timer heap, -1 when not scheduled. */
+  heapIndex: number;
   queued: boolean;
   running: boolean;
   cancelled: boolean;
@@ -90,8 +102,20 @@ export class HealthCheckRunner {
   private readonly probeFn: ProbeFn;
   private readonly opts: RunnerOptions;
   private units = new Map<string, Unit>();
-  private byTarget = new Map<string, Unit>();
+  /** Target id → its member. */
+  private byTarget = new Map<string, Member>();
+  /** One policy object and one key string per distinct policy, shared by every target using it. */
+  private policies = new Map<string, { key: string; normalized: NormalizedPolicy }>();
+  /**
+   * Due probes wait in one min-heap under one clock timer: a timer per target would cost a
+   * Timeout (and, for distinct delays, a timer list) each, and a heap push per schedule.
+   */
+  private heap: Unit[] = [];
+  private heapTimer: unknown;
+  private heapTimerAt = Number.POSITIVE_INFINITY;
+  private seq = 0;
   private queue: Unit[] = [];
+  private queueHead = 0;
   private running = 0;
   private stopped = false;
   readonly stats: RunnerStats = { probesStarted: 0, probesCompleted: 0, fannedOut: 0, jitterMs: [] };
@@ -138,7 +162,9 @@ export class HealthCheckRunner {
     for (const [key, unit] of this.units) {
       if (!wanted.has(key)) this.cancelUnit(unit);
     }
-    this.byTarget.clear();
+    const previous = this.byTarget;
+    this.byTarget = new Map();
+    const policies = new Map<string, { key: string; normalized: NormalizedPolicy }>();
     const fresh: Unit[] = [];
     for (const [key, list] of wanted) {
       let unit = this.units.get(key);
@@ -146,10 +172,11 @@ export class HealthCheckRunner {
         unit = {
           key,
           check: list[0]!.check,
-          members: new Map(),
-          timer: undefined,
+          members: [],
           abort: new AbortController(),
           scheduledAt: 0,
+          seq: 0,
+          heapIndex: -1,
           queued: false,
           running: false,
           cancelled: false,
@@ -157,23 +184,31 @@ export class HealthCheckRunner {
         this.units.set(key, unit);
         fresh.push(unit);
       }
-      const next = new Map<string, Member>();
+      const next: Member[] = [];
       for (const t of list) {
-        const policyKey = stableKey(t.policy ?? {});
-        const old = unit.members.get(t.id);
-        next.set(
-          t.id,
-          old && old.policyKey === policyKey
+        const computed = stableKey(t.policy ?? {});
+        let policy = policies.get(computed) ?? this.policies.get(computed);
+        if (!policy) policy = { key: computed, normalized: Object.freeze(normalizePolicy(t.policy)) };
+        policies.set(policy.key, policy);
+        const old = previous.get(t.id);
+        const member: Member =
+          old && old.policyKey === policy.key && unit.members.includes(old)
             ? { ...old, config: t }
-            : { config: t, policyKey, engine: new TargetEngine(t.policy) },
-        );
-        this.byTarget.set(t.id, unit);
+            : {
+                id: t.id,
+                config: t,
+                policyKey: policy.key,
+                engine: new TargetEngine(t.policy, policy.normalized),
+              };
+        next.push(member);
+        this.byTarget.set(t.id, member);
       }
       unit.members = next;
     }
+    this.policies = policies;
     // Stagger new units evenly across their delay_loop so thousands of targets don't fire at once.
     fresh.forEach((unit, i) => {
-      const engine = unit.members.values().next().value!.engine;
+      const engine = unit.members[0]!.engine;
       const spread = (engine.policy.delayLoop * 1000 * i) / fresh.length;
       this.schedule(unit, Math.floor(spread) + engine.firstDelayMs(this.random()));
     });
@@ -181,14 +216,41 @@ export class HealthCheckRunner {
 
   private cancelUnit(unit: Unit): void {
     unit.cancelled = true;
-    this.clock.clearTimeout(unit.timer);
+    this.heapRemove(unit);
     unit.abort.abort();
     this.units.delete(unit.key);
   }
 
   private schedule(unit: Unit, delayMs: number): void {
-    unit.scheduledAt = this.clock.now() + delayMs;
-    unit.timer = this.clock.setTimeout(() => this.enqueue(unit), delayMs);
+    unit.scheduledAt = this.clock.now() + Math.max(0, delayMs);
+    unit.seq = ++this.seq;
+    this.heapPush(unit);
+    this.arm();
+  }
+
+  /** The clock timer follows the heap's earliest deadline. */
+  private arm(): void {
+    const first = this.heap[0];
+    if (!first) {
+      if (this.heapTimer !== undefined) this.clock.clearTimeout(this.heapTimer);
+      this.heapTimer = undefined;
+      this.heapTimerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.heapTimer !== undefined && this.heapTimerAt <= first.scheduledAt) return;
+    if (this.heapTimer !== undefined) this.clock.clearTimeout(this.heapTimer);
+    this.heapTimerAt = first.scheduledAt;
+    this.heapTimer = this.clock.setTimeout(() => this.fire(), first.scheduledAt - this.clock.now());
+  }
+
+  private fire(): void {
+    this.heapTimer = undefined;
+    this.heapTimerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    const due: Unit[] = [];
+    while (this.heap.length && this.heap[0]!.scheduledAt <= now) due.push(this.heapPop()!);
+    for (const unit of due) this.enqueue(unit);
+    this.arm();
   }
 
   private enqueue(unit: Unit): void {
@@ -199,12 +261,82 @@ export class HealthCheckRunner {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
-      const unit = this.queue.shift()!;
+    while (this.running < this.concurrency && this.queueHead < this.queue.length) {
+      const unit = this.queue[this.queueHead++]!;
       unit.queued = false;
       if (unit.cancelled) continue;
       this.start(unit);
     }
+    // Compact now and then: shift() on a long backlog moves the whole array each time.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    } else if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+  }
+
+  private before(a: Unit, b: Unit): boolean {
+    return a.scheduledAt < b.scheduledAt || (a.scheduledAt === b.scheduledAt && a.seq < b.seq);
+  }
+
+  private heapPush(unit: Unit): void {
+    unit.heapIndex = this.heap.length;
+    this.heap.push(unit);
+    this.siftUp(unit.heapIndex);
+  }
+
+  private heapPop(): Unit | undefined {
+    const top = this.heap[0];
+    if (top) this.heapRemove(top);
+    return top;
+  }
+
+  private heapRemove(unit: Unit): void {
+    const i = unit.heapIndex;
+    if (i < 0) return;
+    unit.heapIndex = -1;
+    const last = this.heap.pop()!;
+    if (last === unit) return;
+    this.heap[i] = last;
+    last.heapIndex = i;
+    this.siftDown(i);
+    this.siftUp(last.heapIndex);
+  }
+
+  private siftUp(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(h[i]!, h[parent]!)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let best = i;
+      if (l < h.length && this.before(h[l]!, h[best]!)) best = l;
+      if (r < h.length && this.before(h[r]!, h[best]!)) best = r;
+      if (best === i) return;
+      this.swap(i, best);
+      i = best;
+    }
+  }
+
+  private swap(i: number, j: number): void {
+    const h = this.heap;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    a.heapIndex = j;
+    b.heapIndex = i;
   }
 
   private start(unit: Unit): void {
@@ -213,7 +345,7 @@ export class HealthCheckRunner {
     this.stats.probesStarted++;
     const jitter = this.clock.now() - unit.scheduledAt;
     if (this.stats.jitterMs.length < JITTER_SAMPLES) this.stats.jitterMs.push(jitter);
-    const first = unit.members.values().next().value;
+    const first = unit.members[0];
     const miscDefault = first ? first.engine.policy.delayLoop : undefined;
     this.probeFn(unit.check, {
       signal: unit.abort.signal,
@@ -232,8 +364,9 @@ export class HealthCheckRunner {
   private finish(unit: Unit, result: ProbeResult): void {
     const now = this.clock.now();
     let nextDelay: number | undefined;
-    this.stats.fannedOut += Math.max(0, unit.members.size - 1);
-    for (const [id, m] of unit.members) {
+    this.stats.fannedOut += Math.max(0, unit.members.length - 1);
+    for (const m of unit.members) {
+      const id = m.id;
       const step = m.engine.onResult(result, now);
       nextDelay ??= step.nextDelayMs;
       this.opts.onResult?.(id, result, {
@@ -248,7 +381,7 @@ export class HealthCheckRunner {
   }
 
   status(id: string): TargetStatus | undefined {
-    const m = this.byTarget.get(id)?.members.get(id);
+    const m = this.byTarget.get(id);
     if (!m) return undefined;
     return {
       id,
@@ -264,7 +397,7 @@ export class HealthCheckRunner {
 
   /** Load hook: set a target's dynamic weight (e.g. from an agent reporting load). */
   setWeight(id: string, weight: number | undefined): void {
-    this.byTarget.get(id)?.members.get(id)?.engine.setDynamicWeight(weight);
+    this.byTarget.get(id)?.engine.setDynamicWeight(weight);
   }
 
   /** Number of distinct probes scheduled (after dedup). */
@@ -281,6 +414,8 @@ export class HealthCheckRunner {
     this.stopped = true;
     for (const unit of [...this.units.values()]) this.cancelUnit(unit);
     this.queue = [];
+    this.queueHead = 0;
     this.byTarget.clear();
+    this.arm();
   }
 }
