@@ -42,6 +42,33 @@ describe("HealthCheckRunner", () => {
     r.stop();
   });
 
+  it("one clock timer waits for every target, whatever their deadlines; stop clears it", async () => {
+    // A timer per target cost a Timeout (and a timer list per distinct delay) for each of
+    // 20,000 targets; the runner keeps due probes in a heap under one timer.
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0.5, concurrency: 5000 });
+    r.configure(
+      Array.from({ length: 1000 }, (_, i) => ({
+        id: `t${i}`,
+        check: tcp(2000 + i),
+        policy: { delayLoop: 1 + (i % 7), warmup: 3 },
+      })),
+    );
+    expect(clock.pending).toBe(1);
+    clock.advance(2500);
+    const started = p.calls.length;
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThan(1000);
+    for (const c of p.calls.splice(0)) c.resolve({ up: true, reason: "ok", latencyMs: 1 });
+    await flush();
+    expect(clock.pending).toBe(1);
+    clock.advance(20_000);
+    expect(p.calls.length).toBeGreaterThanOrEqual(1000 - started);
+    r.stop();
+    expect(clock.pending).toBe(0);
+  });
+
   it("bounds concurrency and drains the queue as probes finish", async () => {
     const clock = new FakeClock();
     const p = manualProbe();
