@@ -27,6 +27,8 @@ export {
 } from "./dns-codec.js";
 export {
   type EngineStep,
+  type NormalizedPolicy,
+  normalizePolicy,
   type StateEvent,
   TargetEngine,
   type TargetPolicy,

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The director's own memory, on any host (no IPVS, no root): the daemon in check mode over the
+// in-memory IPVS model (@lvs/ipvs MemoryIpvs), BENCH_SERVICES (5,000) virtual servers × 4 real
+// servers, each with its own TCP_CHECK (delay_loop 60) against a loopback listener. Prints RSS
+// and V8 heap after start and after BENCH_WAIT_MS (10 s) of checks; BENCH_SNAPSHOT=FILE writes a
+// heap snapshot at the end (open it in Chrome DevTools → Memory).
+//
+//   pnpm build && node --expose-gc packages/director/bench/memory-host.mjs
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const { Director, createLogger } = await import("../dist/index.js");
+const { MemoryIpvs } = await import("@lvs/ipvs");
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
+const DESTS = 4;
+const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 10_000);
+const mb = (b) => `${(b / 1048576).toFixed(1)} MiB`;
+const gc = () => (globalThis.gc ? globalThis.gc() : undefined);
+
+const server = createServer((c) => c.destroy());
+await new Promise((r) => server.listen(0, "0.0.0.0", r));
+const port = server.address().port;
+
+function bigConfig() {
+  const out = [];
+  for (let i = 0; i < SERVICES; i++) {
+    out.push(`virtual_server 10.100.${i >> 8}.${i & 255} 80 {\n protocol TCP\n delay_loop 60\n lb_kind DR\n`);
+    for (let j = 0; j < DESTS; j++) {
+      const n = i * DESTS + j;
+      out.push(
+        ` real_server 10.200.${1 + ((n >> 8) % 250)}.${n & 255} 80 {\n  TCP_CHECK {\n   connect_ip 127.${1 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}\n   connect_port ${port}\n   connect_timeout 2\n  }\n }\n`,
+      );
+    }
+    out.push("}\n");
+  }
+  return out.join("");
+}
+
+const dir = mkdtempSync(join(tmpdir(), "lvs-mem-bench-"));
+try {
+  const cfg = join(dir, "memory.conf");
+  writeFileSync(cfg, bigConfig());
+  gc();
+  const before = process.memoryUsage();
+  const director = new Director({
+    configPath: cfg,
+    socketPath: null,
+    mode: "check",
+    reconcileIntervalMs: 3_600_000,
+    client: new MemoryIpvs(),
+    log: createLogger({ destination: { write: () => {} } }),
+  });
+  const t = performance.now();
+  await director.start();
+  const startMs = performance.now() - t;
+  gc();
+  const started = process.memoryUsage();
+  await new Promise((r) => setTimeout(r, WAIT_MS));
+  gc();
+  const after = process.memoryUsage();
+  const st = await director.status();
+  const checked = st.virtualServers
+    .flatMap((v) => v.realServers.flatMap((r) => r.checks))
+    .filter((c) => c.at !== null).length;
+  console.log(
+    `memory (host, MemoryIpvs): ${SERVICES} services, ${SERVICES * DESTS} checks; start ${startMs.toFixed(0)} ms`,
+  );
+  console.log(`  before the director: RSS ${mb(before.rss)}, heap used ${mb(before.heapUsed)}`);
+  console.log(`  right after start:   RSS ${mb(started.rss)}, heap total ${mb(started.heapTotal)}`);
+  console.log(
+    `  after ${WAIT_MS / 1000} s of checks: RSS ${mb(after.rss)}, heap used ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}), heap total ${mb(after.heapTotal)}; ${checked} checks ran`,
+  );
+  if (process.env.BENCH_SNAPSHOT) {
+    const v8 = await import("node:v8");
+    console.log(`  heap snapshot: ${v8.writeHeapSnapshot(process.env.BENCH_SNAPSHOT)}`);
+  }
+  await director.stop();
+} finally {
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
