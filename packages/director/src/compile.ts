@@ -8,7 +8,7 @@
 // settings and the health-check targets (in @lvs/healthcheck's TargetConfig shape).
 import { createHash } from "node:crypto";
 import type { LvsConfig, LvsMethod, RealServer, VirtualServer, VirtualServerGroup } from "@lvs/config";
-import { type CheckDefinition, stableKey, type TargetConfig, type TargetPolicy } from "@lvs/healthcheck";
+import { type CheckDefinition, stableKey, type TargetConfig } from "@lvs/healthcheck";
 import {
   AF_INET,
   AF_INET6,
@@ -39,7 +39,14 @@ import type {
   PlannedSorryServer,
   PlannedVirtualServer,
 } from "./plan.js";
-import { expandRange, familyOf, forwardOf, granularityPrefix, realWeight } from "./plan-values.js";
+import {
+  expandRange,
+  familyOf,
+  forwardOf,
+  granularityPrefix,
+  PolicyPool,
+  realWeight,
+} from "./plan-values.js";
 
 export type {
   Plan,
@@ -83,23 +90,6 @@ interface VsContext {
   group: VirtualServerGroup | undefined;
   warn: (m: string) => void;
   policies: PolicyPool;
-}
-
-/**
- * One frozen copy per distinct check policy: thousands of real servers usually share a handful
- * of policies, and each copy costs ~100 bytes held for the daemon's lifetime.
- */
-class PolicyPool {
-  private readonly pool = new Map<string, Readonly<TargetPolicy>>();
-  intern(policy: TargetPolicy): Readonly<TargetPolicy> {
-    const key = stableKey(policy);
-    let shared = this.pool.get(key);
-    if (!shared) {
-      shared = Object.freeze({ ...policy });
-      this.pool.set(key, shared);
-    }
-    return shared;
-  }
 }
 
 /** The address family of the virtual server (vs_end_handler + link_vsg_to_vs). */

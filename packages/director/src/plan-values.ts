@@ -3,6 +3,7 @@
 // keepalived 2.2.7). Pure.
 import { isIP } from "node:net";
 import type { LvsMethod } from "@lvs/config";
+import { stableKey, type TargetPolicy } from "@lvs/healthcheck";
 import { addressToBytes, parseNetmask } from "@lvs/inet";
 import {
   AF_INET,
@@ -110,4 +111,21 @@ export function expandRange(first: string, last: string | undefined, warn: (m: s
 function expandV6(a: string): number[] {
   const b = addressToBytes(a);
   return Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
+}
+
+/**
+ * One frozen copy per distinct check policy: thousands of real servers usually share a handful
+ * of policies, and each copy costs ~100 bytes held for the daemon's lifetime.
+ */
+export class PolicyPool {
+  private readonly pool = new Map<string, Readonly<TargetPolicy>>();
+  intern(policy: TargetPolicy): Readonly<TargetPolicy> {
+    const key = stableKey(policy);
+    let shared = this.pool.get(key);
+    if (!shared) {
+      shared = Object.freeze({ ...policy });
+      this.pool.set(key, shared);
+    }
+    return shared;
+  }
 }
