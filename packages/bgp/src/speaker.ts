@@ -75,6 +75,16 @@ export class BgpSpeaker {
       );
     }
     const nextHopSelf = { ...opts.nextHopSelf };
+    for (const [family, nh] of Object.entries(nextHopSelf)) {
+      const v = nh === undefined ? 0 : isIP(nh);
+      if (v !== (family === "ipv4" ? 4 : 6)) {
+        throw new BgpError(
+          "BGP_BAD_CONFIG",
+          `next hop ${JSON.stringify(nh)} is not an ${family === "ipv4" ? "IPv4" : "IPv6"} address`,
+          { object: "next-hop" },
+        );
+      }
+    }
     if (opts.localAddress)
       nextHopSelf[isIP(opts.localAddress) === 4 ? "ipv4" : "ipv6"] ??= parseAddress(opts.localAddress).text;
     this.session = new BgpSession({ ...opts, routerId, nextHopSelf }, opts.clock ?? systemClock, (e) =>

@@ -8,12 +8,23 @@
 // time expires on both sides when the link goes silent; stop() sends Cease that FRR logs; two
 // directors give one ECMP route with two next hops, kill -9 of one leaves one, SIGTERM of the
 // other withdraws it. Times are asserted only as generous bounds on the protocol timers.
-import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { canUseNetns, type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
+import {
+  canUseNetns,
+  cleanupFrr,
+  type Frr,
+  frrPaths,
+  frrPeerState,
+  haveFrr,
+  kernelNextHops,
+  type Netns,
+  type SpawnedProcess,
+  startFrr,
+  Topology,
+  waitFor,
+} from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BgpSpeaker, decodeMessage, encodeMessage, Framer, type SessionEffect } from "../src/index.js";
-import { type Frr, frrPaths, frrPeerState, haveFrr, startFrr } from "./frr.js";
 
 const D1 = "10.178.1.2";
 const D2 = "10.178.2.2";
@@ -40,15 +51,6 @@ router bgp 65000
 const MARGIN = 2500;
 const SPEAKER = fileURLToPath(new URL("./peers/speaker.mjs", import.meta.url));
 
-/** Next hops of the kernel route for `dst` in `ns` (zebra's FIB install), [] if none. */
-async function kernelNextHops(ns: Netns, dst: string): Promise<string[]> {
-  const out = await ns.run(`ip -j ${dst.includes(":") ? "-6 " : ""}route show ${dst}`);
-  const routes = JSON.parse(out || "[]") as Array<{ gateway?: string; nexthops?: { gateway: string }[] }>;
-  return routes
-    .flatMap((r) => (r.nexthops ? r.nexthops.map((n) => n.gateway) : r.gateway ? [r.gateway] : []))
-    .sort();
-}
-
 describe.skipIf(!canUseNetns() || !haveFrr()).sequential("interop with FRR 8.4 bgpd (netns)", () => {
   let topo: Topology;
   let r: Netns;
@@ -67,7 +69,7 @@ describe.skipIf(!canUseNetns() || !haveFrr()).sequential("interop with FRR 8.4 b
   });
   afterAll(async () => {
     await topo?.destroy();
-    if (frr) rmSync(`/var/run/frr/${frr.name}`, { recursive: true, force: true });
+    cleanupFrr(frr);
   });
 
   it("Established; FRR holds 192.0.2.10/32 (next hop us, communities) and 2001:db8::10/128 via MP_REACH; withdraw; Cease on stop", async () => {
@@ -206,7 +208,7 @@ describe.skipIf(!canUseNetns() || !haveFrr()).sequential("interop with FRR 8.4 b
   });
 
   it("ECMP: two directors announce 192.0.2.100/32 → two next hops; kill -9 one → one; SIGTERM the other → withdrawn, Cease logged", async () => {
-    const opts = (ns: Netns, local: string, peer: string) =>
+    const opts = (local: string, peer: string) =>
       JSON.stringify({
         localAs: 65001,
         peerAs: 65000,
@@ -216,8 +218,8 @@ describe.skipIf(!canUseNetns() || !haveFrr()).sequential("interop with FRR 8.4 b
         routes: [{ prefix: "192.0.2.100/32" }],
       });
     const procs: SpawnedProcess[] = [
-      d1.spawn(["node", SPEAKER, opts(d1, D1, "10.178.1.1")]),
-      d2.spawn(["node", SPEAKER, opts(d2, D2, "10.178.2.1")]),
+      d1.spawn(["node", SPEAKER, opts(D1, "10.178.1.1")]),
+      d2.spawn(["node", SPEAKER, opts(D2, "10.178.2.1")]),
     ];
     const [p1, p2] = procs as [SpawnedProcess, SpawnedProcess];
     try {

@@ -15,6 +15,16 @@
  */
 
 export {
+  cleanupFrr,
+  type Frr,
+  type FrrPath,
+  frrPaths,
+  frrPeerState,
+  haveFrr,
+  kernelNextHops,
+  startFrr,
+} from "./frr.js";
+export {
   CI_FUZZ_CASES,
   CI_FUZZ_SEED,
   checkCase,

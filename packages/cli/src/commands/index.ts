@@ -1,6 +1,7 @@
 // Every lvsctl command group. Each feature owns one file in this folder exporting
 // `register(program)`; add it here (import + array entry) and nowhere else.
 import type { Command } from "commander";
+import { register as registerBgp } from "./bgp.js";
 import { register as registerCheck } from "./check.js";
 import { register as registerCompletion } from "./completion.js";
 import { register as registerConfig } from "./config.js";
@@ -23,4 +24,5 @@ export const commandGroups: RegisterCommand[] = [
   registerCompletion,
   registerUp,
   registerSched,
+  registerBgp,
 ];

@@ -1,11 +1,12 @@
-// FRR 8.4 as a router in a test namespace, without systemd: zebra and bgpd in the foreground
+// FRR 8.4 (Debian `frr`, installed by tools/host-deps) as a router in a test namespace, without systemd: zebra and bgpd in the foreground
 // with a pathspace (-N) of their own, so their vtysh sockets live under /var/run/frr/NAME and
 // several routers (or other helpers' tests) never meet. Killed with the topology.
 import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Netns, type SpawnedProcess, sh, waitFor } from "@lvs/testkit";
+import type { Netns, SpawnedProcess } from "./topology.js";
+import { sh, waitFor } from "./util.js";
 
 export const FRR_DIR = "/usr/lib/frr";
 
@@ -20,6 +21,8 @@ export function haveFrr(): boolean {
 
 export interface Frr {
   name: string;
+  /** Config and pid files (removed by cleanupFrr). */
+  dir: string;
   zebra: SpawnedProcess;
   bgpd: SpawnedProcess;
   /** bgpd's log so far (stdout, `log stdout debugging`). */
@@ -61,6 +64,7 @@ export async function startFrr(ns: Netns, bgpdConf: string): Promise<Frr> {
   });
   return {
     name,
+    dir,
     zebra,
     bgpd,
     log: () => bgpd.output(),
@@ -85,4 +89,20 @@ export async function frrPaths(frr: Frr, afi: "ipv4" | "ipv6", prefix: string): 
 export async function frrPeerState(frr: Frr, peer: string): Promise<string | undefined> {
   const j = await frr.json<Record<string, { bgpState?: string }>>(`show bgp neighbors ${peer} json`);
   return j[peer]?.bgpState;
+}
+
+/** Removes what startFrr left on disk (call after the topology, which killed the daemons). */
+export function cleanupFrr(frr: Frr | undefined): void {
+  if (!frr) return;
+  rmSync(frr.dir, { recursive: true, force: true });
+  rmSync(`/var/run/frr/${frr.name}`, { recursive: true, force: true });
+}
+
+/** Next hops of the kernel route for `dst` in `ns` (zebra's FIB install), sorted; [] if none. */
+export async function kernelNextHops(ns: Netns, dst: string): Promise<string[]> {
+  const out = await ns.run(`ip -j ${dst.includes(":") ? "-6 " : ""}route show ${dst}`);
+  const routes = JSON.parse(out || "[]") as Array<{ gateway?: string; nexthops?: { gateway: string }[] }>;
+  return routes
+    .flatMap((r) => (r.nexthops ? r.nexthops.map((n) => n.gateway) : r.gateway ? [r.gateway] : []))
+    .sort();
 }
