@@ -88,6 +88,37 @@ describe("FRR 8.4's messages (captured)", () => {
   });
 });
 
+const bird = JSON.parse(
+  readFileSync(new URL("./fixtures/bird-2.0-messages.json", import.meta.url), "utf8"),
+) as {
+  messages: { name: string; hex: string }[];
+};
+
+describe("BIRD 2.0's messages (captured)", () => {
+  it.each(
+    bird.messages.map((m) => [m.name, m.hex] as const),
+  )("%s: decode → encode is byte-exact", (_n, h) => {
+    expect(hex(encodeMessage(decodeMessage(bytes(h))))).toBe(h);
+  });
+
+  it("BIRD's OPEN puts every capability in one optional parameter; End-of-RIB markers decode as empty UPDATEs", () => {
+    const open = decodeMessage(bytes(bird.messages[0]?.hex ?? "")) as OpenMessage;
+    expect(open.params).toHaveLength(1);
+    const caps = open.params.flatMap((p) => ("capabilities" in p ? p.capabilities : []));
+    expect(caps).toContainEqual({ kind: "as4", asn: 65000 });
+    expect(caps).toContainEqual({ kind: "multiprotocol", afi: 2, safi: 1 });
+    expect(decodeMessage(bytes(bird.messages[2]?.hex ?? ""))).toEqual({
+      type: "UPDATE",
+      withdrawn: [],
+      attributes: [],
+      nlri: [],
+    });
+    expect(decodeMessage(bytes(bird.messages[3]?.hex ?? ""))).toMatchObject({
+      attributes: [{ kind: "mp-unreach", afi: 2, safi: 1, withdrawn: [] }],
+    });
+  });
+});
+
 describe("our messages (golden; FRR 8.4 accepted each of them)", () => {
   it("OPEN: AS 65001, hold 9, id 10.177.0.2, MP ipv4 + ipv6, route refresh, AS4", () => {
     const open = buildOpen({
