@@ -6,9 +6,10 @@
  * previous one, if any, is dropped and its late events ignored), `send` writes, `close` ends the
  * connection after what was written (a NOTIFICATION, say) has been flushed.
  */
+import { existsSync } from "node:fs";
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { type Clock, parseAddress, systemClock } from "@lvs/inet";
-import { withNetns } from "@lvs/sys";
+import { netnsPath, withNetns } from "@lvs/sys";
 import { BGP_PORT } from "./constants.js";
 import {
   BgpSession,
@@ -61,6 +62,13 @@ export class BgpSpeaker {
         `local address ${JSON.stringify(opts.localAddress)} is not an IP address`,
         { object: "local-address" },
       );
+    }
+    // A namespace that does not exist is a configuration error, not a connection to retry forever.
+    if (opts.netns !== undefined && !existsSync(netnsPath(opts.netns))) {
+      throw new BgpError("BGP_BAD_CONFIG", `network namespace ${netnsPath(opts.netns)} does not exist`, {
+        object: "netns",
+        netns: opts.netns,
+      });
     }
     this.port = opts.port ?? BGP_PORT;
     const routerId =
@@ -200,7 +208,9 @@ export class BgpSpeaker {
     socket.setNoDelay(true);
     this.socket = socket;
     socket.on("connect", () => {
-      if (this.socket === socket) this.session.tcpConnected(socket.localAddress ?? "");
+      if (this.socket !== socket) return;
+      this.lastSocketError = undefined;
+      this.session.tcpConnected(socket.localAddress ?? "");
     });
     socket.on("data", (chunk: Buffer) => {
       if (this.socket === socket)

@@ -39,6 +39,10 @@ describe("lvsctl bgp announce", () => {
     [[...base, "--community", "65536:1", "192.0.2.10/32"], /community "65536:1"/],
     [[...base, "--next-hop", "not-an-ip", "192.0.2.10/32"], /next hop "not-an-ip"/],
     [
+      [...base, "--netns", "lvs-no-such-netns", "192.0.2.10/32"],
+      /network namespace \/run\/netns\/lvs-no-such-netns does not exist/,
+    ],
+    [
       ["--local-as", "0", "--peer", "192.0.2.1", "--peer-as", "65000", "192.0.2.10/32"],
       /--local-as must be an integer 1\.\.4294967295/,
     ],
