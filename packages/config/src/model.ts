@@ -556,6 +556,37 @@ export interface VirtualServer {
 
 // ───────────────────────────── the whole file ─────────────────────────────
 
+// ───────────────────────────── bgp (native format only) ─────────────────────────────
+// keepalived.conf has no BGP: this section exists in YAML/JSON only. The director announces each
+// virtual server's address (/32 or /128) to every peer while the service has quorum.
+
+export interface BgpPeer {
+  /** The router's address. */
+  address: string;
+  /** The router's AS number (equal to `localAs` for iBGP). */
+  as: number;
+  /** TCP port, default 179. */
+  port?: number;
+  /** Local address to connect from (also next-hop self and, if IPv4, the default router id). */
+  localAddress?: string;
+}
+
+export interface BgpSection {
+  /** Our AS number (4-octet numbers allowed). */
+  localAs: number;
+  /** BGP identifier, a dotted quad; default: the first IPv4 `localAddress` or `nextHops` entry. */
+  routerId?: string;
+  /** Hold time offered, seconds (0 or 3..65535). Default 90. */
+  holdTime?: number;
+  /** Network namespace the sessions are opened in. */
+  netns?: string;
+  /** Next hops to announce (one per family); default: our address on each session. */
+  nextHops?: string[];
+  /** Communities attached to every announced address ("65000:100", "graceful-shutdown"). */
+  communities?: string[];
+  peers: BgpPeer[];
+}
+
 export interface LvsConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
@@ -563,4 +594,6 @@ export interface LvsConfig {
   vrrpInstances: VrrpInstance[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** BGP announcement of the virtual servers' addresses (YAML/JSON only). */
+  bgp?: BgpSection;
 }

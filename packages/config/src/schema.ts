@@ -599,6 +599,36 @@ export const VirtualServerSchema = z.strictObject({
   realServers: z.array(RealServerSchema).default([]),
 });
 
+// ───────────────────────────── bgp (native format only) ─────────────────────────────
+
+export const BgpPeerSchema = z.strictObject({
+  address: ip({ description: "The router's address." }),
+  as: int(1, 4294967295, { example: 65000, description: "The router's AS number." }),
+  port: int(1, 65535, { example: 179, description: "The router's TCP port (default 179)." }).optional(),
+  localAddress: ip({ description: "Local address to connect from." }).optional(),
+});
+
+export const BgpSectionSchema = z
+  .strictObject({
+    localAs: int(1, 4294967295, { example: 65001, description: "Our AS number." }),
+    routerId: z.ipv4({ error: hint("must be a dotted quad", { example: "192.0.2.1" }) }).optional(),
+    holdTime: int(0, 65535, { example: 90, description: "Hold time offered (0 or 3..65535), seconds." })
+      .refine((n) => n === 0 || n >= 3, {
+        error: hint("must be 0 or at least 3 (RFC 4271)", { example: 90 }),
+      })
+      .optional(),
+    netns: str({ description: "Network namespace to open the sessions in." }).optional(),
+    nextHops: z.array(ip()).max(2).optional(),
+    communities: z.array(str({ example: "65000:100" })).optional(),
+    peers: z
+      .array(BgpPeerSchema)
+      .min(1, { error: hint("needs at least one peer", { example: [{ address: "10.0.0.1", as: 65000 }] }) }),
+  })
+  .meta({
+    description:
+      "Announce each virtual server's address over BGP (announce-only) while the service has quorum; YAML/JSON only.",
+  });
+
 export const LvsConfigSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Editor hint: the JSON Schema of this file." }),
@@ -608,6 +638,7 @@ export const LvsConfigSchema = z
     vrrpInstances: z.array(VrrpInstanceSchema).default([]),
     virtualServerGroups: z.array(VirtualServerGroupSchema).default([]),
     virtualServers: z.array(VirtualServerSchema).default([]),
+    bgp: BgpSectionSchema.optional(),
   })
   .meta({
     title: "lvs configuration",

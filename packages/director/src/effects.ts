@@ -7,6 +7,7 @@ import { SHUTDOWN_SCRIPT_TIMEOUT_MS } from "./constants.js";
 import type { EngineEffect, ScriptName, Transition } from "./events.js";
 import type { Logger } from "./log.js";
 import type { DirectorMetrics } from "./metrics.js";
+import type { PlannedVirtualServer } from "./plan.js";
 import type { ScriptResult, ScriptRunner } from "./scripts.js";
 
 /** Where the effects go. */
@@ -23,6 +24,8 @@ export interface EffectTargets {
   /** Read the services' connection counts and feed them back as an event. */
   readConnections(services: ReadonlySet<string>): Promise<void>;
   release(how: "flush" | "delete-services" | "keep"): Promise<void>;
+  /** Announce or withdraw a virtual server's address over BGP (the `bgp:` section), if any. */
+  bgpQuorum?(vs: PlannedVirtualServer, up: boolean): void;
 }
 
 /** keepalived's lines for quorum, real server and drain transitions (check/ipwrapper.c). */
@@ -103,6 +106,9 @@ export class EffectPerformer {
     const to = this.to;
     switch (e.kind) {
       case "quorum":
+        logTransition(to.log, e);
+        to.bgpQuorum?.(e.vs, e.up);
+        return undefined;
       case "rs":
         logTransition(to.log, e);
         return undefined;

@@ -6,6 +6,7 @@ import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
+import { BgpAnnouncer } from "./bgp.js";
 import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
@@ -246,6 +247,11 @@ export async function start(rt: DirectorRuntime): Promise<void> {
     { config: rt.opts.configPath, virtualServers: plan.virtualServers.length, mode: rt.mode },
     `Starting lvs director (${rt.mode}) with ${rt.opts.configPath}`,
   );
+  // Before the table: the engine's first quorum transitions (startLvs) already announce.
+  if (rt.lvsEnabled && loaded.config.bgp) {
+    rt.bgp = new BgpAnnouncer(loaded.config.bgp, rt.log);
+    rt.bgp.start();
+  }
   if (rt.lvsEnabled) await startLvs(rt, plan, loaded);
   await startVrrp(rt, loaded);
   if (rt.lvsEnabled) await rt.configureSync(plan, loaded.config);
@@ -297,6 +303,8 @@ export async function stop(rt: DirectorRuntime): Promise<void> {
   if (rt.stopped) return;
   rt.stopped = true;
   rt.stopTimers();
+  // Withdraw the VIPs first, so the routers move traffic away while we still serve it.
+  await rt.bgp?.stop();
   rt.runner?.stop();
   await rt.api?.stop();
   await rt.loop?.stop();

@@ -13,6 +13,7 @@ import type {
 import { type Clock, systemClock } from "@lvs/inet";
 import { keyOf, type Operation } from "@lvs/ipvs";
 import type { ApiServer } from "./api.js";
+import type { BgpAnnouncer } from "./bgp.js";
 import type { Plan } from "./compile.js";
 import { DEFAULT_RECONCILE_INTERVAL_MS, SLOW_START_TICK_MS, STATE_FILE_VERSION } from "./constants.js";
 import { type Dataplane, dataplaneName } from "./dataplane.js";
@@ -64,6 +65,8 @@ export class DirectorRuntime {
    * 2.7 MB file), and nothing needs it once the plan, VRRP and the sync daemon have their parts.
    */
   loaded: Pick<LoadedConfig, "files" | "warnings"> | undefined;
+  /** BGP sessions announcing the VIPs (the `bgp:` section), once started. */
+  bgp: BgpAnnouncer | undefined;
   loadedAt = 0;
   plan: Plan | undefined;
   stopped = false;
@@ -193,8 +196,8 @@ export class DirectorRuntime {
     this.slowStartTicker = undefined;
   }
 
-  status(): Promise<DirectorStatus> {
-    return buildStatus({
+  async status(): Promise<DirectorStatus> {
+    const status = await buildStatus({
       plan: this.plan,
       engine: this.engine,
       table: this.loop?.reconciler.table,
@@ -216,6 +219,7 @@ export class DirectorRuntime {
       vrrp: { running: this.vrrp !== undefined, instances: this.opts.vrrp?.states() ?? [] },
       syncDaemons: async () => (await this.sync?.status()) ?? [],
     });
+    return this.bgp ? { ...status, bgp: this.bgp.status() } : status;
   }
 
   /** Configure the lvs_sync_daemon (its VRRP instance's state, when it names one). */
@@ -247,6 +251,7 @@ export class DirectorRuntime {
       followSync: (state) => void this.sync?.follow(state),
       readConnections: (services) => this.readConnections(services),
       release: (how) => this.release(how),
+      bgpQuorum: (vs, up) => this.bgp?.quorum(vs, up),
     };
   }
 

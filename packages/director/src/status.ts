@@ -1,5 +1,6 @@
 // The shape of `GET /status` (what `lvsctl status --json` prints).
 import type { SyncDaemonConfig } from "@lvs/sync";
+import type { BgpSessionStatus } from "./bgp.js";
 import type { DrainState } from "./events.js";
 import type { VrrpInstanceStatus } from "./vrrp.js";
 
@@ -74,6 +75,8 @@ export interface DrainStatus {
 }
 
 export interface DirectorStatus {
+  /** BGP sessions of the `bgp:` section and what they announce (absent without one). */
+  bgp?: BgpSessionStatus[];
   daemon: {
     pid: number;
     startedAt: number;
