@@ -87,6 +87,10 @@ bgp:
 `,
     );
     let rs = realServer();
+    // The real server listens before the director starts, so its first check passes.
+    await waitFor(async () => (await d.run("ss -Hltn 'sport = :8080'")).includes("8080"), {
+      what: "real server listening",
+    });
     const socket = join(dir, "d.sock");
     const lvs = d.spawn([
       "node",
