@@ -49,7 +49,9 @@ describe("bgp: section", () => {
       '4:10 bgp.peers needs at least one peer; write `peers: [{"address":"10.0.0.1","as":65000}]`',
     ]);
     expect(issues("bgp:\n  localAs: 1\n  peers:\n    - { address: router1, as: 2 }\n")).toHaveLength(1);
-    expect(issues("bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2, password: x }\n")[0]).toMatch(/unknown key/);
+    expect(
+      issues("bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2, password: x }\n")[0],
+    ).toMatch(/unknown key/);
   });
 
   it("is absent without a bgp: key, and from keepalived.conf", () => {

@@ -193,6 +193,7 @@ describe("JSON Schema", () => {
       "vrrpInstances",
       "virtualServerGroups",
       "virtualServers",
+      "bgp",
     ]);
   });
   it("carries ranges and defaults from the same definitions", () => {
