@@ -48,8 +48,28 @@ describe("lvsctl config", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
       `${goodFile}:8:3: warning: unknown keyword \`prority\` in vrrp_instance VI_1; did you mean \`priority\`? (CONFIG_UNKNOWN_KEYWORD)\n` +
+        "14 keywords applied, 1 ignored (listed above)\n" +
         `${goodFile}: OK (1 vrrp_instance, 1 virtual_server, 1 real_server, 1 warnings)\n`,
     );
+  });
+
+  it("check --strict: exit 1 when anything would be ignored, 0 when nothing is", () => {
+    const r = lvsctl("check", "--strict", goodFile);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("1 ignored (listed above)");
+    expect(r.stdout).toContain("--strict: 1 ignored");
+    const ttl = join(dir, "ttl.conf");
+    writeFileSync(ttl, good.replace("  prority 90\n", "  unicast_ttl 10\n"));
+    const t = lvsctl("check", "--strict", ttl);
+    expect(t.status).toBe(1);
+    expect(t.stdout).toMatch(
+      /ttl\.conf:8:3: warning: `unicast_ttl` \(in vrrp_instance VI_1\) is not applied by lvs: /,
+    );
+    const clean = join(dir, "clean.conf");
+    writeFileSync(clean, good.replace("  prority 90\n", ""));
+    const c = lvsctl("check", "--strict", clean);
+    expect(c.stdout).toContain("14 keywords applied, 0 ignored (listed above)");
+    expect(c.status).toBe(0);
   });
 
   it("check: every error as file:line:column: message, exit 1", () => {

@@ -27,6 +27,23 @@ describe("lvsctl up", () => {
     expect(r.stderr).toMatch(/--vrrp and --check exclude each other/);
   });
 
+  it("--strict: refuses to start a file with an ignored keyword, naming it; the same file without it starts", () => {
+    const body =
+      "virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server 10.0.1.1 8080 {\n    weight 3\n  }\n}\n";
+    const f = conf("strict.conf", `global_defs {\n  rs_init_notifies\n}\n${body}`);
+    const state = ["--no-socket", "--state", join(dir, "strict.state.json")];
+    const r = lvsctl(["-f", f, "--strict", "--dry-run", ...state]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /strict\.conf:2:3: warning: `rs_init_notifies` \(in global_defs\) is not applied by lvs/,
+    );
+    expect(r.stderr).toMatch(/lvsctl up --strict: 1 ignored/);
+    expect(r.stdout).not.toContain("-A -t 10.0.0.1:80");
+    const ok = lvsctl(["-f", conf("strict-ok.conf", body), "--strict", "--dry-run", ...state]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("-A -t 10.0.0.1:80 -s wrr");
+  });
+
   it("the whole file runs the director: --dry-run prints the table it would program, as ipvsadm -R lines", () => {
     const f = conf(
       "lvs.conf",

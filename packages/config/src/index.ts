@@ -22,6 +22,17 @@ export {
   type ParseOptions,
   parseKeepalivedConf,
 } from "./keepalived.js";
+export {
+  IGNORED_CODES,
+  ignoredCount,
+  KEYWORDS,
+  KEYWORDS_INSIDE_IGNORED_BLOCKS,
+  type KeywordBlock,
+  type KeywordDisposition,
+  type KeywordStatus,
+  type KeywordSummary,
+  keywordDisposition,
+} from "./keywords.js";
 export { type Line, lexKeepalived, type Word } from "./lexer.js";
 export { type ConfigLimits, DEFAULT_LIMITS } from "./limits.js";
 export { type ConfigFormat, detectFormat, type LoadOptions, loadConfig } from "./load.js";

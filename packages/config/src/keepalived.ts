@@ -2,11 +2,20 @@
 // (defaults, ranges) → cross references. Every issue carries file:line:column.
 import { hostname } from "node:os";
 import { buildTree } from "./ast.js";
-import { type Ctx, frame, type KeywordTally, type Obj, runBlock, type Table } from "./conf/context.js";
+import {
+  accountAs,
+  type Ctx,
+  frame,
+  type KeywordTally,
+  type Obj,
+  runBlock,
+  type Table,
+} from "./conf/context.js";
 import { readVirtualServer, readVirtualServerGroup } from "./conf/lvs.js";
 import { readGlobalDefs, readSyncGroup, readVrrpInstance, readVrrpScript } from "./conf/vrrp.js";
 import { type ConfigIssue, IssueSink, sortIssues } from "./errors.js";
 import { type ConfigFs, completeFs, readConfigText } from "./fs.js";
+import type { KeywordSummary } from "./keywords.js";
 import { lexKeepalived } from "./lexer.js";
 import { type ConfigLimits, resolveLimits } from "./limits.js";
 import type { LvsConfig } from "./model.js";
@@ -43,10 +52,12 @@ export interface LoadResult {
   files: string[];
   /** JSON path in `config` → file:line:column (e.g. `sources.positionOf(["vrrpInstances", 0])`). */
   sources: SourceMap;
+  /** keepalived.conf only: keyword statements applied, and ignored (warned, with what lvs does instead). */
+  keywordSummary?: KeywordSummary;
 }
 
 /** Top-level blocks lvs recognises but does not use (warned, skipped). */
-const ROOT_IGNORED = new Set([
+export const ROOT_IGNORED = new Set([
   "static_ipaddress",
   "static_routes",
   "static_rules",
@@ -68,14 +79,14 @@ const ROOT_IGNORED = new Set([
   "child_wait_time",
 ]);
 
-const ROOT: Table = {
+const ROOT: Table = accountAs("(top)", {
   global_defs: (st, f, c) => readGlobalDefs(st, f.obj, c),
   vrrp_script: (st, f, c) => readVrrpScript(st, f.obj, c),
   vrrp_sync_group: (st, f, c) => readSyncGroup(st, f.obj, c),
   vrrp_instance: (st, f, c) => readVrrpInstance(st, f.obj, c),
   virtual_server_group: (st, f, c) => readVirtualServerGroup(st, f.obj, c),
   virtual_server: (st, f, c) => readVirtualServer(st, f.obj, c),
-};
+});
 
 export function defaultConfigId(): string {
   return hostname().split(".")[0] ?? "";
@@ -100,7 +111,8 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
   const tree = buildTree(lines, sink, limits.maxNesting);
   const sources = new SourceMap();
   const keywords = new Map<string, KeywordTally>();
-  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser, keywords };
+  const summary: KeywordSummary = { applied: 0, ignored: 0 };
+  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser, keywords, summary };
   const raw: Obj = {
     vrrpScripts: [],
     vrrpSyncGroups: [],
@@ -121,6 +133,7 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
     warningCount: sink.counts.warningCount,
     files,
     sources,
+    keywordSummary: summary,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   convertToYaml,
   escapeControl,
   formatIssueList,
+  ignoredCount,
   type LoadResult,
   loadConfig,
 } from "@lvs/config";
@@ -65,10 +66,23 @@ export function register(program: Command): void {
       .command("check")
       .description("check a keepalived.conf or YAML config; print file:line:column: message for each issue")
       .argument("<file>", "configuration file")
-      .option("-q, --quiet", "print only errors and warnings, no summary"),
-  ).action((file: string, o: LoadOpts & { quiet?: boolean }) => {
+      .option("-q, --quiet", "print only errors and warnings, no summary")
+      .option("--strict", "exit non-zero when anything in the file would be ignored"),
+  ).action((file: string, o: LoadOpts & { quiet?: boolean; strict?: boolean }) => {
     const r = load(file, o, (s) => process.stdout.write(`${s}\n`));
     if (!r) return;
+    const ignored = ignoredCount(r);
+    if (!o.quiet && r.keywordSummary)
+      process.stdout.write(
+        `${r.keywordSummary.applied} keywords applied, ${ignored} ignored (listed above)\n`,
+      );
+    if (o.strict && ignored > 0) {
+      process.stdout.write(
+        `${escapeControl(file)}: --strict: ${ignored} ignored; the file would not run as written\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
     if (!o.quiet) {
       const c = r.config;
       const rs = c.virtualServers.reduce((n, v) => n + v.realServers.length, 0);

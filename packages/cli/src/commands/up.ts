@@ -5,7 +5,14 @@
 // same runtime API (status and VRRP counters, reload; the LVS requests answer 409).
 // Signals as keepalived: TERM/INT = clean stop (priority-0 adverts, VIPs removed), HUP = reload,
 // USR1 = print the state as JSON on stderr.
-import { ConfigError, formatIssue, type LoadResult, loadConfig } from "@lvs/config";
+import {
+  ConfigError,
+  formatIssue,
+  IGNORED_CODES,
+  ignoredCount,
+  type LoadResult,
+  loadConfig,
+} from "@lvs/config";
 import {
   type ApiLimits,
   ApiServer,
@@ -282,6 +289,7 @@ interface UpCommandOptions extends UpOptions, ApiServeFlags {
   state?: string;
   listen?: string;
   dryRun?: boolean;
+  strict?: boolean;
   logFormat?: "json" | "text";
   logLevel: string;
   reconcileInterval: number;
@@ -296,6 +304,38 @@ function seconds(name: string) {
       throw new InvalidArgumentError(`${name} must be seconds > 0`);
     return n;
   };
+}
+
+/**
+ * `--strict`: what the file would have ignored (keywords lvs does not apply, unknown keywords,
+ * VRRP settings the router does not do), printed with positions; false when there is any.
+ */
+export function strictCheck(file: string, configId: string | undefined): boolean {
+  let r: LoadResult;
+  try {
+    r = loadConfig(file, configId !== undefined ? { configId } : {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const i of err.issues) process.stderr.write(`${formatIssue(i)}\n`);
+    return false;
+  }
+  for (const w of r.warnings) if (IGNORED_CODES.has(w.code)) process.stderr.write(`${formatIssue(w)}\n`);
+  let vrrpIgnored = 0;
+  try {
+    const { warnings } = routerOptionsFromConfig(r.config, { sources: r.sources });
+    vrrpIgnored = warnings.length;
+    for (const w of warnings)
+      process.stderr.write(`${w.position ? `${w.position}: ` : ""}warning: ${w.message}\n`);
+  } catch (err) {
+    if (!(err instanceof VrrpError)) throw err;
+    process.stderr.write(
+      `${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code})\n`,
+    );
+    return false;
+  }
+  const n = ignoredCount(r) + vrrpIgnored;
+  if (n > 0) process.stderr.write(`lvsctl up --strict: ${n} ignored in ${file}; not starting\n`);
+  return n === 0;
 }
 
 export function register(program: Command): void {
@@ -331,6 +371,10 @@ export function register(program: Command): void {
     .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");
   addApiServeOptions(up)
     .option("--dry-run", "print the kernel operations the start would perform (ipvsadm -R syntax) and exit")
+    .option(
+      "--strict",
+      "refuse to start when anything in the file would be ignored (lvsctl config check --strict)",
+    )
     .addOption(
       new Option("--log-format <format>", "json (pino; the default) or text (keepalived style)").choices([
         "json",
@@ -366,6 +410,10 @@ export function register(program: Command): void {
         return;
       }
       const { token, apiLimits } = api;
+      if (o.strict && !strictCheck(o.useFile, o.configId)) {
+        process.exitCode = 1;
+        return;
+      }
       preloadNativeAddons(DAEMON_NATIVE_ADDONS);
       if (o.vrrp && !o.dryRun) {
         const serve = {

@@ -4,6 +4,7 @@
 import { type Statement, statementText } from "../ast.js";
 import { BOOL_FALSE, BOOL_TRUE } from "../constants.js";
 import type { IssueSink, SourcePos } from "../errors.js";
+import { type KeywordSummary, keywordDisposition } from "../keywords.js";
 import type { Word } from "../lexer.js";
 import type { Path, SourceMap } from "../positions.js";
 import { parseScriptLine, QuoteError, shellSyntax } from "../script.js";
@@ -17,6 +18,8 @@ export interface Ctx {
   lookupUser: LookupUser;
   /** Per file: how its statements' keywords fared (to tell a config from some other file). */
   keywords?: Map<string, KeywordTally>;
+  /** Keyword statements applied / ignored (the `lvsctl config check` summary and `--strict`). */
+  summary?: KeywordSummary;
 }
 
 export interface KeywordTally {
@@ -181,6 +184,15 @@ export function needBlock(st: Statement, c: Ctx): Statement[] | undefined {
   return st.block.body;
 }
 
+/** The keyword-accounting block (keywords.ts) of each table. */
+const ACCOUNTED_AS = new WeakMap<Table, string>();
+
+/** Name the block of `table` in the keyword accounting (keywords.ts) without registering hints. */
+export function accountAs(block: string, table: Table): Table {
+  ACCOUNTED_AS.set(table, block);
+  return table;
+}
+
 /** Dispatch each statement of a block through `table`; unknown keywords warn. */
 export function runBlock(
   body: Statement[],
@@ -189,14 +201,43 @@ export function runBlock(
   c: Ctx,
   ignored: ReadonlySet<string> = EMPTY,
 ): void {
+  const block = ACCOUNTED_AS.get(table);
   for (const st of body) {
     const kw = st.keyword.text;
     const h = Object.hasOwn(table, kw) ? table[kw] : undefined;
     if (h || ignored.has(kw)) tally(c, st, "known");
-    if (h) h(st, f, c);
-    else if (ignored.has(kw)) ignoredKeyword(st, f, c);
-    else unknownKeyword(st, f, c, tableCandidates(table, ignored));
+    if (h) {
+      h(st, f, c);
+      const d = block === undefined ? undefined : keywordDisposition(block, kw);
+      if (d?.status === "ignored") {
+        count(c, "ignored");
+        notApplied(st, f, c, d.instead);
+      } else count(c, "applied");
+    } else if (ignored.has(kw)) {
+      count(c, "ignored");
+      ignoredKeyword(st, f, c, block);
+    } else {
+      count(c, "ignored");
+      unknownKeyword(st, f, c, tableCandidates(table, ignored));
+    }
   }
+}
+
+function count(c: Ctx, what: keyof KeywordSummary): void {
+  if (c.summary) c.summary[what]++;
+}
+
+/** A keyword lvs reads but does not act on: say so at its position, with what lvs does instead. */
+function notApplied(st: Statement, f: Frame, c: Ctx, instead: string | undefined): void {
+  const at = st.keyword.pos;
+  // The keyword's reader may have said so already (with more detail).
+  if (c.sink.has("CONFIG_IGNORED_KEYWORD", at) || c.sink.has("CONFIG_UNSUPPORTED", at)) return;
+  c.sink.warn(
+    "CONFIG_IGNORED_KEYWORD",
+    at,
+    `\`${st.keyword.text}\` (in ${f.label}) is not applied by lvs${instead ? `: ${instead}` : ""}`,
+    st.keyword.text,
+  );
 }
 
 /** The keywords of each (table, ignored) pair, prepared once for suggest(). */
@@ -218,11 +259,12 @@ function tableCandidates(table: Table, ignored: ReadonlySet<string>): Candidates
 
 const EMPTY: ReadonlySet<string> = new Set();
 
-export function ignoredKeyword(st: Statement, f: Frame, c: Ctx): void {
+export function ignoredKeyword(st: Statement, f: Frame, c: Ctx, block?: string): void {
+  const instead = block === undefined ? undefined : keywordDisposition(block, st.keyword.text)?.instead;
   c.sink.warn(
     "CONFIG_IGNORED_KEYWORD",
     st.keyword.pos,
-    `\`${st.keyword.text}\` (in ${f.label}) is a keepalived keyword lvs does not use; it is ignored`,
+    `\`${st.keyword.text}\` (in ${f.label}) is a keepalived keyword lvs does not use; it is ignored${instead ? ` (${instead})` : ""}`,
     st.keyword.text,
   );
 }
@@ -233,6 +275,7 @@ const KNOWN_IN = new Map<string, Set<string>>();
 /** Register a block's keyword table under its keepalived block name. */
 export function registerTable(block: string, table: Table): Table {
   knownAnywhere = undefined;
+  ACCOUNTED_AS.set(table, block);
   for (const k of Object.keys(table)) {
     let s = KNOWN_IN.get(k);
     if (!s) {

@@ -7,6 +7,7 @@ import type { Statement } from "../ast.js";
 import { PERSISTENCE_TIMEOUT_DEFAULT } from "../constants.js";
 import type { Word } from "../lexer.js";
 import {
+  accountAs,
   args,
   bool,
   type Ctx,
@@ -268,7 +269,7 @@ const URL: Table = registerTable("url", {
     put(f, c, "regexNoMatch", true, st);
   },
 });
-const URL_IGNORED = new Set(["regex_options", "regex_min_offset", "regex_max_offset", "regex_stack"]);
+export const URL_IGNORED = new Set(["regex_options", "regex_min_offset", "regex_max_offset", "regex_stack"]);
 
 const HTTP: Table = {
   ...COMMON_CONNECT,
@@ -383,18 +384,20 @@ const SMTP: Table = {
   },
 };
 
-const CHECKER_TABLES: Record<string, Table> = {
-  TCP_CHECK: { ...COMMON_CONNECT, ...COMMON_POLICY },
-  HTTP_GET: HTTP,
-  SSL_GET: HTTP,
-  MISC_CHECK: MISC,
-  UDP_CHECK: UDP,
-  PING_CHECK: { ...COMMON_CONNECT, ...COMMON_POLICY },
-  DNS_CHECK: DNS,
-  SMTP_CHECK: SMTP,
-};
+const CHECKER_TABLES: Record<string, Table> = Object.fromEntries(
+  Object.entries({
+    TCP_CHECK: { ...COMMON_CONNECT, ...COMMON_POLICY },
+    HTTP_GET: HTTP,
+    SSL_GET: HTTP,
+    MISC_CHECK: MISC,
+    UDP_CHECK: UDP,
+    PING_CHECK: { ...COMMON_CONNECT, ...COMMON_POLICY },
+    DNS_CHECK: DNS,
+    SMTP_CHECK: SMTP,
+  }).map(([k, t]) => [k, accountAs("checker", t)]),
+);
 
-const SMTP_IGNORED = new Set(["host"]);
+export const SMTP_IGNORED = new Set(["host"]);
 
 function checker(kind: string): Handler {
   return (st, f, c) => {
@@ -450,7 +453,7 @@ function checker(kind: string): Handler {
 
 // ───────────────────────────── real_server ─────────────────────────────
 
-const RS_IGNORED = new Set(["snmp_name", "BFD_CHECK", "FILE_CHECK", "track_file"]);
+export const RS_IGNORED = new Set(["snmp_name", "BFD_CHECK", "FILE_CHECK", "track_file"]);
 
 const RS: Table = registerTable("real_server", {
   weight: int("1"),
@@ -511,7 +514,7 @@ const SCHED_FLAG: Handler = (st, f, c) => {
   c.sources.set([...f.path, "schedFlags"], { pos: st.keyword.pos, keyword: st.keyword.text });
 };
 
-const VS_IGNORED = new Set(["snmp_name", "hashed"]);
+export const VS_IGNORED = new Set(["snmp_name", "hashed"]);
 
 const VS: Table = registerTable("virtual_server", {
   ip_family: str("inet"),

@@ -101,7 +101,7 @@ const lvsTimeouts: Handler = (st, f, c) => {
   put(f, c, "lvsTimeouts", v, st);
 };
 
-const GLOBAL_IGNORED = new Set([
+export const GLOBAL_IGNORED = new Set([
   "tmp_config_directory",
   "config_save_dir",
   "process_names",
@@ -397,7 +397,7 @@ function trackList(field: "trackInterface" | "trackScript"): Handler {
 
 // ───────────────────────────── vrrp_sync_group ─────────────────────────────
 
-const IGNORED_TRACKS = new Set(["track_file", "track_process", "track_bfd", "notify_deleted"]);
+export const IGNORED_TRACKS = new Set(["track_file", "track_process", "track_bfd", "notify_deleted"]);
 
 const SYNC_GROUP: Table = registerTable("vrrp_sync_group", {
   group: (st, f, c) => {
@@ -581,7 +581,7 @@ const AUTH: Table = registerTable("authentication", {
   },
 });
 
-const INSTANCE_IGNORED = new Set([
+export const INSTANCE_IGNORED = new Set([
   "track_file",
   "track_process",
   "track_bfd",
