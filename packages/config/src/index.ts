@@ -41,5 +41,13 @@ export { type Path, type PathSource, SourceMap } from "./positions.js";
 export { checkerDefaults, inheritedPolicy, kindOf } from "./resolve.js";
 export { LvsConfigSchema } from "./schema.js";
 export { parseScriptLine, quoteArgv, splitQuoted } from "./script.js";
+export {
+  defaultScriptUser,
+  nodeScriptSecurityFs,
+  type PathInfo,
+  SCRIPT_PATH,
+  type ScriptSecurityFs,
+  scriptPathUnsafe,
+} from "./script-security.js";
 export { type LookupUser, lookupFromFiles, systemLookupUser, type UserIds } from "./users.js";
 export { parseYamlConfig, type YamlOptions } from "./yaml.js";

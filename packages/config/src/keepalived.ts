@@ -21,6 +21,7 @@ import { type ConfigLimits, resolveLimits } from "./limits.js";
 import type { LvsConfig } from "./model.js";
 import { SourceMap } from "./positions.js";
 import { explainUnresolvedParameters, screenNonConfigFiles } from "./screen.js";
+import { applyScriptSecurity, type ScriptSecurityFs } from "./script-security.js";
 import { type LookupUser, systemLookupUser } from "./users.js";
 import { crossCheck, validateModel } from "./validate.js";
 
@@ -39,6 +40,10 @@ export interface ParseOptions {
   randomSeed?: number;
   /** Bounds on what a load reads (file size, line length, nesting, includes, issues kept). */
   limits?: Partial<ConfigLimits>;
+  /** File access for enable_script_security's checks (default: the host's). */
+  scriptSecurityFs?: ScriptSecurityFs;
+  /** The uid scripts without a user run as (default: this process's effective uid). */
+  runningUid?: number;
 }
 
 /** What a successful load returns. */
@@ -124,6 +129,12 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
   const top = { file, line: 1, column: 1 };
   const config = validateModel(raw, sources, sink, "keepalived", top, ctx.lookupUser);
   if (config) crossCheck(config, sources, sink, "keepalived", top);
+  if (config && !sink.counts.errorCount)
+    applyScriptSecurity(config, sources, sink, top, {
+      lookupUser: ctx.lookupUser,
+      ...(opts.scriptSecurityFs ? { fs: opts.scriptSecurityFs } : {}),
+      runningUid: opts.runningUid ?? process.geteuid?.() ?? 0,
+    });
   explainUnresolvedParameters(sink, unresolved);
   screenNonConfigFiles(sink, files, fileInfo, keywords);
   sink.throwIfErrors();

@@ -54,7 +54,11 @@ describe("the seeds' keepalived.conf notes", () => {
     });
     const [i] = r.config.vrrpInstances;
     expect(i?.trackScript).toEqual([{ name: "chk_schedown" }]);
-    expect(i?.notifyMaster).toEqual({ argv: ["/etc/keepalived/new_notify.sh", "master", "172.16.100.1"] });
+    // script_user root is given to every script without its own user.
+    expect(i?.notifyMaster).toEqual({
+      argv: ["/etc/keepalived/new_notify.sh", "master", "172.16.100.1"],
+      user: { user: "root", uid: 0, gid: 0 },
+    });
     expect(r.config.virtualServers[0]?.sorryServer).toEqual({
       address: "127.0.0.1",
       port: 80,
