@@ -197,6 +197,8 @@ function planRealServer(
   if (rs.notifyUp) planned.notifyUp = rs.notifyUp;
   if (rs.notifyDown) planned.notifyDown = rs.notifyDown;
   if (rs.proxyProtocol) planned.proxyProtocol = rs.proxyProtocol;
+  const smtpAlert = rs.smtpAlert ?? vs.smtpAlert;
+  if (smtpAlert !== undefined) planned.smtpAlert = smtpAlert;
   return planned;
 }
 

@@ -3,6 +3,7 @@
 // runner, the slow-start ticker, the sync daemon, a connection read, the table at stop). Nothing
 // here decides anything: each effect says what to do.
 import type { TargetConfig } from "@lvs/healthcheck";
+import type { SmtpAlerts } from "./alerts.js";
 import { SHUTDOWN_SCRIPT_TIMEOUT_MS } from "./constants.js";
 import type { EngineEffect, ScriptName, Transition } from "./events.js";
 import type { Logger } from "./log.js";
@@ -26,6 +27,8 @@ export interface EffectTargets {
   release(how: "flush" | "delete-services" | "keep"): Promise<void>;
   /** Announce or withdraw a virtual server's address over BGP (the `bgp:` section), if any. */
   bgpQuorum?(vs: PlannedVirtualServer, up: boolean): void;
+  /** The SMTP alerts of the running configuration (undefined: it mails nobody). */
+  alerts?(): SmtpAlerts | undefined;
 }
 
 /** keepalived's lines for quorum, real server and drain transitions (check/ipwrapper.c). */
@@ -111,6 +114,7 @@ export class EffectPerformer {
         return undefined;
       case "rs":
         logTransition(to.log, e);
+        to.alerts?.()?.realServer(e.rs.label, e.vs.label, e.up, e.rs.smtpAlert);
         return undefined;
       case "drain":
         to.metrics.drains.inc({ result: e.reason });

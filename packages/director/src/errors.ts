@@ -32,7 +32,9 @@ export type DirectorErrorCode =
   /** A fwmark service in a configuration run on the proxy dataplane (file:line in the message). */
   | "DIRECTOR_PROXY_FWMARK"
   /** Without root (no VIP handling), a virtual address this host doesn't have (file:line). */
-  | "DIRECTOR_VIP_NOT_LOCAL";
+  | "DIRECTOR_VIP_NOT_LOCAL"
+  /** An SMTP alert could not be delivered (connect, timeout, a refusing reply). */
+  | "DIRECTOR_SMTP";
 
 export interface DirectorErrorContext {
   /** What the error is about, e.g. `TCP 10.0.0.1:80 -> 10.0.0.2:80` or a file path. */

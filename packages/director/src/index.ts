@@ -9,6 +9,13 @@
 /** @deprecated The in-memory IPVS moved to @lvs/ipvs: use its `MemoryIpvs`. */
 export { MemoryIpvs as MemoryKernel } from "@lvs/ipvs";
 export {
+  type AlertSink,
+  alertsFromConfig,
+  SMTP_CONNECT_TIMEOUT_S,
+  SmtpAlerts,
+  type VrrpAlertState,
+} from "./alerts.js";
+export {
   type ApiHandlers,
   type ApiLimits,
   ApiServer,
@@ -105,6 +112,7 @@ export {
   type TableSource,
 } from "./reconcile.js";
 export { runScript, type ScriptResult, type ScriptRunner } from "./scripts.js";
+export { dotStuff, formatMessage, type Mail, type SmtpServer, sendMail } from "./smtp.js";
 export {
   checkStatePath,
   defaultStatePath,

@@ -49,6 +49,8 @@ export interface PlannedRealServer extends PlannedDest {
   notifyDown?: Script;
   /** `proxy_protocol v1|v2` (lvs extension): the PROXY header the proxy dataplane sends it. */
   proxyProtocol?: "v1" | "v2";
+  /** smtp_alert of the real server, else of its virtual server (undefined: the global setting). */
+  smtpAlert?: boolean;
 }
 
 export interface PlannedSorryServer extends PlannedDest {

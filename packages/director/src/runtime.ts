@@ -12,6 +12,7 @@ import type {
 } from "@lvs/healthcheck";
 import { type Clock, systemClock } from "@lvs/inet";
 import { keyOf, type Operation } from "@lvs/ipvs";
+import { alertsFromConfig, type SmtpAlerts } from "./alerts.js";
 import type { ApiServer } from "./api.js";
 import type { BgpAnnouncer } from "./bgp.js";
 import type { Plan } from "./compile.js";
@@ -176,6 +177,8 @@ export class DirectorRuntime {
   /** A VRRP instance changed state: logged as keepalived does, then the sync daemon and ha_suspend follow. */
   onVrrpState(c: { instance: string; from: string; to: string }): void {
     this.log.info({ instance: c.instance, from: c.from, to: c.to }, `(${c.instance}) Entering ${c.to} STATE`);
+    const to = c.to.toUpperCase();
+    if (to === "MASTER" || to === "BACKUP" || to === "FAULT") this.alerts()?.vrrp(c.instance, to);
     void this.dispatch({ kind: "vrrp", ...c });
     void this.dispatch({ kind: "addresses", local: this.addressesFor(this.engine.currentPlan) });
   }
@@ -237,6 +240,26 @@ export class DirectorRuntime {
     });
   }
 
+  // ───────────── SMTP alerts ─────────────
+
+  private alertsOf: { loaded: LoadedConfig; alerts: SmtpAlerts | undefined } | undefined;
+
+  /** The running configuration's SMTP alerts (rebuilt when a reload brings a new configuration). */
+  alerts(): SmtpAlerts | undefined {
+    const loaded = this.loaded;
+    if (!loaded) return undefined;
+    if (this.alertsOf?.loaded !== loaded)
+      this.alertsOf = {
+        loaded,
+        alerts: alertsFromConfig(loaded.config, (m, err) =>
+          err
+            ? this.log.warn({ subject: m.subject, err: err.message }, `SMTP alert not sent: ${err.message}`)
+            : this.log.info({ subject: m.subject }, `SMTP alert sent: ${m.subject}`),
+        ),
+      };
+    return this.alertsOf.alerts;
+  }
+
   // ───────────── effect targets ─────────────
 
   private effectTargets(): EffectTargets {
@@ -252,6 +275,7 @@ export class DirectorRuntime {
       readConnections: (services) => this.readConnections(services),
       release: (how) => this.release(how),
       bgpQuorum: (vs, up) => this.bgp?.quorum(vs, up),
+      alerts: () => this.alerts(),
     };
   }
 

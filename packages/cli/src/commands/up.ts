@@ -16,9 +16,11 @@ import {
 import {
   type ApiLimits,
   ApiServer,
+  alertsFromConfig,
   DirectorError,
   defaultSocketPath,
   runDaemon,
+  type SmtpAlerts,
   vrrpInstanceStatus,
   vrrpOnlyApiHandlers,
 } from "@lvs/director";
@@ -106,9 +108,10 @@ function routerOptions(o: UpOptions, log: Logger, r: LoadResult): VrrpRouterOpti
  * The router: by default in a child process (IsolatedRouter: nothing this process does — a big
  * reload's parsing — can delay an advert); `--vrrp-in-process` keeps it here (debugging).
  */
-function build(o: UpOptions, log: Logger): VrrpRouterLike | undefined {
+function build(o: UpOptions, log: Logger, loaded?: (r: LoadResult) => void): VrrpRouterLike | undefined {
   const r = load(o, log);
   if (!r) return undefined;
+  loaded?.(r);
   const options = routerOptions(o, log, r);
   if (!options) return undefined;
   if (options.instances.length === 0) {
@@ -126,9 +129,18 @@ function build(o: UpOptions, log: Logger): VrrpRouterLike | undefined {
   }
 }
 
-function attach(router: VrrpRouterLike, o: UpOptions, log: Logger, since: Map<string, number>): void {
+function attach(
+  router: VrrpRouterLike,
+  o: UpOptions,
+  log: Logger,
+  since: Map<string, number>,
+  alerts: SmtpAlerts | undefined,
+): void {
   router.on("state", (s: StateChange) => {
     if (s.kind === "INSTANCE") since.set(s.name, Date.now());
+    const to = s.to.toUpperCase();
+    if (alerts && s.kind === "INSTANCE" && (to === "MASTER" || to === "BACKUP" || to === "FAULT"))
+      alerts.vrrp(s.name, to);
     const who = s.kind === "GROUP" ? `VRRP_Group(${s.name})` : `(${s.name})`;
     log.info(
       `${who} Entering ${s.to.toUpperCase()} STATE${o.logDetail ? ` (${s.reason}, priority ${s.priority})` : ""}`,
@@ -231,10 +243,17 @@ async function serveApi(
 
 /** `lvsctl up --vrrp`: keepalived --vrrp. */
 export const vrrpMode: UpMode = async (o, log) => {
-  const router = build(o, log);
+  let alerts: SmtpAlerts | undefined;
+  const router = build(o, log, (r) => {
+    alerts = alertsFromConfig(r.config, (m, err) =>
+      err
+        ? log.warn(`SMTP alert "${m.subject}" not sent: ${err.message}`)
+        : log.info(`SMTP alert sent: ${m.subject}`),
+    );
+  });
   if (!router) return 1;
   const since = new Map<string, number>();
-  attach(router, o, log, since);
+  attach(router, o, log, since, alerts);
   let api: ApiServer | undefined;
   try {
     api = await serveApi(router, o, log, since);
@@ -261,6 +280,7 @@ export const vrrpMode: UpMode = async (o, log) => {
       log.info(`${sig}: stopping (priority-0 adverts, addresses removed)`);
       await api?.stop();
       await router.stop();
+      await alerts?.settled();
       for (const s of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) process.removeAllListeners(s);
       resolve(0);
     };

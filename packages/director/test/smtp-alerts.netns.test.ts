@@ -1,0 +1,175 @@
+// SMTP alerts against a real MTA (netns tier, host): python3-aiosmtpd (tools/host-deps) listens on
+// the namespace's loopback and stores what it receives in a Maildir. `lvsctl up --vrrp` mails the
+// VRRP transition; `lvsctl up` (userspace dataplane: no IPVS needed) mails a real server going down.
+// Subjects and bodies are keepalived 2.2.7's: measured with keepalived --vrrp against the same aiosmtpd,
+// which mailed "[lb1] VRRP Instance VI_1 - Entering BACKUP state" at start, then the MASTER one.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { canUseNetns, type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
+const PY = "/usr/bin/python3";
+const hasAiosmtpd = existsSync(PY) && existsSync("/usr/lib/python3/dist-packages/aiosmtpd/__init__.py");
+const SMTP_PORT = 2525;
+
+function mails(dir: string): string[] {
+  const d = join(dir, "new");
+  return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), "utf8")) : [];
+}
+
+const globals = (extra: string) => `global_defs {
+  router_id lb1
+  notification_email {
+    ops@example.com
+    oncall@example.com
+  }
+  notification_email_from lvs@lb1.example.com
+  smtp_server 127.0.0.1 ${SMTP_PORT}
+  smtp_connect_timeout 5
+${extra}}
+`;
+
+describe.skipIf(!canUseNetns() || !hasAiosmtpd)("SMTP alerts received by a real MTA (aiosmtpd)", () => {
+  let topo: Topology;
+  let lb: Netns;
+  let dir: string;
+  let mta: SpawnedProcess;
+  let maildir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lvs-smtp-"));
+    maildir = join(dir, "mail");
+    topo = await Topology.create("smtp");
+    lb = await topo.addNamespace("lb");
+    const peer = await topo.addNamespace("peer");
+    await topo.link(lb, peer, { a: "10.63.0.1/24", b: "10.63.0.2/24", ifA: "eth0", ifB: "eth0" });
+    await lb.run("ip link set lo up");
+    mta = lb.spawn([
+      PY,
+      "-m",
+      "aiosmtpd",
+      "-n",
+      "-l",
+      `127.0.0.1:${SMTP_PORT}`,
+      "-c",
+      "aiosmtpd.handlers.Mailbox",
+      maildir,
+    ]);
+    await waitFor(async () => (await lb.run("ss -ltn")).includes(`127.0.0.1:${SMTP_PORT}`), {
+      what: "aiosmtpd listening",
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+  });
+  afterAll(async () => {
+    mta?.kill("SIGTERM");
+    await topo?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("lvsctl up --vrrp: becoming MASTER mails every recipient, subject naming the instance and the state", async () => {
+    const file = join(dir, "vrrp.conf");
+    writeFileSync(
+      file,
+      `${globals("  smtp_alert_vrrp\n  vrrp_version 3\n")}vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 63
+  priority 150
+  advert_int 0.1
+  virtual_ipaddress { 10.63.0.100/24 }
+}
+vrrp_instance VI_QUIET {
+  interface eth0
+  virtual_router_id 64
+  priority 150
+  advert_int 0.1
+  smtp_alert off
+  virtual_ipaddress { 10.63.0.101/24 }
+}
+`,
+    );
+    const before = mails(maildir).length;
+    const d = lb.spawn(["node", BIN, "up", "--vrrp", "-f", file, "--no-socket"]);
+    try {
+      const master = () =>
+        mails(maildir)
+          .slice(before)
+          .find((m) => /Entering MASTER state/.test(m));
+      await waitFor(async () => master() !== undefined, {
+        what: `the MASTER alert mail (${d.output().slice(-300)})`,
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const subjects = mails(maildir)
+        .slice(before)
+        .map((m) => /^Subject: (.*)$/m.exec(m)?.[1]);
+      // Start-up BACKUP, then MASTER, once each; VI_QUIET has smtp_alert off.
+      expect(subjects.sort()).toEqual([
+        "[lb1] VRRP Instance VI_1 - Entering BACKUP state",
+        "[lb1] VRRP Instance VI_1 - Entering MASTER state",
+      ]);
+      const m = master()!;
+      expect(m).toMatch(/^Subject: \[lb1\] VRRP Instance VI_1 - Entering MASTER state$/m);
+      expect(m).toMatch(/^From: lvs@lb1\.example\.com$/m);
+      expect(m).toMatch(/^X-RcptTo: ops@example\.com, oncall@example\.com$/m);
+      expect(m).toContain("=> VRRP Instance is now owning VRRP VIPs <=");
+    } finally {
+      d.kill("SIGTERM");
+      await d.exited;
+    }
+  }, 40_000);
+
+  it("lvsctl up: a real server failing its check mails DOWN, naming it and its virtual server", async () => {
+    const file = join(dir, "lvs.conf");
+    writeFileSync(
+      file,
+      `${globals("  smtp_alert_checker\n")}virtual_server 127.0.0.1 18080 {
+  lvs_sched rr
+  protocol TCP
+  delay_loop 1
+  real_server 127.0.0.1 1 {
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+      warmup 0
+    }
+  }
+}
+`,
+    );
+    const before = mails(maildir).length;
+    const d = lb.spawn([
+      "node",
+      BIN,
+      "up",
+      "-f",
+      file,
+      "--dataplane",
+      "proxy",
+      "--no-socket",
+      "--state",
+      join(dir, "lvs.state.json"),
+      "--log-format",
+      "text",
+    ]);
+    try {
+      await waitFor(async () => mails(maildir).length > before, {
+        what: `a DOWN mail (${d.output().slice(-400)})`,
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
+      const m = mails(maildir).slice(before)[0]!;
+      expect(m).toMatch(
+        /^Subject: \[lb1\] Realserver \[127\.0\.0\.1\]:tcp:1 of virtual server \[127\.0\.0\.1\]:tcp:18080 - DOWN$/m,
+      );
+      expect(m).toContain("=> CHECK failed on service <=");
+    } finally {
+      d.kill("SIGTERM");
+      await d.exited;
+    }
+  }, 40_000);
+});
