@@ -17,6 +17,7 @@ import { posix } from "node:path";
 import type { IssueSink, SourcePos } from "./errors.js";
 import { type ConfigFs, readConfigText } from "./fs.js";
 import { glob, hasBrace, hasMagic } from "./glob.js";
+import { parseSequence, SequenceError, type SequenceSpec } from "./sequence.js";
 import {
   type ConfigLimits,
   count,
@@ -244,6 +245,46 @@ class Lexer {
     this.collecting = undefined;
   }
 
+  /** A `~SEQ(…)` / `~LST(…)` line: the rest of it read once per value, with the variables set. */
+  private sequence(text: string, cols: number[], loc: SourcePos, stack: string[], depth: number): void {
+    const at = { ...loc, column: cols[0] ?? 1 };
+    const maxLines = Math.max(MIN_EXPANDED_LINES, EXPANSION_FACTOR * this.inputLines);
+    let spec: SequenceSpec;
+    try {
+      spec = parseSequence(text, Math.max(0, maxLines - this.expandedLines) + 1);
+    } catch (err) {
+      if (!(err instanceof SequenceError)) throw err;
+      this.opts.sink.error(
+        "CONFIG_BAD_DEFINITION",
+        at,
+        `${text.slice(0, 5).replace(/\(.*/, "")}: ${err.message}; write \`~SEQ(N, 1, 3) line with \${N}\` or \`~LST(N, a, b) line with \${N}\``,
+      );
+      return;
+    }
+    const rest = text.slice(spec.length);
+    const restCols = cols.slice(spec.length);
+    if (rest === "") return;
+    const saved = spec.vars.map((v) => this.defs.get(v));
+    for (const values of spec.bindings) {
+      if (++this.expandedLines > maxLines) {
+        this.opts.sink.error(
+          "CONFIG_BAD_DEFINITION",
+          at,
+          `~SEQ/~LST blocks expand to more than ${count(maxLines)} lines (${EXPANSION_FACTOR} × the input, at least ${count(MIN_EXPANDED_LINES)}); the rest is dropped`,
+        );
+        break;
+      }
+      spec.vars.forEach((v, i) => this.defs.set(v, { lines: [values[i]!] }));
+      this.logical(rest, restCols, loc, stack, depth + 1);
+    }
+    // keepalived.conf(5): do not rely on the variable after the block.
+    spec.vars.forEach((v, i) => {
+      const before = saved[i];
+      if (before) this.defs.set(v, before);
+      else this.defs.delete(v);
+    });
+  }
+
   private logical(text: string, cols: number[], loc: SourcePos, stack: string[], depth: number): void {
     if (depth > MAX_EXPANSION_DEPTH) {
       // `$A` whose own last line is `$A` would otherwise recurse until the stack overflows.
@@ -279,11 +320,7 @@ class Lexer {
         return;
       }
       if (text.startsWith("~SEQ") || text.startsWith("~LST")) {
-        this.opts.sink.error(
-          "CONFIG_UNSUPPORTED",
-          { ...loc, column: cols[0] ?? 1 },
-          `${text.slice(0, 4)} blocks are not supported by lvs; write the lines out (or generate them with a script)`,
-        );
+        this.sequence(text, cols, loc, stack, depth);
         return;
       }
       if (text.includes("$") && rounds < 100) {

@@ -61,7 +61,7 @@ describe("errors carry code, file:line:column and what to write instead", () => 
     ],
     ["extra }", `${inst("  priority 100")}}\n`, "CONFIG_UNEXPECTED_EOB@6:1", /extra '\}'/],
     ["unclosed block", "global_defs {\n  router_id x\n", "CONFIG_MISSING_EOB@1:1", /never closed; add `\}`/],
-    ["~SEQ", "~SEQ(X, 1, 3) x\n", "CONFIG_UNSUPPORTED@1:1", /~SEQ blocks are not supported/],
+    ["~SEQ", "~SEQ(X, 1, 0, 3) x\n", "CONFIG_BAD_DEFINITION@1:1", /~SEQ: the step is 0/],
     [
       "self-referencing parameter",
       "$A=x $A\nvrrp_script s {\n  script $A\n}\n",
