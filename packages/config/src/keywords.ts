@@ -101,7 +101,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     startup_script_timeout: I("not run; use ExecStartPre= in the systemd unit"),
     shutdown_script: I("not run; use ExecStopPost= in the systemd unit"),
     shutdown_script_timeout: I("not run; use ExecStopPost= in the systemd unit"),
-    default_interface: I("not used; give each vrrp_instance an `interface`"),
+    default_interface: A,
     dynamic_interfaces: I("interfaces must exist when lvs starts; one that appears later is tracked by name"),
     vrrp_mcast_group4: I("lvs sends to the standard group 224.0.0.18"),
     vrrp_mcast_group6: I("lvs sends to the standard group ff02::12"),

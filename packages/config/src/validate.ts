@@ -307,11 +307,13 @@ function checkInstance(x: CheckContext, inst: VrrpInstance, i: number): void {
   const { sink, kw } = x;
   const base = ["vrrpInstances", i];
   checkTrackScripts(x, inst.trackScript, [...base, "trackScript"]);
-  if (!inst.interface && inst.unicastPeer.length === 0) {
+  // keepalived: without `interface`, a unicast instance takes the one routing to its peer and any
+  // instance global_defs `default_interface`.
+  if (!inst.interface && inst.unicastPeer.length === 0 && !x.cfg.globalDefs.defaultInterface) {
     sink.error(
       "CONFIG_MISSING_REQUIRED",
       x.at(base),
-      `vrrp_instance ${inst.name} has no interface; write \`${kw("interface eth0", "interface: eth0")}\` (only unicast instances may omit it)`,
+      `vrrp_instance ${inst.name} has no interface; write \`${kw("interface eth0", "interface: eth0")}\` (only unicast instances, or a file with \`default_interface\`, may omit it)`,
       "interface",
     );
   }

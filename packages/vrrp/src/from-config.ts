@@ -3,6 +3,7 @@
  * vrrp_sync_group and vrrp_instance. What lvs does not do is reported as a warning with the
  * keyword's position, never silently dropped.
  */
+import { execFileSync } from "node:child_process";
 import type { LvsConfig, RunAs, Script, SourceMap, VirtualIpAddress, VrrpInstance } from "@lvs/config";
 import { VrrpError } from "./errors.js";
 import type { NotifyScripts } from "./notify.js";
@@ -77,6 +78,33 @@ type GlobalDefs = LvsConfig["globalDefs"];
 type SyncGroup = LvsConfig["vrrpSyncGroups"][number];
 type VrrpScript = LvsConfig["vrrpScripts"][number];
 
+/** The interface the kernel routes `address` through (`ip route get`), in `netns` when given. */
+export function routeInterface(address: string, netns?: string): string | undefined {
+  try {
+    const out = execFileSync("ip", [...(netns ? ["-n", netns] : []), "-o", "route", "get", address], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5000,
+    });
+    return / dev (\S+)/.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An instance without `interface`: as keepalived, the one routing to its first unicast peer,
+ * else global_defs `default_interface`; undefined when neither gives one.
+ */
+function chooseInterface(
+  i: VrrpInstance,
+  g: GlobalDefs,
+  interfaceFor: (address: string) => string | undefined,
+): string | undefined {
+  const peer = i.unicastPeer[0]?.address;
+  return (peer !== undefined ? interfaceFor(peer) : undefined) ?? g.defaultInterface;
+}
+
 /** What lvs refuses (an error with the position) or does not do (a warning) in one vrrp_instance. */
 function checkInstance(i: VrrpInstance, idx: number, g: GlobalDefs, rep: Reporter): void {
   const at = ["vrrpInstances", idx];
@@ -87,7 +115,7 @@ function checkInstance(i: VrrpInstance, idx: number, g: GlobalDefs, rep: Reporte
   if (!i.interface)
     throw new VrrpError(
       "VRRP_BAD_CONFIG",
-      `vrrp_instance ${i.name}: lvs needs an \`interface\` (keepalived allows none with unicast peers); add \`interface <dev>\``,
+      `vrrp_instance ${i.name}: no \`interface\`, no route to a unicast peer and no \`default_interface\`; add \`interface <dev>\``,
       { object: i.name, ...position(at) },
     );
   if (i.authentication?.authType === "AH")
@@ -246,11 +274,19 @@ function warnGlobals(g: GlobalDefs, rep: Reporter): void {
  */
 export function routerOptionsFromConfig(
   config: LvsConfig,
-  opts: { netns?: string; sources?: SourceMap } = {},
+  opts: {
+    netns?: string;
+    sources?: SourceMap;
+    /** The interface routing to an address (default: `ip route get`, in `netns`). */
+    interfaceFor?: (address: string) => string | undefined;
+  } = {},
 ): { options: VrrpRouterOptions; warnings: ConfigWarning[] } {
   const rep = new Reporter(opts.sources);
   const g = config.globalDefs;
-  const instances = config.vrrpInstances.map((i, idx) => {
+  const interfaceFor = opts.interfaceFor ?? ((a: string) => routeInterface(a, opts.netns));
+  const instances = config.vrrpInstances.map((idx0, idx) => {
+    const chosen = idx0.interface ?? chooseInterface(idx0, g, interfaceFor);
+    const i = chosen !== undefined ? { ...idx0, interface: chosen } : idx0;
     checkInstance(i, idx, g, rep);
     return instanceOptions(i as VrrpInstance & { interface: string }, g);
   });

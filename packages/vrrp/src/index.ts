@@ -52,7 +52,7 @@ export {
   type VrrpState,
 } from "./engine.js";
 export { VrrpError, type VrrpErrorCode, type VrrpErrorContext } from "./errors.js";
-export { type ConfigWarning, routerOptionsFromConfig } from "./from-config.js";
+export { type ConfigWarning, routeInterface, routerOptionsFromConfig } from "./from-config.js";
 export {
   decodeEthernetFrame,
   decodeFrameIp,

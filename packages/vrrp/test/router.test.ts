@@ -11,6 +11,7 @@ import {
   FakeClock,
   Notifier,
   NotifyFifo,
+  routeInterface,
   routerOptionsFromConfig,
   VrrpError,
   VrrpRouter,
@@ -338,6 +339,33 @@ vrrp_instance VI_6 {
     const st = router.status().instances;
     expect(st[0]).toMatchObject({ family: 4, version: 3, addresses: ["10.0.0.100/24"] });
     expect(st[1]).toMatchObject({ family: 6, unicastPeers: ["fd00::2"] });
+  });
+
+  it("an instance without interface: the route to its first unicast peer, else default_interface, else refused", () => {
+    const conf = (globals: string, peer: string) =>
+      parseKeepalivedConf(
+        `global_defs {\n${globals}}\nvrrp_instance VI_1 {\n  virtual_router_id 1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n${peer}}\n`,
+        { file: "ka.conf" },
+      );
+    const routes: Record<string, string> = { "10.9.0.2": "ens7" };
+    const interfaceFor = (a: string) => routes[a];
+    const peer = "  unicast_peer {\n    10.9.0.2\n  }\n";
+    const a = conf("  default_interface bond0\n", peer);
+    expect(routerOptionsFromConfig(a.config, { sources: a.sources, interfaceFor }).options.instances[0]!.interface).toBe(
+      "ens7",
+    );
+    const b = conf("  default_interface bond0\n", "");
+    expect(routerOptionsFromConfig(b.config, { sources: b.sources, interfaceFor }).options.instances[0]!.interface).toBe(
+      "bond0",
+    );
+    const c = conf("", "  unicast_peer {\n    10.99.0.2\n  }\n");
+    expect(() => routerOptionsFromConfig(c.config, { sources: c.sources, interfaceFor })).toThrow(
+      /no `interface`, no route to a unicast peer and no `default_interface`/,
+    );
+  });
+
+  it("routeInterface asks the kernel: loopback routes through lo", () => {
+    expect(routeInterface("127.0.0.1")).toBe("lo");
   });
 
   it("auth_type AH is refused with the position and what to write instead", () => {
