@@ -17,7 +17,6 @@ import { posix } from "node:path";
 import type { IssueSink, SourcePos } from "./errors.js";
 import { type ConfigFs, readConfigText } from "./fs.js";
 import { glob, hasBrace, hasMagic } from "./glob.js";
-import { parseSequence, SequenceError, type SequenceSpec } from "./sequence.js";
 import {
   type ConfigLimits,
   count,
@@ -28,6 +27,7 @@ import {
   resolveLimits,
   sizeText,
 } from "./limits.js";
+import { parseSequence, SequenceError, type SequenceSpec } from "./sequence.js";
 
 export interface Word {
   text: string;

@@ -164,6 +164,12 @@ export function applyScriptSecurity(
     }
   };
 
+  for (const k of ["startupScript", "shutdownScript"] as const) {
+    const s = script(g[k], ["globalDefs", k], k === "startupScript" ? "startup_script" : "shutdown_script");
+    if (s) g[k] = s;
+    else delete g[k];
+  }
+
   // vrrp_script: an unsafe one goes, and with it every track_script naming it.
   const removed = new Set<string>();
   config.vrrpScripts = config.vrrpScripts.filter((s, i) => {

@@ -59,7 +59,8 @@ export function parseSequence(text: string, max: number): SequenceSpec {
     const braced = head.startsWith("{");
     const unbrace = (s: string) => {
       if (!braced) return [s];
-      if (!s.startsWith("{") || !s.endsWith("}")) throw new SequenceError(`\`${s}\` should be {…} like the variables`);
+      if (!s.startsWith("{") || !s.endsWith("}"))
+        throw new SequenceError(`\`${s}\` should be {…} like the variables`);
       return s
         .slice(1, -1)
         .split(",")
@@ -70,14 +71,16 @@ export function parseSequence(text: string, max: number): SequenceSpec {
     if (vals.length > max) throw new SequenceError(`more than ${max} values`);
     const bindings = vals.map((v) => {
       const b = unbrace(v);
-      if (b.length !== vars.length) throw new SequenceError(`\`${v}\` has ${b.length} values for ${vars.length} variables`);
+      if (b.length !== vars.length)
+        throw new SequenceError(`\`${v}\` has ${b.length} values for ${vars.length} variables`);
       return b;
     });
     return { vars, bindings, length };
   }
   const [name, ...nums] = args;
   if (!name || !VAR.test(name)) throw new SequenceError("~SEQ needs a variable name first");
-  if (nums.length < 1 || nums.length > 3) throw new SequenceError("~SEQ takes (var, end), (var, start, end) or (var, start, step, end)");
+  if (nums.length < 1 || nums.length > 3)
+    throw new SequenceError("~SEQ takes (var, end), (var, start, end) or (var, start, step, end)");
   const n = nums.map(number);
   const stop = n[n.length - 1]!;
   const start = n.length >= 2 ? n[0]! : stop < 0 ? -1 : 1;

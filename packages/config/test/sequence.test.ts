@@ -10,7 +10,12 @@ const vipsOf = (body: string) =>
 
 describe("~SEQ and ~LST", () => {
   it("~SEQ(SUBNET, 0, 3): four lines", () => {
-    expect(vipsOf("    ~SEQ(SUBNET, 0, 3) 10.0.${SUBNET}.1")).toEqual(["10.0.0.1", "10.0.1.1", "10.0.2.1", "10.0.3.1"]);
+    expect(vipsOf("    ~SEQ(SUBNET, 0, 3) 10.0.${SUBNET}.1")).toEqual([
+      "10.0.0.1",
+      "10.0.1.1",
+      "10.0.2.1",
+      "10.0.3.1",
+    ]);
   });
 
   it("~SEQx with a step, in hex, and two on one line", () => {
@@ -20,12 +25,9 @@ describe("~SEQ and ~LST", () => {
       "fe80::20:b0:1",
       "fe80::20:c0:1",
     ]);
-    expect(vipsOf("    ~SEQx(AD2, 0x90, 0x10, 0xa0) ~SEQx(AD1, 0x12, -1, 0x11) fe81::10:${AD2}:${AD1}")).toEqual([
-      "fe81::10:90:12",
-      "fe81::10:90:11",
-      "fe81::10:a0:12",
-      "fe81::10:a0:11",
-    ]);
+    expect(
+      vipsOf("    ~SEQx(AD2, 0x90, 0x10, 0xa0) ~SEQx(AD1, 0x12, -1, 0x11) fe81::10:${AD2}:${AD1}"),
+    ).toEqual(["fe81::10:90:12", "fe81::10:90:11", "fe81::10:a0:12", "fe81::10:a0:11"]);
   });
 
   it("~SEQ defaults: start 1 (or -1), step ±1", () => {

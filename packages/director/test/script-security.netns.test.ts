@@ -34,12 +34,12 @@ function scriptTree(root: string): void {
   }
 }
 
-function conf(root: string, iface: string): string {
+function conf(root: string, iface: string, lifecycle = ""): string {
   return `global_defs {
   enable_script_security
   script_user root
   vrrp_version 3
-}
+${lifecycle}}
 vrrp_instance VI_1 {
   interface ${iface}
   virtual_router_id 61
@@ -104,19 +104,35 @@ describe.skipIf(!canUseNetns() || !hasNobody)("enable_script_security with real 
     const root = join(dir, "ours");
     scriptTree(root);
     const file = join(root, "keepalived.conf");
-    writeFileSync(file, conf(root, "eth0"));
+    // startup_script / shutdown_script too: the safe one runs (before start, after stop), the unsafe one not.
+    const lifecycle = `  startup_script "${root}/ok/n.sh startup"\n  shutdown_script "${root}/ww/n.sh shutdown"\n`;
+    writeFileSync(file, conf(root, "eth0", lifecycle));
     const d = ours.spawn(["node", BIN, "up", "--vrrp", "-f", file, "--no-socket"]);
     try {
       await expectRuns(root, () => d.output());
+      expect(log(root, "startup")).toBe("0 startup\n");
       expect(d.output()).toMatch(
         new RegExp(
-          `keepalived\\.conf:12:\\d+: warning: vrrp_instance VI_1 notifyMaster .*${root}/ww is world-writable`,
+          `keepalived\\.conf:14:\\d+: warning: vrrp_instance VI_1 notifyMaster .*${root}/ww is world-writable`,
         ),
       );
     } finally {
       d.kill("SIGTERM");
       await d.exited;
     }
+    expect(log(root, "shutdown")).toBeUndefined();
+  }, 40_000);
+
+  it("lvsctl up --vrrp: a safe shutdown_script runs after the stop", async () => {
+    const root = join(dir, "ours-stop");
+    scriptTree(root);
+    const file = join(root, "keepalived.conf");
+    writeFileSync(file, conf(root, "eth0", `  shutdown_script "${root}/ok/n.sh shutdown"\n`));
+    const d = ours.spawn(["node", BIN, "up", "--vrrp", "-f", file, "--no-socket"]);
+    await expectRuns(root, () => d.output());
+    d.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    expect(log(root, "shutdown")).toBe("0 shutdown\n");
   }, 40_000);
 
   it.skipIf(!hasKeepalived)(

@@ -351,13 +351,13 @@ vrrp_instance VI_6 {
     const interfaceFor = (a: string) => routes[a];
     const peer = "  unicast_peer {\n    10.9.0.2\n  }\n";
     const a = conf("  default_interface bond0\n", peer);
-    expect(routerOptionsFromConfig(a.config, { sources: a.sources, interfaceFor }).options.instances[0]!.interface).toBe(
-      "ens7",
-    );
+    expect(
+      routerOptionsFromConfig(a.config, { sources: a.sources, interfaceFor }).options.instances[0]!.interface,
+    ).toBe("ens7");
     const b = conf("  default_interface bond0\n", "");
-    expect(routerOptionsFromConfig(b.config, { sources: b.sources, interfaceFor }).options.instances[0]!.interface).toBe(
-      "bond0",
-    );
+    expect(
+      routerOptionsFromConfig(b.config, { sources: b.sources, interfaceFor }).options.instances[0]!.interface,
+    ).toBe("bond0");
     const c = conf("", "  unicast_peer {\n    10.99.0.2\n  }\n");
     expect(() => routerOptionsFromConfig(c.config, { sources: c.sources, interfaceFor })).toThrow(
       /no `interface`, no route to a unicast peer and no `default_interface`/,

@@ -12,6 +12,7 @@ import {
   ignoredCount,
   type LoadResult,
   loadConfig,
+  type Script,
 } from "@lvs/config";
 import {
   type ApiLimits,
@@ -20,6 +21,7 @@ import {
   DirectorError,
   defaultSocketPath,
   runDaemon,
+  runScript,
   type SmtpAlerts,
   vrrpInstanceStatus,
   vrrpOnlyApiHandlers,
@@ -358,6 +360,34 @@ export function strictCheck(file: string, configId: string | undefined): boolean
   return n === 0;
 }
 
+/** keepalived's default startup_script_timeout / shutdown_script_timeout (seconds). */
+const LIFECYCLE_SCRIPT_TIMEOUT_S = 10;
+
+/** global_defs startup_script / shutdown_script (after script security), read once at start. */
+function lifecycleScripts(
+  file: string,
+  configId: string | undefined,
+): { startup?: Script; startupTimeoutS: number; shutdown?: Script; shutdownTimeoutS: number } | undefined {
+  try {
+    const g = loadConfig(file, configId !== undefined ? { configId } : {}).config.globalDefs;
+    return {
+      ...(g.startupScript ? { startup: g.startupScript } : {}),
+      startupTimeoutS: g.startupScriptTimeout ?? LIFECYCLE_SCRIPT_TIMEOUT_S,
+      ...(g.shutdownScript ? { shutdown: g.shutdownScript } : {}),
+      shutdownTimeoutS: g.shutdownScriptTimeout ?? LIFECYCLE_SCRIPT_TIMEOUT_S,
+    };
+  } catch {
+    return undefined; // the mode's own load reports the errors
+  }
+}
+
+/** Run one and wait for it (keepalived waits for both, up to their timeouts). */
+async function runLifecycleScript(name: string, script: Script, timeoutS: number): Promise<void> {
+  const r = await runScript(script, { timeoutMs: timeoutS * 1000 });
+  const how = r.error ?? (r.timedOut ? `timed out after ${timeoutS} s` : `exit ${r.code ?? r.signal}`);
+  process.stderr.write(`${new Date().toISOString()} ${name} ${script.argv.join(" ")}: ${how}\n`);
+}
+
 export function register(program: Command): void {
   const up = program
     .command("up")
@@ -435,6 +465,13 @@ export function register(program: Command): void {
         return;
       }
       preloadNativeAddons(DAEMON_NATIVE_ADDONS);
+      const lifecycle = o.dryRun ? undefined : lifecycleScripts(o.useFile, o.configId);
+      if (lifecycle?.startup)
+        await runLifecycleScript("startup_script", lifecycle.startup, lifecycle.startupTimeoutS);
+      const done = async () => {
+        if (lifecycle?.shutdown)
+          await runLifecycleScript("shutdown_script", lifecycle.shutdown, lifecycle.shutdownTimeoutS);
+      };
       if (o.vrrp && !o.dryRun) {
         const serve = {
           ...(o.socket !== false ? { socketPath: o.socket } : {}),
@@ -446,6 +483,7 @@ export function register(program: Command): void {
           { ...o, ...(serve.socketPath || serve.listen ? { api: serve } : {}) },
           logger(logFormat === "json"),
         );
+        await done();
         return;
       }
       // The whole file (or --check): the director daemon, which also runs the VRRP part.
@@ -467,5 +505,6 @@ export function register(program: Command): void {
         dataplane: o.dataplane ?? "auto",
         ...(o.vrrpInProcess ? { vrrpInProcess: true } : {}),
       });
+      await done();
     });
 }
