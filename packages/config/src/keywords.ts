@@ -273,7 +273,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     virtual_rules: I("rules are not installed; add them with the host's network configuration"),
     unicast_src_ip: A,
     unicast_peer: A,
-    unicast_ttl: I("unicast adverts are sent with TTL 255 (RFC 5798 §5.1.1.3)"),
+    unicast_ttl: A,
     mcast_src_ip: A,
     mcast_dst_ip: I("adverts go to the standard group"),
     check_unicast_src: A,

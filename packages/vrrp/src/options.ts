@@ -69,6 +69,8 @@ export interface VrrpInstanceOptions {
   authentication?: { type: "PASS" | "AH"; password?: string };
   unicastSourceIp?: string;
   unicastPeers?: string[];
+  /** unicast_ttl: IPv4 TTL of unicast adverts (1..255; default 255). */
+  unicastTtl?: number;
   /** mcast_src_ip: the source address of multicast adverts. */
   mcastSourceIp?: string;
   checkUnicastSource?: boolean;
@@ -173,6 +175,8 @@ export interface ResolvedInstance {
   authType: number;
   authData?: Uint8Array;
   unicastPeers: string[];
+  /** IPv4 TTL of unicast adverts (absent: 255). */
+  unicastTtl?: number;
   sourceIp?: string;
   checkUnicastSource: boolean;
   skipCheckAdvAddr: boolean;
@@ -420,6 +424,7 @@ export function resolveInstance(
     authType: auth.authType,
     ...(auth.authData ? { authData: auth.authData } : {}),
     unicastPeers: peers.unicastPeers,
+    ...(o.unicastTtl !== undefined && peers.unicastPeers.length > 0 ? { unicastTtl: o.unicastTtl } : {}),
     ...(peers.sourceIp !== undefined ? { sourceIp: peers.sourceIp } : {}),
     checkUnicastSource: o.checkUnicastSource ?? router.checkUnicastSource ?? false,
     skipCheckAdvAddr: o.skipCheckAdvAddr ?? router.skipCheckAdvAddr ?? false,

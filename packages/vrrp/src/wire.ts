@@ -151,7 +151,13 @@ export class Wire {
     for (const destination of dests) {
       const payload = this.encode(rt, priority, source, destination);
       if (!payload) return;
-      this.transmit(rt, priority, { source, destination, payload, id: rt.ipId });
+      this.transmit(rt, priority, {
+        source,
+        destination,
+        payload,
+        id: rt.ipId,
+        ...(r.unicastTtl !== undefined && r.family === 4 ? { ttl: r.unicastTtl } : {}),
+      });
     }
   }
 
@@ -185,7 +191,7 @@ export class Wire {
   private transmit(
     rt: InstanceRuntime,
     priority: number,
-    pkt: { source: string; destination: string; payload: Uint8Array; id: number },
+    pkt: { source: string; destination: string; payload: Uint8Array; id: number; ttl?: number },
   ): void {
     const r = rt.r;
     const p = new Promise<void>((resolve) => {

@@ -20,6 +20,26 @@ import {
 import { conf, FakeNet, MemoryLan, node, run } from "./router-doubles.js";
 
 describe("VrrpRouter wiring (simulated LAN, fake clock)", () => {
+  it("unicast_ttl sets the IPv4 TTL of unicast adverts (multicast stays 255)", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const u = node(lan, clock, conf(150, { unicastPeers: ["10.0.0.2"], unicastTtl: 10 }), "10.0.0.1");
+    await u.router.start();
+    await run(clock, 5000);
+    expect(u.router.status().instances[0]?.state).toBe("master");
+    const sent = u.transport.sent.filter((p) => p.destination === "10.0.0.2");
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((p) => p.ttl === 10)).toBe(true);
+    const lan2 = new MemoryLan();
+    const m = node(lan2, clock, conf(150, { unicastTtl: 10 }), "10.0.0.1");
+    await m.router.start();
+    await run(clock, 5000);
+    expect(m.transport.sent.length).toBeGreaterThan(0);
+    expect(m.transport.sent.every((p) => p.ttl === undefined)).toBe(true);
+    await u.router.stop();
+    await m.router.stop();
+  });
+
   it("elects one master: its VIPs, GARP ×5, notify_master then notify with INSTANCE VI_1 MASTER 150", async () => {
     const lan = new MemoryLan();
     const clock = new FakeClock();
