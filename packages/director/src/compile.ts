@@ -170,6 +170,13 @@ function planRealServer(
   const seen = new Map<string, number>();
   for (const c of rs.checkers) {
     let check = c.check as unknown as CheckDefinition;
+    // keepalived reads min/max_reply_length on the checker; healthcheck's UDP probe applies them.
+    if (check.type === "udp" && (c.minReplyLength !== undefined || c.maxReplyLength !== undefined))
+      check = {
+        ...check,
+        ...(c.minReplyLength !== undefined ? { minReplyLength: c.minReplyLength } : {}),
+        ...(c.maxReplyLength !== undefined ? { maxReplyLength: c.maxReplyLength } : {}),
+      };
     if ((check.type === "http" || check.type === "https") && !check.virtualhost) {
       const vh = rs.virtualhost ?? vs.virtualhost;
       if (vh) check = { ...check, virtualhost: vh };

@@ -217,6 +217,23 @@ describe("compilePlan: virtual_server forms", () => {
     expect(checks[1]!.target.policy).toMatchObject({ delayLoop: 1 });
   });
 
+  it("UDP_CHECK min/max_reply_length reach the healthcheck probe; smtp_alert falls back rs → vs", () => {
+    const p = plan(
+      vsBlock(
+        "10.0.0.1 53",
+        "smtp_alert\n real_server 10.1.0.1 53 {\n  UDP_CHECK { require_reply\n min_reply_length 12\n max_reply_length 512 }\n }\n real_server 10.1.0.2 53 {\n  smtp_alert off\n }",
+      ).replace("protocol TCP", "protocol UDP"),
+    );
+    const [a, b] = p.virtualServers[0]!.realServers;
+    expect(a!.checks[0]!.target.check).toMatchObject({
+      type: "udp",
+      minReplyLength: 12,
+      maxReplyLength: 512,
+    });
+    expect(a!.smtpAlert).toBe(true);
+    expect(b!.smtpAlert).toBe(false);
+  });
+
   it("granularity: dotted masks and prefixes, non-contiguous refused", () => {
     expect(granularityPrefix("255.255.255.0", AF_INET)).toBe(24);
     expect(granularityPrefix("255.255.255.255", AF_INET)).toBe(32);

@@ -76,6 +76,10 @@ export interface UdpCheck extends CommonCheck {
   payload?: string;
   /** `require_reply`: true = any reply needed; hex string = reply must match ("??" = any byte). */
   requireReply?: boolean | string;
+  /** `min_reply_length`: a shorter reply counts as a failure (keepalived check_udp.c). */
+  minReplyLength?: number;
+  /** `max_reply_length`: a longer reply counts as a failure. */
+  maxReplyLength?: number;
 }
 
 /** PING_CHECK: ICMP / ICMPv6 echo (needs CAP_NET_RAW). */

@@ -242,6 +242,22 @@ describe("UDP_CHECK", () => {
     expect((await checkUdp({ ...base, requireReply: "bb" })).up).toBe(false);
   });
 
+  it("min_reply_length / max_reply_length bound the reply (3 bytes here)", async () => {
+    const base = {
+      type: "udp" as const,
+      connectIp: "127.0.0.1",
+      connectPort: p,
+      payload: "0102",
+      requireReply: true,
+    };
+    expect((await checkUdp({ ...base, minReplyLength: 3, maxReplyLength: 3 })).up).toBe(true);
+    expect(await checkUdp({ ...base, minReplyLength: 4 })).toMatchObject({
+      up: false,
+      reason: expect.stringMatching(/reply 3 bytes, outside min_reply_length 4/),
+    });
+    expect((await checkUdp({ ...base, maxReplyLength: 2 })).up).toBe(false);
+  });
+
   it("without require_reply, a send with no ICMP error is up (keepalived)", async () => {
     const sink = createSocket("udp4");
     await new Promise<void>((r) => sink.bind(0, "127.0.0.1", () => r()));

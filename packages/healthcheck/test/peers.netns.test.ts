@@ -22,7 +22,12 @@ function freePort(): Promise<number> {
 async function waitListening(port: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const up = await checkSmtp({ type: "smtp", connectIp: "127.0.0.1", connectPort: port, connectTimeout: 1 });
+    const up = await checkSmtp({
+      type: "smtp",
+      connectIp: "127.0.0.1",
+      connectPort: port,
+      connectTimeout: 1,
+    });
     if (up.up) return;
     await new Promise((r) => setTimeout(r, 100));
   }

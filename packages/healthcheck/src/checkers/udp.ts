@@ -50,7 +50,11 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
   attempt.onCleanup(() => sock.close());
   sock.once("error", (err) => attempt.down(errorReason(err)));
   sock.on("message", (msg) => {
-    if (!pattern || replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
+    const min = def.minReplyLength ?? 0;
+    const max = def.maxReplyLength ?? Number.POSITIVE_INFINITY;
+    if (msg.length < min || msg.length > max)
+      attempt.down(`reply ${msg.length} bytes, outside min_reply_length ${min} / max_reply_length ${max}`);
+    else if (!pattern || replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
     else attempt.down(`reply ${msg.toString("hex").slice(0, 32)} does not match require_reply`);
   });
   const go = () =>
