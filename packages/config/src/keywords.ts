@@ -300,7 +300,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     higher_prio_send_advert: A,
     strict_mode: I("strict-mode checks are not enforced; adverts are checked as RFC 5798 says"),
     skip_check_adv_addr: A,
-    promote_secondaries: I(
+    promote_secondaries: A,
       "the interface's promote_secondaries sysctl is left as it is; set net.ipv4.conf.IF.promote_secondaries=1",
     ),
     native_ipv6: I("IPv6 instances already use VRRPv3 and native addresses"),

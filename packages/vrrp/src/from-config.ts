@@ -194,6 +194,7 @@ function instanceOptions(i: VrrpInstance & { interface: string }, g: GlobalDefs)
     ...(i.unicastSrcIp !== undefined ? { unicastSourceIp: i.unicastSrcIp } : {}),
     unicastPeers: i.unicastPeer.map((p) => p.address),
     ...(i.unicastTtl !== undefined ? { unicastTtl: i.unicastTtl } : {}),
+    ...(i.promoteSecondaries ? { promoteSecondaries: true } : {}),
     ...(i.mcastSrcIp !== undefined ? { mcastSourceIp: i.mcastSrcIp } : {}),
     checkUnicastSource: i.checkUnicastSrc || g.vrrpCheckUnicastSrc,
     skipCheckAdvAddr: i.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,

@@ -3,7 +3,15 @@
  * unsolicited NA, link and address events — through @lvs/netconf (rtnetlink, AF_PACKET), inside
  * the router's network namespace.
  */
-import { Announcer, type LinkEntry, type NetlinkWatcher, RtnlClient, watchNetlink } from "@lvs/netconf";
+import {
+  Announcer,
+  type LinkEntry,
+  type NetlinkWatcher,
+  RtnlClient,
+  readSysctl,
+  watchNetlink,
+  writeSysctl,
+} from "@lvs/netconf";
 import { fromSystemError } from "./errors.js";
 
 /** A virtual address as the router installs it. */
@@ -53,6 +61,8 @@ export interface NetOps {
   addresses(): Promise<AddressState[]>;
   /** Subscribes to link/address changes; returns an unsubscribe function. */
   watch(onChange: (what: "link" | "address") => void, onError: (err: Error) => void): Promise<() => void>;
+  /** Write a sysctl of the router's namespace; resolves to the value it had (undefined: none). */
+  setSysctl?(key: string, value: string): Promise<string | undefined>;
   close(): void;
 }
 
@@ -77,6 +87,13 @@ const immediateClock = {
 
 /** NetOps over @lvs/netconf: one rtnetlink request socket, one watcher, one announcer. */
 export class NetconfOps implements NetOps {
+  async setSysctl(key: string, value: string): Promise<string | undefined> {
+    const opts = this.netns !== undefined ? { netns: this.netns } : {};
+    const before = (await readSysctl(key, opts))?.trim();
+    await writeSysctl(key, value, opts);
+    return before;
+  }
+
   private rtnl: RtnlClient | undefined;
   private watcher: NetlinkWatcher | undefined;
   private readonly announcer: Announcer;

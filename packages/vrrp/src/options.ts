@@ -71,6 +71,8 @@ export interface VrrpInstanceOptions {
   unicastPeers?: string[];
   /** unicast_ttl: IPv4 TTL of unicast adverts (1..255; default 255). */
   unicastTtl?: number;
+  /** promote_secondaries: set net.ipv4.conf.IF.promote_secondaries=1 while running (restored at stop). */
+  promoteSecondaries?: boolean;
   /** mcast_src_ip: the source address of multicast adverts. */
   mcastSourceIp?: string;
   checkUnicastSource?: boolean;

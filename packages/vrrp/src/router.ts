@@ -138,9 +138,33 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
     return this.starting;
   }
 
+  /** promote_secondaries sysctls this router set, with the values to restore at stop. */
+  private readonly restoreSysctls = new Map<string, string>();
+
+  /**
+   * keepalived's promote_secondaries: when the primary address of the interface is removed, the
+   * kernel promotes a secondary instead of dropping them all (net.ipv4.conf.IF.promote_secondaries).
+   */
+  private async promoteSecondaries(): Promise<void> {
+    const net = this.core.io.net;
+    if (!net.setSysctl) return;
+    for (const i of this.core.opts.instances) {
+      if (!i.promoteSecondaries) continue;
+      const key = `net.ipv4.conf.${i.interface}.promote_secondaries`;
+      if (this.restoreSysctls.has(key)) continue;
+      try {
+        const before = await net.setSysctl(key, "1");
+        if (before !== undefined && before !== "1") this.restoreSysctls.set(key, before);
+      } catch (err) {
+        this.core.warn(`${i.name}: cannot set ${key}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private async doStart(): Promise<void> {
     const { core, wire, links, instances } = this.parts;
     core.started = true;
+    await this.promoteSecondaries();
     wire.attach();
     await links.start();
     // keepalived remove_residual_vips(): addresses of ours left by a previous run go first
@@ -168,6 +192,8 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
     await core.acceptFilter?.close();
     // A refresh started before the stop must finish before its netlink client closes.
     await links.stop();
+    for (const [key, value] of this.restoreSysctls)
+      await core.io.net.setSysctl?.(key, value).catch(() => undefined);
     if (this.ownedTransport) core.io.transport.shutdown();
     if (this.ownedNet) core.io.net.close();
     for (const f of fifos ?? []) f.close();
