@@ -301,8 +301,6 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     strict_mode: I("strict-mode checks are not enforced; adverts are checked as RFC 5798 says"),
     skip_check_adv_addr: A,
     promote_secondaries: A,
-      "the interface's promote_secondaries sysctl is left as it is; set net.ipv4.conf.IF.promote_secondaries=1",
-    ),
     native_ipv6: I("IPv6 instances already use VRRPv3 and native addresses"),
     use_vmac: VMAC,
     vmac_xmit_base: VMAC,
