@@ -92,9 +92,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     smtp_alert_vrrp: A,
     smtp_alert_checker: A,
     no_email_faults: A,
-    checker_log_all_failures: I(
-      "every failed check is logged at debug level; failures that change state always at info",
-    ),
+    checker_log_all_failures: A,
     enable_script_security: A,
     script_user: A,
     startup_script: A,
@@ -410,9 +408,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     warmup: A,
     delay_loop: A,
     alpha: A,
-    log_all_failures: I(
-      "every failed check is logged at debug level; failures that change state always at info",
-    ),
+    log_all_failures: A,
     nb_get_retry: A,
     virtualhost: A,
     http_protocol: A,

@@ -90,6 +90,8 @@ interface VsContext {
   group: VirtualServerGroup | undefined;
   warn: (m: string) => void;
   policies: PolicyPool;
+  /** global_defs checker_log_all_failures. */
+  logAllFailures?: boolean;
 }
 
 /** The address family of the virtual server (vs_end_handler + link_vsg_to_vs). */
@@ -185,7 +187,13 @@ function planRealServer(
     const n = seen.get(h) ?? 0;
     seen.set(h, n + 1);
     const id = flat(`${vsKey} ${key} ${c.kind}:${h}${n ? `#${n}` : ""}`);
-    checks.push({ id, kind: c.kind, target: { id, check, policy: ctx.policies.intern(c.policy) } });
+    const logAll = c.logAllFailures ?? ctx.logAllFailures ?? false;
+    checks.push({
+      id,
+      kind: c.kind,
+      target: { id, check, policy: ctx.policies.intern(c.policy) },
+      ...(logAll ? { logAllFailures: true } : {}),
+    });
   }
   const planned: PlannedRealServer = {
     key,
@@ -479,7 +487,12 @@ export function compilePlan(config: LvsConfig): Plan {
     const group = "group" in vs.key ? groups.get(vs.key.group) : undefined;
     const label = vsLabel(vs, groupSeq);
     const warn = (m: string) => warnings.push(`Virtual server ${label}: ${m}`);
-    const planned = planVirtualServer({ vs, group, warn, policies }, label, usedKeys);
+    const logAllFailures = config.globalDefs.checkerLogAllFailures;
+    const planned = planVirtualServer(
+      { vs, group, warn, policies, ...(logAllFailures !== undefined ? { logAllFailures } : {}) },
+      label,
+      usedKeys,
+    );
     if (planned) out.push(planned);
   }
   return {

@@ -23,6 +23,8 @@ export interface PlannedCheck {
   /** keepalived block name (TCP_CHECK…). */
   kind: string;
   target: TargetConfig;
+  /** log_all_failures (checker, else global checker_log_all_failures): every failed probe at info. */
+  logAllFailures?: boolean;
 }
 
 /** What a real or sorry server contributes to each kernel service. */

@@ -142,6 +142,7 @@ export class DirectorRuntime {
   /** A probe's outcome, with its target's status after it. */
   onProbe(id: string, result: ProbeResult, status: TargetStatus): void {
     if (this.stopped) return;
+    if (!result.up) this.logFailure(id, result);
     void this.dispatch({
       kind: "health",
       id,
@@ -153,6 +154,17 @@ export class DirectorRuntime {
         at: this.now(),
       },
     });
+  }
+
+  /** log_all_failures: every failed probe of such a check at info, not only the transitions. */
+  private logFailure(id: string, result: ProbeResult): void {
+    const owner = this.engine.ownerOf(id);
+    const check = owner?.rs.checks.find((c) => c.id === id);
+    if (!owner || !check?.logAllFailures) return;
+    this.log.info(
+      { vs: owner.vs.key, rs: owner.rs.key, check: check.kind, reason: result.reason },
+      `${check.kind} of ${owner.rs.label} for VS ${owner.vs.label} failed: ${result.reason}`,
+    );
   }
 
   /** A check's up/down transition (the runner's rise/fall): counted and logged as it happens. */

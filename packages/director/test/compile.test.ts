@@ -234,6 +234,19 @@ describe("compilePlan: virtual_server forms", () => {
     expect(b!.smtpAlert).toBe(false);
   });
 
+  it("log_all_failures on the checker, else checker_log_all_failures from global_defs", () => {
+    const body =
+      " real_server 10.1.0.1 80 {\n  TCP_CHECK { log_all_failures\n }\n  HTTP_GET { url { path / }\n }\n  HTTP_GET { url { path /x }\n log_all_failures off\n }\n }";
+    const checks = (text: string) =>
+      plan(text).virtualServers[0]!.realServers[0]!.checks.map((c) => c.logAllFailures ?? false);
+    expect(checks(vsBlock("10.0.0.1 80", body))).toEqual([true, false, false]);
+    expect(checks(`global_defs {\n checker_log_all_failures\n}\n${vsBlock("10.0.0.1 80", body)}`)).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
   it("granularity: dotted masks and prefixes, non-contiguous refused", () => {
     expect(granularityPrefix("255.255.255.0", AF_INET)).toBe(24);
     expect(granularityPrefix("255.255.255.255", AF_INET)).toBe(32);

@@ -136,6 +136,7 @@ vrrp_instance VI_QUIET {
       connect_timeout 1
       retry 0
       warmup 0
+      log_all_failures
     }
   }
 }
@@ -167,6 +168,14 @@ vrrp_instance VI_QUIET {
         /^Subject: \[lb1\] Realserver \[127\.0\.0\.1\]:tcp:1 of virtual server \[127\.0\.0\.1\]:tcp:18080 - DOWN$/m,
       );
       expect(m).toContain("=> CHECK failed on service <=");
+      // log_all_failures: the failures after the transition are logged too, not only the DOWN.
+      const failures = () =>
+        d.output().split("TCP_CHECK of [127.0.0.1]:tcp:1 for VS [127.0.0.1]:tcp:18080 failed").length - 1;
+      await waitFor(async () => failures() >= 3, {
+        what: "three failure lines",
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
     } finally {
       d.kill("SIGTERM");
       await d.exited;
