@@ -274,7 +274,9 @@ class Lexer {
         );
         break;
       }
-      spec.vars.forEach((v, i) => this.defs.set(v, { lines: [values[i]!] }));
+      spec.vars.forEach((v, i) => {
+        this.defs.set(v, { lines: [values[i]!] });
+      });
       this.logical(rest, restCols, loc, stack, depth + 1);
     }
     // keepalived.conf(5): do not rely on the variable after the block.

@@ -1,4 +1,5 @@
 // ~SEQ / ~SEQx / ~LST blocks, with keepalived.conf(5)'s own examples.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: keepalived ${PARAM} syntax
 import { describe, expect, it } from "vitest";
 import { parseSequence } from "../src/sequence.js";
 import { issues, parse } from "./helpers.js";

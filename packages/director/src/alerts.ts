@@ -18,10 +18,8 @@ const VRRP_TEXT: Record<VrrpAlertState, [string, string]> = {
   STOP: ["Stopping", "=> VRRP Instance stopping <="],
 };
 
-export interface AlertSink {
-  /** Mail sent (or failed: the error) — for logs. */
-  (mail: Mail, err?: Error): void;
-}
+/** Told of each mail sent (or failed: the error) — for logs. */
+export type AlertSink = (mail: Mail, err?: Error) => void;
 
 /** The alert mails one configuration asks for; `undefined` from alertsFromConfig when none. */
 export class SmtpAlerts {
