@@ -1,8 +1,8 @@
 // SMTP alerts against a real MTA (netns tier, host): python3-aiosmtpd (tools/host-deps) listens on
 // the namespace's loopback and stores what it receives in a Maildir. `lvsctl up --vrrp` mails the
 // VRRP transition; `lvsctl up` (userspace dataplane: no IPVS needed) mails a real server going down.
-// Subjects and bodies are keepalived 2.2.7's: measured with keepalived --vrrp against the same aiosmtpd,
-// which mailed "[lb1] VRRP Instance VI_1 - Entering BACKUP state" at start, then the MASTER one.
+// Subjects and bodies are keepalived 2.2.7's: the last case runs keepalived --vrrp on the same file against an aiosmtpd of
+// its own and compares (both mail BACKUP at start, then MASTER).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const PY = "/usr/bin/python3";
 const hasAiosmtpd = existsSync(PY) && existsSync("/usr/lib/python3/dist-packages/aiosmtpd/__init__.py");
 const SMTP_PORT = 2525;
+const hasKeepalived = existsSync("/usr/sbin/keepalived");
 
 function mails(dir: string): string[] {
   const d = join(dir, "new");
@@ -181,4 +182,62 @@ vrrp_instance VI_QUIET {
       await d.exited;
     }
   }, 40_000);
+  it.skipIf(!hasKeepalived)(
+    "keepalived 2.2.7 with the same file mails the same subjects and bodies",
+    async () => {
+      const ka = await topo.addNamespace("ka");
+      const kpeer = await topo.addNamespace("kpeer");
+      await topo.link(ka, kpeer, { a: "10.63.0.1/24", b: "10.63.0.2/24", ifA: "eth0", ifB: "eth0" });
+      await ka.run("ip link set lo up");
+      const kmail = join(dir, "kmail");
+      const kmta = ka.spawn([
+        PY,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        `127.0.0.1:${SMTP_PORT}`,
+        "-c",
+        "aiosmtpd.handlers.Mailbox",
+        kmail,
+      ]);
+      const file = join(dir, "vrrp.conf"); // written by the first test
+      await waitFor(async () => (await ka.run("ss -ltn")).includes(`127.0.0.1:${SMTP_PORT}`), {
+        what: "aiosmtpd listening",
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
+      const k = ka.spawn([
+        "/usr/sbin/keepalived",
+        "--vrrp",
+        "-D",
+        "-l",
+        "-n",
+        "-f",
+        file,
+        "-p",
+        join(dir, "k.pid"),
+        "-r",
+        join(dir, "v.pid"),
+      ]);
+      try {
+        await waitFor(async () => mails(kmail).some((m) => /Entering MASTER state/.test(m)), {
+          what: `keepalived's MASTER mail (${k.output().slice(-300)})`,
+          timeoutMs: 15_000,
+          intervalMs: 100,
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        const theirs = mails(kmail).map((m) => [/^Subject: (.*)$/m.exec(m)?.[1], m.split("\n\n")[1]?.trim()]);
+        const ours = mails(maildir)
+          .filter((m) => /VRRP Instance/.test(m))
+          .map((m) => [/^Subject: (.*)$/m.exec(m)?.[1], m.split("\n\n")[1]?.trim()]);
+        expect(theirs.sort()).toEqual(ours.sort());
+      } finally {
+        k.kill("SIGTERM");
+        await k.exited;
+        kmta.kill("SIGTERM");
+      }
+    },
+    40_000,
+  );
 });
