@@ -93,6 +93,16 @@ const ROOT: Table = accountAs("(top)", {
   virtual_server: (st, f, c) => readVirtualServer(st, f.obj, c),
 });
 
+/** track_script entries naming a removed vrrp_script go, as keepalived removes the tracking. */
+function dropTracking(raw: Obj, removed: ReadonlySet<string>): void {
+  for (const key of ["vrrpInstances", "vrrpSyncGroups"]) {
+    for (const o of raw[key] as Obj[]) {
+      const t = o.trackScript as Array<{ name?: unknown }> | undefined;
+      if (t) o.trackScript = t.filter((e) => !removed.has(String(e.name)));
+    }
+  }
+}
+
 export function defaultConfigId(): string {
   return hostname().split(".")[0] ?? "";
 }
@@ -117,7 +127,15 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
   const sources = new SourceMap();
   const keywords = new Map<string, KeywordTally>();
   const summary: KeywordSummary = { applied: 0, ignored: 0 };
-  const ctx: Ctx = { sink, sources, lookupUser: opts.lookupUser ?? systemLookupUser, keywords, summary };
+  const removedScripts = new Set<string>();
+  const ctx: Ctx = {
+    sink,
+    sources,
+    lookupUser: opts.lookupUser ?? systemLookupUser,
+    keywords,
+    summary,
+    removedScripts,
+  };
   const raw: Obj = {
     vrrpScripts: [],
     vrrpSyncGroups: [],
@@ -126,6 +144,7 @@ export function parseKeepalivedConf(text: string, opts: ParseOptions = {}): Load
     virtualServers: [],
   };
   runBlock(tree, ROOT, frame(raw, [], "the top level"), ctx, ROOT_IGNORED);
+  if (removedScripts.size) dropTracking(raw, removedScripts);
   const top = { file, line: 1, column: 1 };
   const config = validateModel(raw, sources, sink, "keepalived", top, ctx.lookupUser);
   if (config) crossCheck(config, sources, sink, "keepalived", top);

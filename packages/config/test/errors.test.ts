@@ -98,12 +98,7 @@ describe("errors carry code, file:line:column and what to write instead", () => 
       "CONFIG_UNKNOWN_USER@4:29",
       /user "ghost" does not exist on this host; create it or write `notify_master root`/,
     ],
-    [
-      "missing script",
-      "vrrp_script s {\n  interval 2\n}\n",
-      "CONFIG_MISSING_REQUIRED@1:1",
-      /has no `script`/,
-    ],
+    // A vrrp_script without `script` is a warning now (keepalived removes it): script-security.test.ts.
     [
       "weight option",
       "vrrp_script s {\n  script /bin/true\n  weight 2 backwards\n}\n",

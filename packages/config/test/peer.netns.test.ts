@@ -70,12 +70,24 @@ describe.skipIf(!canRun)("keepalived 2.2.7 -t as the peer", () => {
   });
 
   it("keepalived's own broken samples are rejected by both", () => {
-    for (const f of ["keepalived.conf.vrrp.lvs_syncd", "keepalived.conf.conditional_conf"]) {
+    for (const f of ["keepalived.conf.vrrp.lvs_syncd"]) {
       const path = join(SAMPLES, f);
       if (!existsSync(path)) continue;
       expect(keepalivedTest(path).status).not.toBe(0);
       expect(ours(path)).toBe("reject");
     }
+  });
+
+  it("a vrrp_script whose only script line is for another @ID: both remove it and its tracking, and go on", () => {
+    const path = join(SAMPLES, "keepalived.conf.conditional_conf");
+    if (!existsSync(path)) return;
+    // (keepalived -t still exits non-zero on this sample, for its other warnings.)
+    const k = keepalivedTest(path);
+    expect(k.output).toContain("No script set for vrrp_script check_VI_0 - removing");
+    expect(k.output).toContain("track script check_VI_0 not found, ignoring");
+    const r = loadKeepalivedConf(path, { configId: defaultConfigId() });
+    expect(r.config.vrrpScripts.map((s) => s.name)).not.toContain("check_VI_0");
+    expect(r.warnings.map((w) => w.code)).toContain("CONFIG_MISSING_REQUIRED");
   });
 
   describe("deliberate differences", () => {

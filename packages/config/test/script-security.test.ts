@@ -162,3 +162,16 @@ describe("enable_script_security on a loaded file", () => {
     expect(r.warnings.filter((i) => i.code === "CONFIG_INSECURE_SCRIPT")).toEqual([]);
   });
 });
+
+describe("a vrrp_script without a script line (keepalived warns and removes it with its tracking)", () => {
+  it("the @ID-only script line of another host: warned, removed, its track_script entries too", () => {
+    const r = parse(
+      `vrrp_script chk_other {\n  @lb2 script /bin/true\n}\nvrrp_script chk {\n  script /bin/true\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress { 10.0.0.100 }\n  track_script {\n    chk_other\n    chk\n  }\n}\n`,
+    );
+    expect(r.config.vrrpScripts.map((s) => s.name)).toEqual(["chk"]);
+    expect(r.config.vrrpInstances[0]!.trackScript.map((t) => t.name)).toEqual(["chk"]);
+    const w = r.warnings.find((i) => i.code === "CONFIG_MISSING_REQUIRED");
+    expect([w?.line, w?.severity]).toEqual([1, "warning"]);
+    expect(w?.message).toMatch(/chk_other has no `script`; it is removed with its track_script entries/);
+  });
+});

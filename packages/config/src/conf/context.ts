@@ -20,6 +20,8 @@ export interface Ctx {
   keywords?: Map<string, KeywordTally>;
   /** Keyword statements applied / ignored (the `lvsctl config check` summary and `--strict`). */
   summary?: KeywordSummary;
+  /** vrrp_scripts dropped for having no `script` (their track_script entries go too). */
+  removedScripts?: Set<string>;
 }
 
 export interface KeywordTally {

@@ -330,10 +330,14 @@ export function readVrrpScript(st: Statement, root: Obj, c: Ctx): void {
   c.sources.set([...path, "name"], { pos: name.pos, keyword: "vrrp_script" });
   runBlock(body, VRRP_SCRIPT, frame(obj, path, `vrrp_script ${name.text}`), c);
   if (!("script" in obj)) {
-    c.sink.error(
+    // keepalived warns, removes the script and every track_script naming it, and runs the file
+    // (e.g. a `script` line behind an @ID that does not match this host).
+    list.pop();
+    c.removedScripts?.add(name.text);
+    c.sink.warn(
       "CONFIG_MISSING_REQUIRED",
       st.keyword.pos,
-      `vrrp_script ${name.text} has no \`script\`; write \`script "/usr/bin/pgrep haproxy"\` inside it`,
+      `vrrp_script ${name.text} has no \`script\`; it is removed with its track_script entries, as keepalived does (write \`script "/usr/bin/pgrep haproxy"\` inside it)`,
       "script",
     );
   }
