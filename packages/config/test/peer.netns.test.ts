@@ -69,13 +69,15 @@ describe.skipIf(!canRun)("keepalived 2.2.7 -t as the peer", () => {
     expect(ours(file)).toBe("reject");
   });
 
-  it("keepalived's own broken samples are rejected by both", () => {
-    for (const f of ["keepalived.conf.vrrp.lvs_syncd"]) {
-      const path = join(SAMPLES, f);
-      if (!existsSync(path)) continue;
-      expect(keepalivedTest(path).status).not.toBe(0);
-      expect(ours(path)).toBe("reject");
-    }
+  it("a vrrp_sync_group listing instances without group {}: both warn, remove the group and go on", () => {
+    const path = join(SAMPLES, "keepalived.conf.vrrp.lvs_syncd");
+    if (!existsSync(path)) return;
+    const k = keepalivedTest(path);
+    expect(k.output).toContain("Sync group VG1 has no virtual router(s). removing");
+    const r = loadKeepalivedConf(path, { configId: defaultConfigId() });
+    expect(r.config.vrrpSyncGroups).toEqual([]);
+    expect(r.config.vrrpInstances.length).toBeGreaterThan(0);
+    expect(r.warnings.map((w) => `${w.code}@${w.line}`)).toContain("CONFIG_MISSING_REQUIRED@3");
   });
 
   it("a vrrp_script whose only script line is for another @ID: both remove it and its tracking, and go on", () => {

@@ -175,3 +175,15 @@ describe("a vrrp_script without a script line (keepalived warns and removes it w
     expect(w?.message).toMatch(/chk_other has no `script`; it is removed with its track_script entries/);
   });
 });
+
+describe("a vrrp_sync_group without members (keepalived: 'has no virtual router(s). removing')", () => {
+  it("instances listed without a group {} block: each line warned, the group removed, the instances kept", () => {
+    const r = parse(
+      `vrrp_sync_group VG_1 {\n  VI_1\n}\nvrrp_sync_group VG_2 {\n  group {\n  }\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress { 10.0.0.100 }\n}\n`,
+    );
+    expect(r.config.vrrpSyncGroups).toEqual([]);
+    expect(r.config.vrrpInstances.map((i) => i.name)).toEqual(["VI_1"]);
+    const w = r.warnings.map((i) => `${i.code}@${i.line}`);
+    expect(w).toEqual(["CONFIG_MISSING_REQUIRED@1", "CONFIG_UNKNOWN_KEYWORD@2", "CONFIG_MISSING_REQUIRED@4"]);
+  });
+});

@@ -438,11 +438,13 @@ export function readSyncGroup(st: Statement, root: Obj, c: Ctx): void {
   c.sources.set(path, { pos: st.keyword.pos, keyword: "vrrp_sync_group" });
   c.sources.set([...path, "name"], { pos: name.pos, keyword: "vrrp_sync_group" });
   runBlock(body, SYNC_GROUP, frame(obj, path, `vrrp_sync_group ${name.text}`), c, IGNORED_TRACKS);
-  if (!("group" in obj)) {
-    c.sink.error(
+  if (!("group" in obj) || (obj.group as unknown[]).length === 0) {
+    // keepalived 2.2.7: "Sync group VG_1 has no virtual router(s). removing" — and runs the file.
+    list.pop();
+    c.sink.warn(
       "CONFIG_MISSING_REQUIRED",
       st.keyword.pos,
-      `vrrp_sync_group ${name.text} has no members; write \`group { VI_1 VI_2 }\` inside it`,
+      `vrrp_sync_group ${name.text} has no members, so it is removed (keepalived does the same); write \`group { VI_1 VI_2 }\` inside it`,
       "group",
     );
   }
