@@ -26,9 +26,19 @@ export class SmtpAlerts {
   private readonly vrrpOn: Map<string, boolean>;
   private readonly lastState = new Map<string, VrrpAlertState>();
   private readonly pending = new Set<Promise<void>>();
+  /** What the mails need of global_defs (the parsed configuration itself is not kept). */
+  private readonly g: Pick<
+    LvsConfig["globalDefs"],
+    | "routerId"
+    | "notificationEmail"
+    | "notificationEmailFrom"
+    | "noEmailFaults"
+    | "smtpAlertChecker"
+    | "smtpAlert"
+  >;
 
   constructor(
-    private readonly config: LvsConfig,
+    config: LvsConfig,
     private readonly server: SmtpServer,
     private readonly report: AlertSink = () => {},
     private readonly send: (s: SmtpServer, m: Mail) => Promise<void> = sendMail,
@@ -36,14 +46,22 @@ export class SmtpAlerts {
     const g = config.globalDefs;
     const dflt = g.smtpAlertVrrp ?? g.smtpAlert ?? false;
     this.vrrpOn = new Map(config.vrrpInstances.map((i) => [i.name, i.smtpAlert ?? dflt]));
+    this.g = {
+      ...(g.routerId !== undefined ? { routerId: g.routerId } : {}),
+      notificationEmail: [...g.notificationEmail],
+      ...(g.notificationEmailFrom !== undefined ? { notificationEmailFrom: g.notificationEmailFrom } : {}),
+      noEmailFaults: g.noEmailFaults,
+      ...(g.smtpAlertChecker !== undefined ? { smtpAlertChecker: g.smtpAlertChecker } : {}),
+      ...(g.smtpAlert !== undefined ? { smtpAlert: g.smtpAlert } : {}),
+    };
   }
 
   private get routerId(): string {
-    return this.config.globalDefs.routerId ?? hostname().split(".")[0] ?? "";
+    return this.g.routerId ?? hostname().split(".")[0] ?? "";
   }
 
   private mail(subject: string, body: string): void {
-    const g = this.config.globalDefs;
+    const g = this.g;
     const m: Mail = {
       from: g.notificationEmailFrom ?? `keepalived@${hostname()}`,
       to: g.notificationEmail,
@@ -61,7 +79,7 @@ export class SmtpAlerts {
   /** A VRRP instance changed state (one mail per new state, as keepalived's last_email_state). */
   vrrp(instance: string, state: VrrpAlertState): void {
     if (!this.vrrpOn.get(instance)) return;
-    if (state === "FAULT" && this.config.globalDefs.noEmailFaults) return;
+    if (state === "FAULT" && this.g.noEmailFaults) return;
     if (this.lastState.get(instance) === state) return;
     this.lastState.set(instance, state);
     const [subject, body] = VRRP_TEXT[state];
@@ -73,7 +91,7 @@ export class SmtpAlerts {
    * the global smtp_alert_checker, else smtp_alert).
    */
   realServer(rsLabel: string, vsLabel: string, up: boolean, smtpAlert: boolean | undefined): void {
-    const g = this.config.globalDefs;
+    const g = this.g;
     if (!(smtpAlert ?? g.smtpAlertChecker ?? g.smtpAlert ?? false)) return;
     this.mail(
       `Realserver ${rsLabel} of virtual server ${vsLabel} - ${up ? "UP" : "DOWN"}`,

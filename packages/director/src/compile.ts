@@ -6,9 +6,8 @@
 // Each virtual server becomes one or more kernel services (a `group` expands its address ranges
 // and fwmarks), real servers with their forwarding settings, the sorry server, the quorum
 // settings and the health-check targets (in @lvs/healthcheck's TargetConfig shape).
-import { createHash } from "node:crypto";
 import type { LvsConfig, LvsMethod, RealServer, VirtualServer, VirtualServerGroup } from "@lvs/config";
-import { type CheckDefinition, stableKey, type TargetConfig } from "@lvs/healthcheck";
+import type { TargetConfig } from "@lvs/healthcheck";
 import {
   AF_INET,
   AF_INET6,
@@ -27,6 +26,7 @@ import {
   type Service,
   serviceId,
 } from "@lvs/ipvs";
+import { checkDefinitionOf, shortHash } from "./check-def.js";
 import { IPVS_DEF_SCHED, IPVS_SVC_PERSISTENT_TIMEOUT } from "./constants.js";
 import type { DestinationOption } from "./dataplane.js";
 import { addressVsKey, flat, fwmarkVsKey, groupVsKey, hostPort, type ProtoName, trio } from "./keys.js";
@@ -79,10 +79,6 @@ export function destFor(svc: PlannedService, d: PlannedDest, weight: number): De
     dest.tunnelFlags = d.fwd.tunnelFlags;
   }
   return dest;
-}
-
-function shortHash(value: unknown): string {
-  return createHash("sha1").update(stableKey(value)).digest("hex").slice(0, 12);
 }
 
 interface VsContext {
@@ -171,29 +167,14 @@ function planRealServer(
   const checks: PlannedCheck[] = [];
   const seen = new Map<string, number>();
   for (const c of rs.checkers) {
-    let check = c.check as unknown as CheckDefinition;
-    // keepalived reads min/max_reply_length on the checker; healthcheck's UDP probe applies them.
-    if (check.type === "udp" && (c.minReplyLength !== undefined || c.maxReplyLength !== undefined))
-      check = {
-        ...check,
-        ...(c.minReplyLength !== undefined ? { minReplyLength: c.minReplyLength } : {}),
-        ...(c.maxReplyLength !== undefined ? { maxReplyLength: c.maxReplyLength } : {}),
-      };
-    if ((check.type === "http" || check.type === "https") && !check.virtualhost) {
-      const vh = rs.virtualhost ?? vs.virtualhost;
-      if (vh) check = { ...check, virtualhost: vh };
-    }
+    const check = checkDefinitionOf(c, rs.virtualhost ?? vs.virtualhost);
     const h = shortHash({ check, policy: c.policy });
     const n = seen.get(h) ?? 0;
     seen.set(h, n + 1);
     const id = flat(`${vsKey} ${key} ${c.kind}:${h}${n ? `#${n}` : ""}`);
+    const target = { id, check, policy: ctx.policies.intern(c.policy) };
     const logAll = c.logAllFailures ?? ctx.logAllFailures ?? false;
-    checks.push({
-      id,
-      kind: c.kind,
-      target: { id, check, policy: ctx.policies.intern(c.policy) },
-      ...(logAll ? { logAllFailures: true } : {}),
-    });
+    checks.push({ id, kind: c.kind, target, ...(logAll ? { logAllFailures: true } : {}) });
   }
   const planned: PlannedRealServer = {
     key,

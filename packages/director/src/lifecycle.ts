@@ -48,6 +48,7 @@ function loadPlan(
   const plan = compilePlan(loaded.config);
   check?.(loaded);
   rt.loaded = { files: loaded.files, warnings: loaded.warnings };
+  rt.setAlerts(loaded.config);
   rt.loadedAt = rt.now();
   rt.plan = plan;
   return { loaded, plan };

@@ -254,22 +254,20 @@ export class DirectorRuntime {
 
   // ───────────── SMTP alerts ─────────────
 
-  private alertsOf: { loaded: LoadedConfig; alerts: SmtpAlerts | undefined } | undefined;
+  /** The running configuration's SMTP alerts (set at each load; undefined: it mails nobody). */
+  smtpAlerts: SmtpAlerts | undefined;
 
-  /** The running configuration's SMTP alerts (rebuilt when a reload brings a new configuration). */
   alerts(): SmtpAlerts | undefined {
-    const loaded = this.loaded;
-    if (!loaded) return undefined;
-    if (this.alertsOf?.loaded !== loaded)
-      this.alertsOf = {
-        loaded,
-        alerts: alertsFromConfig(loaded.config, (m, err) =>
-          err
-            ? this.log.warn({ subject: m.subject, err: err.message }, `SMTP alert not sent: ${err.message}`)
-            : this.log.info({ subject: m.subject }, `SMTP alert sent: ${m.subject}`),
-        ),
-      };
-    return this.alertsOf.alerts;
+    return this.smtpAlerts;
+  }
+
+  /** Build the SMTP alerts of a configuration just loaded (before it is dropped). */
+  setAlerts(config: LvsConfig): void {
+    this.smtpAlerts = alertsFromConfig(config, (m, err) =>
+      err
+        ? this.log.warn({ subject: m.subject, err: err.message }, `SMTP alert not sent: ${err.message}`)
+        : this.log.info({ subject: m.subject }, `SMTP alert sent: ${m.subject}`),
+    );
   }
 
   // ───────────── effect targets ─────────────
