@@ -23,6 +23,8 @@ export interface ApiContext {
   reload(): Promise<unknown>;
   /** The running dataplane (undefined before the LVS side started, or in VRRP-only mode). */
   dataplane(): Dataplane | undefined;
+  /** The status page's routes (web.ts), passed through to the server. */
+  web?: ApiHandlers["web"];
 }
 
 type Line = (vs: string, rs: PlannedRealServer) => string;
@@ -93,5 +95,6 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     disable: (r) =>
       change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
     reload: () => ctx.reload(),
+    ...(ctx.web ? { web: ctx.web } : {}),
   };
 }

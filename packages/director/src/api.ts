@@ -66,6 +66,8 @@ export interface ApiHandlers {
   enable(r: RealServerRequest): Promise<unknown>;
   disable(r: RealServerRequest): Promise<unknown>;
   reload(): Promise<unknown>;
+  /** The status page's read-only routes (web.ts): tried first for GET, without the token. */
+  web?: (req: IncomingMessage, res: ServerResponse, authorized: boolean) => Promise<boolean>;
 }
 
 /** Resource bounds of the API server (each listener separately). */
@@ -265,11 +267,11 @@ export class ApiServer {
   private async route(req: IncomingMessage, res: ServerResponse, needToken: boolean): Promise<void> {
     const h = this.opts.handlers;
     try {
-      if (needToken && !tokenMatches(req.headers.authorization, this.opts.token as string)) {
-        throw new DirectorError("DIRECTOR_UNAUTHORIZED", "missing or wrong bearer token");
-      }
+      const authorized = !needToken || tokenMatches(req.headers.authorization, this.opts.token as string);
       const path = (req.url ?? "/").split("?")[0];
       const m = req.method ?? "GET";
+      if (m === "GET" && h.web && (await h.web(req, res, authorized))) return;
+      if (!authorized) throw new DirectorError("DIRECTOR_UNAUTHORIZED", "missing or wrong bearer token");
       if (m === "GET" && path === "/status") return send(res, 200, await h.status());
       // `/api/connections` too: the name the proxy issue gave it.
       if (m === "GET" && (path === "/connections" || path === "/api/connections") && h.connections)

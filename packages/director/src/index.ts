@@ -74,6 +74,16 @@ export type {
   Transition,
 } from "./events.js";
 export { formatStatus, operationLine } from "./format.js";
+export {
+  type CheckRecord,
+  DirectorHistory,
+  HISTORY_CHECKS,
+  HISTORY_TRANSITIONS,
+  HISTORY_VRRP,
+  RingBuffer,
+  type TransitionRecord,
+  type VrrpTransitionRecord,
+} from "./history.js";
 export { type DirectorKernel, IpvsDataplane, type IpvsDataplaneOptions } from "./ipvs-dataplane.js";
 export {
   addressVsKey,
@@ -131,3 +141,14 @@ export { type LocalAddresses, systemLocalAddresses } from "./vip.js";
 export type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
 export { createVrrpComponent, type VrrpAdapterOptions, vrrpInstanceStatus } from "./vrrp-adapter.js";
 export { type VrrpOnlyApiOptions, vrrpOnlyApiHandlers } from "./vrrp-api.js";
+export { CONTENT_SECURITY_POLICY, createWebRoutes, type WebRoutes, type WebSources } from "./web.js";
+export { renderLive, renderPage } from "./web-page.js";
+export { dataplaneName } from "./web-runtime.js";
+export {
+  buildWebState,
+  type HealthVerdict,
+  healthVerdict,
+  STATE_SCHEMA_ID,
+  STATE_SCHEMA_VERSION,
+  type WebState,
+} from "./web-state.js";

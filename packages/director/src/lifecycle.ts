@@ -26,6 +26,8 @@ import { Reconciler } from "./reconcile.js";
 import type { DirectorRuntime } from "./runtime.js";
 import { loadStateFile, readStateFile } from "./state-file.js";
 import { SyncDaemonControl } from "./sync-daemon.js";
+import { createWebRoutes } from "./web.js";
+import { webSourcesOf } from "./web-runtime.js";
 
 export interface ReloadResult {
   virtualServers: number;
@@ -215,6 +217,7 @@ async function startApi(rt: DirectorRuntime): Promise<void> {
       status: () => rt.status(),
       reload: () => reload(rt),
       dataplane: () => rt.dataplane,
+      web: createWebRoutes(webSourcesOf(rt)),
     }),
     onError: (err) => rt.log.error({ err }, "API request failed"),
   });

@@ -46,6 +46,10 @@ export class PassLoop {
   passes = 0;
   driftRepairs = 0;
   lastPass: LastPass | undefined;
+  /** Operations the dataplane refused, since start (each retried by the next pass). */
+  refusals = 0;
+  /** Passes that could not read the table, since start. */
+  readErrors = 0;
   lastReadError: string | null = null;
   private readonly opts: PassLoopOptions;
   /** "IPVS" or "proxy" in log lines. */
@@ -120,6 +124,7 @@ export class PassLoop {
       report = await this.reconciler.pass(scope ? { scope } : quick ? { quick: true } : {});
     } catch (err) {
       this.opts.metrics.readErrors.inc();
+      this.readErrors++;
       this.lastReadError = (err as Error).message;
       this.opts.log.error({ err }, `Cannot read the ${this.name} table: ${(err as Error).message}`);
       return;
@@ -158,6 +163,7 @@ export class PassLoop {
     metrics.passes.inc({ kind: report.kind });
     metrics.passDuration.observe({ kind: report.kind }, seconds);
     for (const r of report.operations) metrics.operations.inc({ op: r.op });
+    this.refusals += report.failed.length;
     for (const f of report.failed) {
       metrics.errors.inc({ op: f.operation.op, errno: f.errnoName ?? f.code });
       log.warn(

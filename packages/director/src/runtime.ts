@@ -21,6 +21,7 @@ import { type Dataplane, dataplaneName } from "./dataplane.js";
 import { EffectPerformer, type EffectTargets } from "./effects.js";
 import { DirectorEngine } from "./engine.js";
 import type { DirectorEvent } from "./events.js";
+import { DirectorHistory } from "./history.js";
 import { createLogger, type Logger } from "./log.js";
 import type { PassLoop } from "./loop.js";
 import { DirectorMetrics } from "./metrics.js";
@@ -30,7 +31,7 @@ import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
 import { StateWriter } from "./state-file.js";
 import type { DirectorStatus } from "./status.js";
-import { buildStatus, realServerMetrics } from "./status-report.js";
+import { buildStatus, realServerMetrics, realServerStates } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
 import { every, type Ticker, wallTime } from "./timers.js";
 import { type LocalAddresses, systemLocalAddresses } from "./vip.js";
@@ -53,6 +54,10 @@ export class DirectorRuntime {
   readonly engine: DirectorEngine;
   readonly metrics: DirectorMetrics;
   readonly effects: EffectPerformer;
+  /** Check results and transitions for the status page (bounded ring buffers). */
+  readonly history: DirectorHistory;
+  /** Called after anything the status page shows may have changed (its live feed listens). */
+  readonly watchers = new Set<() => void>();
   dataplane: Dataplane | undefined;
   /** The dataplane was opened here (closed at stop). */
   ownsDataplane = false;
@@ -93,6 +98,7 @@ export class DirectorRuntime {
       this.log.error({ err }, `Cannot write the state file: ${(err as Error).message}`),
     );
     this.engine = new DirectorEngine(this.now);
+    this.history = new DirectorHistory(this.now);
     this.metrics = new DirectorMetrics({
       table: () => this.loop?.reconciler.table.services(),
       realServers: () => realServerMetrics(this.plan, this.engine),
@@ -120,7 +126,15 @@ export class DirectorRuntime {
 
   /** One event into the engine, its effects performed; resolves when the awaited ones are done. */
   dispatch(event: DirectorEvent): Promise<void> {
-    return this.effects.perform(this.engine.handle(event));
+    const effects = this.engine.handle(event);
+    this.history.observe(event, this.engine, realServerStates);
+    this.changed();
+    return this.effects.perform(effects);
+  }
+
+  /** Tell the watchers (the page's live feed) that something may have changed. */
+  changed(): void {
+    for (const w of this.watchers) w();
   }
 
   /** The addresses on this host, when some virtual server needs them (ha_suspend). */
@@ -143,6 +157,16 @@ export class DirectorRuntime {
   onProbe(id: string, result: ProbeResult, status: TargetStatus): void {
     if (this.stopped) return;
     if (!result.up) this.logFailure(id, result);
+    const owner = this.engine.ownerOf(id);
+    if (owner) {
+      this.history.check(owner.vs.key, owner.rs.key, {
+        at: this.now(),
+        check: owner.rs.checks.find((c) => c.id === id)?.kind ?? "check",
+        ok: result.up,
+        reason: result.reason,
+        latencyMs: result.latencyMs,
+      });
+    }
     void this.dispatch({
       kind: "health",
       id,
@@ -187,11 +211,12 @@ export class DirectorRuntime {
   }
 
   /** A VRRP instance changed state: logged as keepalived does, then the sync daemon and ha_suspend follow. */
-  onVrrpState(c: { instance: string; from: string; to: string }): void {
+  onVrrpState(c: { instance: string; from: string; to: string; reason?: string }): void {
+    this.history.vrrpTransition(c.instance, c.from, c.to, c.reason ?? "(not reported)");
     this.log.info({ instance: c.instance, from: c.from, to: c.to }, `(${c.instance}) Entering ${c.to} STATE`);
     const to = c.to.toUpperCase();
     if (to === "MASTER" || to === "BACKUP" || to === "FAULT") this.alerts()?.vrrp(c.instance, to);
-    void this.dispatch({ kind: "vrrp", ...c });
+    void this.dispatch({ kind: "vrrp", instance: c.instance, from: c.from, to: c.to });
     void this.dispatch({ kind: "addresses", local: this.addressesFor(this.engine.currentPlan) });
   }
 

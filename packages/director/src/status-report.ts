@@ -60,6 +60,17 @@ function stateOf(v: RealServerView, sorryActive: boolean): string {
   return v.alive ? "up" : "down";
 }
 
+/** Each real server's state and effective weight (the history's timeline follows these). */
+export function realServerStates(
+  engine: DirectorEngine,
+  vs: PlannedVirtualServer,
+): Array<[string, { state: string; weight: number }]> {
+  const sorryActive = engine.sorryActive(vs);
+  return engine
+    .realServerViews(vs)
+    .map((v) => [v.rs.key, { state: stateOf(v, sorryActive), weight: v.effectiveWeight }]);
+}
+
 function realServerStatus(
   src: StatusSources,
   vs: PlannedVirtualServer,

@@ -78,7 +78,12 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     r.on("state", (c: StateChange) => {
       if (c.kind !== "INSTANCE") return;
       since.set(c.name, now());
-      const change: VrrpStateChange = { instance: c.name, from: upper(c.from), to: upper(c.to) };
+      const change: VrrpStateChange = {
+        instance: c.name,
+        from: upper(c.from),
+        to: upper(c.to),
+        ...(c.reason ? { reason: c.reason } : {}),
+      };
       events.emit("state", change);
     });
     r.on("warning", (m: string) => opts.warn?.(m));

@@ -31,6 +31,8 @@ export interface VrrpStateChange {
   instance: string;
   from: VrrpStateName;
   to: VrrpStateName;
+  /** Why, as the VRRP engine says (`master down timer expired`, `higher priority advert`…). */
+  reason?: string;
 }
 
 export interface VrrpComponent {

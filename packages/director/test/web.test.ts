@@ -1,0 +1,297 @@
+// The status page's routes and data against a real director on the userspace proxy dataplane
+// with real backends: /api/state validates against the shipped JSON Schema (with every object
+// closed, so an undocumented field fails too), /api/events pushes a killed backend's failed
+// checks without being asked, /healthz follows VRRP and the dataplane, assets come only from the
+// allow-list, and without the token the page is read-only. Plus the history's ring buffers.
+import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { afterEach, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs script without types
+import { generate } from "../scripts/embed-assets.mjs";
+import { DirectorHistory, RingBuffer } from "../src/history.js";
+import type { VrrpComponent, VrrpInstanceStatus } from "../src/index.js";
+import { CONTENT_SECURITY_POLICY } from "../src/web.js";
+import type { WebState } from "../src/web-state.js";
+import { type Rig, startRig, waitFor } from "./web-rig.js";
+
+const pkg = join(import.meta.dirname, "..");
+const schema = JSON.parse(readFileSync(join(pkg, "schema", "state-v1.schema.json"), "utf8"));
+
+/** The schema with every object closed: a field the schema doesn't document fails validation. */
+function closed(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(closed);
+  if (!s || typeof s !== "object") return s;
+  const o = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, closed(v)]));
+  if ("properties" in o && !("additionalProperties" in o)) o.additionalProperties = false;
+  return o;
+}
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+const validate = ajv.compile(closed(schema) as object);
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function http(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<Reply>((resolve, reject) => {
+    // The path as typed (`new URL` would resolve `..` before it leaves).
+    const u = /^http:\/\/([^/:]+):(\d+)(.*)$/.exec(url);
+    if (!u) throw new Error(`bad url ${url}`);
+    const opts = { host: u[1], port: Number(u[2]), path: u[3] || "/", method: init.method ?? "GET" };
+    const req = request({ ...opts, headers: init.headers ?? {} }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+/** Reads `event:`/`data:` frames of an event stream until `until` says enough. */
+function events(
+  url: string,
+  until: (frames: { event: string; data: string }[]) => boolean,
+  timeoutMs = 15_000,
+) {
+  return new Promise<{ event: string; data: string }[]>((resolve, reject) => {
+    const frames: { event: string; data: string }[] = [];
+    const req = request(url, (res) => {
+      let buf = "";
+      res.setEncoding("utf8").on("data", (d: string) => {
+        buf += d;
+        let i = buf.indexOf("\n\n");
+        while (i >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data !== undefined) frames.push({ event, data });
+          i = buf.indexOf("\n\n");
+        }
+        if (until(frames)) {
+          clearTimeout(timer);
+          req.destroy();
+          resolve(frames);
+        }
+      });
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no matching event within ${timeoutMs} ms (${frames.length} frames)`));
+    }, timeoutMs);
+    req.on("error", (e) => {
+      if (!req.destroyed) reject(e);
+    });
+    req.end();
+  });
+}
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.stop();
+  rig = undefined;
+});
+
+describe("GET /api/state on a running director", () => {
+  it("validates against schema/state-v1.schema.json, read-only without the token, write with it", async () => {
+    rig = await startRig();
+    const r = rig;
+    await waitFor(async () => {
+      const s = JSON.parse((await http(`${r.base}/api/state`)).body) as WebState;
+      return s.virtualServers[0]?.realServers.every((x) => x.history.checks.length > 0) ?? false;
+    }, "a check result for every backend");
+    const anon = await http(`${r.base}/api/state`);
+    expect(anon.status).toBe(200);
+    expect(anon.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    const state = JSON.parse(anon.body) as WebState;
+    expect(validate(state), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    expect(state.access).toBe("read");
+    expect(state.dataplane).toBe("proxy");
+    expect(state.health).toEqual({ ok: true, reasons: [] });
+    const vs = state.virtualServers[0];
+    expect(vs?.key).toBe(r.vsKey);
+    expect(vs?.realServers.map((x) => x.port).sort()).toEqual(r.backends.map((b) => b.port).sort());
+    expect(vs?.realServers.every((x) => x.state === "up" && x.kernelWeight === 1)).toBe(true);
+    // The first transition of each real server is its appearance, from nothing.
+    expect(vs?.realServers[0]?.history.transitions[0]).toMatchObject({ fromState: null, state: "up" });
+
+    const authed = JSON.parse(
+      (await http(`${r.base}/api/state`, { headers: { authorization: `Bearer ${r.token}` } })).body,
+    ) as WebState;
+    expect(authed.access).toBe("write");
+    expect(validate(authed)).toBe(true);
+
+    // Actions and the older endpoints keep needing the token on TCP.
+    const body = JSON.stringify({
+      virtualServer: `127.0.0.1:${r.vport}`,
+      realServer: `127.0.0.1:${r.backends[0]?.port}`,
+    });
+    const refused = await http(`${r.base}/drain`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    expect(refused.status).toBe(401);
+    expect((await http(`${r.base}/status`)).status).toBe(401);
+    expect((await http(`${r.base}/metrics`)).status).toBe(401);
+    const [svc] = await r.dataplane.read();
+    expect(svc?.dests.every((d) => d.weight === 1)).toBe(true);
+  });
+
+  it("the event stream pushes a killed backend's failed checks and its down transition", async () => {
+    rig = await startRig();
+    const r = rig;
+    const victim = r.backends[1];
+    if (!victim) throw new Error("no backend");
+    const url = `${r.base}/api/events`;
+    const seen = events(url, (frames) =>
+      frames.some((f) => {
+        const s = JSON.parse(f.data) as WebState;
+        const rs = s.virtualServers[0]?.realServers.find((x) => x.port === victim.port);
+        return (
+          rs?.state === "down" &&
+          rs.history.checks.some((c) => !c.ok) &&
+          rs.history.transitions.some((t) => t.state === "down" && /TCP_CHECK/.test(t.reason))
+        );
+      }),
+    );
+    // Kill it once the stream is open (its first frame is the state before).
+    await new Promise((res) => setTimeout(res, 300));
+    await victim.kill();
+    const frames = await seen;
+    expect(frames.every((f) => f.event === "state")).toBe(true);
+    const last = JSON.parse(frames.at(-1)?.data ?? "{}") as WebState;
+    expect(validate(last), JSON.stringify(validate.errors)).toBe(true);
+    expect(last.health.ok).toBe(true);
+    // Consecutive frames differ beyond their time stamp: pushed on change, not on a timer.
+    const bodies = frames.map((f) => JSON.stringify({ ...JSON.parse(f.data), generatedAt: 0 }));
+    expect(new Set(bodies).size).toBe(bodies.length);
+  });
+});
+
+describe("the page and its assets", () => {
+  it("serves server-rendered HTML with a strict CSP; assets only from the allow-list", async () => {
+    rig = await startRig({ backends: 2 });
+    const r = rig;
+    const page = await http(`${r.base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(page.headers["content-security-policy"]).not.toContain("unsafe");
+    for (const b of r.backends) expect(page.body).toContain(`127.0.0.1:${b.port}`);
+    expect(page.body).not.toContain("<script>");
+    expect(page.body).not.toMatch(/ style=/);
+    for (const p of ["/assets/app.js", "/assets/style.css"]) {
+      const a = await http(`${r.base}${p}`);
+      expect(a.status, p).toBe(200);
+      expect(a.headers["x-content-type-options"]).toBe("nosniff");
+    }
+    for (const p of [
+      "/assets/../package.json",
+      "/assets/%2e%2e/package.json",
+      "/assets/..%2fsrc/web.ts",
+      "/assets//etc/passwd",
+      "/assets/app.js/",
+      "/assets/constructor",
+      "/assets/__proto__",
+      "/assets/../../../../etc/passwd",
+    ]) {
+      const a = await http(`${r.base}${p}`);
+      expect(a.status, p).toBe(404);
+      expect(a.body).not.toContain("root:");
+    }
+    // Outside /assets/ a path is no route of the page: the API answers (401 without the token).
+    const out = await http(`${r.base}/../../etc/passwd`);
+    expect(out.status).toBe(401);
+    expect(out.body).not.toContain("root:");
+  });
+
+  it("the generated asset module is the assets/ files (run `pnpm build` after editing them)", () => {
+    expect(readFileSync(join(pkg, "src", "web-assets.generated.ts"), "utf8")).toBe(generate());
+  });
+});
+
+describe("GET /healthz", () => {
+  it("200 while every VRRP instance is MASTER or BACKUP, 503 with the reason otherwise", async () => {
+    const instances: VrrpInstanceStatus[] = [
+      {
+        name: "VI_1",
+        interface: "eth0",
+        vrid: 51,
+        state: "MASTER",
+        priority: 150,
+        effectivePriority: 150,
+        vips: ["10.0.0.100"],
+      },
+      {
+        name: "VI_2",
+        interface: "eth0",
+        vrid: 52,
+        state: "BACKUP",
+        priority: 100,
+        effectivePriority: 100,
+        vips: ["10.0.0.101"],
+      },
+    ];
+    const listeners: ((c: { instance: string; from: "MASTER"; to: "FAULT"; reason: string }) => void)[] = [];
+    const vrrp: VrrpComponent = {
+      start: async () => {},
+      reload: async () => {},
+      stop: async () => {},
+      states: () => instances.map((i) => ({ ...i })),
+      on: (_e, l) => void listeners.push(l as never),
+    };
+    rig = await startRig({ vrrp, backends: 1 });
+    const ok = await http(`${rig.base}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ status: "ok", reasons: [] });
+
+    (instances[0] as VrrpInstanceStatus).state = "FAULT";
+    for (const l of listeners)
+      l({ instance: "VI_1", from: "MASTER", to: "FAULT", reason: "interface eth0 down" });
+    const bad = await http(`${rig.base}/healthz`);
+    expect(bad.status).toBe(503);
+    expect(JSON.parse(bad.body)).toEqual({ status: "unhealthy", reasons: ["VI_1 is FAULT"] });
+    const state = JSON.parse((await http(`${rig.base}/api/state`)).body) as WebState;
+    expect(validate(state), JSON.stringify(validate.errors)).toBe(true);
+    expect(state.vrrp.instances[0]?.transitions).toEqual([
+      { at: expect.any(Number), from: "MASTER", to: "FAULT", reason: "interface eth0 down" },
+    ]);
+
+    // The dataplane stops answering: 503 names it.
+    (instances[0] as VrrpInstanceStatus).state = "BACKUP";
+    rig.dataplane.timeouts = () => Promise.reject(new Error("netlink socket closed"));
+    const down = await http(`${rig.base}/healthz`);
+    expect(down.status).toBe(503);
+    expect(JSON.parse(down.body).reasons).toEqual(["dataplane: netlink socket closed"]);
+  });
+});
+
+describe("history ring buffers", () => {
+  it("keep the newest items up to their capacity, oldest first", () => {
+    const r = new RingBuffer<number>(3);
+    expect(r.toArray()).toEqual([]);
+    for (let i = 1; i <= 7; i++) r.push(i);
+    expect(r.toArray()).toEqual([5, 6, 7]);
+    expect(r.length).toBe(3);
+    expect(() => new RingBuffer(0)).toThrow(RangeError);
+  });
+
+  it("a real server's check results stay bounded however long it runs", () => {
+    let t = 0;
+    const h = new DirectorHistory(() => t, { checks: 100, transitions: 50, vrrp: 50 });
+    for (let i = 0; i < 60; i++) h.vrrpTransition("VI_1", "BACKUP", "MASTER", `#${i}`);
+    expect(h.vrrpTransitionsOf("VI_1")).toHaveLength(50);
+    expect(h.vrrpTransitionsOf("VI_1")[0]?.reason).toBe("#10");
+    // check() before the real server is known (no observe yet) keeps nothing.
+    h.check("VS", "RS", { at: t++, check: "TCP_CHECK", ok: true, reason: "connected", latencyMs: 1 });
+    expect(h.checksOf("VS", "RS")).toEqual([]);
+  });
+});
