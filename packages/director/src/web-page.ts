@@ -24,32 +24,42 @@ function si(v: number): string {
 
 const badge = (state: string): string => `<b class="st st-${esc(state.toLowerCase())}">${esc(state)}</b>`;
 
-/** The last check results as bars: red for a failure, green scaled by latency for a success. */
+/** Transitions listed on the page per real server (all of them are in /api/state). */
+export const PAGE_TRANSITIONS = 10;
+
+/**
+ * The last check results as bars, two SVG paths (passes green, scaled by latency; failures red,
+ * full height), so a hundred results cost about 1.5 KB.
+ */
 export function sparkline(checks: readonly CheckRecord[]): string {
   if (!checks.length) return `<span class="muted">no checks yet</span>`;
   const max = Math.max(1, ...checks.map((c) => c.latencyMs ?? 0));
-  const bars = checks
-    .map((c, i) => {
-      const h = c.ok ? Math.max(3, Math.round(((c.latencyMs ?? 0) / max) * 14)) : 16;
-      return `<rect x="${i * 2}" y="${16 - h}" width="2" height="${h}" class="${c.ok ? "ok" : "ko"}"/>`;
-    })
-    .join("");
-  const ok = checks.filter((c) => c.ok).length;
-  const label = `${ok} of the last ${checks.length} checks passed`;
-  return `<svg class="spark" viewBox="0 0 200 16" width="200" height="16" role="img" aria-label="${label}"><title>${label}</title>${bars}</svg><small class="spark-n">${ok}/${checks.length}</small>`;
+  let ok = "";
+  let ko = "";
+  checks.forEach((c, i) => {
+    const h = c.ok ? Math.max(3, Math.round(((c.latencyMs ?? 0) / max) * 14)) : 16;
+    const bar = `M${i * 2} 16v-${h}h2v${h}z`;
+    if (c.ok) ok += bar;
+    else ko += bar;
+  });
+  const passed = checks.filter((c) => c.ok).length;
+  const label = `${passed} of the last ${checks.length} checks passed`;
+  const paths = `${ok ? `<path class="ok" d="${ok}"/>` : ""}${ko ? `<path class="ko" d="${ko}"/>` : ""}`;
+  return `<svg class="spark" viewBox="0 0 200 16" width="200" height="16" role="img" aria-label="${label}"><title>${label}</title>${paths}</svg><small class="spark-n">${passed}/${checks.length}</small>`;
 }
 
 function transitions(list: readonly TransitionRecord[]): string {
   if (!list.length) return "";
   const items = list
-    .slice()
+    .slice(-PAGE_TRANSITIONS)
     .reverse()
     .map(
       (t) =>
         `<li>${time(t.at)} ${esc(t.fromState ?? "·")}→${esc(t.state)} w${esc(t.fromWeight ?? "·")}→${esc(t.weight)}: ${esc(t.reason)}</li>`,
     )
     .join("");
-  return `<details class="tl"><summary>${list.length} transitions</summary><ol>${items}</ol></details>`;
+  const n = list.length > PAGE_TRANSITIONS ? `last ${PAGE_TRANSITIONS} of ${list.length}` : `${list.length}`;
+  return `<details class="tl"><summary>${n} transitions</summary><ol>${items}</ol></details>`;
 }
 
 function vrrpTransitions(list: readonly VrrpTransitionRecord[]): string {
@@ -79,7 +89,16 @@ function realServerRow(vs: WebVirtualServer, rs: WebRealServer): string {
   const drain = rs.drain
     ? `<div class="muted">${esc(rs.drain.phase)} since ${time(rs.drain.since)}${rs.drain.deadline ? `, deadline ${time(rs.drain.deadline)}` : ""}</div>`
     : "";
-  return `<tr data-rs="${esc(rs.key)}" data-state="${esc(rs.state)}"><th scope="row">${esc(rs.key)} <small>${esc(rs.forward)}</small></th><td>${badge(rs.state)}${drain}</td><td>${esc(rs.configWeight)} / ${esc(rs.effectiveWeight)} / ${esc(rs.kernelWeight ?? "–")}</td><td>${esc(rs.activeConns)} / ${esc(rs.inactiveConns)}</td><td>${si(rs.rates.cps)}</td><td>${health}</td><td class="hist">${sparkline(rs.history.checks)}${transitions(rs.history.transitions)}</td><td class="acts">${actions(vs, rs)}</td></tr>`;
+  const cells = [
+    `<td data-l="state">${badge(rs.state)}${drain}</td>`,
+    `<td data-l="weight cfg/eff/kernel">${esc(rs.configWeight)} / ${esc(rs.effectiveWeight)} / ${esc(rs.kernelWeight ?? "–")}</td>`,
+    `<td data-l="conns act/inact">${esc(rs.activeConns)} / ${esc(rs.inactiveConns)}</td>`,
+    `<td data-l="conn/s">${si(rs.rates.cps)}</td>`,
+    `<td data-l="health">${health}</td>`,
+    `<td data-l="history" class="hist">${sparkline(rs.history.checks)}${transitions(rs.history.transitions)}</td>`,
+    `<td class="acts">${actions(vs, rs)}</td>`,
+  ];
+  return `<tr data-rs="${esc(rs.key)}" data-state="${esc(rs.state)}"><th scope="row">${esc(rs.key)} <small>${esc(rs.forward)}</small></th>${cells.join("")}</tr>`;
 }
 
 function virtualServerSection(vs: WebVirtualServer): string {

@@ -188,11 +188,15 @@ describe("the page and its assets", () => {
     for (const b of r.backends) expect(page.body).toContain(`127.0.0.1:${b.port}`);
     expect(page.body).not.toContain("<script>");
     expect(page.body).not.toMatch(/ style=/);
+    let bytes = Buffer.byteLength(page.body);
     for (const p of ["/assets/app.js", "/assets/style.css"]) {
       const a = await http(`${r.base}${p}`);
       expect(a.status, p).toBe(200);
       expect(a.headers["x-content-type-options"]).toBe("nosniff");
+      bytes += Buffer.byteLength(a.body);
     }
+    // The issue's budget: the document and its assets under 60 KB.
+    expect(bytes).toBeLessThan(60 * 1024);
     for (const p of [
       "/assets/../package.json",
       "/assets/%2e%2e/package.json",
