@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The status page in a real browser: Debian's chromium driven by playwright-core (no browser
 // download; tools/host-deps installs chromium), against a director on the userspace proxy
 // dataplane with real backends. Screenshots go to test-results/ (the README shows one).
@@ -5,6 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WebState } from "../src/web-state.js";
 import { type Rig, startRig, waitFor } from "./web-rig.js";
 
 const CHROMIUM = process.env.LVS_CHROMIUM ?? "/usr/bin/chromium";
@@ -24,10 +26,8 @@ describe.skipIf(!present)("the status page in chromium", () => {
     ]);
     // Every backend has been checked once (the page then has something to show).
     await waitFor(async () => {
-      const s = await (await fetch(`${rig.base}/api/state`)).json();
-      return s.virtualServers[0].realServers.every(
-        (x: { history: { checks: unknown[] } }) => x.history.checks.length,
-      );
+      const s = (await (await fetch(`${rig.base}/api/state`)).json()) as WebState;
+      return s.virtualServers[0]?.realServers.every((x) => x.history.checks.length > 0) ?? false;
     }, "first checks");
   });
   afterAll(async () => {
