@@ -110,7 +110,9 @@ describe("director VRRP component: reload in place", () => {
       removed: ["DB"],
     });
     expect(r.ops.slice(ops).sort()).toEqual(["add 10.0.0.101", "remove 10.0.0.200"]);
-    expect(r.changes.slice(changes)).toEqual([{ instance: "DB", from: "MASTER", to: "STOP" }]);
+    expect(r.changes.slice(changes)).toEqual([
+      { instance: "DB", from: "MASTER", to: "STOP", reason: "removed by reload" },
+    ]);
     expect(r.sent.some((p) => p.payload[1] === 52 && p.payload[2] === 0)).toBe(true);
     expect(r.sent.some((p) => p.payload[1] === 51 && p.payload[2] === 0)).toBe(false);
     expect(r.vrrp.states()).toMatchObject([
