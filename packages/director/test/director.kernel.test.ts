@@ -70,6 +70,42 @@ virtual_server ${VIP} 9000 {
 ${extra}`;
 }
 
+/** `ipvsadm -Ln --stats --exact`: `TCP 10.0.0.1:80` and `TCP 10.0.0.1:80 -> 10.1.0.1:80` → Conns InPkts OutPkts InBytes OutBytes. */
+function ipvsadmStats(text: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  let service = "";
+  for (const line of text.split("\n")) {
+    const svc = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    const dest = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (svc) {
+      service = `${svc[1]} ${svc[2]}`;
+      out.set(service, svc.slice(3, 8).map(Number));
+    } else if (dest && service) out.set(`${service} -> ${dest[1]}`, dest.slice(2, 7).map(Number));
+  }
+  return out;
+}
+
+const COUNTERS = ["connections", "incoming_packets", "outgoing_packets", "incoming_bytes", "outgoing_bytes"];
+
+/** The same five counters from a /metrics scrape (lvs_service_* and lvs_backend_*), keyed alike. */
+function metricStats(scrape: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const line of scrape.split("\n")) {
+    const m = /^lvs_(service|backend)_(\w+)_total\{([^}]*)\} (\S+)$/.exec(line);
+    const i = COUNTERS.indexOf(m?.[2] ?? "");
+    if (!m || i < 0) continue;
+    const l = Object.fromEntries([...(m[3] as string).matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key =
+      m[1] === "service"
+        ? `${l.proto} ${l.local_address}:${l.local_port}`
+        : `${l.proto} ${l.local_address}:${l.local_port} -> ${l.remote_address}:${l.remote_port}`;
+    const row = out.get(key) ?? [0, 0, 0, 0, 0];
+    row[i] = Number(m[4]);
+    out.set(key, row);
+  }
+  return out;
+}
+
 describe("lvs director against the kernel's IPVS", () => {
   let topo: Topology;
   let client: Netns;
@@ -273,6 +309,33 @@ describe("lvs director against the kernel's IPVS", () => {
     expect((await api.status()).drains[0]).toMatchObject({ phase: "drained", doneReason: "idle" });
     await api.undrain(`${VIP}:9000`, `${busy}:9000`);
     expect(await table()).toContain(`-a -t ${VIP}:9000 -r ${busy}:9000 -m -w 1`);
+  }, 60_000);
+
+  it("/metrics counters equal ipvsadm -Ln --stats --exact for the same moment; promtool check metrics is clean", async () => {
+    for (let i = 0; i < 8; i++) await curl();
+    // First ipvsadm, then a full pass (a reload asks for one and answers once it has run), then
+    // the scrape, then ipvsadm again: each counter must lie between the two kernel reads (equal
+    // when nothing flowed in between; health checks go straight to the servers, not via the VIP).
+    const before = ipvsadmStats(await lb.run("ipvsadm -Ln --stats --exact"));
+    await api.reload();
+    const scrape = await api.metrics();
+    const after = ipvsadmStats(await lb.run("ipvsadm -Ln --stats --exact"));
+    const ours = metricStats(scrape);
+    expect(before.get(`TCP ${VIP}:80`)?.[0]).toBeGreaterThanOrEqual(8);
+    expect(before.size).toBeGreaterThanOrEqual(8);
+    for (const [key, low] of before) {
+      const high = after.get(key) as number[];
+      const got = ours.get(key);
+      expect(got, key).toBeDefined();
+      COUNTERS.forEach((name, i) => {
+        expect(got?.[i], `${key} ${name}`).toBeGreaterThanOrEqual(low[i] as number);
+        expect(got?.[i], `${key} ${name}`).toBeLessThanOrEqual(high[i] as number);
+      });
+    }
+    // Prometheus' own linter on the real kernel scrape (promtool from the host's prometheus package).
+    const lint = await lb.exec(["promtool", "check", "metrics"], { input: scrape });
+    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe("");
+    expect(lint.code).toBe(0);
   }, 60_000);
 
   it("SIGTERM stops cleanly and leaves the table in place", async () => {
