@@ -107,3 +107,32 @@ describe("lvsctl and the director's API", () => {
     expect(c.stderr).toMatch(/no director answers on .*nothing\.sock \(ENOENT\); is it running\?/);
   });
 });
+
+describe("lvsctl status --watch", () => {
+  it("follows the daemon live: a change made meanwhile is redrawn without asking; SIGINT ends it", async () => {
+    const child = spawn(process.execPath, [bin, "status", "--watch", "--socket", socket]);
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    const until = async (what: string, cond: () => boolean) => {
+      for (let i = 0; i < 150 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!cond()) throw new Error(`watch output never showed ${what}:\n${out}`);
+    };
+    try {
+      await until("both real servers", () => out.includes("10.1.0.1:8080") && out.includes("10.1.0.2:8080"));
+      expect(out).toMatch(/dataplane \w+/);
+      const frames = out.split("lvs director (").length;
+      const r = await lvsctl(["disable", "10.0.0.1:80", "10.1.0.2:8080", "--socket", socket]);
+      expect(r.status).toBe(0);
+      await until("the disabled server", () => /10\.1\.0\.2:8080\s+disabled/.test(out));
+      expect(out.split("lvs director (").length).toBeGreaterThan(frames);
+      expect(out).toMatch(/last change \d\d:\d\d:\d\d up→disabled: api: disable/);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+    await lvsctl(["enable", "10.0.0.1:80", "10.1.0.2:8080", "--socket", socket]);
+  });
+});

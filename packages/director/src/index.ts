@@ -152,3 +152,4 @@ export {
   STATE_SCHEMA_VERSION,
   type WebState,
 } from "./web-state.js";
+export { formatWebState, type StateWatch, textSparkline, watchState } from "./web-watch.js";

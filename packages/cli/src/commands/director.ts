@@ -4,10 +4,13 @@
 import { RS_WEIGHT_MAX } from "@lvs/config";
 import {
   DirectorClient,
+  type DirectorClientOptions,
   type DirectorStatus,
   defaultSocketPath,
   formatStatus,
+  formatWebState,
   runDaemon,
+  watchState,
 } from "@lvs/director";
 import { Fmt, formatConnections } from "@lvs/ipvsadm";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -38,13 +41,35 @@ function apiOptions(cmd: Command): Command {
     .option("--token <token>", "bearer token for --url; visible in /proc/PID/cmdline: prefer --token-file");
 }
 
-function client(o: ApiOpts): DirectorClient {
+function clientOptions(o: ApiOpts): DirectorClientOptions {
   const warn = (m: string) => process.stderr.write(`lvsctl: warning: ${m}\n`);
   const token =
     o.tokenFile !== undefined
       ? readTokenFile(o.tokenFile, warn, "--token-file")
       : (o.token ?? process.env.LVS_API_TOKEN);
-  return new DirectorClient(o.url ? { url: o.url, ...(token ? { token } : {}) } : { socketPath: o.socket });
+  return o.url ? { url: o.url, ...(token ? { token } : {}) } : { socketPath: o.socket };
+}
+
+function client(o: ApiOpts): DirectorClient {
+  return new DirectorClient(clientOptions(o));
+}
+
+/** `status --watch`: the live view, redrawn in place on a terminal (appended otherwise); Ctrl-C ends it. */
+async function watch(o: ApiOpts): Promise<void> {
+  const tty = process.stdout.isTTY === true;
+  const w = watchState(clientOptions(o), (s) => {
+    // Cursor home + clear to the end: a redraw without the flicker of a full clear.
+    process.stdout.write(tty ? `\x1b[H\x1b[J${formatWebState(s)}` : `${formatWebState(s)}\n`);
+  });
+  const stop = () => w.close();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await w.ended;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
 }
 
 function seconds(name: string) {
@@ -76,7 +101,12 @@ export function register(program: Command): void {
       "-c, --connections",
       "the dataplane's connection table instead, as `ipvsadm -Lcn` prints it (IPVS or the proxy)",
     )
-    .action(async (o: ApiOpts & { json?: boolean; connections?: boolean }) => {
+    .option(
+      "--watch",
+      "follow it live (pushed by the daemon, redrawn in place) with each server's check history",
+    )
+    .action(async (o: ApiOpts & { json?: boolean; connections?: boolean; watch?: boolean }) => {
+      if (o.watch) return watch(o);
       if (o.connections) {
         const t = await client(o).connections();
         process.stdout.write(
