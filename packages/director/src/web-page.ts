@@ -33,7 +33,8 @@ export const PAGE_TRANSITIONS = 10;
  */
 export function sparkline(checks: readonly CheckRecord[]): string {
   if (!checks.length) return `<span class="muted">no checks yet</span>`;
-  const max = Math.max(1, ...checks.map((c) => c.latencyMs ?? 0));
+  // Scaled to the slowest pass: a failure's timeout would flatten the rest.
+  const max = Math.max(1, ...checks.filter((c) => c.ok).map((c) => c.latencyMs ?? 0));
   let ok = "";
   let ko = "";
   checks.forEach((c, i) => {

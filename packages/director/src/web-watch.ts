@@ -80,7 +80,8 @@ const BLOCKS = "▁▂▃▄▅▆▇█";
 /** The last `width` check results: a block per pass (taller = slower), `✗` per failure. */
 export function textSparkline(checks: readonly CheckRecord[], width = 30): string {
   const last = checks.slice(-width);
-  const max = Math.max(1, ...last.map((c) => c.latencyMs ?? 0));
+  // Scaled to the slowest pass: a failure's timeout would flatten the rest.
+  const max = Math.max(1, ...last.filter((c) => c.ok).map((c) => c.latencyMs ?? 0));
   return last
     .map((c) => (c.ok ? BLOCKS[Math.min(7, Math.floor(((c.latencyMs ?? 0) / max) * 7.999))] : "✗"))
     .join("");

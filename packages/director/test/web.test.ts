@@ -14,6 +14,7 @@ import { DirectorHistory, RingBuffer } from "../src/history.js";
 import type { VrrpComponent, VrrpInstanceStatus } from "../src/index.js";
 import { CONTENT_SECURITY_POLICY } from "../src/web.js";
 import type { WebState } from "../src/web-state.js";
+import { textSparkline } from "../src/web-watch.js";
 import { type Rig, startRig, waitFor } from "./web-rig.js";
 
 const pkg = join(import.meta.dirname, "..");
@@ -275,6 +276,25 @@ describe("GET /healthz", () => {
     const down = await http(`${rig.base}/healthz`);
     expect(down.status).toBe(503);
     expect(JSON.parse(down.body).reasons).toEqual(["dataplane: netlink socket closed"]);
+  });
+});
+
+describe("the terminal view (lvsctl status --watch)", () => {
+  it("draws check results as blocks by latency and failures as ✗, newest last", () => {
+    const c = (ok: boolean, latencyMs: number) => ({
+      at: 0,
+      check: "TCP_CHECK",
+      ok,
+      reason: null,
+      latencyMs,
+    });
+    expect(textSparkline([c(true, 1), c(true, 10), c(false, 1000), c(true, 5)])).toBe("▁█✗▄");
+    expect(
+      textSparkline(
+        Array.from({ length: 40 }, (_, i) => c(i !== 39, 1)),
+        30,
+      ),
+    ).toBe(`${"█".repeat(29)}✗`);
   });
 });
 
