@@ -3,7 +3,7 @@
 // stream pushes it. Everything that comes from the configuration or a probe is escaped; the
 // page's Content-Security-Policy (web.ts) forbids inline script and style, so markup only.
 import type { CheckRecord, TransitionRecord, VrrpTransitionRecord } from "./history.js";
-import type { WebRealServer, WebState, WebVirtualServer, WebVrrpInstance } from "./web-state.js";
+import type { WebCheck, WebRealServer, WebState, WebVirtualServer, WebVrrpInstance } from "./web-state.js";
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const esc = (v: unknown): string => String(v ?? "").replace(/[&<>"']/g, (c) => ESC[c] as string);
@@ -82,10 +82,19 @@ function actions(vs: WebVirtualServer, rs: WebRealServer): string {
   return `${drain}${able}${b("weight")}`;
 }
 
+/** `fall 1/3` while an up server fails, `rise 1/2` while a down one passes. */
+function progressText(c: WebCheck): string {
+  const p = c.progress;
+  if (!p) return "";
+  if (c.up && p.fail > 0) return ` <small class="st st-draining">fall ${p.fail}/${p.fall}</small>`;
+  if (!c.up && p.ok > 0) return ` <small class="st st-backup">rise ${p.ok}/${p.rise}</small>`;
+  return "";
+}
+
 function realServerRow(vs: WebVirtualServer, rs: WebRealServer): string {
   const check = rs.checks[0];
   const health = check
-    ? `${esc(check.kind)}: ${esc(check.reason ?? (check.up ? "ok" : "down"))}${check.latencyMs !== null ? ` <small>${Math.round(check.latencyMs)} ms</small>` : ""}`
+    ? `${esc(check.kind)}: ${esc(check.reason ?? (check.up ? "ok" : "down"))}${check.latencyMs !== null ? ` <small>${Math.round(check.latencyMs)} ms</small>` : ""}${progressText(check)}`
     : `<span class="muted">no check</span>`;
   const drain = rs.drain
     ? `<div class="muted">${esc(rs.drain.phase)} since ${time(rs.drain.since)}${rs.drain.deadline ? `, deadline ${time(rs.drain.deadline)}` : ""}</div>`

@@ -62,6 +62,7 @@ export function webSourcesOf(rt: DirectorRuntime): WebSources {
         dataplane: dataplaneName(rt.dataplane),
         health: verdict,
         counters: { refusals: rt.loop?.refusals ?? 0, readErrors: rt.loop?.readErrors ?? 0 },
+        progress: (id) => rt.runner?.status(id)?.progress,
         now: rt.now(),
         access,
       });

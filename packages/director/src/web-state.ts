@@ -4,6 +4,8 @@
 // history (history.ts), the dataplane in use, the health verdict of `/healthz`, and the caller's
 // access. Paths on the host (config file, state file) and the pid are left out: this document is
 // readable without the token on the TCP listener.
+
+import type { CheckProgress } from "@lvs/healthcheck";
 import {
   destId,
   IP_VS_SVC_F_ONEPACKET,
@@ -17,7 +19,7 @@ import type { SyncDaemonConfig } from "@lvs/sync";
 import { destFor, type PlannedVirtualServer } from "./compile.js";
 import type { CheckRecord, DirectorHistory, TransitionRecord, VrrpTransitionRecord } from "./history.js";
 import type { ObservedTable } from "./observed.js";
-import type { DirectorStatus, RealServerStatus, VirtualServerStatus } from "./status.js";
+import type { CheckStatus, DirectorStatus, RealServerStatus, VirtualServerStatus } from "./status.js";
 import type { VrrpInstanceStatus } from "./vrrp.js";
 
 export const STATE_SCHEMA_VERSION = 1;
@@ -30,9 +32,14 @@ export interface Rates {
   outBps: number;
 }
 
+export interface WebCheck extends CheckStatus {
+  /** Rise/fall progress (null: the health runner doesn't know the check yet). */
+  progress: CheckProgress | null;
+}
+
 export interface WebRealServer extends Omit<RealServerStatus, "override" | "checks" | "inhibit"> {
   rates: Rates;
-  checks: Array<RealServerStatus["checks"][number]>;
+  checks: WebCheck[];
   drain: { phase: "draining" | "drained"; since: number; deadline: number | null } | null;
   disabled: boolean;
   weightOverride: number | null;
@@ -82,6 +89,8 @@ export interface WebStateSources {
   dataplane: string;
   health: HealthVerdict;
   counters: { refusals: number; readErrors: number };
+  /** The health runner's rise/fall progress of a check. */
+  progress(checkId: string): CheckProgress | undefined;
   now: number;
   access: "read" | "write";
 }
@@ -127,7 +136,7 @@ function realServer(
   return {
     ...rest,
     rates,
-    checks,
+    checks: checks.map((c) => ({ ...c, progress: src.progress(c.id) ?? null })),
     drain,
     disabled: override?.disabled ?? false,
     weightOverride: override?.weight ?? null,

@@ -120,6 +120,11 @@ describe("GET /api/state on a running director", () => {
     expect(vs?.key).toBe(r.vsKey);
     expect(vs?.realServers.map((x) => x.port).sort()).toEqual(r.backends.map((b) => b.port).sort());
     expect(vs?.realServers.every((x) => x.state === "up" && x.kernelWeight === 1)).toBe(true);
+    // Each check carries the runner's rise/fall progress: passing, so no failed round counted.
+    for (const rs of vs?.realServers ?? []) {
+      expect(rs.checks[0]?.progress).toMatchObject({ fail: 0, rise: 1, fall: 1 });
+      expect(rs.checks[0]?.progress?.ok).toBeGreaterThan(0);
+    }
     // The first transition of each real server is its appearance, from nothing.
     expect(vs?.realServers[0]?.history.transitions[0]).toMatchObject({ fromState: null, state: "up" });
 
@@ -171,6 +176,9 @@ describe("GET /api/state on a running director", () => {
     const last = JSON.parse(frames.at(-1)?.data ?? "{}") as WebState;
     expect(validate(last), JSON.stringify(validate.errors)).toBe(true);
     expect(last.health.ok).toBe(true);
+    const dead = last.virtualServers[0]?.realServers.find((x) => x.port === victim.port);
+    expect(dead?.checks[0]?.progress).toMatchObject({ ok: 0 });
+    expect(dead?.checks[0]?.progress?.fail).toBeGreaterThanOrEqual(1);
     // Consecutive frames differ beyond their time stamp: pushed on change, not on a timer.
     const bodies = frames.map((f) => JSON.stringify({ ...JSON.parse(f.data), generatedAt: 0 }));
     expect(new Set(bodies).size).toBe(bodies.length);

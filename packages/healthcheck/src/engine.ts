@@ -58,6 +58,19 @@ export function normalizePolicy(policy: TargetPolicy = {}): NormalizedPolicy {
   };
 }
 
+/** Rise/fall progress of one target (TargetEngine.progress). */
+export interface CheckProgress {
+  /** Consecutive passes. */
+  ok: number;
+  /** Consecutive failed rounds (each after its retries). */
+  fail: number;
+  /** Retries used in the current round. */
+  retries: number;
+  rise: number;
+  fall: number;
+  retry: number;
+}
+
 export class TargetEngine {
   readonly policy: NormalizedPolicy;
   up: boolean;
@@ -75,6 +88,21 @@ export class TargetEngine {
   constructor(policy: TargetPolicy = {}, shared?: NormalizedPolicy) {
     this.policy = shared ?? normalizePolicy(policy);
     this.up = !this.policy.alpha;
+  }
+
+  /**
+   * Where the target stands on its way to a transition: consecutive passes (toward `rise` while
+   * down), consecutive failed rounds (toward `fall` while up), retries used in this round.
+   */
+  get progress(): CheckProgress {
+    return {
+      ok: this.consecutiveOk,
+      fail: this.consecutiveFail,
+      retries: this.retriesUsed,
+      rise: this.policy.rise,
+      fall: this.policy.fall,
+      retry: this.policy.retry,
+    };
   }
 
   /** Delay before the very first probe: warmup is a random fraction (`random` in [0,1)). */

@@ -26,6 +26,7 @@ export {
   rcode,
 } from "./dns-codec.js";
 export {
+  type CheckProgress,
   type EngineStep,
   type NormalizedPolicy,
   normalizePolicy,

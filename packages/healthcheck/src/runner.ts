@@ -5,6 +5,7 @@
 import { type Clock, systemClock } from "@lvs/inet";
 import { type RunProbeOptions, probe as realProbe } from "./checkers/index.js";
 import {
+  type CheckProgress,
   type NormalizedPolicy,
   normalizePolicy,
   type StateEvent,
@@ -31,6 +32,8 @@ export interface TargetStatus {
   up: boolean;
   weight: number;
   lastResult: ProbeResult | undefined;
+  /** Rise/fall progress (consecutive passes and failed rounds against `rise`/`fall`). */
+  progress?: CheckProgress;
 }
 
 export type ProbeFn = (def: CheckDefinition, opts: RunProbeOptions) => Promise<ProbeResult>;
@@ -388,6 +391,7 @@ export class HealthCheckRunner {
       up: m.engine.up,
       weight: m.engine.weightAt(this.clock.now()),
       lastResult: m.engine.lastResult,
+      progress: m.engine.progress,
     };
   }
 

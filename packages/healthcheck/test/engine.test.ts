@@ -21,6 +21,26 @@ describe("TargetEngine", () => {
     expect(e.up).toBe(false);
   });
 
+  it("progress shows the way to a transition: failed rounds toward fall, passes toward rise", () => {
+    const e = new TargetEngine({ retry: 1, fall: 3, rise: 2 });
+    expect(e.progress).toEqual({ ok: 0, fail: 0, retries: 0, rise: 2, fall: 3, retry: 1 });
+    e.onResult(bad, 0);
+    expect(e.progress).toMatchObject({ fail: 0, retries: 1 });
+    e.onResult(bad, 1000);
+    e.onResult(bad, 2000);
+    e.onResult(bad, 3000);
+    expect(e.progress).toMatchObject({ ok: 0, fail: 2, retries: 0 });
+    expect(e.up).toBe(true);
+    e.onResult(bad, 4000);
+    e.onResult(bad, 5000);
+    expect(e.up).toBe(false);
+    e.onResult(ok, 6000);
+    expect(e.progress).toMatchObject({ ok: 1, fail: 0 });
+    expect(e.up).toBe(false);
+    e.onResult(ok, 7000);
+    expect(e.up).toBe(true);
+  });
+
   it("a success during retries resets the retry budget", () => {
     const e = new TargetEngine({ retry: 1, delayLoop: 5 });
     expect(e.onResult(bad, 0).retrying).toBe(true);
