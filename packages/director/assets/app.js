@@ -53,6 +53,11 @@
       const w = window.prompt(`weight of ${req.realServer} (empty: the configured one)`, "");
       if (w === null) return;
       req.weight = w.trim() === "" ? null : Number(w);
+      // JSON would send NaN as null, which means "the configured weight": refuse it here.
+      if (req.weight !== null && !Number.isInteger(req.weight)) {
+        msg.textContent = `weight must be a whole number, not ${w}`;
+        return;
+      }
     }
     b.disabled = true;
     try {

@@ -95,7 +95,7 @@ describe.skipIf(!present)("the status page in chromium", () => {
     await ctx.close();
   });
 
-  it("with the token (Authorization header): drain sets the weight to 0 on the dataplane", async () => {
+  it("with the token (Authorization header): drain sets the weight to 0 on the dataplane, weight sets it", async () => {
     const ctx = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${rig.token}` } });
     const page = await ctx.newPage();
     await page.goto(`${rig.base}/`);
@@ -115,6 +115,20 @@ describe.skipIf(!present)("the status page in chromium", () => {
       { timeout: 10_000 },
     );
     expect(await page.locator("#msg").textContent()).toContain("drain");
+
+    // Weight through the page's prompt: garbage is refused in the page, a number reaches the proxy.
+    const other = rig.backends[1];
+    if (!other) throw new Error("no backend");
+    const weight = page.locator(`tr[data-rs="127.0.0.1:${other.port}"] button[data-op="weight"]`);
+    page.once("dialog", (d) => void d.accept("abc"));
+    await weight.click();
+    await expect.poll(() => page.locator("#msg").textContent()).toContain("whole number");
+    page.once("dialog", (d) => void d.accept("7"));
+    await weight.click();
+    await waitFor(async () => {
+      const [svc] = await rig.dataplane.read();
+      return svc?.dests.find((x) => x.port === other.port)?.weight === 7;
+    }, "weight 7 on the proxy");
     await ctx.close();
   });
 
