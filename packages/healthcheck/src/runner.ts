@@ -377,6 +377,7 @@ export class HealthCheckRunner {
         up: m.engine.up,
         weight: m.engine.weightAt(now),
         lastResult: m.engine.lastResult,
+        progress: m.engine.progress,
       });
       if (step.event) this.opts.onEvent?.({ ...step.event, id, weight: m.engine.weightAt(now) });
     }
