@@ -2,12 +2,16 @@
 // socket and TCP listener as the director's, where /status and /metrics show the VRRP instances
 // and their counters, /reload reloads the VRRP part in place, and the LVS requests (drain, weight,
 // enable, disable) answer 409 DIRECTOR_LVS_NOT_RUNNING instead of pretending.
+import { type Clock, systemClock } from "@lvs/inet";
 import type { ApiHandlers } from "./api.js";
 import { DEFAULT_RECONCILE_INTERVAL_MS } from "./constants.js";
 import { DirectorError } from "./errors.js";
+import { DirectorHistory } from "./history.js";
 import { DirectorMetrics } from "./metrics.js";
 import type { DirectorStatus } from "./status.js";
 import type { VrrpInstanceStatus } from "./vrrp.js";
+import { createWebRoutes } from "./web.js";
+import { buildWebState, healthVerdict } from "./web-state.js";
 
 export interface VrrpOnlyApiOptions {
   configPath: string;
@@ -21,6 +25,8 @@ export interface VrrpOnlyApiOptions {
   reload?(): Promise<unknown>;
   /** Epoch ms. */
   now?: () => number;
+  /** The status page's timers (default: the system clock). */
+  clock?: Clock;
 }
 
 /** ApiHandlers for a VRRP-only node (give them to an ApiServer). */
@@ -61,7 +67,33 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
     vrrp: { running: true, instances: opts.states() },
     syncDaemons: [],
   });
+  // The status page: VRRP instances only (no dataplane: healthy while every instance is MASTER
+  // or BACKUP). Without state events here, the page's 2 s look finds changes.
+  const history = new DirectorHistory(now);
+  const health = async () => {
+    await opts.refresh?.();
+    return healthVerdict(opts.states(), undefined);
+  };
+  const web = createWebRoutes({
+    clock: opts.clock ?? systemClock,
+    health,
+    watch: () => () => {},
+    state: async (access) =>
+      buildWebState({
+        status: await status(),
+        plan: [],
+        table: undefined,
+        history,
+        dataplane: "none",
+        health: await health(),
+        counters: { refusals: 0, readErrors: 0 },
+        progress: () => undefined,
+        now: now(),
+        access,
+      }),
+  });
   return {
+    web,
     status,
     metrics: async () => {
       await opts.refresh?.();

@@ -3,15 +3,16 @@
 // closed, so an undocumented field fails too), /api/events pushes a killed backend's failed
 // checks without being asked, /healthz follows VRRP and the dataplane, assets come only from the
 // allow-list, and without the token the page is read-only. Plus the history's ring buffers.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without types
 import { generate } from "../scripts/embed-assets.mjs";
 import { DirectorHistory, RingBuffer } from "../src/history.js";
-import type { VrrpComponent, VrrpInstanceStatus } from "../src/index.js";
+import { ApiServer, type VrrpComponent, type VrrpInstanceStatus, vrrpOnlyApiHandlers } from "../src/index.js";
 import { CONTENT_SECURITY_POLICY } from "../src/web.js";
 import type { WebState } from "../src/web-state.js";
 import { textSparkline } from "../src/web-watch.js";
@@ -284,6 +285,55 @@ describe("GET /healthz", () => {
     const down = await http(`${rig.base}/healthz`);
     expect(down.status).toBe(503);
     expect(JSON.parse(down.body).reasons).toEqual(["dataplane: netlink socket closed"]);
+  });
+});
+
+describe("a VRRP-only node (lvsctl up --vrrp) serves the page too", () => {
+  it("lists its instances; /healthz follows their states", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lvs-web-vrrp-"));
+    const instance: VrrpInstanceStatus = {
+      name: "VI_7",
+      interface: "eth0",
+      vrid: 7,
+      state: "MASTER",
+      priority: 150,
+      effectivePriority: 148,
+      vips: ["10.7.0.100"],
+    };
+    const server = new ApiServer({
+      socketPath: join(dir, "v.sock"),
+      handlers: vrrpOnlyApiHandlers({ configPath: join(dir, "k.conf"), states: () => [{ ...instance }] }),
+    });
+    await server.start();
+    try {
+      const get = (path: string) =>
+        new Promise<Reply>((resolve, reject) => {
+          const req = request({ socketPath: join(dir, "v.sock"), path }, (res) => {
+            let body = "";
+            res.setEncoding("utf8").on("data", (d: string) => {
+              body += d;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+      const page = await get("/");
+      expect(page.status).toBe(200);
+      expect(page.body).toContain("VI_7");
+      expect(page.body).toContain("150 / 148");
+      const state = JSON.parse((await get("/api/state")).body) as WebState;
+      expect(validate(state), JSON.stringify(validate.errors)).toBe(true);
+      expect(state).toMatchObject({ dataplane: "none", access: "write", daemon: { mode: "vrrp" } });
+      expect((await get("/healthz")).status).toBe(200);
+      instance.state = "FAULT";
+      const bad = await get("/healthz");
+      expect(bad.status).toBe(503);
+      expect(JSON.parse(bad.body).reasons).toEqual(["VI_7 is FAULT"]);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
