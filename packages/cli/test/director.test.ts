@@ -108,6 +108,28 @@ describe("lvsctl and the director's API", () => {
   });
 });
 
+describe("lvsctl explain", () => {
+  it("names the real server a new connection gets, the rule and the candidates; --json the API's", async () => {
+    const r = await lvsctl(["explain", "192.0.2.9:5000", "10.0.0.1:80", "--socket", socket]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // wlc, both idle: 10.1.0.1 has weight 2, so overhead/weight ties at 0 and list order decides.
+    expect(r.stdout).toMatch(
+      /^TCP\/10\.0\.0\.1:80 \(wlc\): a new connection from 192\.0\.2\.9:5000 goes to 10\.1\.0\.\d:8080\n/,
+    );
+    expect(r.stdout).toContain("rule: lowest (active × 256 + inactive) / weight");
+    expect(r.stdout).toMatch(/→ 10\.1\.0\.\d:8080 +weight \d/);
+    const j = JSON.parse(
+      (await lvsctl(["explain", "192.0.2.9", "10.0.0.1:80", "--json", "--socket", socket])).stdout,
+    );
+    expect(j).toMatchObject({ scheduler: "wlc", exact: true, client: "192.0.2.9:40000" });
+    expect(j.candidates).toHaveLength(2);
+    const bad = await lvsctl(["explain", "nope", "10.0.0.1:80", "--socket", socket]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("expected IP[:PORT]");
+  });
+});
+
 describe("lvsctl status --watch", () => {
   it("follows the daemon live: a change made meanwhile is redrawn without asking; SIGINT ends it", async () => {
     const child = spawn(process.execPath, [bin, "status", "--watch", "--socket", socket]);

@@ -4,6 +4,7 @@ import { request } from "node:http";
 import type { ConnectionsAnswer, TimeoutsAnswer } from "./api.js";
 import { DirectorError, type DirectorErrorCode } from "./errors.js";
 import { defaultSocketPath } from "./paths.js";
+import type { Explanation } from "./explain.js";
 import type { DirectorStatus } from "./status.js";
 
 export interface DirectorClientOptions {
@@ -151,5 +152,11 @@ export class DirectorClient {
 
   reload(): Promise<unknown> {
     return this.json("POST", "/reload");
+  }
+
+  /** Which real server a new connection from `client` (IP[:PORT]) to `service` gets now, and why. */
+  explain(client: string, service: string): Promise<Explanation> {
+    const q = `client=${encodeURIComponent(client)}&service=${encodeURIComponent(service)}`;
+    return this.json("GET", `/api/explain?${q}`);
   }
 }

@@ -73,6 +73,7 @@ export type {
   TargetWeight,
   Transition,
 } from "./events.js";
+export { type ExplainCandidate, type Explanation, explainPick } from "./explain.js";
 export { formatStatus, operationLine } from "./format.js";
 export {
   type CheckRecord,

@@ -6,6 +6,8 @@
 //   GET /api/state          the page's data (schema/state-v1.schema.json)
 //   GET /api/events         server-sent events: `state` (the document) or, with ?format=html,
 //                           `view` (the page's live part); one push per change, none without
+//   GET /api/explain        ?client=IP[:PORT]&service=VIP:PORT: which real server a new
+//                           connection from that client gets now, and why (explain.ts)
 //   GET /healthz            200 when every VRRP instance is MASTER or BACKUP and the dataplane
 //                           answers, else 503 with the reasons (Seesaw's rule)
 //
@@ -14,6 +16,8 @@
 // from this origin's /assets, no inline code, no framing, no form posts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "@lvs/inet";
+import { DirectorError } from "./errors.js";
+import type { Explanation } from "./explain.js";
 import { WEB_ASSETS } from "./web-assets.generated.js";
 import { renderLive, renderPage } from "./web-page.js";
 import type { HealthVerdict, WebState } from "./web-state.js";
@@ -43,6 +47,8 @@ export const WEB_HEARTBEAT_MS = 15_000;
 export interface WebSources {
   state(access: "read" | "write"): Promise<WebState>;
   health(): Promise<HealthVerdict>;
+  /** `GET /api/explain?client=IP[:PORT]&service=VIP:PORT` (absent: 404). */
+  explain?(client: string, service: string): Promise<Explanation>;
   /** Call `fn` whenever something shown may have changed; returns the unsubscribe. */
   watch(fn: () => void): () => void;
   clock: Clock;
@@ -191,6 +197,14 @@ export function createWebRoutes(src: WebSources): WebRoutes {
     }
     if (path === "/api/state") {
       send(res, 200, "application/json", json(await src.state(access)));
+      return true;
+    }
+    if (path === "/api/explain" && src.explain) {
+      const client = query.get("client");
+      const service = query.get("service");
+      if (!client || !service)
+        throw new DirectorError("DIRECTOR_BAD_ARGUMENT", "needs ?client=IP[:PORT]&service=VIP:PORT");
+      send(res, 200, "application/json", json(await src.explain(client, service)));
       return true;
     }
     if (path === "/healthz") {

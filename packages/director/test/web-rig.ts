@@ -52,7 +52,9 @@ async function backend(name: string): Promise<{ server: Server; backend: Backend
   return { server, backend: { name, port, kill } };
 }
 
-export async function startRig(opts: { vrrp?: VrrpComponent; backends?: number } = {}): Promise<Rig> {
+export async function startRig(
+  opts: { vrrp?: VrrpComponent; backends?: number; algo?: string } = {},
+): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), "lvs-web-"));
   const made: Awaited<ReturnType<typeof backend>>[] = [];
   for (let i = 1; i <= (opts.backends ?? 3); i++) made.push(await backend(`rs${i}`));
@@ -72,7 +74,7 @@ export async function startRig(opts: { vrrp?: VrrpComponent; backends?: number }
     join(dir, "keepalived.conf"),
     `virtual_server 127.0.0.1 ${vport} {
   delay_loop 1
-  lb_algo wrr
+  lb_algo ${opts.algo ?? "wrr"}
   lb_kind NAT
   protocol TCP
 ${rs}

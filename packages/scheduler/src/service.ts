@@ -415,6 +415,36 @@ export class Service {
     return this.find(parseAddress(address), port);
   }
 
+  /**
+   * Take a destination's counters as a live table reports them (ipvsadm -Ln's ActiveConn,
+   * InActConn, the persistent count), to ask what the scheduler would do now without replaying
+   * the connections. OVERLOAD follows the kernel's rule at bind time (total ≥ upper threshold)
+   * unless `overloaded` says otherwise: between the thresholds it depends on history.
+   */
+  observeCounters(
+    address: string,
+    port: number,
+    c: { active: number; inactive: number; persistent?: number; overloaded?: boolean },
+  ): Destination {
+    const d = this.find(parseAddress(address), port);
+    if (!d)
+      throw new SchedulerError("SCHED_NO_DEST", `no destination ${address}:${port}`, {
+        object: `${address}:${port}`,
+        errno: "ENOENT",
+      });
+    for (const [k, v] of Object.entries(c)) {
+      if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0))
+        throw new SchedulerError("SCHED_BAD_VALUE", `${k} must be an integer ≥ 0, not ${v}`);
+    }
+    d.activeConns = c.active;
+    d.inactConns = c.inactive;
+    d.persistConns = c.persistent ?? 0;
+    const over = c.overloaded ?? (d.upperThreshold !== 0 && d.totalConns() >= d.upperThreshold);
+    if (over) d.flags |= IP_VS_DEST_F_OVERLOAD;
+    else d.flags &= ~IP_VS_DEST_F_OVERLOAD;
+    return d;
+  }
+
   private find(a: Address, port: number): Dest | undefined {
     return this.list.find((d) => d.port === port && d.addr.text === a.text);
   }

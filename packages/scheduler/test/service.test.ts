@@ -285,3 +285,28 @@ describe("schedulers in detail", () => {
     expect(svc.flags & 0x10).toBe(0x10);
   });
 });
+
+describe("observeCounters: a live table's counters in place of replayed connections", () => {
+  it("wlc picks by the observed counts; OVERLOAD follows the upper threshold; bad input is refused", () => {
+    const svc = new Service({ scheduler: "wlc", address: "10.0.0.1", port: 80 });
+    svc.addDest({ address: "10.0.1.1", port: 80, weight: 1 });
+    svc.addDest({ address: "10.0.1.2", port: 80, weight: 1, upperThreshold: 5 });
+    // Unobserved, both are idle: the kernel's list head (the newest, .2) wins the tie.
+    expect(svc.schedule({ clientAddress: "192.0.2.1", clientPort: 1000 })?.address).toBe("10.0.1.2");
+    svc.observeCounters("10.0.1.2", 80, { active: 3, inactive: 0 });
+    svc.observeCounters("10.0.1.1", 80, { active: 1, inactive: 7 });
+    // Overheads: .2 = 3×256 = 768, .1 = 256 + 7 = 263.
+    expect(svc.schedule({ clientAddress: "192.0.2.1", clientPort: 1001 })?.address).toBe("10.0.1.1");
+    svc.observeCounters("10.0.1.1", 80, { active: 9, inactive: 0 });
+    expect(svc.schedule({ clientAddress: "192.0.2.1", clientPort: 1002 })?.address).toBe("10.0.1.2");
+    const d = svc.observeCounters("10.0.1.2", 80, { active: 5, inactive: 0 });
+    expect(d.overloaded).toBe(true);
+    expect(svc.schedule({ clientAddress: "192.0.2.1", clientPort: 1003 })?.address).toBe("10.0.1.1");
+    expect(() => svc.observeCounters("10.0.1.9", 80, { active: 0, inactive: 0 })).toThrow(
+      expect.objectContaining({ code: "SCHED_NO_DEST", errno: "ENOENT" }),
+    );
+    expect(() => svc.observeCounters("10.0.1.1", 80, { active: -1, inactive: 0 })).toThrow(
+      expect.objectContaining({ code: "SCHED_BAD_VALUE" }),
+    );
+  });
+});

@@ -7,6 +7,7 @@ import {
   type DirectorClientOptions,
   type DirectorStatus,
   defaultSocketPath,
+  type Explanation,
   formatStatus,
   formatWebState,
   runDaemon,
@@ -91,6 +92,26 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** `lvsctl explain`'s text: the answer, the rule, the candidates in list order, the caveats. */
+function formatExplanation(e: Explanation): string {
+  const out = [
+    `${e.service} (${e.scheduler}): a new connection from ${e.client} goes to ${e.realServer ?? "nobody (no usable real server)"}${e.exact ? "" : " (see below)"}`,
+    `  rule: ${e.rule}`,
+  ];
+  if (e.persistence) out.push(`  persistence: ${e.persistence.timeout} s, netmask /${e.persistence.netmask}`);
+  out.push("  candidates (kernel list order):");
+  for (const c of e.candidates) {
+    const notes = [c.overloaded ? "OVERLOADED" : "", c.weight === 0 ? "weight 0: not scheduled" : ""].filter(
+      Boolean,
+    );
+    out.push(
+      `    ${c.realServer === e.realServer ? "→" : " "} ${c.realServer.padEnd(22)} weight ${c.weight}  active ${c.activeConns}  inactive ${c.inactiveConns}  overhead ${c.overhead}${notes.length ? `  [${notes.join(", ")}]` : ""}`,
+    );
+  }
+  for (const c of e.caveats) out.push(`  note: ${c}`);
+  return `${out.join("\n")}\n`;
+}
+
 export function register(program: Command): void {
   apiOptions(program.command("status"))
     .description(
@@ -116,6 +137,18 @@ export function register(program: Command): void {
       }
       const st = await client(o).status();
       process.stdout.write(o.json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+    });
+
+  apiOptions(program.command("explain"))
+    .description(
+      "which real server a new connection from CLIENT gets right now, and why (the scheduler on the live table)",
+    )
+    .argument("<client>", "the client: IP[:PORT] or [IPv6][:PORT] (the port matters only to sh-port/mh-port)")
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, [v6]:PORT, fwm:N or group:NAME")
+    .option("--json", "the API's JSON as it is")
+    .action(async (clientText: string, vs: string, o: ApiOpts & { json?: boolean }) => {
+      const e = await client(o).explain(clientText, vs);
+      process.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
     });
 
   apiOptions(program.command("drain"))
