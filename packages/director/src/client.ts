@@ -3,8 +3,8 @@
 import { request } from "node:http";
 import type { ConnectionsAnswer, TimeoutsAnswer } from "./api.js";
 import { DirectorError, type DirectorErrorCode } from "./errors.js";
-import { defaultSocketPath } from "./paths.js";
 import type { Explanation } from "./explain.js";
+import { defaultSocketPath } from "./paths.js";
 import type { DirectorStatus } from "./status.js";
 
 export interface DirectorClientOptions {

@@ -3,9 +3,9 @@
 // rendering of each, redrawn in place; a history sparkline in block characters.
 import { request } from "node:http";
 import type { DirectorClientOptions } from "./client.js";
-import { DEFAULT_SOCKET_PATH } from "./constants.js";
 import { DirectorError } from "./errors.js";
 import type { CheckRecord } from "./history.js";
+import { defaultSocketPath } from "./paths.js";
 import type { WebState } from "./web-state.js";
 
 /** Longest event the watcher buffers (a state document of thousands of real servers fits). */
@@ -24,7 +24,7 @@ export interface StateWatch {
  */
 export function watchState(opts: DirectorClientOptions, onState: (s: WebState) => void): StateWatch {
   const target = opts.url ? new URL("/api/events", opts.url) : undefined;
-  const where = target ? target.host : (opts.socketPath ?? DEFAULT_SOCKET_PATH);
+  const where = target ? target.host : (opts.socketPath ?? defaultSocketPath());
   const headers: Record<string, string> = { accept: "text/event-stream" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let req: ReturnType<typeof request> | undefined;
