@@ -15,32 +15,99 @@ export const HISTORY_TRANSITIONS = 50;
 /** Transitions kept per VRRP instance. */
 export const HISTORY_VRRP = 50;
 
-/** A fixed-capacity FIFO: pushing onto a full one drops the oldest. */
+/**
+ * A fixed-capacity FIFO: pushing onto a full one drops the oldest. Storage grows with use (a
+ * director with 20,000 real servers would otherwise hold 20,000 × capacity empty slots at start).
+ */
 export class RingBuffer<T> {
-  private readonly items: (T | undefined)[];
+  private readonly items: T[] = [];
+  private start = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity}`);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    if (this.items.length < this.capacity) {
+      this.items.push(item);
+      return;
+    }
+    this.items[this.start] = item;
+    this.start = (this.start + 1) % this.capacity;
+  }
+
+  /** Oldest first. */
+  toArray(): T[] {
+    return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
+  }
+}
+
+/**
+ * The check results of one real server, column-wise: typed arrays for time, latency and outcome,
+ * and references to the (shared) kind and reason strings. ~30 bytes a result instead of an
+ * object of ~100, which matters at 20,000 real servers × 100 results.
+ */
+export class CheckRing {
+  private at = new Float64Array(0);
+  private latency = new Float64Array(0);
+  private ok = new Uint8Array(0);
+  private kind: string[] = [];
+  private reason: (string | null)[] = [];
   private start = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity}`);
-    this.items = new Array(capacity);
   }
 
   get length(): number {
     return this.count;
   }
 
-  push(item: T): void {
-    const end = (this.start + this.count) % this.capacity;
-    this.items[end] = item;
+  private grow(): void {
+    // Only while not yet wrapped (start is 0 until the ring is full at its final size).
+    const size = Math.min(this.capacity, Math.max(8, this.at.length * 2));
+    const at = new Float64Array(size);
+    at.set(this.at);
+    const latency = new Float64Array(size);
+    latency.set(this.latency);
+    const ok = new Uint8Array(size);
+    ok.set(this.ok);
+    this.at = at;
+    this.latency = latency;
+    this.ok = ok;
+  }
+
+  push(r: CheckRecord): void {
+    if (this.count < this.capacity && this.count === this.at.length) this.grow();
+    const i = this.count < this.capacity ? this.count : this.start;
+    this.at[i] = r.at;
+    this.latency[i] = r.latencyMs ?? Number.NaN;
+    this.ok[i] = r.ok ? 1 : 0;
+    this.kind[i] = r.check;
+    this.reason[i] = r.reason;
     if (this.count < this.capacity) this.count++;
     else this.start = (this.start + 1) % this.capacity;
   }
 
   /** Oldest first. */
-  toArray(): T[] {
-    const out: T[] = [];
-    for (let i = 0; i < this.count; i++) out.push(this.items[(this.start + i) % this.capacity] as T);
+  toArray(): CheckRecord[] {
+    const out: CheckRecord[] = [];
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.start + k) % this.capacity;
+      const latency = this.latency[i] as number;
+      out.push({
+        at: this.at[i] as number,
+        check: this.kind[i] as string,
+        ok: this.ok[i] === 1,
+        reason: this.reason[i] ?? null,
+        latencyMs: Number.isNaN(latency) ? null : latency,
+      });
+    }
     return out;
   }
 }
@@ -85,7 +152,7 @@ export interface ReconcileCounters {
 }
 
 interface RealServerHistory {
-  checks: RingBuffer<CheckRecord>;
+  checks: CheckRing;
   transitions: RingBuffer<TransitionRecord>;
   state: string;
   weight: number;
@@ -146,7 +213,7 @@ export class DirectorHistory {
     let h = this.rs.get(key);
     if (!h) {
       h = {
-        checks: new RingBuffer(this.limits.checks),
+        checks: new CheckRing(this.limits.checks),
         transitions: new RingBuffer(this.limits.transitions),
         state,
         weight,

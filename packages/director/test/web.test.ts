@@ -11,7 +11,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without types
 import { generate } from "../scripts/embed-assets.mjs";
-import { DirectorHistory, RingBuffer } from "../src/history.js";
+import { CheckRing, DirectorHistory, RingBuffer } from "../src/history.js";
 import { ApiServer, type VrrpComponent, type VrrpInstanceStatus, vrrpOnlyApiHandlers } from "../src/index.js";
 import { CONTENT_SECURITY_POLICY } from "../src/web.js";
 import type { WebState } from "../src/web-state.js";
@@ -364,6 +364,23 @@ describe("history ring buffers", () => {
     expect(r.toArray()).toEqual([5, 6, 7]);
     expect(r.length).toBe(3);
     expect(() => new RingBuffer(0)).toThrow(RangeError);
+  });
+
+  it("check results kept column-wise: grown on use, wrapped at capacity, every field round-trips", () => {
+    const ring = new CheckRing(20);
+    const rec = (i: number) => ({
+      at: 1_700_000_000_000 + i,
+      check: i % 2 ? "HTTP_GET" : "TCP_CHECK",
+      ok: i % 3 !== 0,
+      reason: i % 5 ? `reason ${i}` : null,
+      latencyMs: i % 7 ? i / 4 : null,
+    });
+    for (let i = 0; i < 13; i++) ring.push(rec(i));
+    expect(ring.toArray()).toEqual(Array.from({ length: 13 }, (_, i) => rec(i)));
+    for (let i = 13; i < 47; i++) ring.push(rec(i));
+    expect(ring.length).toBe(20);
+    expect(ring.toArray()).toEqual(Array.from({ length: 20 }, (_, i) => rec(27 + i)));
+    expect(() => new CheckRing(0)).toThrow(RangeError);
   });
 
   it("a real server's check results stay bounded however long it runs", () => {
