@@ -20,7 +20,7 @@ export const HISTORY_VRRP = 50;
  * director with 20,000 real servers would otherwise hold 20,000 × capacity empty slots at start).
  */
 export class RingBuffer<T> {
-  private readonly items: T[] = [];
+  private items: T[] | undefined;
   private start = 0;
 
   constructor(readonly capacity: number) {
@@ -28,10 +28,11 @@ export class RingBuffer<T> {
   }
 
   get length(): number {
-    return this.items.length;
+    return this.items?.length ?? 0;
   }
 
   push(item: T): void {
+    this.items ??= [];
     if (this.items.length < this.capacity) {
       this.items.push(item);
       return;
@@ -42,9 +43,12 @@ export class RingBuffer<T> {
 
   /** Oldest first. */
   toArray(): T[] {
-    return [...this.items.slice(this.start), ...this.items.slice(0, this.start)];
+    const items = this.items ?? [];
+    return [...items.slice(this.start), ...items.slice(0, this.start)];
   }
 }
+
+const EMPTY: never[] = [];
 
 /**
  * The check results of one real server, column-wise: typed arrays for time, latency and outcome,
@@ -52,11 +56,14 @@ export class RingBuffer<T> {
  * object of ~100, which matters at 20,000 real servers × 100 results.
  */
 export class CheckRing {
-  private at = new Float64Array(0);
-  private latency = new Float64Array(0);
-  private ok = new Uint8Array(0);
-  private kind: string[] = [];
-  private reason: (string | null)[] = [];
+  // Shared empty columns until the first result (most of the memory of 20,000 idle rings).
+  private static readonly NO_TIMES = new Float64Array(0);
+  private static readonly NO_FLAGS = new Uint8Array(0);
+  private at = CheckRing.NO_TIMES;
+  private latency = CheckRing.NO_TIMES;
+  private ok = CheckRing.NO_FLAGS;
+  private kind: string[] = EMPTY;
+  private reason: (string | null)[] = EMPTY;
   private start = 0;
   private count = 0;
 
@@ -77,9 +84,17 @@ export class CheckRing {
     latency.set(this.latency);
     const ok = new Uint8Array(size);
     ok.set(this.ok);
+    const kind = new Array<string>(size);
+    const reason = new Array<string | null>(size);
+    for (let i = 0; i < this.count; i++) {
+      kind[i] = this.kind[i] as string;
+      reason[i] = this.reason[i] ?? null;
+    }
     this.at = at;
     this.latency = latency;
     this.ok = ok;
+    this.kind = kind;
+    this.reason = reason;
   }
 
   push(r: CheckRecord): void {
