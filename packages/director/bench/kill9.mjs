@@ -9,8 +9,9 @@
 //
 // Each iteration: the 1,000 services are deleted with ipvsadm (the unchanged one stays), the
 // daemon (`lvsctl director run --mode check`, no VRRP) starts on the config, and once it logs
-// "Applying N IPVS operations" it gets SIGKILL after a delay drawn uniformly from [0, the apply's
-// duration] (measured by one uninterrupted calibration run). A second daemon then starts on the
+// "Applying N IPVS operations" it gets SIGKILL after a delay drawn uniformly from [0, the batch's
+// duration] (measured by one uninterrupted calibration run: "Applying" to /proc/net/ip_vs
+// complete; KILL9_SPREAD=1 spaces the kills evenly through it instead). A second daemon then starts on the
 // same config (and the state file the first left), and must bring the table to the config; it is
 // stopped with SIGTERM (which leaves the table). Meanwhile a client in its own namespace sends a
 // line every 100 ms through VIP:9000 to an echo server and must keep getting its echoes.
@@ -84,6 +85,7 @@ export async function runKill9({
   services = 1000,
   seed = 0x19,
   maxSeconds = Number.POSITIVE_INFINITY,
+  spread = false,
   log = (line) => console.log(line),
 } = {}) {
   const started = Date.now();
@@ -166,8 +168,15 @@ export async function runKill9({
     const cal = lb.spawn(daemonArgs);
     await waitApplying(cal);
     const applyStart = Date.now();
-    await waitStarted(cal);
+    // The batch's end: /proc/net/ip_vs (3 header lines, a line per service and per real server)
+    // complete. Cheaper to poll than ipvsadm, so the estimate stays close to the batch itself.
+    await waitFor(async () => Number(await lb.run("wc -l < /proc/net/ip_vs")) >= 3 + 2 * (services + 1), {
+      what: "the calibration batch",
+      timeoutMs: 180_000,
+      intervalMs: 20,
+    });
     const applyMs = Date.now() - applyStart;
+    await waitStarted(cal);
     const golden = await table();
     cal.kill("SIGTERM");
     await cal.exited;
@@ -184,9 +193,20 @@ export async function runKill9({
       const before = echoes(conn);
       const spawned = Date.now();
       const first = lb.spawn(daemonArgs);
-      await waitApplying(first);
+      try {
+        await waitApplying(first);
+      } catch (err) {
+        // A daemon that never reaches its apply is a failed iteration, shown with its output.
+        first.kill("SIGKILL");
+        await first.exited;
+        records.push({ iteration: i + 1, converged: false, reset: false, error: String(err) });
+        log(`#${i + 1}: ${err.message}; the daemon's output:\n${first.output().slice(-3000)}`);
+        continue;
+      }
       const startMs = Date.now() - spawned;
-      const delay = Math.round(random() * applyMs);
+      // random: uniform over the batch; spread: evenly through it (the kernel test's three kills)
+      const fraction = spread ? (i + 0.5) / iterations : random();
+      const delay = Math.round(fraction * applyMs);
       await sleep(delay);
       first.kill("SIGKILL");
       await first.exited;
@@ -249,7 +269,10 @@ export async function runKill9({
   const midApply = records.filter(
     (r) => r.opsInKernelAtKill > 0 && r.opsInKernelAtKill < 2 * services,
   ).length;
-  const times = records.map((r) => r.convergeMs).sort((a, b) => a - b);
+  const times = records
+    .map((r) => r.convergeMs)
+    .filter((t) => t !== undefined)
+    .sort((a, b) => a - b);
   return {
     iterations: records.length,
     converged,
@@ -270,6 +293,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     services: Number(env.KILL9_SERVICES ?? 1000),
     seed: Number(env.KILL9_SEED ?? 0x19),
     maxSeconds: Number(env.KILL9_MAX_SECONDS ?? Number.POSITIVE_INFINITY),
+    spread: env.KILL9_SPREAD === "1",
   });
   console.log(
     `kill -9 during a ${env.KILL9_SERVICES ?? 1000}-service apply: ${r.iterations} iterations, ` +
