@@ -110,6 +110,10 @@ export interface GlobalDefs {
   vrrpStartupDelay?: number;
   vrrpNotifyPriorityChanges?: boolean;
   vrrpDownTimerAdverts?: number;
+  /** The VRRP process's nice value, -20..19 (keepalived's `vrrp_priority`; unset: lvs's default). */
+  vrrpPriority?: number;
+  /** SCHED_RR priority 1..99 for the VRRP process (keepalived's `vrrp_rt_priority`; unset: none). */
+  vrrpRtPriority?: number;
   // FIFOs
   notifyFifo?: Fifo;
   notifyFifoScript?: Script;

@@ -185,6 +185,14 @@ export const GlobalDefsSchema = z.strictObject({
   vrrpStartupDelay: seconds(0.001, 0xffffffff, { example: 5 }).optional(),
   vrrpNotifyPriorityChanges: bool().optional(),
   vrrpDownTimerAdverts: int(1, 100, { example: 3 }).optional(),
+  vrrpPriority: int(-20, 19, {
+    example: -10,
+    description: "Nice value of the VRRP child process (keepalived's vrrp_priority); below 0 needs root.",
+  }).optional(),
+  vrrpRtPriority: int(1, 99, {
+    example: 50,
+    description: "SCHED_RR priority of the VRRP child process (keepalived's vrrp_rt_priority).",
+  }).optional(),
   notifyFifo: FifoSchema.optional(),
   notifyFifoScript: ScriptSchema.optional(),
   vrrpNotifyFifo: FifoSchema.optional(),

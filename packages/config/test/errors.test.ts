@@ -189,7 +189,7 @@ describe("warnings never stop a load", () => {
     ["// is no comment", "// hello\n", "w:CONFIG_UNKNOWN_KEYWORD@1:1", /start comments with # or !/],
     [
       "known but unused keyword",
-      "global_defs {\n  vrrp_rt_priority 50\n}\n",
+      "global_defs {\n  checker_rt_priority 50\n}\n",
       "w:CONFIG_IGNORED_KEYWORD@2:3",
       /lvs does not use/,
     ],

@@ -16,6 +16,7 @@ import {
   VrrpRouter,
   type VrrpRouterLike,
   type VrrpRouterOptions,
+  vrrpSchedulingFromConfig,
 } from "@lvs/vrrp";
 import type { VrrpComponent, VrrpInstanceStatus, VrrpStateChange, VrrpStateName } from "./vrrp.js";
 
@@ -68,13 +69,18 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     return { options, json: JSON.stringify(options) };
   };
 
-  const launch = async (options: VrrpRouterOptions): Promise<void> => {
+  const launch = async (options: VrrpRouterOptions, config: LvsConfig): Promise<void> => {
     if (!options.instances.length) return;
+    // keepalived's vrrp_priority / vrrp_rt_priority for the VRRP child (lvs's default nice as root)
+    const { nice, realtime } = vrrpSchedulingFromConfig(config.globalDefs);
     const r: VrrpRouterLike = opts.createRouter
       ? opts.createRouter(options)
       : opts.inProcess
         ? new VrrpRouter(options)
-        : spawnIsolatedRouter(options);
+        : spawnIsolatedRouter(options, {
+            ...(nice !== undefined ? { priority: nice } : {}),
+            ...(realtime !== undefined ? { realtimePriority: realtime } : {}),
+          });
     r.on("state", (c: StateChange) => {
       if (c.kind !== "INSTANCE") return;
       since.set(c.name, now());
@@ -96,7 +102,7 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
     async start(config) {
       const { options, json } = build(config);
       optionsJson = json;
-      await launch(options);
+      await launch(options, config);
     },
     async reload(config) {
       const { options, json } = build(config);
@@ -107,7 +113,7 @@ export function createVrrpComponent(opts: VrrpAdapterOptions = {}): VrrpComponen
         const names = new Set(router.status().instances.map((i) => i.name));
         for (const name of [...since.keys()]) if (!names.has(name)) since.delete(name);
         opts.onReload?.(summary);
-      } else await launch(options);
+      } else await launch(options, config);
       optionsJson = json;
     },
     async stop() {

@@ -35,6 +35,7 @@ import {
   parseGenl,
   parseNlError,
   parseNlMsgs,
+  splitNlMsgs,
   Writer,
 } from "./netlink.js";
 import type {
@@ -129,6 +130,16 @@ export function describeOperation(o: Operation): { kind: IpvsObjectKind; object:
   return { kind: "DEST", object: describeDest(o.service, o.dest) };
 }
 
+/** What the receive path dropped, for metrics (netconf's watcher counts its own the same way). */
+export interface IpvsClientStats {
+  /**
+   * Malformed replies dropped: a datagram or message whose framing does not hold, an NLMSG_ERROR
+   * too short for its errno, a part the codec refused. Never thrown out of the socket's handler;
+   * the request it was for gets a later answer or times out (a refused part fails its request).
+   */
+  malformed: number;
+}
+
 /** The part of netlink's RawNetlinkSocket the client uses (a fake kernel in unit tests). */
 export type NetlinkSocketLike = Pick<RawNetlinkSocket, "send" | "on" | "ref" | "unref" | "close">;
 
@@ -140,6 +151,7 @@ export class IpvsClient {
   private readonly window: number;
   private readonly dumpRetries: number;
   private readonly pending = new Map<number, Pending>();
+  readonly stats: IpvsClientStats = { malformed: 0 };
   private seq: number;
   private closed = false;
   /**
@@ -575,66 +587,78 @@ export class IpvsClient {
   }
 
   private onDatagram(buf: Uint8Array): void {
-    let msgs: NlMsg[];
-    try {
-      msgs = parseNlMsgs(buf);
-    } catch {
-      return; // malformed datagram: dropped (nothing can be matched to it)
+    // Called from the socket's event handler: nothing may throw out of here. The whole messages
+    // before a bad length are still answered; the rest of the datagram is dropped and counted.
+    const { messages, error } = splitNlMsgs(buf);
+    if (error) this.stats.malformed++;
+    for (const m of messages) {
+      try {
+        this.onMessage(m);
+      } catch {
+        this.stats.malformed++;
+      }
     }
-    for (const m of msgs) {
-      const p = this.pending.get(m.seq);
-      if (!p) continue;
-      if (m.flags & C.NLM_F_DUMP_INTR) p.interrupted = true;
-      if (m.type === C.NLMSG_ERROR) {
-        const { errno } = parseNlError(m);
+  }
+
+  private onMessage(m: NlMsg): void {
+    const p = this.pending.get(m.seq);
+    if (!p) return;
+    if (m.flags & C.NLM_F_DUMP_INTR) p.interrupted = true;
+    if (m.type === C.NLMSG_ERROR) {
+      if (m.payload.length < 4) {
+        // No errno to read: not an answer. The request waits for one or times out.
+        this.stats.malformed++;
+        return;
+      }
+      const { errno } = parseNlError(m);
+      this.settle(p);
+      if (errno === 0) p.resolve(p.parts);
+      else p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
+      // The tail of a write answered: its silent members without an error succeeded.
+      for (const q of p.chunk ?? []) {
+        if (this.pending.get(q.seq) !== q) continue;
+        this.settle(q);
+        q.resolve([]);
+      }
+      return;
+    }
+    if (m.type === C.NLMSG_DONE) {
+      this.settle(p);
+      const errno =
+        m.payload.length >= 4 ? -new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true) : 0;
+      if (errno > 0) p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
+      else if (p.interrupted) {
+        p.reject(
+          new IpvsError(
+            "IPVS_DUMP_INTERRUPTED",
+            `${p.command}: the table changed during the dump (NLM_F_DUMP_INTR)`,
+            {
+              command: p.command,
+            },
+          ),
+        );
+      } else p.resolve(p.parts);
+      return;
+    }
+    if (m.type === this.familyId || (this.familyId === 0 && m.type === C.GENL_ID_CTRL)) {
+      try {
+        p.parts.push(
+          this.familyId === 0
+            ? ({ cmd: 0, $ctrl: m.payload } as unknown as IpvsMessage)
+            : p.decode
+              ? (p.decode(m.payload) as IpvsMessage)
+              : decodeIpvsMessage(m.payload),
+        );
+      } catch (err) {
+        // A part the codec refuses: counted, and its request fails naming why (a dump missing a
+        // part must not be trusted).
+        this.stats.malformed++;
         this.settle(p);
-        if (errno === 0) p.resolve(p.parts);
-        else p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
-        // The tail of a write answered: its silent members without an error succeeded.
-        for (const q of p.chunk ?? []) {
-          if (this.pending.get(q.seq) !== q) continue;
-          this.settle(q);
-          q.resolve([]);
-        }
-        continue;
+        p.reject(toIpvsError(err));
+        return;
       }
-      if (m.type === C.NLMSG_DONE) {
-        this.settle(p);
-        const errno =
-          m.payload.length >= 4 ? -new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true) : 0;
-        if (errno > 0) p.reject(kernelError(errno, p.kind, p.command, objectOf(p)));
-        else if (p.interrupted) {
-          p.reject(
-            new IpvsError(
-              "IPVS_DUMP_INTERRUPTED",
-              `${p.command}: the table changed during the dump (NLM_F_DUMP_INTR)`,
-              {
-                command: p.command,
-              },
-            ),
-          );
-        } else p.resolve(p.parts);
-        continue;
-      }
-      if (m.type === this.familyId || (this.familyId === 0 && m.type === C.GENL_ID_CTRL)) {
-        try {
-          p.parts.push(
-            this.familyId === 0
-              ? ({ cmd: 0, $ctrl: m.payload } as unknown as IpvsMessage)
-              : p.decode
-                ? (p.decode(m.payload) as IpvsMessage)
-                : decodeIpvsMessage(m.payload),
-          );
-        } catch (err) {
-          this.settle(p);
-          p.reject(toIpvsError(err));
-          continue;
-        }
-        if (p.dump) this.arm(p);
-        else if (!(m.flags & C.NLM_F_MULTI) && this.familyId === 0) {
-          // ctrl GETFAMILY reply: an ACK follows since we asked for one.
-        }
-      }
+      // A dump's part re-arms its inactivity timeout (a ctrl GETFAMILY reply is followed by its ACK).
+      if (p.dump) this.arm(p);
     }
   }
 

@@ -9,6 +9,7 @@ export { canonicalAddress, formatIPv6, parseAddress } from "@lvs/inet";
 export {
   IpvsClient,
   type IpvsClientOptions,
+  type IpvsClientStats,
   type NetlinkSocketLike,
   type Operation,
   type OperationResult,

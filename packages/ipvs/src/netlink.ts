@@ -144,16 +144,27 @@ export function encodeNlMsg(msg: {
 
 /** Splits a datagram into netlink messages. Throws IPVS_BAD_MESSAGE on a truncated header. */
 export function parseNlMsgs(buf: Uint8Array): NlMsg[] {
+  const { messages, error } = splitNlMsgs(buf);
+  if (error) throw error;
+  return messages;
+}
+
+/**
+ * Splits a datagram into netlink messages as far as their headers hold: the whole messages before
+ * a bad length, and the error naming it (a receive path answers those and drops the rest).
+ */
+export function splitNlMsgs(buf: Uint8Array): { messages: NlMsg[]; error: IpvsError | undefined } {
   const out: NlMsg[] = [];
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = view.getUint32(off, true);
     if (len < NLMSG_HDRLEN || off + len > buf.length) {
-      throw new IpvsError(
+      const error = new IpvsError(
         "IPVS_BAD_MESSAGE",
         `netlink message at offset ${off} has length ${len} (datagram ${buf.length})`,
       );
+      return { messages: out, error };
     }
     out.push({
       type: view.getUint16(off + 4, true),
@@ -164,7 +175,14 @@ export function parseNlMsgs(buf: Uint8Array): NlMsg[] {
     });
     off += align4(len);
   }
-  return out;
+  if (off < buf.length) {
+    const error = new IpvsError(
+      "IPVS_BAD_MESSAGE",
+      `netlink datagram of ${buf.length} bytes ends in ${buf.length - off} bytes, shorter than a header`,
+    );
+    return { messages: out, error };
+  }
+  return { messages: out, error: undefined };
 }
 
 export interface GenlHeader {

@@ -187,4 +187,82 @@ describe("IpvsClient robustness", () => {
     ]);
     expect(await client(k).info()).toEqual({ version: 0x010201, connTabSize: 4096 });
   });
+
+  describe("malformed replies are dropped and counted, never thrown out of the socket handler", () => {
+    const errorWithPayload = (seq: number, payload: Uint8Array): Uint8Array =>
+      encodeNlMsg({ type: NLMSG_ERROR, flags: 0, seq, pid: 0, payload });
+
+    it("an NLMSG_ERROR too short for its errno: counted; the request still gets its answer", async () => {
+      const k = new FakeKernel(() => []);
+      const c = client(k);
+      const p = c.flush();
+      await Promise.resolve();
+      const request = k.writes[0]?.[0] as NlMsg;
+      expect(() =>
+        k.emit("message", Buffer.from(errorWithPayload(request.seq, new Uint8Array(2)))),
+      ).not.toThrow();
+      expect(c.stats.malformed).toBe(1);
+      k.emit("message", Buffer.from(ack(request)));
+      await expect(p).resolves.toBeUndefined();
+    });
+
+    it("a datagram truncated mid-message: the whole messages before it are answered", async () => {
+      const k = new FakeKernel(() => []);
+      const c = client(k);
+      const first = c.flush();
+      const second = c.zero();
+      await Promise.resolve();
+      const [a, b] = k.writes.flat() as [NlMsg, NlMsg];
+      const whole = ack(a);
+      const cut = ack(b).subarray(0, 21); // header says 36 bytes, 21 arrive
+      const datagram = new Uint8Array(whole.length + cut.length);
+      datagram.set(whole);
+      datagram.set(cut, whole.length);
+      expect(() => k.emit("message", Buffer.from(datagram))).not.toThrow();
+      await expect(first).resolves.toBeUndefined();
+      expect(c.stats.malformed).toBe(1);
+      k.emit("message", Buffer.from(ack(b)));
+      await expect(second).resolves.toBeUndefined();
+    });
+
+    it("garbage of every short length and a lying length field: no throw, the request times out", async () => {
+      const clock = new FakeClock();
+      const k = new FakeKernel(() => []);
+      const c = client(k, { timeoutMs: 500, clock });
+      const p = c.flush().catch((e: unknown) => e);
+      await Promise.resolve();
+      const request = k.writes[0]?.[0] as NlMsg;
+      const garbage: Uint8Array[] = [];
+      const whole = ack(request);
+      for (let n = 1; n < whole.length; n++) garbage.push(whole.subarray(0, n)); // every truncation
+      const lying = ack(request).slice();
+      new DataView(lying.buffer).setUint32(0, 0xffffffff, true);
+      garbage.push(lying, new Uint8Array(64).fill(0xff));
+      for (const g of garbage) expect(() => k.emit("message", Buffer.from(g))).not.toThrow();
+      // Each truncation is shorter than a header or than the length its header claims: all of
+      // them, and the two lies, are counted. Only the whole 36-byte ACK would answer.
+      expect(c.stats.malformed).toBe(garbage.length);
+      clock.advance(500);
+      expect(await p).toMatchObject({ code: "IPVS_TIMEOUT", command: "FLUSH" });
+    });
+
+    it("a dump part the codec refuses fails that dump (counted), and later parts are ignored", async () => {
+      const k = new FakeKernel(() => []);
+      const c = client(k);
+      const p = c.services();
+      await Promise.resolve();
+      const request = k.writes[0]?.[0] as NlMsg;
+      const bad = encodeNlMsg({
+        type: FAMILY,
+        flags: NLM_F_MULTI,
+        seq: request.seq,
+        pid: 0,
+        payload: new Uint8Array([1, 1, 0, 0, 200, 0, 1, 0]),
+      });
+      expect(() => k.emit("message", Buffer.from(bad))).not.toThrow();
+      await expect(p).rejects.toMatchObject({ code: "IPVS_BAD_MESSAGE" });
+      expect(() => k.emit("message", Buffer.from(done(request)))).not.toThrow();
+      expect(c.stats.malformed).toBe(1);
+    });
+  });
 });

@@ -12,6 +12,8 @@
 //   (env: PARSES=3, BUSY_MS=2000, CONF_VS=10500 virtual servers × 4 real servers ≈ 5 MB,
 //    MODES=in-process,isolated,isolated-nice — the last with the child at nice -10, keepalived's
 //    `vrrp_priority`; SPIN=0 PARSES=0: this process waits instead, the host's own jitter)
+// The whole daemon instead of a blocked loop — 20,000 checks running, SIGHUP reloads of a 5 MB
+// keepalived.conf, vrrp_priority from the file — is packages/director/bench/vrrp-isolation.mjs.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";

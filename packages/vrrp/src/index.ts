@@ -104,6 +104,14 @@ export {
   type VrrpScriptOptions,
 } from "./options.js";
 export {
+  DEFAULT_VRRP_NICE,
+  processThreads,
+  type SchedulingPriority,
+  setProcessNice,
+  setProcessRealtime,
+  vrrpSchedulingFromConfig,
+} from "./process-priority.js";
+export {
   type AdvertSeen,
   type ReloadSummary,
   type RouterDeps,

@@ -16,7 +16,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
-import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { VrrpError } from "./errors.js";
 import {
@@ -27,6 +26,7 @@ import {
   type WireError,
 } from "./isolation-protocol.js";
 import type { VrrpRouterOptions } from "./options.js";
+import { setProcessNice, setProcessRealtime } from "./process-priority.js";
 import { emptySummary, type ReloadSummary } from "./reload-plan.js";
 import type { VrrpRouterLike } from "./router.js";
 import type { StateChange } from "./router-core.js";
@@ -53,10 +53,13 @@ export interface IsolationOptions {
   /** How long stop() waits for the child's clean stop before SIGKILL (ms). Default 10000. */
   stopTimeoutMs?: number;
   /**
-   * The child's nice value, -20..19 (keepalived's `vrrp_priority`): below 0 (root) the kernel
-   * schedules the VRRP process ahead of the rest of a busy host. Default: unchanged.
+   * The child's nice value, -20..19 (keepalived's `vrrp_priority`), set on every thread of it:
+   * below 0 (root) the kernel schedules the VRRP process ahead of the rest of a busy host.
+   * Default: unchanged (vrrpSchedulingFromConfig() gives lvs's default for a configuration).
    */
   priority?: number;
+  /** SCHED_RR priority 1..99 for the child (keepalived's `vrrp_rt_priority`). Default: none. */
+  realtimePriority?: number;
 }
 
 /** What happened to the child process ("child" event). */
@@ -181,12 +184,14 @@ export class IsolatedRouter extends EventEmitter implements VrrpRouterLike {
     });
     this.child = child;
     this.spawnedAt = Date.now();
-    if (this.iso.priority !== undefined && child.pid !== undefined) this.renice(child.pid, this.iso.priority);
+    // The main thread at once (its start-up runs at that priority), every thread once started.
+    if (child.pid !== undefined) this.renice(child.pid);
     const started = new Promise<void>((resolve, reject) => {
       child.on("message", (m: ChildMessage) => {
         if (m.type === "started") {
           this.snapshot = m.status;
           this.everStarted = true;
+          if (child.pid !== undefined) this.prioritize(child.pid);
           resolve();
         } else if (m.type === "start-failed") reject(fromWire(m.error));
         else this.onMessage(m);
@@ -224,14 +229,24 @@ export class IsolatedRouter extends EventEmitter implements VrrpRouterLike {
     return started;
   }
 
-  private renice(pid: number, priority: number): void {
-    try {
-      setPriority(pid, priority);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (this.listenerCount("warning") > 0)
-        this.emit("warning", `cannot set the VRRP child's priority to ${priority}: ${e.code ?? e.message}`);
-    }
+  private renice(pid: number): void {
+    const nice = this.iso.priority;
+    if (nice === undefined) return;
+    for (const p of setProcessNice(pid, nice)) this.warn(`VRRP child: ${p}`);
+  }
+
+  /** keepalived's vrrp_priority and vrrp_rt_priority, applied to the running child. */
+  private prioritize(pid: number): void {
+    this.renice(pid);
+    const rt = this.iso.realtimePriority;
+    if (rt !== undefined)
+      void setProcessRealtime(pid, rt).then((problem) => {
+        if (problem) this.warn(`VRRP child: ${problem}`);
+      });
+  }
+
+  private warn(message: string): void {
+    if (this.listenerCount("warning") > 0) this.emit("warning", message);
   }
 
   private post(msg: ParentMessage): void {

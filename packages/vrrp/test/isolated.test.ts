@@ -1,10 +1,12 @@
 // IsolatedRouter without a network: errors across the IPC channel, a configuration refused
 // before any fork, a child whose router cannot start (the real child process, from dist), the
 // lifecycle before start. The netns tier (isolation.netns.test.ts) runs it against keepalived.
+import { parseKeepalivedConf } from "@lvs/config";
 import { describe, expect, it } from "vitest";
 import {
   type ChildEvent,
   IsolatedRouter,
+  routerOptionsFromConfig,
   spawnIsolatedRouter,
   VrrpError,
   type VrrpRouterOptions,
@@ -78,5 +80,24 @@ describe("IsolatedRouter", () => {
     await router.stop();
     await expect(router.start()).rejects.toMatchObject({ code: "VRRP_STOPPED" });
     await expect(router.reload(options())).rejects.toMatchObject({ code: "VRRP_STOPPED" });
+  });
+});
+
+describe("what crosses to the child", () => {
+  // The parent parses the file (a reload's parse never runs on the child's loop) and sends the
+  // VRRP part only: a file's virtual servers and their checks never reach the child.
+  it("the options sent on start/reload are the same with or without 2,000 virtual servers", () => {
+    const vrrp = `global_defs {\n  vrrp_version 3\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  advert_int 0.1\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n`;
+    const vs: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      vs.push(
+        `virtual_server 10.1.${i >> 8}.${i & 255} 80 {\n  lb_kind DR\n  protocol TCP\n  real_server 172.16.${i >> 8}.${i & 255} 80 {\n    TCP_CHECK {\n      connect_timeout 3\n    }\n  }\n}\n`,
+      );
+    }
+    const small = routerOptionsFromConfig(parseKeepalivedConf(vrrp).config).options;
+    const big = routerOptionsFromConfig(parseKeepalivedConf(vrrp + vs.join("")).config).options;
+    expect(big).toEqual(small);
+    expect(big.instances.map((i) => i.name)).toEqual(["VI_1"]);
+    expect(JSON.stringify(big).length).toBeLessThan(2000);
   });
 });

@@ -4,7 +4,7 @@
 // the isolated MASTER keeps advertising, the in-process one (the control) falls silent and
 // keepalived takes over. Then what happens when the child dies, when the parent dies, and a
 // reload with a configuration parsed here.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { canUseNetns, type Netns } from "@lvs/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -235,4 +235,30 @@ describe.skipIf(!canUseNetns())("VRRP in a child process (netns, keepalived 2.2.
     expect(states.slice(seen)).toEqual([]);
     expect(r.ka.output()).not.toMatch(/Entering MASTER STATE/);
   }, 40_000);
+
+  it("vrrp_priority / vrrp_rt_priority: every thread of the child gets the nice value, and SCHED_RR when asked", async () => {
+    const r = await rig("iso-prio", "10.96.0");
+    const router = spawnIsolatedRouter(ours(r.us.name, [`${r.vip}/24`]), {
+      priority: -7,
+      realtimePriority: 10,
+    });
+    const warnings: string[] = [];
+    router.on("warning", (w: string) => warnings.push(w));
+    cleanup.push(() => router.stop());
+    await router.start();
+    const pid = router.pid as number;
+    // /proc/PID/task/TID/stat after the command name: field 19 nice, 40 rt_priority, 41 policy
+    const threads = () =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return { nice: Number(f[16]), rtPriority: Number(f[37]), policy: Number(f[38]) };
+      });
+    await expect
+      .poll(threads, { timeout: 5000 })
+      .toSatisfy((ts: ReturnType<typeof threads>) => ts.every((t) => t.policy === 2 && t.rtPriority === 10));
+    expect(threads().length).toBeGreaterThan(1); // node's helper threads too, not just the main one
+    expect(threads().every((t) => t.nice === -7)).toBe(true);
+    expect(warnings).toEqual([]);
+  }, 30_000);
 });

@@ -38,6 +38,7 @@ import {
   VrrpRouter,
   type VrrpRouterLike,
   type VrrpRouterOptions,
+  vrrpSchedulingFromConfig,
 } from "@lvs/vrrp";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ApiServeFlags, addApiServeOptions, apiServeSettings } from "../api-serve-options.js";
@@ -121,7 +122,13 @@ function build(o: UpOptions, log: Logger, loaded?: (r: LoadResult) => void): Vrr
     return undefined;
   }
   try {
-    return o.vrrpInProcess ? new VrrpRouter(options) : spawnIsolatedRouter(options);
+    if (o.vrrpInProcess) return new VrrpRouter(options);
+    // keepalived's vrrp_priority / vrrp_rt_priority for the VRRP child (lvs's default nice as root)
+    const { nice, realtime } = vrrpSchedulingFromConfig(r.config.globalDefs);
+    return spawnIsolatedRouter(options, {
+      ...(nice !== undefined ? { priority: nice } : {}),
+      ...(realtime !== undefined ? { realtimePriority: realtime } : {}),
+    });
   } catch (err) {
     if (err instanceof VrrpError) {
       log.error(`${err.context.position ? `${err.context.position}: ` : ""}${err.message} (${err.code})`);
