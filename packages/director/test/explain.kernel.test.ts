@@ -166,7 +166,7 @@ beforeAll(async () => {
   await client.addRoute("default via 10.31.0.1");
   await servers.addRoute("default via 10.41.0.1");
   web = servers.spawn(["node", "-e", SERVER]);
-  holder = client.spawn(["node", "-e", HOLDER]);
+  holder = client.spawn(["node", "-e", HOLDER], { stdio: ["pipe", "pipe", "pipe"] });
   await waitFor(() => web.output().includes("up") && holder.output().includes("ready"), {
     what: "server and client helpers",
     timeoutMs: 60_000,
