@@ -304,7 +304,11 @@ export class DirectorRuntime {
       scriptRunner: this.scriptRunner,
       requestPass: (scope) => this.loop?.request(scope) ?? Promise.resolve(),
       saveState: () => this.saveState(),
-      configureChecks: (targets: TargetConfig[]) => this.runner?.configure(targets),
+      // A VRRP state arriving while we stop (the instance enters STOP, ha_suspend suspends the
+      // checks) must not reconfigure a runner that is already stopped: that threw and exited 1.
+      configureChecks: (targets: TargetConfig[]) => {
+        if (!this.stopped) this.runner?.configure(targets);
+      },
       slowStart: (running) => this.slowStart(running),
       followSync: (state) => void this.sync?.follow(state),
       readConnections: (services) => this.readConnections(services),

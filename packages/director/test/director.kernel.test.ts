@@ -391,7 +391,8 @@ describe("lvs director against the kernel's IPVS", () => {
     );
     expect(await table()).toContain(`-a -t 10.80.0.200:80 -r ${RS1}:8080 -m -w 1`);
     d.kill("SIGTERM");
-    expect(await d.exited).toBe(0);
+    // On failure, the daemon's own words say which step of the stop went wrong.
+    expect(await d.exited, d.output().slice(-4000)).toBe(0);
     expect(await lb.run("ip -4 -o addr show dev eth0")).not.toContain("10.80.0.200");
     expect((await lb.run("ipvsadm -L --daemon")).trim()).toBe("");
     expect(await table()).toContain("-A -t 10.80.0.200:80");
