@@ -137,8 +137,11 @@ export function formatIPv4(bytes: Uint8Array, offset = 0): string {
 /**
  * RFC 5952 text of 16 bytes at `offset`: hex in lower case (§4.3) without leading zeros (§4.1);
  * "::" for the longest run of two or more zero groups (§4.2.1, §4.2.2: never for one group), the
- * first run when two are equally long (§4.2.3); IPv4-mapped addresses (::ffff:0:0/96, RFC 4291
- * §2.5.5.2) end in their dotted quad, as §5 recommends and the kernel's %pI6c and glibc print them.
+ * first run when two are equally long (§4.2.3). The last 32 bits print as a dotted quad where
+ * inet_ntop(3) prints them so (glibc's and libuv's rule, hence what ipvsadm, keepalived and
+ * node's sockets print): IPv4-mapped addresses (::ffff:a.b.c.d, RFC 4291 §2.5.5.2, as RFC 5952 §5
+ * recommends) and the deprecated IPv4-compatible ones (::a.b.c.d, all but the last two groups zero
+ * and the seventh not).
  */
 export function formatIPv6(bytes: Uint8Array, offset = 0): string {
   for (let k = 0; k < 8; k++) {
@@ -146,6 +149,7 @@ export function formatIPv6(bytes: Uint8Array, offset = 0): string {
   }
   if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0) {
     if (words[5] === 0xffff) return `::ffff:${formatIPv4(bytes, offset + 12)}`;
+    if (words[5] === 0 && words[6] !== 0) return `::${formatIPv4(bytes, offset + 12)}`;
   }
   let best = -1;
   let bestLen = 1; // a run must be longer than this to be compressed

@@ -9,7 +9,6 @@
 export { formatConnectionTable } from "./conntable.js";
 export * from "./constants.js";
 export { ProxyError, type ProxyErrorCode, type ProxyErrorContext } from "./errors.js";
-export { canonicalAddress } from "./ip-text.js";
 export type {
   ConnectionEntry,
   DestinationConfig,

@@ -1,6 +1,8 @@
 // The PROXY protocol, versions 1 (text) and 2 (binary), as haproxy's doc/proxy-protocol.txt
 // defines it and haproxy 2.6 sends it (`send-proxy`, `send-proxy-v2`). Pure: bytes in, values out.
 // Decoding never throws: a receive path gets `incomplete`, a header, or an error code.
+// Addresses print as inet_ntop(3) does (what haproxy writes and node's sockets report): @lvs/inet.
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "@lvs/inet";
 import {
   PP_V1_MAX_LENGTH,
   PP_V2_ADDRESS_LENGTH,
@@ -17,7 +19,6 @@ import {
   type ProxyTransport,
 } from "./constants.js";
 import { ProxyError } from "./errors.js";
-import { formatIPv4, formatIPv6, ipv4Bytes, ipv6Bytes } from "./ip-text.js";
 
 export interface ProxyEndpoint {
   address: string;
@@ -94,7 +95,7 @@ function isPort(n: unknown): n is number {
 const ascii = new TextEncoder();
 
 function checkEndpoint(e: ProxyEndpoint | undefined, v6: boolean, what: string): Uint8Array {
-  const bytes = e ? (v6 ? ipv6Bytes(e.address) : ipv4Bytes(e.address)) : undefined;
+  const bytes = e ? (v6 ? parseIPv6(e.address) : parseIPv4(e.address)) : undefined;
   if (!e || !bytes || !isPort(e.port)) {
     throw new ProxyError(
       "PROXY_BAD_VALUE",
@@ -205,8 +206,8 @@ export function proxyHeaderFor(
 ): ProxyHeader {
   let s = source;
   let d = destination;
-  const sv4 = ipv4Bytes(s.address) !== undefined;
-  const dv4 = ipv4Bytes(d.address) !== undefined;
+  const sv4 = parseIPv4(s.address) !== undefined;
+  const dv4 = parseIPv4(d.address) !== undefined;
   if (sv4 !== dv4) {
     if (sv4) s = { address: `::ffff:${s.address}`, port: s.port };
     else d = { address: `::ffff:${d.address}`, port: d.port };
@@ -261,8 +262,8 @@ function decodeV1(b: Uint8Array): ProxyDecodeResult {
     return fail("PP_BAD_V1", "v1 line must be PROXY TCP4|TCP6 SRC DST SPORT DPORT or PROXY UNKNOWN");
   }
   const v6 = f[0] === "TCP6";
-  const src = v6 ? ipv6Bytes(f[1]!) : ipv4Bytes(f[1]!);
-  const dst = v6 ? ipv6Bytes(f[2]!) : ipv4Bytes(f[2]!);
+  const src = v6 ? parseIPv6(f[1]!) : parseIPv4(f[1]!);
+  const dst = v6 ? parseIPv6(f[2]!) : parseIPv4(f[2]!);
   if (!src || !dst) return fail("PP_BAD_V1", `v1 addresses are not ${f[0]}`);
   const ports = [f[3]!, f[4]!].map((p) => (/^(0|[1-9][0-9]{0,4})$/.test(p) ? Number(p) : -1));
   if (!isPort(ports[0]) || !isPort(ports[1])) return fail("PP_BAD_V1", "v1 ports must be 0..65535");

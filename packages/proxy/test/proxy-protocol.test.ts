@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { SocketAddress } from "node:net";
+import { canonicalAddress } from "@lvs/inet";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  canonicalAddress,
   decodeProxyHeader,
   encodeProxyHeader,
   encodeProxyV1,

@@ -24,7 +24,7 @@ export abstract class EngineBase {
   protected _params: EngineParams;
   readonly stats: VrrpStats = emptyStats();
   /** Set by VrrpSyncGroup. */
-  group: GroupLink | undefined;
+  group: GroupLink<this> | undefined;
 
   protected _state: VrrpState = "init";
   /** keepalived `wantstate`: the state this instance would be in disregarding its sync group. */

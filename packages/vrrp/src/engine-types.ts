@@ -13,7 +13,6 @@ import {
   VRRP_DOWN_TIMER_ADVERTS,
   VRRP_PRIORITY_OWNER,
 } from "./constants.js";
-import type { VrrpInstanceEngine } from "./engine.js";
 import { VrrpError } from "./errors.js";
 import type { VrrpStats } from "./stats.js";
 
@@ -111,18 +110,21 @@ export interface EngineDeps {
   primaryAddress: () => string | undefined;
 }
 
-/** The sync-group side the engine calls (implemented by VrrpSyncGroup). */
-export interface GroupLink {
+/**
+ * The sync-group side the engine calls (implemented by VrrpSyncGroup for VrrpInstanceEngine; the
+ * member type is a parameter so these types don't import the engine that imports them).
+ */
+export interface GroupLink<Member = unknown> {
   readonly state: VrrpState;
-  canGotoMaster(member: VrrpInstanceEngine): boolean;
+  canGotoMaster(member: Member): boolean;
   /** keepalived's transition matrix (VRRP_TSM_HANDLE) after an instance event. */
-  afterTransition(member: VrrpInstanceEngine, from: VrrpState, to: VrrpState): void;
+  afterTransition(member: Member, from: VrrpState, to: VrrpState): void;
   /** A member's own faults went 0 → > 0. */
-  memberDown(member: VrrpInstanceEngine): void;
+  memberDown(member: Member): void;
   /** Another member still has faults (so this one must stay in FAULT). */
-  otherMemberFaulty(member: VrrpInstanceEngine): boolean;
+  otherMemberFaulty(member: Member): boolean;
   /** A member left FAULT by itself. */
-  memberUp(member: VrrpInstanceEngine): void;
+  memberUp(member: Member): void;
 }
 
 export const clampPriority = (p: number) =>

@@ -9,7 +9,7 @@ import { VrrpError } from "./errors.js";
 
 export type GroupEffect = { type: "group-state"; group: string; from: VrrpState; to: VrrpState };
 
-export class VrrpSyncGroup implements GroupLink {
+export class VrrpSyncGroup implements GroupLink<VrrpInstanceEngine> {
   private _state: VrrpState = "init";
   readonly members: VrrpInstanceEngine[] = [];
 
