@@ -2,7 +2,7 @@
 // makes every scheduling decision and keeps the kernel's counters. No sockets here: the I/O layer
 // (tcp.ts, udp.ts) reports what its connections do and this file moves the model to match.
 import { isIP } from "node:net";
-import { AF_INET6, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/inet";
+import { AF_INET6, formatEndpoint, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/inet";
 import {
   IP_VS_SVC_F_ONEPACKET,
   IP_VS_SVC_F_PERSISTENT,
@@ -26,7 +26,6 @@ import {
   type DestSettings,
   destSettings,
   fromModel,
-  hostPort,
   type ServiceSettings,
   serviceSettings,
 } from "./settings.js";
@@ -67,7 +66,7 @@ export class DestState {
   ) {}
 
   get endpoint(): string {
-    return hostPort(this.settings.address, this.settings.port);
+    return formatEndpoint(this.settings.address, this.settings.port);
   }
 
   entry(): DestinationEntry {
@@ -225,9 +224,9 @@ export class ServiceState {
     try {
       model = this.model.addDest(this.modelDest(s));
     } catch (e) {
-      throw fromModel(e, `${this.key.name} -> ${hostPort(s.address, s.port)}`);
+      throw fromModel(e, `${this.key.name} -> ${formatEndpoint(s.address, s.port)}`);
     }
-    const ep = hostPort(s.address, s.port);
+    const ep = formatEndpoint(s.address, s.port);
     // As the kernel's trash: a real server deleted while connections used it comes back whole.
     const old = this.trash.get(ep);
     this.trash.delete(ep);
@@ -242,7 +241,7 @@ export class ServiceState {
     try {
       this.model.editDest(this.modelDest(s));
     } catch (e) {
-      throw fromModel(e, `${this.key.name} -> ${hostPort(s.address, s.port)}`);
+      throw fromModel(e, `${this.key.name} -> ${formatEndpoint(s.address, s.port)}`);
     }
     const d = this.findDest(s.address, s.port)!;
     d.settings = s;
@@ -254,7 +253,7 @@ export class ServiceState {
     try {
       this.model.deleteDest(canonicalIp(address, this.key.name).address, port);
     } catch (e) {
-      throw fromModel(e, `${this.key.name} -> ${hostPort(String(address), port)}`);
+      throw fromModel(e, `${this.key.name} -> ${formatEndpoint(String(address), port)}`);
     }
     if (!d) return;
     this.byModel.delete(d.model);

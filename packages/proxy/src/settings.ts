@@ -1,7 +1,15 @@
 // Services and real servers as the proxy is given them: keys in canonical form, settings checked
 // with IPVS's ranges and defaults, the model's errors mapped to ours. Pure.
 import { isIP, SocketAddress } from "node:net";
-import { AF_INET, AF_INET6, IP_VS_CONN_F_MASQ, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "@lvs/inet";
+import {
+  AF_INET,
+  AF_INET6,
+  formatEndpoint,
+  IP_VS_CONN_F_MASQ,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from "@lvs/inet";
 import {
   DEFAULT_PERSISTENT_TIMEOUT_S,
   DEFAULT_SCHEDULER,
@@ -18,11 +26,7 @@ const INT_MAX = 2 ** 31 - 1;
 /** `TCP 127.0.0.1:80` / `UDP [::1]:53`, as ipvsadm names a service. */
 export function serviceName(protocol: number, address: string, port: number): string {
   const p = protocol === IPPROTO_UDP ? "UDP" : protocol === IPPROTO_TCP ? "TCP" : String(protocol);
-  return `${p} ${hostPort(address, port)}`;
-}
-
-export function hostPort(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  return `${p} ${formatEndpoint(address, port)}`;
 }
 
 function bad(code: ProxyErrorCode, message: string, object: string): ProxyError {
