@@ -125,9 +125,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     notify_fifo_script: I("no FIFO reader is started; read the FIFO with your own service"),
     vrrp_notify_fifo: A,
     vrrp_notify_fifo_script: I("no FIFO reader is started; read the FIFO with your own service"),
-    lvs_notify_fifo: I(
-      "no LVS lines are written; real server and quorum changes are in the runtime API's event stream",
-    ),
+    lvs_notify_fifo: A,
     lvs_notify_fifo_script: I("no FIFO reader is started; use the runtime API's event stream"),
     fifo_write_vrrp_states_on_reload: A,
     lvs_sync_daemon: A,

@@ -7,6 +7,7 @@ import type { SmtpAlerts } from "./alerts.js";
 import { SHUTDOWN_SCRIPT_TIMEOUT_MS } from "./constants.js";
 import type { EngineEffect, ScriptName, Transition } from "./events.js";
 import type { Logger } from "./log.js";
+import type { LvsFifos } from "./lvs-fifo.js";
 import type { DirectorMetrics } from "./metrics.js";
 import type { PlannedVirtualServer } from "./plan.js";
 import type { ScriptResult, ScriptRunner } from "./scripts.js";
@@ -29,6 +30,8 @@ export interface EffectTargets {
   bgpQuorum?(vs: PlannedVirtualServer, up: boolean): void;
   /** The SMTP alerts of the running configuration (undefined: it mails nobody). */
   alerts?(): SmtpAlerts | undefined;
+  /** keepalived's `VS …`/`RS …` lines on notify_fifo and lvs_notify_fifo. */
+  fifos?: LvsFifos;
 }
 
 /** keepalived's lines for quorum, real server and drain transitions (check/ipwrapper.c). */
@@ -110,10 +113,12 @@ export class EffectPerformer {
     switch (e.kind) {
       case "quorum":
         logTransition(to.log, e);
+        to.fifos?.virtualServer(e.vs.label, e.up);
         to.bgpQuorum?.(e.vs, e.up);
         return undefined;
       case "rs":
         logTransition(to.log, e);
+        to.fifos?.realServer(e.rs.label, e.vs.label, e.up);
         to.alerts?.()?.realServer(e.rs.label, e.vs.label, e.up, e.rs.smtpAlert);
         return undefined;
       case "drain":

@@ -319,6 +319,7 @@ export async function stop(rt: DirectorRuntime): Promise<void> {
   if (lvs && rt.dataplane) await rt.dispatch({ kind: "release", requested: rt.opts.releaseOnStop ?? false });
   await rt.effects.settled();
   await rt.saveState();
+  rt.fifos.close();
   if (rt.ownsDataplane) rt.dataplane?.close();
   rt.log.info({}, "Stopped");
 }

@@ -24,6 +24,7 @@ import type { DirectorEvent } from "./events.js";
 import { DirectorHistory } from "./history.js";
 import { createLogger, type Logger } from "./log.js";
 import type { PassLoop } from "./loop.js";
+import { LvsFifos } from "./lvs-fifo.js";
 import { DirectorMetrics } from "./metrics.js";
 import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
 import { defaultStatePathFor } from "./paths.js";
@@ -88,6 +89,7 @@ export class DirectorRuntime {
     this.now = opts.now ?? (opts.clock ? wallTime(opts.clock) : Date.now);
     this.startedAt = this.now();
     this.log = opts.log ?? createLogger();
+    this.fifos = new LvsFifos(this.log);
     this.scriptRunner = opts.scriptRunner ?? runScript;
     this.localAddresses = opts.localAddresses ?? systemLocalAddresses;
     const statePath =
@@ -286,8 +288,12 @@ export class DirectorRuntime {
     return this.smtpAlerts;
   }
 
-  /** Build the SMTP alerts of a configuration just loaded (before it is dropped). */
+  /** keepalived's LVS lines on notify_fifo / lvs_notify_fifo (set at each load). */
+  readonly fifos: LvsFifos;
+
+  /** Build the SMTP alerts and FIFO paths of a configuration just loaded (before it is dropped). */
   setAlerts(config: LvsConfig): void {
+    this.fifos.configure(config);
     this.smtpAlerts = alertsFromConfig(config, (m, err) =>
       err
         ? this.log.warn({ subject: m.subject, err: err.message }, `SMTP alert not sent: ${err.message}`)
@@ -315,6 +321,7 @@ export class DirectorRuntime {
       release: (how) => this.release(how),
       bgpQuorum: (vs, up) => this.bgp?.quorum(vs, up),
       alerts: () => this.alerts(),
+      fifos: this.fifos,
     };
   }
 

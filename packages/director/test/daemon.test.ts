@@ -1,7 +1,19 @@
 // The daemon end to end on the host: real config file, real runtime API on a unix socket, real
 // state file, the daemon and its health runner on a fake clock with a scripted prober, and @lvs/ipvs's in-memory
 // IPVS (the kernel tier runs the same against the real IPVS).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Script } from "@lvs/config";
@@ -45,6 +57,25 @@ virtual_server 10.0.0.1 80 {
   }
 }
 `;
+
+/** What a FIFO holds now (non-blocking: the daemon keeps its write end open). */
+function readFifo(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const buf = Buffer.alloc(65536);
+  let out = "";
+  try {
+    for (;;) {
+      const n = readSync(fd, buf);
+      if (n <= 0) break;
+      out += buf.toString("utf8", 0, n);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
 
 const S1 = serviceId({ protocol: 6, address: "10.0.0.1", port: 80 });
 
@@ -128,7 +159,6 @@ describe("Director", () => {
       "S 6 10.0.0.1:80 wlc f=0 t=0 m=32",
     ]);
     expect(w.scripts).toEqual([["/usr/local/bin/up.sh", "web"]]);
-    const { statSync } = await import("node:fs");
     expect(statSync(w.socketPath).mode & 0o777).toBe(0o600);
     const st = await w.client().status();
     expect(st.virtualServers[0]).toMatchObject({
@@ -357,6 +387,43 @@ describe("Director", () => {
       "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 2\n-a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 1\n",
     );
     expect(w.kernel.services.size).toBe(0);
+  });
+
+  it("notify_fifo and lvs_notify_fifo get keepalived's VS and RS lines (real FIFOs)", async () => {
+    const shared = join(w.dir, "notify.fifo");
+    const lvsOnly = join(w.dir, "lvs.fifo");
+    writeFileSync(
+      w.configPath,
+      CONF.replace("router_id test", `router_id test\n  notify_fifo ${shared}\n  lvs_notify_fifo ${lvsOnly}`),
+    );
+    await w.start();
+    await w.tick(100);
+    w.down.add("10.1.0.1:8080");
+    await w.tick(2_000);
+    w.down.add("10.1.0.2:8080");
+    await w.tick(2_000);
+    w.down.clear();
+    await w.tick(2_000);
+    const want = [
+      "VS [10.0.0.1]:tcp:80 UP",
+      "RS [10.1.0.1]:tcp:8080 [10.0.0.1]:tcp:80 DOWN",
+      "RS [10.1.0.2]:tcp:8080 [10.0.0.1]:tcp:80 DOWN",
+      "VS [10.0.0.1]:tcp:80 DOWN",
+    ];
+    for (const path of [shared, lvsOnly]) {
+      expect(statSync(path).isFIFO()).toBe(true);
+      const lines = readFifo(path).split("\n").filter(Boolean);
+      expect(lines.slice(0, 4)).toEqual(want);
+      // Recovery: both real servers and the quorum come back (the order of the two RS lines is
+      // the order their checks ran in).
+      expect(lines.slice(4).sort()).toEqual(
+        [
+          "RS [10.1.0.1]:tcp:8080 [10.0.0.1]:tcp:80 UP",
+          "RS [10.1.0.2]:tcp:8080 [10.0.0.1]:tcp:80 UP",
+          "VS [10.0.0.1]:tcp:80 UP",
+        ].sort(),
+      );
+    }
   });
 
   it("stop leaves the table in place by default; lvs_flush_on_stop flushes", async () => {

@@ -82,7 +82,14 @@ export class NotifyFifo {
       try {
         execFileSync("mkfifo", ["-m", "600", path], { stdio: "ignore" });
       } catch (err) {
-        throw fromSystemError("VRRP_FIFO", `cannot create the FIFO ${path}`, err, { object: path });
+        // Another writer (the director's LVS side, or our VRRP child) may have made it meanwhile.
+        let madeMeanwhile = false;
+        try {
+          madeMeanwhile = lstatSync(path).isFIFO();
+        } catch {}
+        if (!madeMeanwhile) {
+          throw fromSystemError("VRRP_FIFO", `cannot create the FIFO ${path}`, err, { object: path });
+        }
       }
     }
     try {
