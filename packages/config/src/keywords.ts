@@ -187,6 +187,12 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     snmp_socket: SNMP,
     enable_traps: SNMP,
     enable_snmp_vrrp: SNMP,
+    // keepalived 2.3 (not in 2.2.7's man page; parsed so a 2.3 file loads unchanged)
+    snmp_vs_stats_update_interval: SNMP,
+    snmp_rs_stats_update_interval: SNMP,
+    use_symlink_paths: I(
+      "scripts always run by the path as written, a symlink followed at each run (what use_symlink_paths asks for); without it keepalived runs the path resolved at load",
+    ),
     enable_snmp_keepalived: SNMP,
     enable_snmp_rfc: SNMP,
     enable_snmp_rfcv2: SNMP,

@@ -148,6 +148,10 @@ export const GLOBAL_IGNORED = new Set([
   "enable_snmp_rfcv2",
   "enable_snmp_rfcv3",
   "enable_snmp_checker",
+  // keepalived 2.3
+  "snmp_vs_stats_update_interval",
+  "snmp_rs_stats_update_interval",
+  "use_symlink_paths",
   "enable_dbus",
   "dbus_service_name",
   "vrrp_netlink_cmd_rcv_bufs",
