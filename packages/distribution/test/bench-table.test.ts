@@ -2,7 +2,17 @@
 // packages/*/bench (a new script without a row fails here), names only scripts that exist, covers
 // every package's bench* scripts, quotes each figure from the README section it links to, and the
 // README's table is exactly what tools/bench-table.mjs renders from it.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -35,6 +45,9 @@ interface Benchmark {
 }
 
 interface BenchTable {
+  START: string;
+  END: string;
+  spliceReadme(readme: string, table: string): string;
   readBenchmarks(root: string): { benchmarks: Benchmark[]; helpers: { path: string; why: string }[] };
   renderTable(data: unknown, root: string): string;
   currentTable(readme: string): string;
@@ -205,5 +218,40 @@ describe("README.md's Benchmarks section", () => {
   it("holds exactly what tools/bench-table.mjs renders from bench/benchmarks.json", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     expect(tool.currentTable(readme), "run `node tools/bench-table.mjs`").toBe(tool.renderTable(data, ROOT));
+  });
+});
+
+describe("tools/bench-table.mjs on bad input", () => {
+  it("replaces only what lies between the markers, and names them when they are missing", () => {
+    const readme = `# x\n\n${tool.START}\nold\n${tool.END}\n\nafter\n`;
+    expect(tool.spliceReadme(readme, "new")).toBe(`# x\n\n${tool.START}\nnew\n${tool.END}\n\nafter\n`);
+    expect(() => tool.spliceReadme("# x\n", "new")).toThrow(
+      expect.objectContaining({ code: "BENCH_TABLE_MARKERS" }),
+    );
+    expect(() => tool.currentTable(`${tool.END}${tool.START}`)).toThrow(
+      expect.objectContaining({ code: "BENCH_TABLE_MARKERS" }),
+    );
+  });
+
+  it("refuses an unreadable file or a row without a required field, naming the row and the field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-table-"));
+    try {
+      mkdirSync(join(dir, "bench"));
+      writeFileSync(join(dir, "bench", "benchmarks.json"), "{ not json");
+      expect(() => tool.readBenchmarks(dir)).toThrow(expect.objectContaining({ code: "BENCH_TABLE_READ" }));
+      const row = { ...rows[0], command: "" };
+      writeFileSync(
+        join(dir, "bench", "benchmarks.json"),
+        JSON.stringify({ benchmarks: [row], helpers: [] }),
+      );
+      expect(() => tool.readBenchmarks(dir)).toThrow(
+        expect.objectContaining({
+          code: "BENCH_TABLE_FIELD",
+          context: expect.objectContaining({ field: "command" }),
+        }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
