@@ -133,7 +133,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     lvs_flush: A,
     lvs_flush_on_stop: A,
     lvs_flush_onstop: A,
-    rs_init_notifies: I("notify_up/notify_down run on changes only, not for the initial state"),
+    rs_init_notifies: A,
     no_checker_emails: A,
     tmp_config_directory: RELOAD,
     config_save_dir: RELOAD,

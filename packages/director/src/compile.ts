@@ -481,6 +481,7 @@ export function compilePlan(config: LvsConfig): Plan {
     warnings,
     lvsFlush: config.globalDefs.lvsFlush,
     lvsFlushOnStop: config.globalDefs.lvsFlushOnStop,
+    ...(config.globalDefs.rsInitNotifies ? { rsInitNotifies: true } : {}),
     lvsTimeouts: config.globalDefs.lvsTimeouts,
     lvsSyncDaemon: config.globalDefs.lvsSyncDaemon,
   };

@@ -61,6 +61,7 @@ export function logTransition(log: Logger, t: Transition): void {
         );
     }
   } else if (t.kind === "rs") {
+    if (t.init) return; // rs_init_notifies: keepalived logs nothing for the initial state
     const { vs, rs } = t;
     const verb = t.up ? (rs.inhibit ? "Enabling" : "Adding") : rs.inhibit ? "Disabling" : "Removing";
     const prep = rs.inhibit ? "of" : t.up ? "to" : "from";
@@ -119,7 +120,7 @@ export class EffectPerformer {
       case "rs":
         logTransition(to.log, e);
         to.fifos?.realServer(e.rs.label, e.vs.label, e.up);
-        to.alerts?.()?.realServer(e.rs.label, e.vs.label, e.up, e.rs.smtpAlert);
+        if (!e.init) to.alerts?.()?.realServer(e.rs.label, e.vs.label, e.up, e.rs.smtpAlert);
         return undefined;
       case "drain":
         to.metrics.drains.inc({ result: e.reason });

@@ -97,17 +97,30 @@ export class EngineState {
     for (const id of [...this.health.keys()]) if (!this.byTarget.has(id)) this.health.delete(id);
     for (const vs of plan.virtualServers) {
       const st = this.vsState.get(vs.key);
-      if (!st) effects.push(...this.initVs(vs));
+      if (!st) effects.push(...this.initVs(vs, plan.rsInitNotifies === true));
       else effects.push(...this.evaluate(vs, st, true));
     }
     return effects;
   }
 
-  /** keepalived init_service_rs + update_quorum_state(vs, init=true). */
-  private initVs(vs: PlannedVirtualServer): Transition[] {
+  /**
+   * keepalived init_service_rs + update_quorum_state(vs, init=true). With rs_init_notifies, the
+   * real servers that start alive get their notifies first, as init_service_rs sends them.
+   */
+  private initVs(vs: PlannedVirtualServer, rsInitNotifies = false): Transition[] {
     const st: VsState = { quorumUp: false, alive: new Map(), hadSorry: vs.sorry !== undefined };
-    for (const rs of vs.realServers) st.alive.set(rs.key, this.rsAlive(rs));
+    const notified: Transition[] = [];
+    for (const rs of vs.realServers) {
+      const alive = this.rsAlive(rs);
+      st.alive.set(rs.key, alive);
+      if (alive && rsInitNotifies)
+        notified.push({ kind: "rs", vs, rs, up: true, reason: undefined, init: true });
+    }
     this.vsState.set(vs.key, st);
+    return [...notified, ...this.initQuorum(vs, st)];
+  }
+
+  private initQuorum(vs: PlannedVirtualServer, st: VsState): Transition[] {
     const sum = this.liveWeight(vs, st);
     const threshold = vs.quorum + vs.hysteresis;
     if (sum >= threshold) {

@@ -93,7 +93,15 @@ export type Transition =
       weightSum: number;
       threshold: number;
     }
-  | { kind: "rs"; vs: PlannedVirtualServer; rs: PlannedRealServer; up: boolean; reason: string | undefined }
+  | {
+      kind: "rs";
+      vs: PlannedVirtualServer;
+      rs: PlannedRealServer;
+      up: boolean;
+      reason: string | undefined;
+      /** rs_init_notifies: the state a real server starts in (notifies only, no log line or mail). */
+      init?: boolean;
+    }
   | { kind: "drain"; vsKey: string; rsKey: string; reason: "idle" | "timeout"; activeConns: number };
 
 export type ScriptName = "quorum_up" | "quorum_down" | "notify_up" | "notify_down";

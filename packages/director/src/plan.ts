@@ -87,4 +87,6 @@ export interface Plan {
   lvsFlushOnStop: "RS" | "VS" | undefined;
   lvsTimeouts: LvsTimeouts | undefined;
   lvsSyncDaemon: LvsSyncDaemon | undefined;
+  /** rs_init_notifies: notify_up and the FIFO's RS line for the real servers that start alive. */
+  rsInitNotifies?: boolean;
 }

@@ -118,11 +118,19 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
       ]),
     );
     const present = async (ns: typeof ka) => (await ns.run("ipvsadm -Ln")).includes("10.74.0.11:8080");
-    await waitFor(async () => (await present(ka)) && (await present(lb)), {
-      what: "both tables hold the real server",
-      timeoutMs: 30_000,
-      intervalMs: 500,
-    });
+    try {
+      await waitFor(async () => (await present(ka)) && (await present(lb)), {
+        what: "both tables hold the real server",
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
+    } catch (err) {
+      console.log(
+        `keepalived:\n${procs[1]?.output().slice(-3000)}\n${await ka.run("ipvsadm -Ln")}\n` +
+          `director:\n${procs[2]?.output().slice(-3000)}\n${await lb.run("ipvsadm -Ln")}`,
+      );
+      throw err;
+    }
     steady.kill();
     await steady.exited;
 

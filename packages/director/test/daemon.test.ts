@@ -426,6 +426,39 @@ describe("Director", () => {
     }
   });
 
+  it("rs_init_notifies: notify_up and the FIFO's RS line for each real server alive at start, before the quorum", async () => {
+    const fifo = join(w.dir, "lvs.fifo");
+    writeFileSync(
+      w.configPath,
+      CONF.replace(
+        "router_id test",
+        `router_id test\n  rs_init_notifies\n  lvs_notify_fifo ${fifo}`,
+      ).replaceAll("    TCP_CHECK {", '    notify_up "/usr/local/bin/rs-up.sh"\n    TCP_CHECK {'),
+    );
+    await w.start();
+    expect(w.scripts).toEqual([
+      ["/usr/local/bin/rs-up.sh"],
+      ["/usr/local/bin/rs-up.sh"],
+      ["/usr/local/bin/up.sh", "web"],
+    ]);
+    expect(readFifo(fifo).split("\n").filter(Boolean)).toEqual([
+      "RS [10.1.0.1]:tcp:8080 [10.0.0.1]:tcp:80 UP",
+      "RS [10.1.0.2]:tcp:8080 [10.0.0.1]:tcp:80 UP",
+      "VS [10.0.0.1]:tcp:80 UP",
+    ]);
+    // keepalived logs nothing for the initial state of a real server.
+    expect(w.logs.join("")).not.toContain("Adding service [10.1.0.1]:tcp:8080");
+  });
+
+  it("without rs_init_notifies the initial state notifies nothing but the quorum", async () => {
+    writeFileSync(
+      w.configPath,
+      CONF.replaceAll("    TCP_CHECK {", '    notify_up "/usr/local/bin/rs-up.sh"\n    TCP_CHECK {'),
+    );
+    await w.start();
+    expect(w.scripts).toEqual([["/usr/local/bin/up.sh", "web"]]);
+  });
+
   it("stop leaves the table in place by default; lvs_flush_on_stop flushes", async () => {
     await w.start();
     await w.director!.stop();
