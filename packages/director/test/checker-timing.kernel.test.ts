@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
+import { keepalivedArgv, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
@@ -86,21 +86,7 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
     const steady = server.spawn(["node", FLAPPER, "10.74.0.11:8080", "600000", "0", "0"]);
     procs.push(steady);
     await waitFor(() => steady.output().includes("up "), { what: "server up", timeoutMs: 20_000 });
-    procs.push(
-      ka.spawn([
-        "keepalived",
-        "--check",
-        "-D",
-        "-l",
-        "-n",
-        "-f",
-        join(dir, "ka.conf"),
-        "-p",
-        join(dir, "ka.pid"),
-        "-c",
-        join(dir, "ka-check.pid"),
-      ]),
-    );
+    procs.push(ka.spawn(keepalivedArgv({ half: "check", config: join(dir, "ka.conf"), dir })));
     procs.push(
       lb.spawn([
         "node",
@@ -121,7 +107,8 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
     try {
       await waitFor(async () => (await present(ka)) && (await present(lb)), {
         what: "both tables hold the real server",
-        timeoutMs: 30_000,
+        // The director's start (node under TCG, on a busy host) can take tens of seconds.
+        timeoutMs: 120_000,
         intervalMs: 500,
       });
     } catch (err) {
@@ -186,5 +173,5 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
         DELAY_LOOP_S * 1000 + 1000,
       );
     });
-  }, 120_000);
+  }, 300_000);
 });

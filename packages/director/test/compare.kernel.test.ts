@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IpvsClient, serviceId } from "@lvs/ipvs";
-import { type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
+import { keepalivedArgv, type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProcIpvs } from "../src/proc-ipvs.js";
 
@@ -221,19 +221,7 @@ describe("keepalived 2.2.7 and lvs director program the same IPVS table", () => 
     ]);
     await waitFor(() => web.output().includes("listening"), { what: "real servers", timeoutMs: 30_000 });
     writeFileSync(join(dir, "keepalived.conf"), CONF);
-    keepalived = ka.spawn([
-      "keepalived",
-      "--check",
-      "-D",
-      "-l",
-      "-n",
-      "-f",
-      join(dir, "keepalived.conf"),
-      "-p",
-      join(dir, "ka.pid"),
-      "-c",
-      join(dir, "ka-check.pid"),
-    ]);
+    keepalived = ka.spawn(keepalivedArgv({ half: "check", config: join(dir, "keepalived.conf"), dir }));
     director = lb.spawn([
       "node",
       BIN,

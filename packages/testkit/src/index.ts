@@ -49,6 +49,7 @@ export {
   weigh,
 } from "./fuzz.js";
 export { ipvsadm, ipvsadmRaw, ipvsNamespace, loadIpvsModules } from "./ipvs.js";
+export { type KeepalivedRun, keepalivedArgv } from "./keepalived.js";
 export { codeBlocks, readmeBlock } from "./readme.js";
 export {
   Bridge,
