@@ -68,6 +68,8 @@ export async function makeLan(
 
 export interface InstanceConf {
   name?: string;
+  /** keepalived `state` (default BACKUP). */
+  state?: "MASTER" | "BACKUP";
   vrid: number;
   priority: number;
   version: 2 | 3;
@@ -92,7 +94,7 @@ export function keepalivedConf(c: InstanceConf): string {
 }
 ${c.preamble ?? ""}
 vrrp_instance ${c.name ?? "VI_1"} {
-  state BACKUP
+  state ${c.state ?? "BACKUP"}
   interface ${c.iface ?? "eth0"}
   virtual_router_id ${c.vrid}
   priority ${c.priority}
