@@ -59,11 +59,11 @@ describe("lvsctl config", () => {
     expect(r.stdout).toContain("1 ignored (listed above)");
     expect(r.stdout).toContain("--strict: 1 ignored");
     const ttl = join(dir, "ttl.conf");
-    writeFileSync(ttl, good.replace("  prority 90\n", "  track_src_ip\n"));
+    writeFileSync(ttl, good.replace("  prority 90\n", "  vmac_xmit_base\n"));
     const t = lvsctl("check", "--strict", ttl);
     expect(t.status).toBe(1);
     expect(t.stdout).toMatch(
-      /ttl\.conf:8:3: warning: `track_src_ip` \(in vrrp_instance VI_1\) is not applied by lvs: /,
+      /ttl\.conf:8:3: warning: `vmac_xmit_base` \(in vrrp_instance VI_1\) is not applied by lvs: /,
     );
     const clean = join(dir, "clean.conf");
     writeFileSync(clean, good.replace("  prority 90\n", ""));

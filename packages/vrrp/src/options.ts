@@ -75,6 +75,16 @@ export interface VrrpInstanceOptions {
   promoteSecondaries?: boolean;
   /** mcast_src_ip: the source address of multicast adverts. */
   mcastSourceIp?: string;
+  /**
+   * track_src_ip: FAULT while the configured source address (unicast_src_ip / mcast_src_ip) is
+   * not on the instance's interface (keepalived.conf(5)); without one configured it does nothing.
+   */
+  trackSourceIp?: boolean;
+  /**
+   * unicast_fault_no_peer: an instance that names a unicast keyword but has no unicast_peer stays
+   * in FAULT instead of falling back to multicast.
+   */
+  unicastFaultNoPeer?: boolean;
   checkUnicastSource?: boolean;
   skipCheckAdvAddr?: boolean;
   trackInterfaces?: TrackOptions[];
@@ -180,6 +190,10 @@ export interface ResolvedInstance {
   /** IPv4 TTL of unicast adverts (absent: 255). */
   unicastTtl?: number;
   sourceIp?: string;
+  /** track_src_ip with a configured source address: FAULT while it is not on the interface. */
+  trackSourceIp?: true;
+  /** Why the configuration itself keeps the instance in FAULT (unicast_fault_no_peer without peers). */
+  configFault?: string;
   checkUnicastSource: boolean;
   skipCheckAdvAddr: boolean;
   v3Ipv4Checksum: V3Ipv4Checksum;
@@ -405,6 +419,13 @@ export function resolveInstance(
   const peers = resolvePeers(o, family);
   const { preempt, preemptDelayMs } = resolvePreempt(o, warn);
   const tracks = resolveTracks(o, scripts);
+  // keepalived vrrp_complete_instance(): no peers with unicast_fault_no_peer is a configuration
+  // fault ("Cannot use unicast without any peers - going to fault state"), never multicast
+  const configFault =
+    o.unicastFaultNoPeer && peers.unicastPeers.length === 0
+      ? "unicast_fault_no_peer and no unicast_peer: cannot use unicast without any peers"
+      : undefined;
+  if (configFault) warn(`${name}: ${configFault} - going to FAULT state`);
   const params: InstanceParams = {
     name,
     vrid: o.vrid,
@@ -428,6 +449,9 @@ export function resolveInstance(
     unicastPeers: peers.unicastPeers,
     ...(o.unicastTtl !== undefined && peers.unicastPeers.length > 0 ? { unicastTtl: o.unicastTtl } : {}),
     ...(peers.sourceIp !== undefined ? { sourceIp: peers.sourceIp } : {}),
+    // keepalived clears track_src_ip when no source address is configured
+    ...(o.trackSourceIp && peers.sourceIp !== undefined ? { trackSourceIp: true as const } : {}),
+    ...(configFault ? { configFault } : {}),
     checkUnicastSource: o.checkUnicastSource ?? router.checkUnicastSource ?? false,
     skipCheckAdvAddr: o.skipCheckAdvAddr ?? router.skipCheckAdvAddr ?? false,
     v3Ipv4Checksum: o.v3Ipv4Checksum ?? router.v3Ipv4Checksum ?? "pseudo-header",

@@ -130,7 +130,15 @@ export class RouterCore {
   /** The instance's tracked objects (its own and its sync group's) as the engine takes them. */
   trackingOf(rt: InstanceRuntime): TrackingStatus {
     const refs = [...rt.r.tracks, ...(this.groupTracks.get(rt.r.name) ?? [])];
-    return aggregateTracking(refs, (ref) => this.trackState(rt, ref));
+    const t = aggregateTracking(refs, (ref) => this.trackState(rt, ref));
+    if (rt.r.configFault) t.faults++;
+    if (rt.r.trackSourceIp && !this.hasAddress(rt.r.interface, rt.r.sourceIp)) t.faults++;
+    return t;
+  }
+
+  /** Is `address` on `dev` (as last read from the kernel)? */
+  private hasAddress(dev: string, address: string | undefined): boolean {
+    return this.addrs.some((a) => a.dev === dev && a.address === address);
   }
 
   /** Gives every instance its tracking again (after links, addresses or a script moved). */

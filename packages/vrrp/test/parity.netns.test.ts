@@ -348,3 +348,86 @@ describe.skipIf(!canUseNetns()).concurrent("keepalived parity: sync groups (netn
     }
   }, 60_000);
 });
+
+describe
+  .skipIf(!canUseNetns())
+  .concurrent("keepalived parity: unicast_fault_no_peer, track_src_ip (netns)", () => {
+    it("unicast_fault_no_peer without peers: keepalived and lvs both stay in FAULT and send nothing; the keyword removed by a reload, both run multicast and elect keepalived (200)", async () => {
+      const net = "10.135.0";
+      const lan = await makeLan("pv-ufnp", ["ka", "us"], { v4: net });
+      try {
+        const [kaNs, usNs] = lan.nodes as [Netns, Netns];
+        const vip = `${net}.100`;
+        const base = { vrid: 135, version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+        const faulty = (priority: number, src: string) =>
+          keepalivedConf({ ...base, priority, unicastSrc: src, extra: "  unicast_fault_no_peer" });
+        const watch = new AdvertWatch(lan.obs);
+        try {
+          const ka = startKeepalived(lan, kaNs, faulty(200, `${net}.1`));
+          const us = startOurs(lan, usNs, faulty(150, `${net}.2`));
+          // keepalived logs no state line for a configuration fault, only why
+          await until(
+            "keepalived refusing multicast",
+            () => ka.output().includes("(VI_1) Cannot use unicast without any peers - going to fault state"),
+            STARTUP,
+          );
+          await until("ours in FAULT", () => entered(us, "VI_1", "FAULT"), STARTUP);
+          // ten Master_Down_Intervals: nobody advertises, nobody holds the VIP
+          await sleep(10 * mdi(100, 150));
+          expect(watch.seen.filter((s) => s.vrid === 135)).toEqual([]);
+          expect(await owns(kaNs, vip)).toBe(false);
+          expect(await owns(usNs, vip)).toBe(false);
+          expect(entered(us, "VI_1", "MASTER") || entered(us, "VI_1", "BACKUP")).toBe(false);
+          // control: the same routers without the keyword fall back to multicast (keepalived's
+          // deprecated default) and elect the higher priority
+          const plain = (priority: number, src: string) =>
+            keepalivedConf({ ...base, priority, unicastSrc: src });
+          await us.reload(plain(150, `${net}.2`));
+          await ka.reload(plain(200, `${net}.1`));
+          await until(
+            "keepalived MASTER over multicast, ours not",
+            async () => (await owns(kaNs, vip)) && !(await owns(usNs, vip)),
+            STARTUP,
+          );
+          await until("ours BACKUP", () => entered(us, "VI_1", "BACKUP"), STARTUP);
+          expect(watch.from(`${net}.1`).some((s) => s.priority === 200)).toBe(true);
+        } finally {
+          watch.close();
+        }
+      } finally {
+        await lan.destroy();
+      }
+    }, 60_000);
+
+    it("track_src_ip: our MASTER's configured mcast_src_ip removed → FAULT, keepalived takes the VIP; the address back → ours preempts again", async () => {
+      const net = "10.136.0";
+      const lan = await makeLan("pv-tsrc", ["ka", "us"], { v4: net });
+      try {
+        const [kaNs, usNs] = lan.nodes as [Netns, Netns];
+        const vip = `${net}.100`;
+        const src = "10.137.0.2";
+        await usNs.run(`ip addr add ${src}/24 dev eth0`);
+        const base = { vrid: 136, version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+        const ka = startKeepalived(lan, kaNs, keepalivedConf({ ...base, priority: 100 }));
+        const us = startOurs(
+          lan,
+          usNs,
+          keepalivedConf({ ...base, priority: 150, extra: `  mcast_src_ip ${src}\n  track_src_ip` }),
+        );
+        await until("ours MASTER", async () => (await owns(usNs, vip)) && !(await owns(kaNs, vip)), STARTUP);
+        await usNs.run(`ip addr del ${src}/24 dev eth0`);
+        await until("keepalived takes over", () => owns(kaNs, vip), mdi(100, 100) + MARGIN);
+        await until("ours in FAULT", () => entered(us, "VI_1", "FAULT"), MARGIN);
+        expect(await owns(usNs, vip)).toBe(false);
+        await usNs.run(`ip addr add ${src}/24 dev eth0`);
+        await until(
+          "ours preempts again",
+          async () => (await owns(usNs, vip)) && !(await owns(kaNs, vip)),
+          STARTUP,
+        );
+        cleanLog(ka);
+      } finally {
+        await lan.destroy();
+      }
+    }, 60_000);
+  });

@@ -221,6 +221,105 @@ describe("VrrpRouter wiring (simulated LAN, fake clock)", () => {
   });
 });
 
+describe("track_src_ip and unicast_fault_no_peer (keepalived.conf(5))", () => {
+  it("track_src_ip: FAULT while the configured source address is not on the interface (priority 0 sent), back when it returns", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, conf(150, { mcastSourceIp: "10.0.1.1", trackSourceIp: true }), "10.0.0.1");
+    a.net.addrs.push({ dev: "eth0", family: 4, address: "10.0.1.1", prefixLength: 24, scope: 0, flags: 0 });
+    await a.router.start();
+    await run(clock, 4000);
+    expect(a.router.status().instances[0]?.state).toBe("master");
+    expect(a.transport.sent.at(-1)?.source).toBe("10.0.1.1");
+    a.net.addrs = a.net.addrs.filter((x) => x.address !== "10.0.1.1");
+    a.net.setLink(true); // an address event: the router reads links and addresses again
+    await run(clock, 20);
+    expect(a.router.status().instances[0]?.state).toBe("fault");
+    expect(a.net.has("10.0.0.100")).toBe(false);
+    expect(a.router.status().instances[0]?.stats.pri_zero_sent).toBe(1);
+    a.net.addrs.push({ dev: "eth0", family: 4, address: "10.0.1.1", prefixLength: 24, scope: 0, flags: 0 });
+    a.net.setLink(true);
+    await run(clock, 4000);
+    expect(a.router.status().instances[0]?.state).toBe("master");
+  });
+
+  it("track_src_ip: absent at start → FAULT; without track_src_ip the same router runs (sends from the configured address)", async () => {
+    const clock = new FakeClock();
+    const tracked = node(
+      new MemoryLan(),
+      clock,
+      conf(150, { mcastSourceIp: "10.0.1.1", trackSourceIp: true }),
+      "10.0.0.1",
+    );
+    const plain = node(new MemoryLan(), clock, conf(150, { mcastSourceIp: "10.0.1.1" }), "10.0.0.1");
+    await tracked.router.start();
+    await plain.router.start();
+    await run(clock, 5000);
+    expect(tracked.router.status().instances[0]?.state).toBe("fault");
+    expect(tracked.transport.sent).toHaveLength(0);
+    expect(plain.router.status().instances[0]?.state).toBe("master");
+    expect(plain.transport.sent.at(-1)?.source).toBe("10.0.1.1");
+  });
+
+  it("unicast_fault_no_peer without peers: FAULT, nothing sent, a warning; with a peer it runs unicast", async () => {
+    const clock = new FakeClock();
+    const warnings: string[] = [];
+    const lone = node(new MemoryLan(), clock, conf(150, { unicastFaultNoPeer: true }), "10.0.0.1");
+    lone.router.on("warning", (m: string) => warnings.push(m));
+    const peered = node(
+      new MemoryLan(),
+      clock,
+      conf(150, { unicastFaultNoPeer: true, unicastPeers: ["10.0.0.2"] }),
+      "10.0.0.1",
+    );
+    await lone.router.start();
+    await peered.router.start();
+    await run(clock, 5000);
+    expect(lone.router.status().instances[0]?.state).toBe("fault");
+    expect(lone.transport.sent).toHaveLength(0);
+    expect(lone.states.map((s) => s.to)).toEqual(["fault"]);
+    expect(peered.router.status().instances[0]?.state).toBe("master");
+    expect(peered.transport.sent.at(-1)?.destination).toBe("10.0.0.2");
+  });
+
+  it("keepalived.conf: both keywords reach the options; a unicast keyword without peers and track_src_ip without a source are named", () => {
+    const text = `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  unicast_fault_no_peer
+  mcast_src_ip 10.0.0.9
+  track_src_ip
+  virtual_ipaddress { 10.0.0.100 }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  unicast_src_ip 10.0.0.1
+  track_src_ip
+  virtual_ipaddress { 10.0.0.101 }
+}
+vrrp_instance VI_3 {
+  interface eth0
+  virtual_router_id 53
+  track_src_ip
+  virtual_ipaddress { 10.0.0.102 }
+}
+`;
+    const { config, sources } = parseKeepalivedConf(text, { file: "k.conf" });
+    const { options, warnings } = routerOptionsFromConfig(config, { sources });
+    expect(options.instances[0]).toMatchObject({ unicastFaultNoPeer: true, trackSourceIp: true });
+    expect(options.instances[1]).toMatchObject({ trackSourceIp: true, unicastSourceIp: "10.0.0.1" });
+    expect(options.instances[1]?.unicastFaultNoPeer).toBeUndefined();
+    const named = warnings.map((w) => `${w.position} ${w.message}`);
+    expect(named).toEqual([
+      expect.stringMatching(/^k\.conf:12:3 vrrp_instance VI_2: a unicast keyword .* using multicast/),
+      expect.stringMatching(
+        /^k\.conf:19:3 vrrp_instance VI_3: track_src_ip without unicast_src_ip or mcast_src_ip/,
+      ),
+    ]);
+  });
+});
+
 describe("notify FIFO", () => {
   const dirs: string[] = [];
   afterEach(() => {
