@@ -128,6 +128,7 @@ describe.skipIf(!canUseNetns()).concurrent("keepalived parity: elections (netns)
         );
         await b.ready();
         await until("joiner in BACKUP", () => entered(b, "VI_1", "BACKUP"), STARTUP);
+        const backupSeen = performance.now();
         await until(
           "joiner takes over after its preempt_delay",
           () => watch.from(`${net}.2`).some((s) => s.priority === 200),
@@ -147,7 +148,7 @@ describe.skipIf(!canUseNetns()).concurrent("keepalived parity: elections (netns)
         );
         await until("first in BACKUP", () => entered(a, "VI_1", "BACKUP"), MARGIN);
         console.log(
-          `preempt_delay ${delayMs} ms, ${joiner} joining ${first}: takeover ${Math.round(delay)} ms after spawn`,
+          `preempt_delay ${delayMs} ms, ${joiner} joining ${first}: takeover ${Math.round(delay)} ms after spawn, ${Math.round(firstAdvert.t - backupSeen)} ms after its BACKUP line was seen`,
         );
         for (const d of [a, b]) if (d.kind === "keepalived") cleanLog(d);
       } finally {
