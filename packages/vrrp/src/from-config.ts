@@ -131,17 +131,6 @@ function checkInstance(i: VrrpInstance, idx: number, g: GlobalDefs, rep: Reporte
   if (i.virtualRules.length) warn("virtual_rules are not applied by lvs", "virtualRules");
   if (i.mcastDstIp) warn("mcast_dst_ip is not supported; using the standard group", "mcastDstIp");
   if (i.strictMode ?? g.vrrpStrict) warn("strict mode checks are not enforced");
-  // keepalived vrrp_complete_instance(): a unicast keyword without peers falls back to multicast
-  // (deprecated since 2.2.4) unless unicast_fault_no_peer keeps the instance in FAULT
-  if (
-    i.unicastPeer.length === 0 &&
-    !i.unicastFaultNoPeer &&
-    (i.unicastSrcIp !== undefined || i.checkUnicastSrc)
-  )
-    warn(
-      "a unicast keyword (unicast_src_ip / check_unicast_src) without any unicast_peer: using multicast, as keepalived does (deprecated there; add unicast_peer, or unicast_fault_no_peer to stay in FAULT)",
-      i.unicastSrcIp !== undefined ? "unicastSrcIp" : "checkUnicastSrc",
-    );
   if (i.trackSrcIp && i.unicastSrcIp === undefined && i.mcastSrcIp === undefined)
     warn(
       "track_src_ip without unicast_src_ip or mcast_src_ip does nothing (keepalived clears it)",

@@ -426,6 +426,11 @@ export function resolveInstance(
       ? "unicast_fault_no_peer and no unicast_peer: cannot use unicast without any peers"
       : undefined;
   if (configFault) warn(`${name}: ${configFault} - going to FAULT state`);
+  else if (peers.unicastPeers.length === 0 && o.unicastSourceIp !== undefined)
+    // keepalived's deprecated fallback (since 2.2.4): applied, so not a load-time "ignored" warning
+    warn(
+      `${name}: unicast_src_ip without any unicast_peer: using multicast, as keepalived does (deprecated there; add unicast_peer, or unicast_fault_no_peer to stay in FAULT)`,
+    );
   const params: InstanceParams = {
     name,
     vrid: o.vrid,

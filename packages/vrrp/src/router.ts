@@ -91,10 +91,13 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
   private reloading: Promise<unknown> = Promise.resolve();
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly constructionWarnings: string[] = [];
 
   constructor(options: VrrpRouterOptions, deps: RouterDeps = {}) {
     super();
-    const plan = planOf(options, (m) => this.core?.warn(m));
+    // keepalived's corrections found while planning (rounded intervals, unicast without peers…)
+    // are said at start(): nobody can listen to a constructor
+    const plan = planOf(options, (m) => this.constructionWarnings.push(m));
     this.ownedTransport = deps.transport === undefined;
     this.ownedNet = deps.net === undefined;
     const fifos: NotifyFifo[] | undefined = deps.notifier ? undefined : [];
@@ -164,6 +167,7 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
   private async doStart(): Promise<void> {
     const { core, wire, links, instances } = this.parts;
     core.started = true;
+    for (const m of this.constructionWarnings.splice(0)) core.warn(m);
     await this.promoteSecondaries();
     wire.attach();
     await links.start();

@@ -23,9 +23,9 @@ import {
 
 /** Master_Down_Interval (VRRPv3) in ms. */
 const mdi = (intervalMs: number, prio: number) => 3 * intervalMs + ((256 - prio) * intervalMs) / 256;
-/** Slack for process start-up, scheduling and 10 ms polling: generous on purpose. */
+/** Slack for scheduling and 10 ms polling (MARGIN) and for starting a process on a busy host (STARTUP). */
 const MARGIN = 1500;
-const STARTUP = 4000;
+const STARTUP = 10_000;
 
 /** Has the daemon logged `name` entering `state`? (keepalived's log line, or our JSON line.) */
 function entered(d: Daemon, name: string, state: "MASTER" | "BACKUP" | "FAULT"): boolean {

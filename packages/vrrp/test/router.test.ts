@@ -282,7 +282,7 @@ describe("track_src_ip and unicast_fault_no_peer (keepalived.conf(5))", () => {
     expect(peered.transport.sent.at(-1)?.destination).toBe("10.0.0.2");
   });
 
-  it("keepalived.conf: both keywords reach the options; a unicast keyword without peers and track_src_ip without a source are named", () => {
+  it("keepalived.conf: both keywords reach the options; track_src_ip without a source is named at load, a unicast keyword without peers when the router starts", async () => {
     const text = `vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
@@ -312,11 +312,25 @@ vrrp_instance VI_3 {
     expect(options.instances[1]?.unicastFaultNoPeer).toBeUndefined();
     const named = warnings.map((w) => `${w.position} ${w.message}`);
     expect(named).toEqual([
-      expect.stringMatching(/^k\.conf:12:3 vrrp_instance VI_2: a unicast keyword .* using multicast/),
       expect.stringMatching(
         /^k\.conf:19:3 vrrp_instance VI_3: track_src_ip without unicast_src_ip or mcast_src_ip/,
       ),
     ]);
+    // the deprecated multicast fallback is applied, so it is said when the router runs, not at load
+    const clock = new FakeClock();
+    const { router, states } = node(new MemoryLan(), clock, options, "10.0.0.1");
+    const said: string[] = [];
+    router.on("warning", (m: string) => said.push(m));
+    await router.start();
+    await run(clock, 5000);
+    expect(said).toEqual([
+      expect.stringMatching(/^VI_1: unicast_fault_no_peer and no unicast_peer: .* going to FAULT state$/),
+      expect.stringMatching(/^VI_2: unicast_src_ip without any unicast_peer: using multicast/),
+    ]);
+    // VI_1 in FAULT (and its source 10.0.0.9 is missing too); VI_2 runs multicast from 10.0.0.1
+    expect(states.filter((s) => s.name === "VI_1").map((s) => s.to)).toEqual(["fault"]);
+    expect(router.status().instances.map((i) => i.state)).toEqual(["fault", "master", "master"]);
+    await router.stop();
   });
 });
 
