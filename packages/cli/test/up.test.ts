@@ -30,12 +30,12 @@ describe("lvsctl up", () => {
   it("--strict: refuses to start a file with an ignored keyword, naming it; the same file without it starts", () => {
     const body =
       "virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server 10.0.1.1 8080 {\n    weight 3\n  }\n}\n";
-    const f = conf("strict.conf", `global_defs {\n  rs_init_notifies\n}\n${body}`);
+    const f = conf("strict.conf", `global_defs {\n  enable_snmp_vrrp\n}\n${body}`);
     const state = ["--no-socket", "--state", join(dir, "strict.state.json")];
     const r = lvsctl(["-f", f, "--strict", "--dry-run", ...state]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /strict\.conf:2:3: warning: `rs_init_notifies` \(in global_defs\) is not applied by lvs/,
+      /strict\.conf:2:3: warning: `enable_snmp_vrrp` \(in global_defs\) .*lvs has no SNMP agent/,
     );
     expect(r.stderr).toMatch(/lvsctl up --strict: 1 ignored/);
     expect(r.stdout).not.toContain("-A -t 10.0.0.1:80");
