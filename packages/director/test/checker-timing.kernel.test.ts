@@ -83,9 +83,17 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
     writeFileSync(join(dir, "lb.conf"), conf(`${notify} ${lbLog}`));
 
     // Both checkers start against a healthy server and settle before it starts to flap.
-    const steady = server.spawn(["node", FLAPPER, "10.74.0.11:8080", "600000", "0", "0"]);
-    procs.push(steady);
-    await waitFor(() => steady.output().includes("up "), { what: "server up", timeoutMs: 20_000 });
+    // One server process throughout: up until told to start flapping (SIGUSR1).
+    const flapper = server.spawn([
+      "node",
+      FLAPPER,
+      "10.74.0.11:8080",
+      String(UP_MS),
+      String(DOWN_MS),
+      String(CYCLES),
+    ]);
+    procs.push(flapper);
+    await waitFor(() => flapper.output().includes("up "), { what: "server up", timeoutMs: 60_000 });
     procs.push(ka.spawn(keepalivedArgv({ half: "check", config: join(dir, "ka.conf"), dir })));
     procs.push(
       lb.spawn([
@@ -118,18 +126,7 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
       );
       throw err;
     }
-    steady.kill();
-    await steady.exited;
-
-    const flapper = server.spawn([
-      "node",
-      FLAPPER,
-      "10.74.0.11:8080",
-      String(UP_MS),
-      String(DOWN_MS),
-      String(CYCLES),
-    ]);
-    procs.push(flapper);
+    flapper.kill("SIGUSR1");
     await waitFor(() => flapper.output().includes("done"), {
       what: "the flapping schedule",
       timeoutMs: CYCLES * (UP_MS + DOWN_MS) + 30_000,
