@@ -118,7 +118,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     vrrp_strict: I("strict-mode checks are not enforced; adverts are checked as RFC 5798 says"),
     vrrp_check_unicast_src: A,
     vrrp_skip_check_adv_addr: A,
-    vrrp_startup_delay: I("instances start at once"),
+    vrrp_startup_delay: A,
     vrrp_notify_priority_changes: A,
     vrrp_down_timer_adverts: A,
     notify_fifo: A,

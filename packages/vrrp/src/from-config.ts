@@ -266,6 +266,7 @@ function globalOptions(g: GlobalDefs): Omit<VrrpRouterOptions, "instances"> {
     ...(g.vrrpDownTimerAdverts !== undefined ? { downTimerAdverts: g.vrrpDownTimerAdverts } : {}),
     ...(scriptUser ? { scriptUser: { uid: scriptUser.uid, gid: scriptUser.gid } } : {}),
     ...(g.fifoWriteVrrpStatesOnReload ? { fifoWriteStatesOnReload: true } : {}),
+    ...(g.vrrpStartupDelay ? { startupDelay: g.vrrpStartupDelay } : {}),
   };
 }
 
@@ -274,7 +275,6 @@ function warnGlobals(g: GlobalDefs, rep: Reporter): void {
     rep.warn("vrrp_mcast_group4/6 other than the standard groups are not supported", ["globalDefs"]);
   if (g.notifyFifoScript || g.vrrpNotifyFifoScript)
     rep.warn("notify_fifo_script is not run by lvs; read the FIFO yourself", ["globalDefs"]);
-  if (g.vrrpStartupDelay) rep.warn("vrrp_startup_delay is not supported", ["globalDefs", "vrrpStartupDelay"]);
 }
 
 /**

@@ -163,6 +163,11 @@ export interface VrrpRouterOptions {
   scriptUser?: { uid: number; gid?: number };
   /** keepalived fifo_write_vrrp_states_on_reload: after a reload, the unchanged states go to the FIFO too. */
   fifoWriteStatesOnReload?: boolean;
+  /**
+   * keepalived vrrp_startup_delay (seconds): the instances start this long after the router (for
+   * links that come up late after boot); until then they are in INIT and send nothing.
+   */
+  startupDelay?: number;
 }
 
 export interface ResolvedVip {

@@ -174,8 +174,20 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
     // keepalived remove_residual_vips(): addresses of ours left by a previous run go first
     await links.removeResidualVips();
     wire.openChannels();
-    instances.startAll();
+    const delay = core.opts.startupDelay ?? 0;
+    if (delay <= 0) {
+      instances.startAll();
+      return;
+    }
+    core.warn(`Delaying startup for ${delay} seconds (vrrp_startup_delay)`);
+    this.startupTimer = core.clock.setTimeout(() => {
+      this.startupTimer = undefined;
+      if (!this.stopping) instances.startAll();
+    }, delay * 1000);
   }
+
+  /** vrrp_startup_delay's pending start, cancelled by a stop. */
+  private startupTimer: unknown;
 
   /**
    * Clean stop (keepalived on SIGTERM): masters send a priority-0 advert and remove their
@@ -190,6 +202,7 @@ export class VrrpRouter extends EventEmitter implements VrrpRouterLike {
   private async doStop(): Promise<void> {
     const { core, wire, links, instances, fifos } = this.parts;
     core.stopped = true;
+    if (this.startupTimer !== undefined) core.clock.clearTimeout(this.startupTimer);
     await instances.stopAll();
     await wire.drain();
     await core.io.notifier.drain();

@@ -40,6 +40,42 @@ describe("VrrpRouter wiring (simulated LAN, fake clock)", () => {
     await m.router.stop();
   });
 
+  it("vrrp_startup_delay: the instances start that long after the router, silent until then", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const warnings: string[] = [];
+    const a = node(lan, clock, { ...conf(150), startupDelay: 5 }, "10.0.0.1");
+    a.router.on("warning", (m: string) => warnings.push(m));
+    await a.router.start();
+    // Without the delay it is MASTER after Master_Down_Interval (3 × 1 s + skew): not yet.
+    await run(clock, 4900);
+    expect(a.router.status().instances[0]?.state).toBe("init");
+    expect(a.transport.sent).toEqual([]);
+    expect(warnings).toContain("Delaying startup for 5 seconds (vrrp_startup_delay)");
+    await run(clock, 5000);
+    expect(a.router.status().instances[0]?.state).toBe("master");
+    expect(a.transport.sent.length).toBeGreaterThan(0);
+    await a.router.stop();
+  });
+
+  it("vrrp_startup_delay: a stop during the delay starts nothing and sends nothing", async () => {
+    const lan = new MemoryLan();
+    const clock = new FakeClock();
+    const a = node(lan, clock, { ...conf(150), startupDelay: 5 }, "10.0.0.1");
+    await a.router.start();
+    await run(clock, 1000);
+    await a.router.stop();
+    await run(clock, 10_000);
+    expect(a.transport.sent).toEqual([]);
+    expect(a.net.has("10.0.0.100")).toBe(false);
+  });
+
+  it("vrrp_startup_delay reaches the router from keepalived.conf", () => {
+    const text = `global_defs {\n  vrrp_startup_delay 2.5\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\n}\n`;
+    const { config, sources } = parseKeepalivedConf(text, { lookupUser: () => ({ uid: 0, gid: 0 }) });
+    expect(routerOptionsFromConfig(config, { sources }).options.startupDelay).toBe(2.5);
+  });
+
   it("elects one master: its VIPs, GARP ×5, notify_master then notify with INSTANCE VI_1 MASTER 150", async () => {
     const lan = new MemoryLan();
     const clock = new FakeClock();
