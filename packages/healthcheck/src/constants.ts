@@ -12,6 +12,10 @@ export const DEFAULT_DELAY_BEFORE_RETRY_S = 1;
 /** keepalived.conf.5 MISC_CHECK: `misc_dynamic` weight = exit status - 2 for 2..255. */
 export const MISC_DYNAMIC_WEIGHT_OFFSET = 2;
 
+/** include/uapi/asm-generic/socket.h: SOL_SOCKET, SO_BINDTODEVICE (for `bind_if`). */
+export const SOL_SOCKET = 1;
+export const SO_BINDTODEVICE = 25;
+
 /** RFC 1035 §3.2.2 TYPE values (+ RFC 3596 AAAA). */
 export const DNS_TYPES = {
   A: 1,

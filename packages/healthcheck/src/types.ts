@@ -15,6 +15,11 @@ export interface CommonCheck {
   bindPort?: number;
   /** `connect_timeout`, seconds (default 5). */
   connectTimeout?: number;
+  /**
+   * `bind_if`: the device the probe's packets leave and arrive by (SO_BINDTODEVICE, as keepalived;
+   * needed for an IPv6 link-local `connect_ip`). Needs @lvs/sys's native addon for TCP and UDP.
+   */
+  bindIf?: string;
 }
 
 /** TCP_CHECK: up when the three-way handshake completes. */

@@ -1,7 +1,6 @@
-import { createSocket } from "node:dgram";
-import { isIPv6 } from "node:net";
 import { HealthcheckError } from "../errors.js";
 import type { ProbeOptions, ProbeResult, UdpCheck } from "../types.js";
+import { bindUdp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 /** Parse hex ("0a0b", spaces allowed); "??" is a per-byte wildcard (null) when `wildcards`. */
@@ -46,7 +45,8 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
       : undefined;
   const needReply = def.requireReply !== undefined && def.requireReply !== false;
   const attempt = new Attempt(def.connectTimeout, opts.signal);
-  const sock = createSocket(isIPv6(def.connectIp) ? "udp6" : "udp4");
+  const sock = bindUdp(def, attempt, () => go());
+  if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.close());
   sock.once("error", (err) => attempt.down(errorReason(err)));
   sock.on("message", (msg) => {
@@ -57,7 +57,8 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
     else if (!pattern || replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
     else attempt.down(`reply ${msg.toString("hex").slice(0, 32)} does not match require_reply`);
   });
-  const go = () =>
+  function go(): void {
+    if (attempt.done || !sock) return;
     sock.connect(def.connectPort, def.connectIp, () => {
       sock.send(payload, (err) => {
         if (err) return attempt.down(errorReason(err));
@@ -71,8 +72,6 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
         }
       });
     });
-  if (def.bindto !== undefined || def.bindPort !== undefined) {
-    sock.bind({ ...(def.bindto ? { address: def.bindto } : {}), port: def.bindPort ?? 0 }, go);
-  } else go();
+  }
   return attempt.promise;
 }

@@ -13,8 +13,15 @@ export const DIRECTOR_IP = "10.77.0.1";
 export const SERVER_IP = "10.77.0.2";
 export const DIRECTOR_IP6 = "fd77::1";
 export const SERVER_IP6 = "fd77::2";
+/** Link-local addresses on the veth (fixed, so no wait for DAD of the kernel's own). */
+export const DIRECTOR_LL = "fe80::77:1";
+export const SERVER_LL = "fe80::77:2";
+/** The director side's interface towards the server (what `bind_if` names to reach it). */
+export const DIRECTOR_IF = "hcdir0";
 /** The server side's interface (what a test takes down or strips of its address). */
 export const SERVER_IF = "hcsrv0";
+/** A second director interface that leads nowhere (a veth pair with both ends in the director). */
+export const SIDE_IF = "hcside0";
 
 const PROBE_CLI = fileURLToPath(new URL("./probe-cli.mjs", import.meta.url));
 const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
@@ -51,11 +58,14 @@ export async function createCheckerLab(label: string): Promise<CheckerLab> {
     const director = await topo.addNamespace("dir");
     const server = await topo.addNamespace("srv");
     await topo.link(director, server, {
-      ifA: "hcdir0",
+      ifA: DIRECTOR_IF,
       ifB: SERVER_IF,
-      a: [`${DIRECTOR_IP}/24`, `${DIRECTOR_IP6}/64`],
-      b: [`${SERVER_IP}/24`, `${SERVER_IP6}/64`],
+      a: [`${DIRECTOR_IP}/24`, `${DIRECTOR_IP6}/64`, `${DIRECTOR_LL}/64`],
+      b: [`${SERVER_IP}/24`, `${SERVER_IP6}/64`, `${SERVER_LL}/64`],
     });
+    await director.run(
+      `ip link add ${SIDE_IF} type veth peer name hcside1 && ip link set ${SIDE_IF} up && ip link set hcside1 up`,
+    );
     // A fresh veth's IPv6 route is usable a moment after the link comes up: wait until the
     // system's ping (iputils) gets through both ways, so a test never races the link.
     for (const addr of [SERVER_IP, SERVER_IP6]) {
@@ -72,7 +82,7 @@ export async function createCheckerLab(label: string): Promise<CheckerLab> {
       dir,
       async probe(...defs) {
         const r = await director.exec([process.execPath, PROBE_CLI, JSON.stringify(defs)], {
-          timeoutMs: 30_000,
+          timeoutMs: 20_000,
         });
         if (r.code !== 0) throw new Error(`probe-cli exit ${r.code}: ${r.stderr.trim()}`);
         return JSON.parse(r.stdout) as ProbeResult[];
