@@ -405,7 +405,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     bindto: A,
     bind_port: A,
     connect_timeout: A,
-    bind_if: I("the socket is not bound to a device; use `bindto` with an address of that interface"),
+    bind_if: A,
     fwmark: I("check packets carry no mark"),
     retry: A,
     delay_before_retry: A,

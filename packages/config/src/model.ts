@@ -466,8 +466,9 @@ export interface Checker {
   check: CheckDef;
   /** Pass to @lvs/healthcheck as `policy` (resolved: vs → rs → checker → defaults). */
   policy: CheckPolicy;
-  /** keepalived options healthcheck does not use. */
+  /** `bind_if`: SO_BINDTODEVICE on the checker's sockets (the director folds it into `check`). */
   bindIf?: string;
+  /** keepalived options read on the checker block (the director folds the reply lengths in). */
   fwmark?: number;
   logAllFailures?: boolean;
   fastRecovery?: boolean;

@@ -1,5 +1,5 @@
 import { isIPv6 } from "node:net";
-import { fromNative } from "./errors.js";
+import { fromNative, SysError } from "./errors.js";
 import { native } from "./native.js";
 
 export interface DeviceSocketOptions {
@@ -28,8 +28,17 @@ export function openDeviceSocket(opts: DeviceSocketOptions): number {
       code: "EINVAL",
     });
   }
+  const binding = native();
+  if (typeof binding.deviceSocket !== "function") {
+    // An addon built before deviceSocket existed (node-gyp-build keeps an existing build).
+    throw new SysError(
+      "SYS_NATIVE_MISSING",
+      "@lvs/sys native addon predates deviceSocket: run `npm rebuild @lvs/sys` (or `node-gyp rebuild` in packages/sys)",
+      { object: "deviceSocket" },
+    );
+  }
   try {
-    return native().deviceSocket(opts.family, opts.type, opts.ifname, opts.localAddress, opts.localPort ?? 0);
+    return binding.deviceSocket(opts.family, opts.type, opts.ifname, opts.localAddress, opts.localPort ?? 0);
   } catch (err) {
     throw fromNative("SYS_DEVICE_SOCKET", `${opts.type} socket on device ${opts.ifname}`, err);
   }
