@@ -242,7 +242,12 @@ describe("compilePlan: virtual_server forms", () => {
       ),
     );
     const checks = p.virtualServers[0]!.realServers[0]!.checks.map((c) => c.target.check);
-    expect(checks.map((c) => ("bindIf" in c ? c.bindIf : undefined))).toEqual(["eth1", "eth2", "eth3", undefined]);
+    expect(checks.map((c) => ("bindIf" in c ? c.bindIf : undefined))).toEqual([
+      "eth1",
+      "eth2",
+      "eth3",
+      undefined,
+    ]);
   });
 
   it("log_all_failures on the checker, else checker_log_all_failures from global_defs", () => {
