@@ -16,7 +16,7 @@ export const MISC_DYNAMIC_WEIGHT_OFFSET = 2;
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
 
-/** RFC 1035 §3.2.2 TYPE values (+ RFC 3596 AAAA). */
+/** RFC 1035 §3.2.2 TYPE values (+ RFC 3596 AAAA, RFC 4034 RRSIG/DNSKEY: keepalived check_dns.c asks for these). */
 export const DNS_TYPES = {
   A: 1,
   NS: 2,
@@ -26,6 +26,8 @@ export const DNS_TYPES = {
   MX: 15,
   TXT: 16,
   AAAA: 28, // RFC 3596 §2.1
+  RRSIG: 46, // RFC 4034 §3
+  DNSKEY: 48, // RFC 4034 §2
 } as const;
 export type DnsTypeName = keyof typeof DNS_TYPES;
 export const DNS_TYPE_NAMES: Record<number, DnsTypeName> = Object.fromEntries(

@@ -90,6 +90,15 @@ describe.skipIf(!ready)("DNS_CHECK / UDP_CHECK against unbound in a namespace", 
     expect(v4.every((r) => r.up)).toBe(true);
     const [v6] = await lab.probe(dns({ connectIp: SERVER_IP6, queryType: "AAAA", name: "www.hc.test" }));
     expect(v6).toMatchObject({ up: true, reason: "NOERROR, 1 answer(s)" });
+    // RRSIG and DNSKEY (keepalived asks for them too): an unsigned zone has none, NOERROR all the same.
+    const dnssec = await lab.probe(
+      dns({ queryType: "RRSIG", name: "hc.test" }),
+      dns({ queryType: "DNSKEY", name: "hc.test" }),
+    );
+    expect(dnssec).toMatchObject([
+      { up: true, reason: "NOERROR, 0 answer(s)" },
+      { up: true, reason: "NOERROR, 0 answer(s)" },
+    ]);
   });
 
   it("a name the server does not have: NXDOMAIN → DOWN; a type it lacks (NODATA) is still NOERROR → UP, as keepalived", async () => {
