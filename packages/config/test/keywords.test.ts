@@ -156,3 +156,27 @@ describe("DNS_CHECK `type`, as keepalived 2.2.7's check_dns.c reads it", () => {
     expect(r.warnings[0]!.message).toContain("unknown DNS_CHECK type BOGUS");
   });
 });
+
+describe("a checker to an IPv6 link-local address, as keepalived's check_conn_opts() judges it", () => {
+  const conf = (checker: string) =>
+    `virtual_server fd00::1 80 {\n  protocol TCP\n  lvs_sched rr\n  lvs_method DR\n  real_server fe80::2 80 {\n    ${checker}\n    TCP_CHECK {\n      connect_ip fd00::2\n    }\n  }\n}\n`;
+  const checkers = (r: ReturnType<typeof parse>) => r.config.virtualServers[0]!.realServers[0]!.checkers;
+
+  it("with bind_if: kept, the device named in its check", () => {
+    const r = parse(conf("TCP_CHECK {\n      bind_if eth1\n    }"));
+    expect(checkers(r).map((c) => [(c.check as { connectIp?: string }).connectIp, c.bindIf])).toEqual([
+      ["fe80::2", "eth1"],
+      ["fd00::2", undefined],
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it("without bind_if: warned at the checker and dropped; the other checker and the file stay", () => {
+    const r = parse(conf("TCP_CHECK {\n      connect_timeout 2\n    }"));
+    expect(checkers(r).map((c) => (c.check as { connectIp?: string }).connectIp)).toEqual(["fd00::2"]);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatchObject({ code: "CONFIG_MISSING_REQUIRED", keyword: "bind_if" });
+    expect(r.warnings[0]!.message).toContain("link-local address fe80::2 needs `bind_if`");
+    expect(r.warnings[0]!.line).toBeGreaterThanOrEqual(6);
+  });
+});
