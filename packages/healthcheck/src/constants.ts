@@ -12,6 +12,8 @@ export const DEFAULT_DELAY_BEFORE_RETRY_S = 1;
 /** keepalived.conf.5 MISC_CHECK: `misc_dynamic` weight = exit status - 2 for 2..255. */
 export const MISC_DYNAMIC_WEIGHT_OFFSET = 2;
 
+/** keepalived 2.2.7 check_udp.c: max_reply_length defaults to UINT8_MAX. */
+export const UDP_MAX_REPLY_LENGTH_DEFAULT = 255;
 /** include/uapi/asm-generic/socket.h: SOL_SOCKET, SO_BINDTODEVICE (for `bind_if`). */
 export const SOL_SOCKET = 1;
 export const SO_BINDTODEVICE = 25;
