@@ -6,7 +6,15 @@ import { join } from "node:path";
 import type { SpawnedProcess } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpCheck } from "../../src/index.js";
-import { type CheckerLab, canRunLab, createCheckerLab, SERVER_IP, serverListens } from "./lab.js";
+import {
+  type CheckerLab,
+  canRunLab,
+  createCheckerLab,
+  DIRECTOR_IF,
+  SERVER_IP,
+  SIDE_IF,
+  serverListens,
+} from "./lab.js";
 
 const NGINX = "/usr/sbin/nginx";
 const GENHASH = "/usr/bin/genhash";
@@ -215,6 +223,25 @@ describe.skipIf(!ready)("HTTP_GET / SSL_GET against nginx in a namespace", () =>
     expect(b?.up).toBe(true);
     expect(bAsA).toMatchObject({ up: false, reason: `digest ${digestB} != ${digestA}` });
     expect(a?.up).toBe(true);
+  });
+
+  it("bind_if: HTTP_GET and SSL_GET (SNI, verified) through the device towards nginx are UP, through a dead-end device DOWN", async () => {
+    const url = [{ path: "/index.html", regex: "^site b" }];
+    const [plain, tls, deadEnd] = await lab.probe(
+      http({ bindIf: DIRECTOR_IF, url: [{ path: "/index.html", regex: "real server one" }] }),
+      https({
+        bindIf: DIRECTOR_IF,
+        virtualhost: "b.hc.test",
+        enableSni: true,
+        tlsVerify: true,
+        ca: certB,
+        url,
+      }),
+      http({ bindIf: SIDE_IF, connectTimeout: 0.5, url: [{ path: "/index.html" }] }),
+    );
+    expect(plain).toMatchObject({ up: true, reason: "/index.html status 200" });
+    expect(tls).toMatchObject({ up: true, reason: "/index.html status 200" });
+    expect(deadEnd?.up).toBe(false);
   });
 
   it("nginx gone: DOWN with ECONNREFUSED (the server namespace still answers with RST)", async () => {

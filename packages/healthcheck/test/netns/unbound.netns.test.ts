@@ -5,7 +5,15 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DnsCheck, UdpCheck } from "../../src/index.js";
-import { type CheckerLab, canRunLab, createCheckerLab, SERVER_IP, SERVER_IP6, serverListens } from "./lab.js";
+import {
+  type CheckerLab,
+  canRunLab,
+  createCheckerLab,
+  DIRECTOR_IF,
+  SERVER_IP,
+  SERVER_IP6,
+  serverListens,
+} from "./lab.js";
 
 const UNBOUND = "/usr/sbin/unbound";
 const ready = canRunLab() && existsSync(UNBOUND);
@@ -140,6 +148,15 @@ describe.skipIf(!ready)("DNS_CHECK / UDP_CHECK against unbound in a namespace", 
     });
     expect(longEnough?.up).toBe(true);
     expect(tooLong?.up).toBe(false);
+  });
+
+  it("bind_if: DNS_CHECK and UDP_CHECK with require_reply through the device towards unbound are UP", async () => {
+    const [dnsThrough, udpThrough] = await lab.probe(
+      dns({ bindIf: DIRECTOR_IF, queryType: "A", name: "www.hc.test" }),
+      udp({ bindIf: DIRECTOR_IF, payload: QUERY_WWW_A, requireReply: "1234" }),
+    );
+    expect(dnsThrough).toMatchObject({ up: true, reason: "NOERROR, 1 answer(s)" });
+    expect(udpThrough).toMatchObject({ up: true, reason: "reply 45 bytes" });
   });
 
   it("UDP_CHECK: an open port that drops the datagram is UP without require_reply, DOWN with it", async () => {
