@@ -57,6 +57,31 @@ describe("lvsctl check", () => {
     expect(down.status).toBe(1);
   });
 
+  it("tcp --bind-if: through lo UP; an unknown interface DOWN with ENODEV (the bundled @lvs/sys addon loads)", async () => {
+    const up = await lvsctl([
+      "tcp",
+      "--connect-ip",
+      "127.0.0.1",
+      "--connect-port",
+      String(tcpPort),
+      "--bind-if",
+      "lo",
+    ]);
+    expect(up.stdout).toMatch(/^UP tcp 127\.0\.0\.1:\d+ connected in /);
+    expect(up.status).toBe(0);
+    const down = await lvsctl([
+      "tcp",
+      "--connect-ip",
+      "127.0.0.1",
+      "--connect-port",
+      String(tcpPort),
+      "--bind-if",
+      "lvsnosuch0",
+    ]);
+    expect(down.stdout).toMatch(/^DOWN tcp 127\.0\.0\.1:\d+ bind_if lvsnosuch0: ENODEV in /);
+    expect(down.status).toBe(1);
+  });
+
   it("http: status code ranges and regex decide", async () => {
     const url = `http://127.0.0.1:${httpPort}/health`;
     const ok = await lvsctl(["http", "--url", url, "--status-code", "200-299", "--regex", "^OK$"]);

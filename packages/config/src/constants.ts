@@ -79,6 +79,19 @@ export const MISC_RETRY_DEFAULT = 0;
 export const DNS_RETRY_DEFAULT = 3;
 /** check_dns.c DNS_DEFAULT_TYPE (keepalived.conf(5): "The default is SOA"). */
 export const DNS_TYPE_DEFAULT = "SOA";
+/** keepalived 2.2.7 check_dns.c DNS_TYPE[] (A … DNSKEY), plus PTR. */
+export const DNS_QUERY_TYPES = [
+  "A",
+  "NS",
+  "CNAME",
+  "SOA",
+  "PTR",
+  "MX",
+  "TXT",
+  "AAAA",
+  "RRSIG",
+  "DNSKEY",
+] as const;
 /** check_http.c: HTTP_GET/SSL_GET default_delay_before_retry 3 s. */
 export const HTTP_DELAY_BEFORE_RETRY_DEFAULT = 3;
 

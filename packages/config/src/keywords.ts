@@ -405,7 +405,7 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     bindto: A,
     bind_port: A,
     connect_timeout: A,
-    bind_if: I("the socket is not bound to a device; use `bindto` with an address of that interface"),
+    bind_if: A,
     fwmark: I("check packets carry no mark"),
     retry: A,
     delay_before_retry: A,
@@ -417,7 +417,9 @@ export const KEYWORDS: Record<KeywordBlock, Record<string, KeywordDisposition>> 
     virtualhost: A,
     http_protocol: A,
     enable_sni: A,
-    fast_recovery: I("a recovered server needs its normal number of successes (`rise`, default 1)"),
+    // keepalived.conf(5): fast_recovery removes the delay_loop between urls at start and after a
+    // failure. lvs checks every url of a probe in one pass, always: what fast_recovery asks for.
+    fast_recovery: A,
     url: A,
     misc_path: A,
     misc_timeout: A,

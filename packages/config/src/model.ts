@@ -9,6 +9,8 @@
 // These names are stable: @lvs/vrrp and @lvs/director build on them. `src/schema.ts` holds the
 // zod schema that validates the same shape (a type-level test keeps the two identical).
 
+import type { DNS_QUERY_TYPES } from "./constants.js";
+
 // ───────────────────────────── shared ─────────────────────────────
 
 /** A user (and group) a script runs as: names as written, ids resolved at load time. */
@@ -424,7 +426,7 @@ export interface IcmpCheckDef {
   connectTimeout?: number;
 }
 
-export type DnsQueryType = "A" | "NS" | "CNAME" | "SOA" | "PTR" | "MX" | "TXT" | "AAAA";
+export type DnsQueryType = (typeof DNS_QUERY_TYPES)[number];
 
 export interface DnsCheckDef extends CommonCheckFields {
   type: "dns";
@@ -466,8 +468,9 @@ export interface Checker {
   check: CheckDef;
   /** Pass to @lvs/healthcheck as `policy` (resolved: vs → rs → checker → defaults). */
   policy: CheckPolicy;
-  /** keepalived options healthcheck does not use. */
+  /** `bind_if`: SO_BINDTODEVICE on the checker's sockets (the director folds it into `check`). */
   bindIf?: string;
+  /** keepalived options read on the checker block (the director folds the reply lengths in). */
   fwmark?: number;
   logAllFailures?: boolean;
   fastRecovery?: boolean;

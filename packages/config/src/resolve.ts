@@ -81,6 +81,30 @@ export function inheritedPolicy(
   };
 }
 
+/**
+ * keepalived check_api.c check_conn_opts(): a checker whose connect address is IPv6 link-local
+ * needs `bind_if` (the address means nothing without its link); keepalived reports it and drops
+ * that checker, the rest of the file runs. Same here: warned at the checker, then dropped.
+ */
+function linkLocalWithoutDevice(
+  checker: Checker,
+  path: (string | number)[],
+  sources: SourceMap,
+  sink: IssueSink,
+  fallback: SourcePos,
+): boolean {
+  const c = checker.check;
+  if (c.type === "misc" || checker.bindIf !== undefined) return false;
+  if (!/^fe[89ab][0-9a-f]:/i.test(c.connectIp)) return false;
+  sink.warn(
+    "CONFIG_MISSING_REQUIRED",
+    sources.positionOf([...path, "check"]) ?? sources.positionOf(path) ?? fallback,
+    `${checker.kind} to the link-local address ${c.connectIp} needs \`bind_if\` (the interface of that link); the checker is dropped, as keepalived does — write \`bind_if eth0\``,
+    "bind_if",
+  );
+  return true;
+}
+
 function resolveChecker(
   vs: ParsedVs,
   rs: ParsedRs,
@@ -207,17 +231,11 @@ export function resolveConfig(
           (rs, j): RealServer => ({
             ...(rs as unknown as RealServer),
             weight: rs.weight ?? vs.weight,
-            checkers: rs.checkers.map((ch, k) =>
-              resolveChecker(
-                vs,
-                rs,
-                ch,
-                ["virtualServers", i, "realServers", j, "checkers", k],
-                sources,
-                sink,
-                fallback,
-              ),
-            ),
+            checkers: rs.checkers.flatMap((ch, k) => {
+              const path = ["virtualServers", i, "realServers", j, "checkers", k];
+              const checker = resolveChecker(vs, rs, ch, path, sources, sink, fallback);
+              return linkLocalWithoutDevice(checker, path, sources, sink, fallback) ? [] : [checker];
+            }),
           }),
         ),
       }),

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   DELAY_LOOP_DEFAULT,
+  DNS_QUERY_TYPES,
   FWMARK_MAX,
   GARP_MASTER_DELAY_DEFAULT,
   GARP_MASTER_REFRESH_DEFAULT,
@@ -479,7 +480,7 @@ export const CheckDefSchema = z.discriminatedUnion(
     z.strictObject({
       type: z.literal("dns"),
       ...commonCheck,
-      queryType: oneOf(["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA"] as const).optional(),
+      queryType: oneOf(DNS_QUERY_TYPES).optional(),
       name: str({ example: "example.com" }).optional(),
     }),
     z.strictObject({

@@ -123,3 +123,60 @@ describe("the keywords issue 18 found dropped in silence", () => {
     expect(r.keywordSummary!.applied).toBe(clean.keywordSummary!.applied + 0);
   });
 });
+
+describe("DNS_CHECK `type`, as keepalived 2.2.7's check_dns.c reads it", () => {
+  const conf = (type: string) =>
+    `virtual_server 10.0.0.1 53 {\n  protocol UDP\n  lvs_sched rr\n  lvs_method NAT\n  real_server 10.0.0.2 53 {\n    DNS_CHECK {\n      type ${type}\n      name example.com\n    }\n  }\n}\n`;
+  const checkOf = (r: ReturnType<typeof parse>) =>
+    r.config.virtualServers[0]!.realServers[0]!.checkers[0]!.check;
+
+  it.each([
+    "A",
+    "NS",
+    "CNAME",
+    "SOA",
+    "MX",
+    "TXT",
+    "AAAA",
+    "RRSIG",
+    "DNSKEY",
+    "rrsig",
+    "Aaaa",
+  ])("type %s is asked for (names match without regard to case)", (t) => {
+    const r = parse(conf(t));
+    expect(checkOf(r)).toMatchObject({ type: "dns", queryType: t.toUpperCase() });
+    expect(r.warnings).toEqual([]);
+  });
+
+  it("an unknown type is warned about at its position and the default (SOA) is asked for, not refused", () => {
+    const r = parse(conf("BOGUS"));
+    expect(checkOf(r)).toMatchObject({ type: "dns", queryType: "SOA" });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatchObject({ code: "CONFIG_INVALID_VALUE", line: 7 });
+    expect(r.warnings[0]!.message).toContain("unknown DNS_CHECK type BOGUS");
+  });
+});
+
+describe("a checker to an IPv6 link-local address, as keepalived's check_conn_opts() judges it", () => {
+  const conf = (checker: string) =>
+    `virtual_server fd00::1 80 {\n  protocol TCP\n  lvs_sched rr\n  lvs_method DR\n  real_server fe80::2 80 {\n    ${checker}\n    TCP_CHECK {\n      connect_ip fd00::2\n    }\n  }\n}\n`;
+  const checkers = (r: ReturnType<typeof parse>) => r.config.virtualServers[0]!.realServers[0]!.checkers;
+
+  it("with bind_if: kept, the device named in its check", () => {
+    const r = parse(conf("TCP_CHECK {\n      bind_if eth1\n    }"));
+    expect(checkers(r).map((c) => [(c.check as { connectIp?: string }).connectIp, c.bindIf])).toEqual([
+      ["fe80::2", "eth1"],
+      ["fd00::2", undefined],
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it("without bind_if: warned at the checker and dropped; the other checker and the file stay", () => {
+    const r = parse(conf("TCP_CHECK {\n      connect_timeout 2\n    }"));
+    expect(checkers(r).map((c) => (c.check as { connectIp?: string }).connectIp)).toEqual(["fd00::2"]);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatchObject({ code: "CONFIG_MISSING_REQUIRED", keyword: "bind_if" });
+    expect(r.warnings[0]!.message).toContain("link-local address fe80::2 needs `bind_if`");
+    expect(r.warnings[0]!.line).toBeGreaterThanOrEqual(6);
+  });
+});

@@ -10,7 +10,8 @@ export function shortHash(value: unknown): string {
 
 /**
  * The checker's definition with what keepalived reads elsewhere folded in: min/max_reply_length
- * (read on the checker) for UDP, the real server's / virtual server's `virtualhost` for HTTP(S).
+ * (read on the checker) for UDP, `bind_if` (read on the checker) for every checker with a socket,
+ * the real server's / virtual server's `virtualhost` for HTTP(S).
  */
 export function checkDefinitionOf(c: Checker, virtualhost: string | undefined): CheckDefinition {
   let check = c.check as unknown as CheckDefinition;
@@ -20,6 +21,7 @@ export function checkDefinitionOf(c: Checker, virtualhost: string | undefined): 
       ...(c.minReplyLength !== undefined ? { minReplyLength: c.minReplyLength } : {}),
       ...(c.maxReplyLength !== undefined ? { maxReplyLength: c.maxReplyLength } : {}),
     };
+  if (c.bindIf !== undefined && check.type !== "misc") check = { ...check, bindIf: c.bindIf };
   if ((check.type === "http" || check.type === "https") && !check.virtualhost && virtualhost)
     check = { ...check, virtualhost };
   return check;

@@ -234,6 +234,22 @@ describe("compilePlan: virtual_server forms", () => {
     expect(b!.smtpAlert).toBe(false);
   });
 
+  it("bind_if reaches the healthcheck probe of every checker type that has a socket", () => {
+    const p = plan(
+      vsBlock(
+        "10.0.0.1 80",
+        " real_server 10.1.0.1 80 {\n  TCP_CHECK { bind_if eth1\n }\n  SSL_GET { url { path / }\n bind_if eth2\n }\n  PING_CHECK { bind_if eth3\n }\n  TCP_CHECK { connect_port 81\n }\n }",
+      ),
+    );
+    const checks = p.virtualServers[0]!.realServers[0]!.checks.map((c) => c.target.check);
+    expect(checks.map((c) => ("bindIf" in c ? c.bindIf : undefined))).toEqual([
+      "eth1",
+      "eth2",
+      "eth3",
+      undefined,
+    ]);
+  });
+
   it("log_all_failures on the checker, else checker_log_all_failures from global_defs", () => {
     const body =
       " real_server 10.1.0.1 80 {\n  TCP_CHECK { log_all_failures\n }\n  HTTP_GET { url { path / }\n }\n  HTTP_GET { url { path /x }\n log_all_failures off\n }\n }";

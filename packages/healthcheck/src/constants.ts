@@ -12,7 +12,13 @@ export const DEFAULT_DELAY_BEFORE_RETRY_S = 1;
 /** keepalived.conf.5 MISC_CHECK: `misc_dynamic` weight = exit status - 2 for 2..255. */
 export const MISC_DYNAMIC_WEIGHT_OFFSET = 2;
 
-/** RFC 1035 §3.2.2 TYPE values (+ RFC 3596 AAAA). */
+/** keepalived 2.2.7 check_udp.c: max_reply_length defaults to UINT8_MAX. */
+export const UDP_MAX_REPLY_LENGTH_DEFAULT = 255;
+/** include/uapi/asm-generic/socket.h: SOL_SOCKET, SO_BINDTODEVICE (for `bind_if`). */
+export const SOL_SOCKET = 1;
+export const SO_BINDTODEVICE = 25;
+
+/** RFC 1035 §3.2.2 TYPE values (+ RFC 3596 AAAA, RFC 4034 RRSIG/DNSKEY: keepalived check_dns.c asks for these). */
 export const DNS_TYPES = {
   A: 1,
   NS: 2,
@@ -22,6 +28,8 @@ export const DNS_TYPES = {
   MX: 15,
   TXT: 16,
   AAAA: 28, // RFC 3596 §2.1
+  RRSIG: 46, // RFC 4034 §3
+  DNSKEY: 48, // RFC 4034 §2
 } as const;
 export type DnsTypeName = keyof typeof DNS_TYPES;
 export const DNS_TYPE_NAMES: Record<number, DnsTypeName> = Object.fromEntries(

@@ -15,6 +15,11 @@ export interface CommonCheck {
   bindPort?: number;
   /** `connect_timeout`, seconds (default 5). */
   connectTimeout?: number;
+  /**
+   * `bind_if`: the device the probe's packets leave and arrive by (SO_BINDTODEVICE, as keepalived;
+   * needed for an IPv6 link-local `connect_ip`). Needs @lvs/sys's native addon for TCP and UDP.
+   */
+  bindIf?: string;
 }
 
 /** TCP_CHECK: up when the three-way handshake completes. */
@@ -76,9 +81,9 @@ export interface UdpCheck extends CommonCheck {
   payload?: string;
   /** `require_reply`: true = any reply needed; hex string = reply must match ("??" = any byte). */
   requireReply?: boolean | string;
-  /** `min_reply_length`: a shorter reply counts as a failure (keepalived check_udp.c). */
+  /** `min_reply_length`: with a `requireReply` pattern, a shorter reply fails (keepalived check_udp.c). */
   minReplyLength?: number;
-  /** `max_reply_length`: a longer reply counts as a failure. */
+  /** `max_reply_length`: with a `requireReply` pattern, a longer reply fails (default 255). */
   maxReplyLength?: number;
 }
 

@@ -242,13 +242,13 @@ describe("UDP_CHECK", () => {
     expect((await checkUdp({ ...base, requireReply: "bb" })).up).toBe(false);
   });
 
-  it("min_reply_length / max_reply_length bound the reply (3 bytes here)", async () => {
+  it("min_reply_length / max_reply_length bound the reply (3 bytes here) when require_reply gives bytes", async () => {
     const base = {
       type: "udp" as const,
       connectIp: "127.0.0.1",
       connectPort: p,
       payload: "0102",
-      requireReply: true,
+      requireReply: "aa",
     };
     expect((await checkUdp({ ...base, minReplyLength: 3, maxReplyLength: 3 })).up).toBe(true);
     expect(await checkUdp({ ...base, minReplyLength: 4 })).toMatchObject({
@@ -256,6 +256,28 @@ describe("UDP_CHECK", () => {
       reason: expect.stringMatching(/reply 3 bytes, outside min_reply_length 4/),
     });
     expect((await checkUdp({ ...base, maxReplyLength: 2 })).up).toBe(false);
+  });
+
+  it("as keepalived's check_udp.c: a bare require_reply takes any reply, lengths unjudged; a short reply matching its prefix passes", async () => {
+    const base = { type: "udp" as const, connectIp: "127.0.0.1", connectPort: p, payload: "0102" };
+    // Bare `require_reply`: keepalived has no reply data, so it never looks at the lengths.
+    expect(await checkUdp({ ...base, requireReply: true, minReplyLength: 4 })).toMatchObject({
+      up: true,
+      reason: "reply 3 bytes",
+    });
+    // A 4-byte pattern against the 3-byte reply aa 01 02: only 3 bytes are compared.
+    expect((await checkUdp({ ...base, requireReply: "aa0102ff" })).up).toBe(true);
+    expect((await checkUdp({ ...base, requireReply: "aa0103ff" })).up).toBe(false);
+    expect((await checkUdp({ ...base, requireReply: "aa0102ff", minReplyLength: 4 })).up).toBe(false);
+    // max_reply_length defaults to 255 once a pattern is given: a 300-byte reply fails.
+    const long = "00".repeat(299);
+    expect(await checkUdp({ ...base, payload: long, requireReply: "aa" })).toMatchObject({
+      up: false,
+      reason: "reply 300 bytes, outside min_reply_length 0 / max_reply_length 255",
+    });
+    expect((await checkUdp({ ...base, payload: long, requireReply: "aa", maxReplyLength: 300 })).up).toBe(
+      true,
+    );
   });
 
   it("without require_reply, a send with no ICMP error is up (keepalived)", async () => {

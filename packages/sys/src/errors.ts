@@ -5,6 +5,7 @@ export type SysErrorCode =
   | "SYS_SETNS"
   | "SYS_NETNS_RESTORE"
   | "SYS_NO_INTERFACE"
+  | "SYS_DEVICE_SOCKET"
   | "SYS_PACKET_OPEN"
   | "SYS_PACKET_SEND"
   | "SYS_PACKET_CLOSED"

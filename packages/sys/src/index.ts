@@ -1,9 +1,12 @@
 /**
  * @lvs/sys — the Linux syscalls lvs needs and Node lacks:
  * - `withNetns(ns, fn)`: open sockets (netlink, raw, UDP, packet) inside a network namespace;
- * - `PacketSocket`: AF_PACKET frames for gratuitous ARP and unsolicited neighbour advertisements.
+ * - `PacketSocket`: AF_PACKET frames for gratuitous ARP and unsolicited neighbour advertisements;
+ * - `openDeviceSocket`: a TCP/UDP socket bound to a network device (SO_BINDTODEVICE), for Node to
+ *   adopt — keepalived's checker `bind_if`.
  */
 
+export { type DeviceSocketOptions, openDeviceSocket } from "./device-socket.js";
 export { SysError, type SysErrorCode } from "./errors.js";
 export { ifNameToIndex, netnsPath, withNetns } from "./netns.js";
 export {

@@ -6,6 +6,13 @@ import { SysError } from "./errors.js";
 export interface NativeBinding {
   setns(fd: number, nstype: number): void;
   ifNameToIndex(name: string): number;
+  deviceSocket(
+    family: 4 | 6,
+    type: "tcp" | "udp",
+    ifname: string,
+    localAddress?: string,
+    localPort?: number,
+  ): number;
   packetOpen(ifindex: number, ethertype: number): number;
   packetSend(fd: number, ifindex: number, frame: Uint8Array): number;
   packetWatch(fd: number, cb: (frame: Buffer, meta: { ifindex: number; pktType: number }) => void): void;

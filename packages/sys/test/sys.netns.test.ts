@@ -1,8 +1,9 @@
 // Netns tier: setns really moves the thread, and AF_PACKET frames cross a real veth.
+import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { canUseNetns, type Netns, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ifNameToIndex, PacketSocket, SysError, withNetns } from "../src/index.js";
+import { ifNameToIndex, openDeviceSocket, PacketSocket, SysError, withNetns } from "../src/index.js";
 
 /** IEEE 802 "local experimental" ethertype: nothing on the link reacts to it. */
 const ETH_P_EXPERIMENTAL = 0x88b5;
@@ -69,5 +70,61 @@ describe.skipIf(!canUseNetns())("@lvs/sys in network namespaces", () => {
       rx.close();
       tx.close();
     }
+  });
+
+  it("openDeviceSocket: a UDP socket bound to a device and address, adopted by dgram, carries datagrams", async () => {
+    const [rxFd, txFd] = withNetns(a.name, () => [
+      openDeviceSocket({ family: 4, type: "udp", ifname: "lo", localAddress: "127.0.0.1", localPort: 40999 }),
+      openDeviceSocket({ family: 4, type: "udp", ifname: "lo" }),
+    ]);
+    const rx = createSocket("udp4");
+    const tx = createSocket("udp4");
+    try {
+      const got = new Promise<string>((resolve) => rx.once("message", (m) => resolve(m.toString())));
+      await new Promise<void>((r) => rx.bind({ fd: rxFd as number }, r));
+      await new Promise<void>((r) => tx.bind({ fd: txFd as number }, r));
+      expect(rx.address()).toMatchObject({ address: "127.0.0.1", port: 40999 });
+      tx.send("over lo", 40999, "127.0.0.1");
+      expect(await got).toBe("over lo");
+    } finally {
+      rx.close();
+      tx.close();
+    }
+  });
+
+  it("openDeviceSocket names the device and errno: ENODEV, EADDRNOTAVAIL, a family mismatch", () => {
+    const fail = (f: () => unknown): SysError => {
+      try {
+        f();
+      } catch (err) {
+        return err as SysError;
+      }
+      throw new Error("no error");
+    };
+    const noDev = fail(() =>
+      withNetns(a.name, () => openDeviceSocket({ family: 4, type: "tcp", ifname: "lvsnosuch0" })),
+    );
+    expect(noDev).toBeInstanceOf(SysError);
+    expect(noDev).toMatchObject({
+      code: "SYS_DEVICE_SOCKET",
+      context: {
+        object: "tcp socket on device lvsnosuch0",
+        errnoName: "ENODEV",
+        syscall: "setsockopt(SO_BINDTODEVICE)",
+      },
+    });
+    const notLocal = fail(() =>
+      withNetns(a.name, () =>
+        openDeviceSocket({ family: 4, type: "udp", ifname: "veth-a", localAddress: "192.0.2.9" }),
+      ),
+    );
+    expect(notLocal).toMatchObject({
+      code: "SYS_DEVICE_SOCKET",
+      context: { errnoName: "EADDRNOTAVAIL", syscall: "bind" },
+    });
+    const mismatch = fail(() =>
+      openDeviceSocket({ family: 4, type: "udp", ifname: "lo", localAddress: "::1" }),
+    );
+    expect(mismatch).toMatchObject({ code: "SYS_DEVICE_SOCKET", context: { errnoName: "EINVAL" } });
   });
 });

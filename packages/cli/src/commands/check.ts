@@ -34,6 +34,7 @@ interface CommonOpts {
   connectPort?: number;
   bindto?: string;
   bindPort?: number;
+  bindIf?: string;
   connectTimeout?: number;
   watch?: boolean;
   rise?: number;
@@ -50,6 +51,7 @@ function common(cmd: Command, needPort: boolean): Command {
   return cmd
     .option("--bindto <ip>", "bindto: local source address")
     .option("--bind-port <port>", "bind_port: local source port", intArg("--bind-port", 1, 65535))
+    .option("--bind-if <ifname>", "bind_if: send and receive through this interface only (SO_BINDTODEVICE)")
     .option(
       "--connect-timeout <s>",
       "connect_timeout in seconds (default 5)",
@@ -84,6 +86,7 @@ function base(o: CommonOpts, needPort: boolean) {
     ...(o.connectPort !== undefined ? { connectPort: o.connectPort } : {}),
     ...(o.bindto !== undefined ? { bindto: o.bindto } : {}),
     ...(o.bindPort !== undefined ? { bindPort: o.bindPort } : {}),
+    ...(o.bindIf !== undefined ? { bindIf: o.bindIf } : {}),
     ...(o.connectTimeout !== undefined ? { connectTimeout: o.connectTimeout } : {}),
   };
 }

@@ -4,7 +4,7 @@
 // resolve.ts, which the YAML loader shares.
 import { isIP } from "node:net";
 import type { Statement } from "../ast.js";
-import { PERSISTENCE_TIMEOUT_DEFAULT } from "../constants.js";
+import { DNS_QUERY_TYPES, DNS_TYPE_DEFAULT, PERSISTENCE_TIMEOUT_DEFAULT } from "../constants.js";
 import type { Word } from "../lexer.js";
 import {
   accountAs,
@@ -370,7 +370,25 @@ const UDP: Table = {
 const DNS: Table = {
   ...COMMON_CONNECT,
   ...COMMON_POLICY,
-  type: inCheck(scalar("string", "queryType", "A")),
+  // keepalived check_dns.c dns_type_handler: the name is matched without regard to case; an
+  // unknown one is reported and ignored (the default type is asked for), never a refusal.
+  type: (st, f, c) => {
+    noBlock(st, c);
+    const a = args(st, c, 1, 1, "A");
+    if (!a) return;
+    const w = a[0]!;
+    const t = w.text.toUpperCase();
+    if (!(DNS_QUERY_TYPES as readonly string[]).includes(t)) {
+      c.sink.warn(
+        "CONFIG_INVALID_VALUE",
+        w.pos,
+        `unknown DNS_CHECK type ${w.text}, ignored as keepalived does: ${DNS_TYPE_DEFAULT} is asked for (types: ${DNS_QUERY_TYPES.join(", ")})`,
+        "type",
+      );
+      return;
+    }
+    put(checkField(f), c, "queryType", t, st, w);
+  },
   name: inCheck(str("example.com")),
 };
 

@@ -1,9 +1,8 @@
 import { randomInt } from "node:crypto";
-import { createSocket } from "node:dgram";
-import { isIPv6 } from "node:net";
 import { DNS_RCODE_NAMES, DNS_TYPES } from "../constants.js";
 import { decodeDnsMessage, encodeDnsQuery, isResponse, rcode } from "../dns-codec.js";
 import type { DnsCheck, ProbeOptions, ProbeResult } from "../types.js";
+import { bindUdp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 /**
@@ -14,7 +13,8 @@ export function checkDns(def: DnsCheck, opts: ProbeOptions = {}): Promise<ProbeR
   const attempt = new Attempt(def.connectTimeout, opts.signal);
   const id = randomInt(0, 0x10000);
   const query = encodeDnsQuery(id, def.name ?? ".", DNS_TYPES[def.queryType ?? "A"]);
-  const sock = createSocket(isIPv6(def.connectIp) ? "udp6" : "udp4");
+  const sock = bindUdp(def, attempt, () => go());
+  if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.close());
   sock.once("error", (err) => attempt.down(errorReason(err)));
   sock.on("message", (msg) => {
@@ -29,14 +29,13 @@ export function checkDns(def: DnsCheck, opts: ProbeOptions = {}): Promise<ProbeR
     if (rc !== 0) return attempt.down(`rcode ${DNS_RCODE_NAMES[rc] ?? rc}`);
     attempt.up(`NOERROR, ${reply.answers.length} answer(s)`);
   });
-  const go = () =>
+  function go(): void {
+    if (attempt.done || !sock) return;
     sock.connect(def.connectPort ?? 53, def.connectIp, () => {
       sock.send(query, (err) => {
         if (err) attempt.down(errorReason(err));
       });
     });
-  if (def.bindto !== undefined || def.bindPort !== undefined) {
-    sock.bind({ ...(def.bindto ? { address: def.bindto } : {}), port: def.bindPort ?? 0 }, go);
-  } else go();
+  }
   return attempt.promise;
 }

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { isIP, connect as netConnect, type Socket } from "node:net";
+import { isIP, type NetConnectOpts, connect as netConnect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { checkServerIdentity, connect as tlsConnect } from "node:tls";
 import { formatEndpoint } from "@lvs/inet";
 import { HTTP_MAX_RESPONSE_BYTES } from "../constants.js";
 import type { HttpCheck, HttpUrl, ProbeOptions, ProbeResult } from "../types.js";
+import { connectTcp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 export interface HttpResponse {
@@ -101,12 +102,22 @@ function requestOne(def: HttpCheck, url: HttpUrl, opts: ProbeOptions): Promise<P
   const request =
     `GET ${url.path} ${version}\r\nHost: ${host}\r\nUser-Agent: lvs-healthcheck\r\n` +
     `${proto === "1.0" ? "" : "Connection: close\r\n"}\r\n`;
-  const common = {
-    host: def.connectIp,
-    port,
-    ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
-    ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
-  };
+  // `bind_if`: a device-bound TCP socket of our own, which TLS then runs over.
+  let deviceTcp: Socket | undefined;
+  if (def.bindIf !== undefined) {
+    deviceTcp = connectTcp(def, port, attempt);
+    if (!deviceTcp) return attempt.promise;
+    const made = deviceTcp;
+    attempt.onCleanup(() => made.destroy());
+  }
+  const common = deviceTcp
+    ? { socket: deviceTcp }
+    : {
+        host: def.connectIp,
+        port,
+        ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
+        ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
+      };
   const sniHost = url.virtualhost ?? def.virtualhost;
   let sock: Socket;
   if (https) {
@@ -126,7 +137,7 @@ function requestOne(def: HttpCheck, url: HttpUrl, opts: ProbeOptions): Promise<P
     });
     sock.once("secureConnect", () => sock.write(request));
   } else {
-    sock = netConnect(common);
+    sock = deviceTcp ?? netConnect(common as NetConnectOpts);
     sock.once("connect", () => sock.write(request));
   }
   attempt.onCleanup(() => sock.destroy());

@@ -1,6 +1,13 @@
 import { randomInt } from "node:crypto";
 import { isIPv6 } from "node:net";
-import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST } from "../constants.js";
+import {
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  SO_BINDTODEVICE,
+  SOL_SOCKET,
+} from "../constants.js";
 import type { IcmpCheck, ProbeOptions, ProbeResult } from "../types.js";
 import { Attempt, errorReason } from "./util.js";
 
@@ -8,6 +15,7 @@ interface RawSocket {
   on(ev: "message", fn: (buf: Buffer, source: string) => void): void;
   on(ev: "error", fn: (err: Error) => void): void;
   send(buf: Buffer, off: number, len: number, addr: string, cb: (err: Error | null) => void): void;
+  setOption(level: number, option: number, value: Buffer, length: number): void;
   close(): void;
 }
 interface RawSocketModule {
@@ -85,6 +93,16 @@ export async function checkIcmp(def: IcmpCheck, opts: ProbeOptions = {}): Promis
     return attempt.promise;
   }
   attempt.onCleanup(() => sock.close());
+  if (def.bindIf !== undefined) {
+    // keepalived check_ping.c: `bind_if` binds the ICMP socket to the device (socket(7)).
+    const name = Buffer.from(`${def.bindIf}\0`);
+    try {
+      sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, name, name.length);
+    } catch (err) {
+      attempt.down(`bind_if ${def.bindIf}: ${errorReason(err)}`);
+      return attempt.promise;
+    }
+  }
   const ident = randomInt(0, 0x10000);
   const seq = randomInt(0, 0x10000);
   const pkt = encodeEcho(v6, ident, seq, Buffer.from("lvs-healthcheck"));

@@ -1,17 +1,13 @@
-import { connect } from "node:net";
 import { SMTP_OK, SMTP_READY } from "../constants.js";
 import type { ProbeOptions, ProbeResult, SmtpCheck } from "../types.js";
+import { connectTcp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 /** SMTP_CHECK: expect the 220 banner, send HELO, expect 250, then QUIT (RFC 5321 §4.1.1). */
 export function checkSmtp(def: SmtpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const attempt = new Attempt(def.connectTimeout, opts.signal);
-  const sock = connect({
-    host: def.connectIp,
-    port: def.connectPort ?? 25,
-    ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
-    ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
-  });
+  const sock = connectTcp(def, def.connectPort ?? 25, attempt);
+  if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.destroy());
   let buf = "";
   let stage: "banner" | "helo" = "banner";

@@ -1,16 +1,12 @@
-import { connect } from "node:net";
 import type { ProbeOptions, ProbeResult, TcpCheck } from "../types.js";
+import { connectTcp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 /** TCP_CHECK: connect, then close at once. */
 export function checkTcp(def: TcpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const attempt = new Attempt(def.connectTimeout, opts.signal);
-  const sock = connect({
-    host: def.connectIp,
-    port: def.connectPort,
-    ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
-    ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
-  });
+  const sock = connectTcp(def, def.connectPort, attempt);
+  if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.destroy());
   sock.once("connect", () => attempt.up("connected"));
   sock.once("error", (err) => attempt.down(errorReason(err)));

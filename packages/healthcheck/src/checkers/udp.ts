@@ -1,7 +1,7 @@
-import { createSocket } from "node:dgram";
-import { isIPv6 } from "node:net";
+import { UDP_MAX_REPLY_LENGTH_DEFAULT } from "../constants.js";
 import { HealthcheckError } from "../errors.js";
 import type { ProbeOptions, ProbeResult, UdpCheck } from "../types.js";
+import { bindUdp } from "./sockets.js";
 import { Attempt, errorReason } from "./util.js";
 
 /** Parse hex ("0a0b", spaces allowed); "??" is a per-byte wildcard (null) when `wildcards`. */
@@ -25,16 +25,23 @@ export function parseHexPattern(hex: string, wildcards: boolean, option: string)
   return out;
 }
 
-/** Does `reply` start with `pattern` (null = any byte)? */
+/**
+ * Does `reply` match `pattern` (null = any byte)? As keepalived's check_udp_reply(): only the
+ * first min(reply length, pattern length) bytes are compared, so a shorter reply whose bytes all
+ * match passes (min_reply_length is what demands a length).
+ */
 export function replyMatches(reply: Uint8Array, pattern: Array<number | null>): boolean {
-  if (reply.length < pattern.length) return false;
-  return pattern.every((b, i) => b === null || reply[i] === b);
+  const n = Math.min(reply.length, pattern.length);
+  for (let i = 0; i < n; i++) if (pattern[i] !== null && reply[i] !== pattern[i]) return false;
+  return true;
 }
 
 /**
  * UDP_CHECK: send `payload` on a connected socket. An ICMP port unreachable surfaces as
  * ECONNREFUSED on the connected socket → down. Without `requireReply`, no error within the
- * timeout = up (keepalived's semantics); with it, a (matching) reply is needed.
+ * timeout = up (keepalived's semantics); with it, a reply is needed. As keepalived 2.2.7's
+ * check_udp.c, the reply is judged only when `require_reply` gives bytes: then its length must be
+ * within min_reply_length (default 0) .. max_reply_length (default 255) and it must match.
  */
 export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const payload = Buffer.from(
@@ -46,18 +53,21 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
       : undefined;
   const needReply = def.requireReply !== undefined && def.requireReply !== false;
   const attempt = new Attempt(def.connectTimeout, opts.signal);
-  const sock = createSocket(isIPv6(def.connectIp) ? "udp6" : "udp4");
+  const sock = bindUdp(def, attempt, () => go());
+  if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.close());
   sock.once("error", (err) => attempt.down(errorReason(err)));
   sock.on("message", (msg) => {
+    if (!pattern) return attempt.up(`reply ${msg.length} bytes`);
     const min = def.minReplyLength ?? 0;
-    const max = def.maxReplyLength ?? Number.POSITIVE_INFINITY;
+    const max = def.maxReplyLength ?? UDP_MAX_REPLY_LENGTH_DEFAULT;
     if (msg.length < min || msg.length > max)
       attempt.down(`reply ${msg.length} bytes, outside min_reply_length ${min} / max_reply_length ${max}`);
-    else if (!pattern || replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
+    else if (replyMatches(msg, pattern)) attempt.up(`reply ${msg.length} bytes`);
     else attempt.down(`reply ${msg.toString("hex").slice(0, 32)} does not match require_reply`);
   });
-  const go = () =>
+  function go(): void {
+    if (attempt.done || !sock) return;
     sock.connect(def.connectPort, def.connectIp, () => {
       sock.send(payload, (err) => {
         if (err) return attempt.down(errorReason(err));
@@ -71,8 +81,6 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
         }
       });
     });
-  if (def.bindto !== undefined || def.bindPort !== undefined) {
-    sock.bind({ ...(def.bindto ? { address: def.bindto } : {}), port: def.bindPort ?? 0 }, go);
-  } else go();
+  }
   return attempt.promise;
 }

@@ -1,4 +1,5 @@
-// Small Linux syscalls Node has no binding for: setns(2) and AF_PACKET sockets.
+// Small Linux syscalls Node has no binding for: setns(2), AF_PACKET sockets, and TCP/UDP sockets
+// bound to a network device (SO_BINDTODEVICE) for Node to adopt.
 // Errors are thrown as JS Errors carrying `errno` (number), `code` (E-name) and `syscall`.
 #include <napi.h>
 #include <uv.h>
@@ -33,6 +34,8 @@ const char* ErrnoName(int err) {
     case ENOBUFS: return "ENOBUFS";
     case EAFNOSUPPORT: return "EAFNOSUPPORT";
     case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EADDRINUSE: return "EADDRINUSE";
     default: return "EUNKNOWN";
   }
 }
@@ -61,6 +64,55 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
   unsigned idx = if_nametoindex(name.c_str());
   if (idx == 0) return ThrowErrno(env, "if_nametoindex", errno);
   return Napi::Number::New(env, idx);
+}
+
+// deviceSocket(family 4|6, "tcp"|"udp", ifname, localAddress?, localPort?) -> fd: a non-blocking
+// socket bound to a device (socket(7) SO_BINDTODEVICE) and, when given, to a local address/port,
+// for Node to adopt (net.Socket({ fd }), dgram bind({ fd })). Closed again on any failure.
+Napi::Value DeviceSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int family = info[0].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+  bool stream = info[1].As<Napi::String>().Utf8Value() == "tcp";
+  std::string ifname = info[2].As<Napi::String>().Utf8Value();
+  int fd = socket(family, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(env, "socket", errno);
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), (socklen_t)ifname.size() + 1) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "setsockopt(SO_BINDTODEVICE)", err);
+  }
+  bool hasAddr = info.Length() > 3 && info[3].IsString();
+  int port = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
+  if (hasAddr || port != 0) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    std::string addr = hasAddr ? info[3].As<Napi::String>().Utf8Value() : "";
+    int ok = 1;
+    if (family == AF_INET6) {
+      struct sockaddr_in6* a6 = reinterpret_cast<struct sockaddr_in6*>(&ss);
+      a6->sin6_family = AF_INET6;
+      a6->sin6_port = htons((uint16_t)port);
+      if (hasAddr) ok = inet_pton(AF_INET6, addr.c_str(), &a6->sin6_addr);
+      len = sizeof *a6;
+    } else {
+      struct sockaddr_in* a4 = reinterpret_cast<struct sockaddr_in*>(&ss);
+      a4->sin_family = AF_INET;
+      a4->sin_port = htons((uint16_t)port);
+      if (hasAddr) ok = inet_pton(AF_INET, addr.c_str(), &a4->sin_addr);
+      len = sizeof *a4;
+    }
+    if (ok != 1) {
+      close(fd);
+      return ThrowErrno(env, "inet_pton", EINVAL);
+    }
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&ss), len) != 0) {
+      int err = errno;
+      close(fd);
+      return ThrowErrno(env, "bind", err);
+    }
+  }
+  return Napi::Number::New(env, fd);
 }
 
 // packetOpen(ifindex, ethertype) -> fd. SOCK_RAW: frames include the Ethernet header.
@@ -173,6 +225,7 @@ Napi::Value PacketClose(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
+  exports.Set("deviceSocket", Napi::Function::New(env, DeviceSocket));
   exports.Set("packetOpen", Napi::Function::New(env, PacketOpen));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
   exports.Set("packetWatch", Napi::Function::New(env, PacketWatch));
