@@ -225,8 +225,9 @@ export const VrrpScriptSchema = z.strictObject({
   script: z
     .array(z.string(), { error: typeMsg("an argv array", { example: ["/usr/bin/pgrep", "haproxy"] }) })
     .min(1, { error: hint("is required", { example: ["/usr/bin/pgrep", "haproxy"] }) }),
-  interval: int(1, 0xffffffff, { example: 2 }).default(VRRP_SCRIPT_INTERVAL_DEFAULT),
-  timeout: int(1, 0xffffffff, { example: 2 }).optional(),
+  // keepalived 2.3.2+ reads interval and timeout to the millisecond (2.2.7: whole seconds).
+  interval: seconds(0.001, 0xffffffff, { example: 2 }).default(VRRP_SCRIPT_INTERVAL_DEFAULT),
+  timeout: seconds(0.001, 0xffffffff, { example: 2 }).optional(),
   weight: trackWeight(-2).default(VRRP_SCRIPT_WEIGHT_DEFAULT),
   weightReverse: flag(),
   rise: int(1, 0x7fffffff, { example: 1 }).default(1),

@@ -1,7 +1,7 @@
 // keepalived's two-level script quoting → argv, and its inverse.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseScriptLine, quoteArgv, splitQuoted } from "../src/index.js";
+import { parseKeepalivedConf, parseScriptLine, quoteArgv, splitQuoted } from "../src/index.js";
 
 describe("script argv", () => {
   it.each([
@@ -26,5 +26,23 @@ describe("script argv", () => {
         expect(splitQuoted(quoteArgv(argv))).toEqual(argv);
       }),
     );
+  });
+});
+
+describe("vrrp_script timers", () => {
+  it("interval and timeout read to the millisecond, as keepalived 2.3.2 does (2.2.7: whole seconds)", () => {
+    const { config } = parseKeepalivedConf(
+      'vrrp_script chk {\n  script "/bin/true"\n  interval 0.25\n  timeout 0.1\n}\n',
+      { lookupUser: () => ({ uid: 0, gid: 0 }) },
+    );
+    expect(config.vrrpScripts[0]).toMatchObject({ interval: 0.25, timeout: 0.1 });
+  });
+
+  it("an interval below a millisecond is an error that says what to write", () => {
+    expect(() =>
+      parseKeepalivedConf('vrrp_script chk {\n  script "/bin/true"\n  interval 0.0001\n}\n', {
+        lookupUser: () => ({ uid: 0, gid: 0 }),
+      }),
+    ).toThrow(/interval.*0\.001/s);
   });
 });

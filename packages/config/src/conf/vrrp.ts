@@ -298,8 +298,9 @@ const VRRP_SCRIPT: Table = registerTable("vrrp_script", {
     const v = scriptValue(st, c, false);
     if (v) put(f, c, "script", v.argv, st, st.args[0]);
   },
-  interval: int("2"),
-  timeout: int("2"),
+  // Seconds with decimals: keepalived 2.3.2 reads both to the millisecond (2.2.7: whole seconds).
+  interval: secs("2"),
+  timeout: secs("2"),
   weight: (st, f, c) => {
     noBlock(st, c);
     const a = args(st, c, 1, 2, "-2");
