@@ -83,6 +83,8 @@ export class EffectPerformer {
   private readonly to: EffectTargets;
   /** Running notify scripts (awaited at stop). */
   private readonly scripts = new Set<Promise<unknown>>();
+  /** Each virtual server's latest quorum, so that a deferred announcement never follows a loss. */
+  private readonly quorumUp = new Map<string, boolean>();
 
   constructor(to: EffectTargets) {
     this.to = to;
@@ -96,11 +98,29 @@ export class EffectPerformer {
   perform(effects: readonly EngineEffect[]): Promise<void> {
     let chain: Promise<void> | undefined;
     const parallel: Promise<unknown>[] = [];
+    const announce: PlannedVirtualServer[] = [];
     for (const e of effects) {
+      if (e.kind === "quorum") this.quorumUp.set(e.vs.key, e.up);
+      if (e.kind === "quorum" && e.up) {
+        // Announced once the batch's pass has put the service in the table: a router that sends
+        // flows here before that has them reset by our own stack (an ECMP join breaks them).
+        logTransition(this.to.log, e);
+        announce.push(e.vs);
+        continue;
+      }
       const step = this.immediate(e, parallel);
       if (step) chain = chain ? chain.then(step) : step();
     }
-    return Promise.all([chain, ...parallel]).then(() => {});
+    const done = Promise.all([chain, ...parallel]).then(() => {});
+    if (announce.length === 0) return done;
+    const go = () => {
+      // A loss performed meanwhile has withdrawn it already: announce only what still holds.
+      for (const vs of announce) if (this.quorumUp.get(vs.key)) this.to.bgpQuorum?.(vs, true);
+    };
+    return done.then(go, (err: unknown) => {
+      go();
+      throw err;
+    });
   }
 
   /** Scripts still running. */
