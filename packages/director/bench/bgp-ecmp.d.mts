@@ -3,6 +3,8 @@ export interface EcmpStart {
   director: number;
   /** The daemon's BGP session: Idle -> Connect to OpenConfirm -> Established, as it logs them. */
   sessionMs: number | undefined;
+  /** Spawning the daemon to its log's "Runtime API on" (start-up done). */
+  daemonStartMs: number | undefined;
   /** Spawning the daemon to R's route carrying its next hop. */
   spawnToNextHopMs: number;
 }

@@ -251,33 +251,40 @@ export async function runBgpEcmp({
         "ipvs",
         "--socket",
         join(d.home, "d.sock"),
-        "--log-format",
-        "text",
       ]);
       return t0;
     };
-    // Session establishment as the daemon logs it (its first FSM step to Established), and the
-    // time from spawning the daemon to R's route carrying its next hop.
+    // Session establishment as the daemon logs it (JSON lines, ms: its first FSM step to
+    // Established), its start-up (spawn to its API up) and spawn to R's route carrying its next hop.
+    const logTime = (d, re) => {
+      for (const line of d.daemon.output().split("\n")) {
+        if (!re.test(line)) continue;
+        try {
+          return JSON.parse(line).time;
+        } catch {
+          // not a log line
+        }
+      }
+      return undefined;
+    };
     const watchStart = async (d, t0) => {
-      let connectAt;
-      let establishedAt;
       let hopAt;
-      const deadline = Date.now() + 180_000;
-      while (!(establishedAt && hopAt)) {
+      const deadline = Date.now() + 300_000;
+      while (!(hopAt && logTime(d, /OpenConfirm -> Established/))) {
         if (Date.now() > deadline || d.daemon.child.exitCode !== null)
           throw new Error(
             `director ${d.i + 1} did not come up; its output:\n${d.daemon.output().slice(-3000)}`,
           );
-        const out = d.daemon.output();
-        if (!connectAt && /BGP peer \S+: Idle -> Connect/.test(out)) connectAt = Date.now();
-        if (!establishedAt && /BGP peer \S+: OpenConfirm -> Established/.test(out))
-          establishedAt = Date.now();
         if (!hopAt && (await hops()).includes(d.ip)) hopAt = Date.now();
         await sleep(20);
       }
+      const connectAt = logTime(d, /BGP peer \S+: Idle -> Connect/);
+      const establishedAt = logTime(d, /OpenConfirm -> Established/);
+      const apiAt = logTime(d, /Runtime API on/);
       return {
         director: d.i + 1,
-        sessionMs: connectAt ? establishedAt - connectAt : undefined,
+        sessionMs: connectAt !== undefined ? establishedAt - connectAt : undefined,
+        daemonStartMs: apiAt !== undefined ? apiAt - t0 : undefined,
         spawnToNextHopMs: hopAt - t0,
       };
     };
@@ -289,7 +296,10 @@ export async function runBgpEcmp({
     log(
       `start: R's route to ${VIP} has ${result.nextHops.length} next hops (${result.nextHops.join(", ")}); ` +
         result.start
-          .map((s) => `D${s.director}: session ${s.sessionMs} ms, spawn → next hop ${s.spawnToNextHopMs} ms`)
+          .map(
+            (s) =>
+              `D${s.director}: session ${s.sessionMs} ms, daemon start-up ${s.daemonStartMs} ms, spawn → next hop ${s.spawnToNextHopMs} ms`,
+          )
           .join("; "),
     );
 
@@ -438,7 +448,7 @@ export async function runBgpEcmp({
       maxStallMs: maxStall(cl, joinT0),
     };
     log(
-      `join: fresh D1 session ${joined.sessionMs} ms, spawn → next hop ${joined.spawnToNextHopMs} ms (next hops ${result.join.nextHops.join(", ")}); ` +
+      `join: fresh D1 session ${joined.sessionMs} ms, daemon start-up ${joined.daemonStartMs} ms, spawn → next hop ${joined.spawnToNextHopMs} ms (next hops ${result.join.nextHops.join(", ")}); ` +
         `${result.join.rehashed} flows rehashed onto it; ${flows - lostJoin.length}/${flows} flows kept; longest echo gap ${result.join.maxStallMs} ms; carried now ${JSON.stringify(result.join.carried)}`,
     );
 
