@@ -100,15 +100,7 @@ export class EffectPerformer {
     const parallel: Promise<unknown>[] = [];
     const announce: PlannedVirtualServer[] = [];
     for (const e of effects) {
-      if (e.kind === "quorum") this.quorumUp.set(e.vs.key, e.up);
-      if (e.kind === "quorum" && e.up) {
-        // Announced once the batch's pass has put the service in the table: a router that sends
-        // flows here before that has them reset by our own stack (an ECMP join breaks them).
-        logTransition(this.to.log, e);
-        announce.push(e.vs);
-        continue;
-      }
-      const step = this.immediate(e, parallel);
+      const step = this.immediate(e, parallel, announce);
       if (step) chain = chain ? chain.then(step) : step();
     }
     const done = Promise.all([chain, ...parallel]).then(() => {});
@@ -129,13 +121,21 @@ export class EffectPerformer {
   }
 
   /** Does what can be done now; returns the step to chain for what must be awaited in order. */
-  private immediate(e: EngineEffect, parallel: Promise<unknown>[]): (() => Promise<void>) | undefined {
+  private immediate(
+    e: EngineEffect,
+    parallel: Promise<unknown>[],
+    announce: PlannedVirtualServer[],
+  ): (() => Promise<void>) | undefined {
     const to = this.to;
     switch (e.kind) {
       case "quorum":
         logTransition(to.log, e);
         to.fifos?.virtualServer(e.vs.label, e.up);
-        to.bgpQuorum?.(e.vs, e.up);
+        this.quorumUp.set(e.vs.key, e.up);
+        // A gain is announced once the batch's pass has put the service in the table: a router
+        // that sends flows here before that has them reset by our own stack (an ECMP join did).
+        if (e.up) announce.push(e.vs);
+        else to.bgpQuorum?.(e.vs, false);
         return undefined;
       case "rs":
         logTransition(to.log, e);
