@@ -83,6 +83,8 @@ export class EffectPerformer {
   private readonly to: EffectTargets;
   /** Running notify scripts (awaited at stop). */
   private readonly scripts = new Set<Promise<unknown>>();
+  /** Each virtual server's latest quorum, so that a deferred announcement never follows a loss. */
+  private readonly quorumUp = new Map<string, boolean>();
 
   constructor(to: EffectTargets) {
     this.to = to;
@@ -96,11 +98,21 @@ export class EffectPerformer {
   perform(effects: readonly EngineEffect[]): Promise<void> {
     let chain: Promise<void> | undefined;
     const parallel: Promise<unknown>[] = [];
+    const announce: PlannedVirtualServer[] = [];
     for (const e of effects) {
-      const step = this.immediate(e, parallel);
+      const step = this.immediate(e, parallel, announce);
       if (step) chain = chain ? chain.then(step) : step();
     }
-    return Promise.all([chain, ...parallel]).then(() => {});
+    const done = Promise.all([chain, ...parallel]).then(() => {});
+    if (announce.length === 0) return done;
+    const go = () => {
+      // A loss performed meanwhile has withdrawn it already: announce only what still holds.
+      for (const vs of announce) if (this.quorumUp.get(vs.key)) this.to.bgpQuorum?.(vs, true);
+    };
+    return done.then(go, (err: unknown) => {
+      go();
+      throw err;
+    });
   }
 
   /** Scripts still running. */
@@ -109,13 +121,21 @@ export class EffectPerformer {
   }
 
   /** Does what can be done now; returns the step to chain for what must be awaited in order. */
-  private immediate(e: EngineEffect, parallel: Promise<unknown>[]): (() => Promise<void>) | undefined {
+  private immediate(
+    e: EngineEffect,
+    parallel: Promise<unknown>[],
+    announce: PlannedVirtualServer[],
+  ): (() => Promise<void>) | undefined {
     const to = this.to;
     switch (e.kind) {
       case "quorum":
         logTransition(to.log, e);
         to.fifos?.virtualServer(e.vs.label, e.up);
-        to.bgpQuorum?.(e.vs, e.up);
+        this.quorumUp.set(e.vs.key, e.up);
+        // A gain is announced once the batch's pass has put the service in the table: a router
+        // that sends flows here before that has them reset by our own stack (an ECMP join did).
+        if (e.up) announce.push(e.vs);
+        else to.bgpQuorum?.(e.vs, false);
         return undefined;
       case "rs":
         logTransition(to.log, e);
