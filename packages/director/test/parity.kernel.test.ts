@@ -1,0 +1,211 @@
+// Kernel tier (tools/vm): keepalived behaviours that only the real IPVS can show, each read back
+// with ipvsadm in a namespace of its own: MISC_CHECK's dynamic weight (misc_dynamic), a drain and
+// a runtime weight surviving kill -9 of the daemon, real servers added and removed at runtime
+// (keepalived #1296), slow start ramping a recovered server, and the director's sysctls.
+// The real servers are never contacted (the checks are MISC scripts or none): what is proven is
+// what the daemon writes into the kernel's table, so no server namespace is needed.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DirectorClient } from "../src/client.js";
+
+const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
+const RS1 = "10.83.0.11";
+const RS2 = "10.83.0.12";
+const RS3 = "10.83.0.13";
+
+interface Daemon {
+  proc: SpawnedProcess;
+  api: DirectorClient;
+}
+
+describe("keepalived parity on the kernel's IPVS", () => {
+  let topo: Topology;
+  let lb: Netns;
+  let dir: string;
+  const running = new Set<SpawnedProcess>();
+  const table = () => lb.run("ipvsadm -Sn");
+
+  /** `lvsctl director run` in the lb namespace; resolves once `ready` holds on the table. */
+  const start = async (conf: string, name: string, ready: (t: string) => boolean): Promise<Daemon> => {
+    const sock = join(dir, `${name}.sock`);
+    const proc = lb.spawn([
+      "node",
+      BIN,
+      "director",
+      "run",
+      "-f",
+      conf,
+      "--mode",
+      "check",
+      "--socket",
+      sock,
+      "--state",
+      join(dir, `${name}.state.json`),
+      "--reconcile-interval",
+      "1",
+      "--log-format",
+      "text",
+    ]);
+    running.add(proc);
+    await waitFor(async () => ready(await table()), {
+      what: `${name}: the director's table`,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${proc.output().slice(-3000)}`);
+    });
+    return { proc, api: new DirectorClient({ socketPath: sock }) };
+  };
+
+  const stop = async (d: Daemon, signal: NodeJS.Signals = "SIGTERM") => {
+    d.proc.kill(signal);
+    const code = await d.proc.exited;
+    running.delete(d.proc);
+    return code;
+  };
+
+  /** Real server `rip:port` of service `vip:port` → its weight in the kernel (undefined: absent). */
+  const weightIn = (t: string, vs: string, rs: string): number | undefined => {
+    const m = new RegExp(
+      `^-a -t ${vs.replace(/\./g, "\\.")} -r ${rs.replace(/\./g, "\\.")} -m -w (\\d+)`,
+      "m",
+    ).exec(t);
+    return m ? Number(m[1]) : undefined;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "pk-parity-"));
+    topo = await Topology.create("pk-parity");
+    lb = await topo.addNamespace("lb");
+  }, 60_000);
+
+  afterEach(async () => {
+    // A failed test must not leave its daemon programming the next one's table.
+    for (const p of running) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+    running.clear();
+    await lb?.run("ipvsadm -C");
+  });
+
+  afterAll(async () => {
+    await topo?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("MISC_CHECK misc_dynamic: exit 2..255 sets the weight to exit-2 in the kernel, exit 1 removes the server", async () => {
+    const code = join(dir, "misc-code");
+    const script = join(dir, "misc.sh");
+    writeFileSync(code, "12\n");
+    writeFileSync(script, `#!/bin/sh\nexit "$(cat ${code})"\n`);
+    chmodSync(script, 0o755);
+    const conf = join(dir, "misc.conf");
+    writeFileSync(
+      conf,
+      `virtual_server 10.82.0.100 80 {
+  delay_loop 1
+  lb_kind NAT
+  protocol TCP
+  real_server ${RS1} 8080 {
+    weight 5
+    MISC_CHECK {
+      misc_path "${script}"
+      misc_dynamic
+      misc_timeout 5
+    }
+  }
+  real_server ${RS2} 8080 {
+    weight 2
+  }
+}
+`,
+    );
+    const vs = "10.82.0.100:80";
+    const d = await start(conf, "misc", (t) => weightIn(t, vs, `${RS1}:8080`) === 10);
+    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2); // the unchecked neighbour as configured
+    for (const [exit, weight] of [
+      [255, 253],
+      [2, 0],
+      [3, 1],
+    ] as const) {
+      writeFileSync(code, `${exit}\n`);
+      await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === weight, {
+        what: `exit ${exit} → weight ${weight}`,
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+    }
+    // Exit 1 is a failure: removed (no inhibit_on_failure), the rest of the pool stays.
+    writeFileSync(code, "1\n");
+    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === undefined, {
+      what: "exit 1 → removed",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2);
+    writeFileSync(code, "9\n");
+    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === 7, {
+      what: "exit 9 → back with weight 7",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    expect(await stop(d)).toBe(0);
+  }, 120_000);
+
+  it("a drain and a runtime weight survive kill -9 and a restart onto an emptied table", async () => {
+    const conf = join(dir, "persist.conf");
+    writeFileSync(
+      conf,
+      `virtual_server 10.82.0.101 80 {
+  lb_kind NAT
+  protocol TCP
+  real_server ${RS1} 8080 {
+  }
+  real_server ${RS2} 8080 {
+  }
+  real_server ${RS3} 8080 {
+    weight 3
+  }
+}
+`,
+    );
+    const vs = "10.82.0.101:80";
+    const complete = (t: string) => weightIn(t, vs, `${RS3}:8080`) === 3;
+    const first = await start(conf, "persist", complete);
+    expect(weightIn(await table(), vs, `${RS1}:8080`)).toBe(1);
+    await first.api.weight(vs, `${RS1}:8080`, 7);
+    await first.api.drain(vs, `${RS2}:8080`); // no connection through it: drained at once
+    await waitFor(
+      async () => {
+        const t = await table();
+        return weightIn(t, vs, `${RS1}:8080`) === 7 && weightIn(t, vs, `${RS2}:8080`) === undefined;
+      },
+      { what: "weight 7 and the drain in the kernel", timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(await stop(first, "SIGKILL")).not.toBe(0);
+    // Empty the kernel: whatever the restart programs comes from the config and the state file.
+    await lb.run("ipvsadm -C");
+    const second = await start(conf, "persist", complete);
+    const t = await table();
+    expect(weightIn(t, vs, `${RS1}:8080`)).toBe(7);
+    expect(weightIn(t, vs, `${RS2}:8080`)).toBeUndefined();
+    const st = await second.api.status();
+    expect(st.drains).toEqual([expect.objectContaining({ realServer: `${RS2}:8080`, phase: "drained" })]);
+    // Undoing both on the restarted daemon gives the configured table back.
+    await second.api.undrain(vs, `${RS2}:8080`);
+    await second.api.weight(vs, `${RS1}:8080`, null);
+    await waitFor(
+      async () => {
+        const t2 = await table();
+        return weightIn(t2, vs, `${RS1}:8080`) === 1 && weightIn(t2, vs, `${RS2}:8080`) === 1;
+      },
+      { what: "configured weights back", timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(await stop(second)).toBe(0);
+  }, 120_000);
+});
