@@ -1,4 +1,4 @@
-// lvsctl status / drain / undrain / weight / enable / disable / reload through the built binary,
+// lvsctl status / drain / undrain / weight / add-server / remove-server / enable / disable / reload through the built binary,
 // against a director running in this process on a real unix socket (kernel: @lvs/director's
 // in-memory IPVS; the kernel tier runs the daemon against the real one).
 import { spawn } from "node:child_process";
@@ -93,6 +93,43 @@ describe("lvsctl and the director's API", () => {
     const r = await lvsctl(["reload", "--socket", socket]);
     expect(r.stdout).toBe("reloaded: 1 virtual servers, 1 kernel operations\n");
     expect(weightOf("10.1.0.1")).toBe(3);
+  });
+
+  it("add-server / remove-server: a real server not in the configuration, in and out of the kernel", async () => {
+    const a = await lvsctl([
+      "add-server",
+      "10.0.0.1:80",
+      "10.1.0.9:8080",
+      "--weight",
+      "4",
+      "--socket",
+      socket,
+    ]);
+    expect(a.stderr).toBe("");
+    expect(a.stdout).toBe("10.1.0.9:8080 added to TCP/10.0.0.1:80 with weight 4\n");
+    expect(weightOf("10.1.0.9")).toBe(4);
+    const again = await lvsctl(["add-server", "10.0.0.1:80", "10.1.0.9:8080", "--socket", socket]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("(DIRECTOR_EXISTS)");
+    const configured = await lvsctl(["remove-server", "10.0.0.1:80", "10.1.0.1:8080", "--socket", socket]);
+    expect(configured.status).toBe(1);
+    expect(configured.stderr).toContain("is in the configuration");
+    expect(configured.stderr).toContain("(DIRECTOR_CONFIGURED)");
+    expect(weightOf("10.1.0.1")).toBe(3);
+    const badWeight = await lvsctl([
+      "add-server",
+      "10.0.0.1:80",
+      "10.1.0.8:8080",
+      "--weight",
+      "70000",
+      "--socket",
+      socket,
+    ]);
+    expect(badWeight.status).not.toBe(0);
+    expect(badWeight.stderr).toContain("--weight must be an integer 0..65535");
+    const r = await lvsctl(["remove-server", "10.0.0.1:80", "10.1.0.9", "--socket", socket]);
+    expect(r.stdout).toBe("10.1.0.9:8080 removed from TCP/10.0.0.1:80\n");
+    expect(weightOf("10.1.0.9")).toBeUndefined();
   });
 
   it("errors: unknown server, malformed reference, no daemon", async () => {

@@ -10,6 +10,7 @@ import type { DirectorEvent, RuntimeChange } from "./events.js";
 import { parseRsReference, parseVsReference } from "./keys.js";
 import type { Logger } from "./log.js";
 import type { DirectorMetrics } from "./metrics.js";
+import { newRuntimeServer } from "./runtime-servers.js";
 import type { DirectorStatus } from "./status.js";
 
 export interface ApiContext {
@@ -40,15 +41,17 @@ function running(ctx: ApiContext, what: string): Dataplane {
   return dp;
 }
 
+const notRunning = () =>
+  new DirectorError(
+    "DIRECTOR_LVS_NOT_RUNNING",
+    "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), there is no virtual server to change",
+  );
+
 export function createApiHandlers(ctx: ApiContext): ApiHandlers {
   const { engine, log } = ctx;
   /** Resolve, log, apply; answer with the real server's override afterwards. */
   const change = async (r: RealServerRequest, line: Line, fields: object, what: RuntimeChange) => {
-    if (!ctx.lvsEnabled)
-      throw new DirectorError(
-        "DIRECTOR_LVS_NOT_RUNNING",
-        "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), there is no virtual server to change",
-      );
+    if (!ctx.lvsEnabled) throw notRunning();
     const { vs, rs } = engine.resolve(parseVsReference(r.virtualServer), parseRsReference(r.realServer));
     log.info({ vs: vs.key, rs: rs.key, ...fields }, line(vs.key, rs));
     await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: what });
@@ -90,6 +93,32 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
         { weight: r.weight },
         { op: "weight", weight: r.weight ?? undefined },
       ),
+    addServer: async (r: RealServerRequest & { weight?: number }) => {
+      if (!ctx.lvsEnabled) throw notRunning();
+      const vs = engine.resolveVs(parseVsReference(r.virtualServer));
+      const ref = parseRsReference(r.realServer);
+      const rs = newRuntimeServer(vs, ref.address, ref.port, r.weight ?? 1);
+      log.info(
+        { vs: vs.key, rs: rs.key, weight: rs.weight },
+        `Adding ${rs.key} to ${vs.key} at runtime (weight ${rs.weight})`,
+      );
+      const server = { address: rs.address, port: rs.port, weight: rs.weight };
+      await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: { op: "add", server } });
+      return { virtualServer: vs.key, realServer: rs.key, weight: rs.weight, runtime: true };
+    },
+    removeServer: async (r: RealServerRequest) => {
+      if (!ctx.lvsEnabled) throw notRunning();
+      const { vs, rs } = engine.resolve(parseVsReference(r.virtualServer), parseRsReference(r.realServer));
+      if (!rs.runtime)
+        throw new DirectorError(
+          "DIRECTOR_CONFIGURED",
+          `${rs.key} of ${vs.key} is in the configuration: take it out there and reload, or \`lvsctl disable\` / \`lvsctl drain\` it`,
+          { object: `${vs.key} ${rs.key}` },
+        );
+      log.info({ vs: vs.key, rs: rs.key }, `Removing ${rs.key} (added at runtime) from ${vs.key}`);
+      await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: { op: "remove" } });
+      return { virtualServer: vs.key, realServer: rs.key, removed: true };
+    },
     enable: (r) =>
       change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
     disable: (r) =>

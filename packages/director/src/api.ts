@@ -7,6 +7,8 @@
 //   POST /drain    {virtualServer, realServer, timeout?}
 //   POST /undrain  {virtualServer, realServer}
 //   POST /weight   {virtualServer, realServer, weight}   (weight null: back to the configured one)
+//   POST /servers/add     {virtualServer, realServer, weight?}   (a real server not in the config)
+//   POST /servers/remove  {virtualServer, realServer}            (only one added that way)
 //   POST /enable   {virtualServer, realServer}
 //   POST /disable  {virtualServer, realServer}
 //   POST /reload
@@ -63,6 +65,10 @@ export interface ApiHandlers {
   drain(r: RealServerRequest & { timeout?: number }): Promise<unknown>;
   undrain(r: RealServerRequest): Promise<unknown>;
   weight(r: RealServerRequest & { weight: number | null }): Promise<unknown>;
+  /** Add a real server that is not in the configuration (persisted like a drain). */
+  addServer(r: RealServerRequest & { weight?: number }): Promise<unknown>;
+  /** Remove a real server added by addServer. */
+  removeServer(r: RealServerRequest): Promise<unknown>;
   enable(r: RealServerRequest): Promise<unknown>;
   disable(r: RealServerRequest): Promise<unknown>;
   reload(): Promise<unknown>;
@@ -295,6 +301,17 @@ export class ApiServer {
             const target = realServerRequest(body);
             return send(res, 200, await h.weight({ ...target, weight: weightOf(body) }));
           }
+          case "/servers/add": {
+            const target = realServerRequest(body);
+            const weight = body.weight === undefined ? undefined : weightOf(body);
+            return send(
+              res,
+              200,
+              await h.addServer(weight === undefined || weight === null ? target : { ...target, weight }),
+            );
+          }
+          case "/servers/remove":
+            return send(res, 200, await h.removeServer(realServerRequest(body)));
           case "/enable":
             return send(res, 200, await h.enable(realServerRequest(body)));
           case "/disable":

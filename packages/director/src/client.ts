@@ -134,6 +134,20 @@ export class DirectorClient {
     });
   }
 
+  /** Add a real server that is not in the configuration (kept across restarts and reloads). */
+  addServer(virtualServer: string, realServer: string, weight?: number): Promise<unknown> {
+    return this.json("POST", "/servers/add", {
+      virtualServer,
+      realServer,
+      ...(weight === undefined ? {} : { weight }),
+    });
+  }
+
+  /** Remove a real server added with addServer. */
+  removeServer(virtualServer: string, realServer: string): Promise<unknown> {
+    return this.json("POST", "/servers/remove", { virtualServer, realServer });
+  }
+
   undrain(virtualServer: string, realServer: string): Promise<unknown> {
     return this.json("POST", "/undrain", { virtualServer, realServer });
   }

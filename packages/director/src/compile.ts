@@ -453,6 +453,7 @@ function planVirtualServer(
     omega: vs.omega,
     haSuspend,
     vips,
+    fwd: forwardOf(vs.lvsMethod),
   };
 }
 

@@ -69,6 +69,16 @@ export function logTransition(log: Logger, t: Transition): void {
       { vs: vs.key, rs: rs.key, state: t.up ? "up" : "down", reason: t.reason },
       `${verb} service ${rs.label} ${prep} VS ${vs.label}`,
     );
+  } else if (t.kind === "runtime-server") {
+    const { vs, rs } = t;
+    log.info(
+      { vs: vs.key, rs: rs.key, change: t.change, weight: rs.weight },
+      t.change === "added"
+        ? `Adding service ${rs.label} to VS ${vs.label} (runtime, weight ${rs.weight})`
+        : t.change === "removed"
+          ? `Removing service ${rs.label} from VS ${vs.label} (runtime)`
+          : `Service ${rs.label} of VS ${vs.label} is in the configuration now: no longer a runtime addition`,
+    );
   } else {
     log.info(
       { vs: t.vsKey, rs: t.rsKey, reason: t.reason, activeConns: t.activeConns },
@@ -144,6 +154,9 @@ export class EffectPerformer {
         return undefined;
       case "drain":
         to.metrics.drains.inc({ result: e.reason });
+        logTransition(to.log, e);
+        return undefined;
+      case "runtime-server":
         logTransition(to.log, e);
         return undefined;
       case "script":

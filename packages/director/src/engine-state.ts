@@ -22,6 +22,7 @@ import type { DestConnections } from "./dataplane.js";
 import type { HealthState, Override, Transition } from "./events.js";
 import { overrideKey, type RsReference, type VsReference } from "./keys.js";
 import { resolveRealServer, resolveVirtualServer } from "./resolve.js";
+import { type RuntimeServer, RuntimeServers } from "./runtime-servers.js";
 
 interface VsState {
   quorumUp: boolean;
@@ -52,7 +53,11 @@ export class EngineState {
   };
   private readonly vsState = new Map<string, VsState>();
   private readonly health = new Map<string, HealthState>();
-  private readonly overrides = new Map<string, Override>();
+  protected readonly overrides = new Map<string, Override>();
+  /** Real servers added through the API, merged into every plan loaded. */
+  protected readonly added = new RuntimeServers();
+  /** The plan as compiled from the configuration, before the runtime servers. */
+  protected basePlan: Plan = this.plan;
   /** target id → the virtual servers (and their real server) it belongs to. */
   private byTarget = new Map<string, { vs: PlannedVirtualServer; rs: PlannedRealServer }>();
   private byVsKey = new Map<string, PlannedVirtualServer>();
@@ -79,8 +84,10 @@ export class EngineState {
    * (quorum, alive flags); new ones are initialised as keepalived's init_service_vs does.
    * Health of targets whose id stays is kept by the caller (the runner keeps them).
    */
-  load(plan: Plan): Transition[] {
+  load(compiled: Plan): Transition[] {
     const effects: Transition[] = [];
+    this.basePlan = compiled;
+    const { plan, adopted } = this.added.merge(compiled);
     this.plan = plan;
     this.byVsKey = new Map(plan.virtualServers.map((v) => [v.key, v]));
     this.byTarget = new Map();
@@ -99,6 +106,11 @@ export class EngineState {
       const st = this.vsState.get(vs.key);
       if (!st) effects.push(...this.initVs(vs, plan.rsInitNotifies === true));
       else effects.push(...this.evaluate(vs, st, true));
+    }
+    for (const a of adopted) {
+      const vs = this.byVsKey.get(a.vsKey);
+      const rs = vs?.realServers.find((r) => r.key === a.rsKey);
+      if (vs && rs) effects.push({ kind: "runtime-server", vs, rs, change: "configured" });
     }
     return effects;
   }
@@ -235,6 +247,18 @@ export class EngineState {
   /** Re-evaluate everything (weights that move with time: slow start). */
   refresh(): Transition[] {
     return this.evaluateMany(this.plan.virtualServers);
+  }
+
+  // ───────────── real servers added at runtime ─────────────
+
+  /** What the state file stores: vsKey → the servers added there. */
+  runtimeServers(): Record<string, RuntimeServer[]> {
+    return this.added.toRecord();
+  }
+
+  /** Replace them (loading the state file); they take effect with the next load(). */
+  restoreRuntimeServers(record: Readonly<Record<string, readonly RuntimeServer[]>>): void {
+    this.added.restore(record);
   }
 
   // ───────────── runtime overrides ─────────────

@@ -18,7 +18,9 @@ import type {
   TargetWeight,
   Transition,
 } from "./events.js";
+import { overrideKey } from "./keys.js";
 import type { TableSource } from "./reconcile.js";
+import { type RuntimeServer, runtimeRealServer } from "./runtime-servers.js";
 
 // The state file stores these (state-file.ts imports them from here).
 export type { DrainState, Override } from "./events.js";
@@ -54,6 +56,7 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
   handle(event: DirectorEvent): EngineEffect[] {
     switch (event.kind) {
       case "config":
+        if (event.runtimeServers) this.restoreRuntimeServers(event.runtimeServers);
         return this.onConfig(event.plan, event.localAddresses, event.overrides);
       case "health":
         return this.onHealth(event.id, event.state);
@@ -119,6 +122,8 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
     return [
       { kind: "checks", targets: this.activeTargets() },
       ...withScripts(transitions),
+      // A runtime server the configuration now names is no longer a runtime server.
+      ...(transitions.some((t) => t.kind === "runtime-server") ? [{ kind: "save-state" } as const] : []),
       { kind: "pass", scope: undefined },
     ];
   }
@@ -224,8 +229,32 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
     if (change.op === "drain") transitions = this.drain(vsKey, rsKey, change.timeoutMs);
     else if (change.op === "undrain") transitions = this.undrain(vsKey, rsKey);
     else if (change.op === "weight") transitions = this.setWeight(vsKey, rsKey, change.weight);
-    else transitions = this.setDisabled(vsKey, rsKey, change.disabled);
+    else if (change.op === "disable") transitions = this.setDisabled(vsKey, rsKey, change.disabled);
+    else if (change.op === "add") transitions = this.addRuntimeServer(vsKey, change.server);
+    else transitions = this.removeRuntimeServer(vsKey, rsKey);
     return [...withScripts(transitions), { kind: "save-state" }, { kind: "pass", scope: servicesOf(vs) }];
+  }
+
+  /** Add a real server to a virtual server (the plan is re-merged; it starts alive). */
+  private addRuntimeServer(vsKey: string, server: RuntimeServer): Transition[] {
+    const vs = this.virtualServer(vsKey);
+    if (!vs) return [];
+    const rs = runtimeRealServer(vs, server.address, server.port, server.weight);
+    this.added.add(vsKey, rs.key, { address: rs.address, port: rs.port, weight: rs.weight });
+    const out = this.load(this.basePlan);
+    const now = this.virtualServer(vsKey);
+    const added = now?.realServers.find((r) => r.key === rs.key);
+    if (now && added) out.unshift({ kind: "runtime-server", vs: now, rs: added, change: "added" });
+    return out;
+  }
+
+  /** Remove a real server added at runtime, with its runtime weight and drain. */
+  private removeRuntimeServer(vsKey: string, rsKey: string): Transition[] {
+    const vs = this.virtualServer(vsKey);
+    const rs = vs?.realServers.find((r) => r.key === rsKey);
+    if (!vs || !rs?.runtime || !this.added.remove(vsKey, rsKey)) return [];
+    this.overrides.delete(overrideKey(vsKey, rsKey));
+    return [{ kind: "runtime-server", vs, rs, change: "removed" }, ...this.load(this.basePlan)];
   }
 
   /** Omega (clear_service_vs → do_rs_notifies / do_vs_notifies): down notifiers all the way down. */

@@ -4,6 +4,10 @@ export type DirectorErrorCode =
   | "DIRECTOR_BAD_REFERENCE"
   /** No virtual server (or real server) matches the reference. */
   | "DIRECTOR_NOT_FOUND"
+  /** A real server added at runtime is there already (configured or added before). */
+  | "DIRECTOR_EXISTS"
+  /** The change is for a real server added at runtime, and this one is configured. */
+  | "DIRECTOR_CONFIGURED"
   /** The reference matches several virtual servers; the message lists them. */
   | "DIRECTOR_AMBIGUOUS"
   /** A request argument is out of range (weight, timeout…). */
@@ -69,6 +73,8 @@ export function httpStatusOf(code: DirectorErrorCode): number {
     case "DIRECTOR_NOT_FOUND":
       return 404;
     case "DIRECTOR_AMBIGUOUS":
+    case "DIRECTOR_EXISTS":
+    case "DIRECTOR_CONFIGURED":
       return 409;
     case "DIRECTOR_UNAUTHORIZED":
       return 401;

@@ -8,6 +8,7 @@ import type { TargetConfig } from "@lvs/healthcheck";
 import type { ServiceWithDests } from "@lvs/ipvs";
 import type { Plan, PlannedRealServer, PlannedVirtualServer } from "./compile.js";
 import type { DestConnections } from "./dataplane.js";
+import type { RuntimeServer } from "./runtime-servers.js";
 
 /** What the engine knows about one health-check target. */
 export interface HealthState {
@@ -46,7 +47,11 @@ export type RuntimeChange =
   | { op: "drain"; timeoutMs: number | undefined }
   | { op: "undrain" }
   | { op: "weight"; weight: number | undefined }
-  | { op: "disable"; disabled: boolean };
+  | { op: "disable"; disabled: boolean }
+  /** A real server that is not in the configuration joins the virtual server (keepalived #1296). */
+  | { op: "add"; server: RuntimeServer }
+  /** A real server added at runtime leaves it. */
+  | { op: "remove" };
 
 /** The status of a target as the health runner has it (TargetStatus's fields the engine uses). */
 export interface TargetWeight {
@@ -61,6 +66,8 @@ export type DirectorEvent =
       kind: "config";
       plan: Plan;
       overrides?: ReadonlyMap<string, Override>;
+      /** The state file's real servers added at runtime (at start), by virtual server key. */
+      runtimeServers?: Readonly<Record<string, readonly RuntimeServer[]>>;
       localAddresses: ReadonlySet<string>;
     }
   /** A probe's outcome with its target's status after it (state, weight; `at`: epoch ms). */
@@ -102,7 +109,17 @@ export type Transition =
       /** rs_init_notifies: the state a real server starts in (notifies only, no log line or mail). */
       init?: boolean;
     }
-  | { kind: "drain"; vsKey: string; rsKey: string; reason: "idle" | "timeout"; activeConns: number };
+  | { kind: "drain"; vsKey: string; rsKey: string; reason: "idle" | "timeout"; activeConns: number }
+  /**
+   * A real server added or removed at runtime, or one the configuration now names (a reload
+   * replaced the runtime entry by the configured server).
+   */
+  | {
+      kind: "runtime-server";
+      vs: PlannedVirtualServer;
+      rs: PlannedRealServer;
+      change: "added" | "removed" | "configured";
+    };
 
 export type ScriptName = "quorum_up" | "quorum_down" | "notify_up" | "notify_down";
 

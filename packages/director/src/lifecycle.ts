@@ -171,6 +171,7 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
     kind: "config",
     plan,
     overrides: new Map(Object.entries(state.overrides)),
+    runtimeServers: state.runtimeServers ?? {},
     localAddresses: rt.addressesFor(plan),
   });
 }
@@ -337,6 +338,7 @@ export async function dryRun(rt: DirectorRuntime): Promise<Operation[]> {
     kind: "config",
     plan,
     overrides: new Map(Object.entries(state.overrides)),
+    runtimeServers: state.runtimeServers ?? {},
     localAddresses: new Set(),
   });
   let dataplane: Dataplane;

@@ -53,6 +53,8 @@ export interface PlannedRealServer extends PlannedDest {
   proxyProtocol?: "v1" | "v2";
   /** smtp_alert of the real server, else of its virtual server (undefined: the global setting). */
   smtpAlert?: boolean;
+  /** Added through the runtime API (`lvsctl add-server`), not in the configuration. */
+  runtime?: true;
 }
 
 export interface PlannedSorryServer extends PlannedDest {
@@ -77,6 +79,8 @@ export interface PlannedVirtualServer {
   /** Checks run only while one of `vips` is on a local interface. */
   haSuspend: boolean;
   vips: string[];
+  /** The virtual server's `lvs_method` (what a real server added at runtime forwards with). */
+  fwd: ForwardSpec;
 }
 
 export interface Plan {

@@ -150,6 +150,7 @@ export class DirectorRuntime {
       version: STATE_FILE_VERSION,
       overrides: Object.fromEntries(this.engine.allOverrides()),
       owned: [...(this.loop?.reconciler.owned ?? [])],
+      runtimeServers: this.engine.runtimeServers(),
     });
   }
 

@@ -14,11 +14,13 @@
 import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { lstat, open, rename, stat, unlink } from "node:fs/promises";
+import { isIP } from "node:net";
 import { basename, dirname, join } from "node:path";
 import { RS_WEIGHT_MAX } from "@lvs/config";
 import { STATE_FILE_SUFFIX, STATE_FILE_VERSION } from "./constants.js";
 import type { DrainState, Override } from "./engine.js";
 import { DirectorError } from "./errors.js";
+import type { RuntimeServer } from "./runtime-servers.js";
 
 export interface StateFile {
   version: number;
@@ -26,6 +28,8 @@ export interface StateFile {
   overrides: Record<string, Override>;
   /** Service ids (@lvs/ipvs serviceId) the daemon manages. */
   owned: string[];
+  /** Real servers added through the API (not in the configuration), by virtual server key. */
+  runtimeServers?: Record<string, RuntimeServer[]>;
   /** Epoch ms of the last write. */
   savedAt?: number;
 }
@@ -165,7 +169,32 @@ export function parseStateFile(text: string, path: string): StateFile {
     if (o.weight !== undefined || o.disabled || o.drain) overrides[k] = o;
   }
   const owned = Array.isArray(j.owned) ? j.owned.filter((x): x is string => typeof x === "string") : [];
-  return { version: STATE_FILE_VERSION, overrides, owned };
+  const runtimeServers = runtimeServersOf(j.runtimeServers);
+  return { version: STATE_FILE_VERSION, overrides, owned, ...(runtimeServers ? { runtimeServers } : {}) };
+}
+
+/** The state file's runtime servers; entries that are not `{address, port, weight}` are skipped. */
+function runtimeServersOf(raw: unknown): Record<string, RuntimeServer[]> | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
+  const out: Record<string, RuntimeServer[]> = {};
+  for (const [vsKey, list] of Object.entries(raw)) {
+    if (!Array.isArray(list)) continue;
+    const ok = list.filter(
+      (x): x is RuntimeServer =>
+        typeof x === "object" &&
+        x !== null &&
+        typeof x.address === "string" &&
+        isIP(x.address) !== 0 &&
+        Number.isInteger(x.port) &&
+        x.port >= 0 &&
+        x.port <= 65535 &&
+        Number.isInteger(x.weight) &&
+        x.weight >= 0 &&
+        x.weight <= RS_WEIGHT_MAX,
+    );
+    if (ok.length) out[vsKey] = ok.map((x) => ({ address: x.address, port: x.port, weight: x.weight }));
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Read the state file; a missing file is an empty state, a corrupt or unsafe one a DirectorError. */

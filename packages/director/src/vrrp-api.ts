@@ -102,6 +102,8 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
     drain: notRunning,
     undrain: notRunning,
     weight: notRunning,
+    addServer: notRunning,
+    removeServer: notRunning,
     enable: notRunning,
     disable: notRunning,
     reload: opts.reload ?? notRunning,

@@ -34,6 +34,8 @@ const handlers: ApiHandlers = {
   drain: record("drain"),
   undrain: record("undrain"),
   weight: record("weight"),
+  addServer: record("addServer"),
+  removeServer: record("removeServer"),
   enable: record("enable"),
   disable: record("disable"),
   reload: async () => {
@@ -293,6 +295,23 @@ describe("request bodies", () => {
       expect(r.status, r.body).toBe(200);
     }
     expect(calls.map(([, r]) => (r as { weight: unknown }).weight)).toEqual([0, 65535, null]);
+  });
+
+  it("servers/add: the weight is optional and checked like /weight; servers/remove takes the pair", async () => {
+    await startApi();
+    const bad = await call("POST", "/servers/add", JSON.stringify({ ...rs, weight: 65536 }));
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error.message).toContain("weight must be an integer 0..65535");
+    expect((await call("POST", "/servers/remove", "{}")).status).toBe(400);
+    expect(calls).toEqual([]);
+    expect((await call("POST", "/servers/add", JSON.stringify(rs))).status).toBe(200);
+    expect((await call("POST", "/servers/add", JSON.stringify({ ...rs, weight: 3 }))).status).toBe(200);
+    expect((await call("POST", "/servers/remove", JSON.stringify(rs))).status).toBe(200);
+    expect(calls).toEqual([
+      ["addServer", rs],
+      ["addServer", { ...rs, weight: 3 }],
+      ["removeServer", rs],
+    ]);
   });
 
   it("drain timeout: a finite number of seconds up to 31 days (1e400 parses to Infinity)", async () => {

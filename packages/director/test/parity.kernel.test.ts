@@ -4,18 +4,20 @@
 // (keepalived #1296), slow start ramping a recovered server, and the director's sysctls.
 // The real servers are never contacted (the checks are MISC scripts or none): what is proven is
 // what the daemon writes into the kernel's table, so no server namespace is needed.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirectorClient } from "../src/client.js";
 
 const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const RS1 = "10.83.0.11";
 const RS2 = "10.83.0.12";
 const RS3 = "10.83.0.13";
+const RS4 = "10.83.0.14";
+const RS5 = "10.83.0.15";
 
 interface Daemon {
   proc: SpawnedProcess;
@@ -26,6 +28,8 @@ describe("keepalived parity on the kernel's IPVS", () => {
   let topo: Topology;
   let lb: Netns;
   let dir: string;
+  /** The daemon the runtime-server test goes on with (restarted by the kill -9 test). */
+  let persisted: Daemon | undefined;
   const running = new Set<SpawnedProcess>();
   const table = () => lb.run("ipvsadm -Sn");
 
@@ -83,17 +87,12 @@ describe("keepalived parity on the kernel's IPVS", () => {
     lb = await topo.addNamespace("lb");
   }, 60_000);
 
-  afterEach(async () => {
-    // A failed test must not leave its daemon programming the next one's table.
+  afterAll(async () => {
+    // A failed test leaves its daemon running: killed before the namespace goes.
     for (const p of running) {
       p.kill("SIGKILL");
       await p.exited;
     }
-    running.clear();
-    await lb?.run("ipvsadm -C");
-  });
-
-  afterAll(async () => {
     await topo?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -157,6 +156,65 @@ describe("keepalived parity on the kernel's IPVS", () => {
     expect(await stop(d)).toBe(0);
   }, 120_000);
 
+  it("slow start: a recovered server's weight ramps up in the kernel to its full weight", async () => {
+    const code = join(dir, "slow-code");
+    const script = join(dir, "slow.sh");
+    writeFileSync(code, "0\n");
+    writeFileSync(script, `#!/bin/sh\nexit "$(cat ${code})"\n`);
+    chmodSync(script, 0o755);
+    // slowStart is ours (keepalived has none): the native YAML's checker policy carries it.
+    const conf = join(dir, "slow.yaml");
+    writeFileSync(
+      conf,
+      `virtualServers:
+  - key: { address: 10.82.0.102, port: 80 }
+    protocol: TCP
+    lvsSched: wrr
+    delayLoop: 1
+    realServers:
+      - address: ${RS1}
+        port: 8080
+        weight: 12
+        checkers:
+          - check: { type: misc, miscPath: ["${script}"], miscTimeout: 5 }
+            policy: { slowStart: 6, retry: 0, warmup: 0 }
+      - address: ${RS2}
+        port: 8080
+        weight: 3
+`,
+    );
+    const vs = "10.82.0.102:80";
+    const rs = `${RS1}:8080`;
+    // Up from the start: full weight at once (slow start is for a recovery).
+    const d = await start(conf, "slow", (t) => weightIn(t, vs, rs) === 12);
+    writeFileSync(code, "1\n");
+    await waitFor(async () => weightIn(await table(), vs, rs) === undefined, {
+      what: "down: removed",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    writeFileSync(code, "0\n");
+    // Sample the kernel's weight while it comes back, until it reaches the full one.
+    const samples: number[] = [];
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const w = weightIn(await table(), vs, rs);
+      if (w !== undefined) samples.push(w);
+      if (w === 12) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    console.log(`slow start weights seen: ${samples.join(" ")}`);
+    expect(samples.at(-1)).toBe(12);
+    expect(samples[0]).toBeLessThan(12);
+    expect(samples[0]).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < samples.length; i++)
+      expect(samples[i]).toBeGreaterThanOrEqual(samples[i - 1] as number);
+    // A ramp, not a jump: at least two steps between the first weight and the full one.
+    expect(new Set(samples).size).toBeGreaterThanOrEqual(3);
+    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(3);
+    expect(await stop(d)).toBe(0);
+  }, 120_000);
+
   it("a drain and a runtime weight survive kill -9 and a restart onto an emptied table", async () => {
     const conf = join(dir, "persist.conf");
     writeFileSync(
@@ -180,10 +238,15 @@ describe("keepalived parity on the kernel's IPVS", () => {
     expect(weightIn(await table(), vs, `${RS1}:8080`)).toBe(1);
     await first.api.weight(vs, `${RS1}:8080`, 7);
     await first.api.drain(vs, `${RS2}:8080`); // no connection through it: drained at once
+    await first.api.addServer(vs, `${RS4}:8080`, 4); // keepalived #1296: not in the config
     await waitFor(
       async () => {
         const t = await table();
-        return weightIn(t, vs, `${RS1}:8080`) === 7 && weightIn(t, vs, `${RS2}:8080`) === undefined;
+        return (
+          weightIn(t, vs, `${RS1}:8080`) === 7 &&
+          weightIn(t, vs, `${RS2}:8080`) === undefined &&
+          weightIn(t, vs, `${RS4}:8080`) === 4
+        );
       },
       { what: "weight 7 and the drain in the kernel", timeoutMs: 10_000, intervalMs: 200 },
     );
@@ -194,6 +257,7 @@ describe("keepalived parity on the kernel's IPVS", () => {
     const t = await table();
     expect(weightIn(t, vs, `${RS1}:8080`)).toBe(7);
     expect(weightIn(t, vs, `${RS2}:8080`)).toBeUndefined();
+    expect(weightIn(t, vs, `${RS4}:8080`)).toBe(4);
     const st = await second.api.status();
     expect(st.drains).toEqual([expect.objectContaining({ realServer: `${RS2}:8080`, phase: "drained" })]);
     // Undoing both on the restarted daemon gives the configured table back.
@@ -206,6 +270,57 @@ describe("keepalived parity on the kernel's IPVS", () => {
       },
       { what: "configured weights back", timeoutMs: 10_000, intervalMs: 200 },
     );
-    expect(await stop(second)).toBe(0);
+    persisted = second;
   }, 120_000);
+
+  it("a real server added at runtime: kept by a reload, replaced (not duplicated) once the config names it, removable", async () => {
+    if (!persisted) throw new Error("needs the daemon of the kill -9 test");
+    const { api } = persisted;
+    const conf = join(dir, "persist.conf");
+    const vs = "10.82.0.101:80";
+    const stateOf = () =>
+      JSON.parse(readFileSync(join(dir, "persist.state.json"), "utf8")) as {
+        runtimeServers?: Record<string, Array<{ address: string; port: number; weight: number }>>;
+      };
+    await api.addServer(vs, RS5, 6); // no port: a NAT server takes the virtual server's
+    await waitFor(async () => weightIn(await table(), vs, `${RS5}:80`) === 6, {
+      what: "RS5 added",
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
+    // The configuration now names RS4 (weight 9): the reload replaces the runtime entry by it.
+    writeFileSync(
+      conf,
+      readFileSync(conf, "utf8").replace(
+        `real_server ${RS3} 8080 {`,
+        `real_server ${RS4} 8080 {\n    weight 9\n  }\n  real_server ${RS3} 8080 {`,
+      ),
+    );
+    await api.reload();
+    const t = await table();
+    expect(weightIn(t, vs, `${RS4}:8080`)).toBe(9);
+    expect(t.split("\n").filter((l) => l.includes(`-r ${RS4}:8080`))).toHaveLength(1);
+    expect(weightIn(t, vs, `${RS5}:80`)).toBe(6); // kept by the reload
+    const st = await api.status();
+    const rsList = st.virtualServers.find((v) => v.key === `TCP/${vs}`)?.realServers.map((r) => r.key);
+    expect(rsList?.filter((k) => k === `${RS4}:8080`)).toHaveLength(1);
+    await waitFor(() => stateOf().runtimeServers?.[`TCP/${vs}`]?.length === 1, {
+      what: "state file: only RS5 left as a runtime server",
+      timeoutMs: 5_000,
+    });
+    expect(stateOf().runtimeServers).toEqual({ [`TCP/${vs}`]: [{ address: RS5, port: 80, weight: 6 }] });
+    // A configured server is not removable this way; the runtime one is.
+    await expect(api.removeServer(vs, `${RS4}:8080`)).rejects.toMatchObject({ status: 409 });
+    await api.removeServer(vs, RS5);
+    await waitFor(async () => weightIn(await table(), vs, `${RS5}:80`) === undefined, {
+      what: "RS5 removed",
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
+    expect(weightIn(await table(), vs, `${RS4}:8080`)).toBe(9);
+    expect(persisted.proc.output()).toContain(
+      `Adding service [${RS5}]:tcp:80 to VS [10.82.0.101]:tcp:80 (runtime, weight 6)`,
+    );
+    expect(await stop(persisted)).toBe(0);
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-// lvsctl status / drain / undrain / weight / enable / disable / reload: the running director's
+// lvsctl status / drain / undrain / weight / add-server / remove-server / enable / disable / reload: the running director's
 // runtime API over its unix socket (@lvs/director does the work). `lvsctl director run -f FILE`
 // (hidden) runs the daemon itself, as `lvsctl up -f FILE` will.
 import { RS_WEIGHT_MAX } from "@lvs/config";
@@ -80,6 +80,12 @@ function seconds(name: string) {
       throw new InvalidArgumentError(`${name} must be a number of seconds ≥ 0`);
     return n;
   };
+}
+
+function weightArg(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > RS_WEIGHT_MAX)
+    throw new InvalidArgumentError(`--weight must be an integer 0..${RS_WEIGHT_MAX} (keepalived's range)`);
+  return Number(v);
 }
 
 interface Described {
@@ -210,6 +216,37 @@ export function register(program: Command): void {
         throw new Error(`weight must be an integer 0..${RS_WEIGHT_MAX} (keepalived's range) or \`default\``);
       const r = (await client(o).weight(vs, rs, weight)) as Described;
       print(`${r.realServer} in ${r.virtualServer}: weight ${weight === null ? "as configured" : weight}`);
+    });
+
+  apiOptions(program.command("add-server"))
+    .description(
+      "add a real server that is not in the configuration (kept across restarts and reloads, until `remove-server` or until the configuration names it)",
+    )
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+    .argument("<real-server>", "RIP:PORT, or RIP (a NAT server then takes the virtual server's port)")
+    .option("--weight <n>", `0..${RS_WEIGHT_MAX} (keepalived's range)`, weightArg, 1)
+    .addHelpText(
+      "after",
+      "\nThe server forwards as its virtual server's lvs_method says and has no health check. Like\na drain, the addition is kept in the state file; a reload whose configuration names the same\nserver replaces it by the configured one.",
+    )
+    .action(async (vs: string, rs: string, o: ApiOpts & { weight: number }) => {
+      const r = (await client(o).addServer(vs, rs, o.weight)) as {
+        virtualServer: string;
+        realServer: string;
+        weight: number;
+      };
+      print(`${r.realServer} added to ${r.virtualServer} with weight ${r.weight}`);
+    });
+
+  apiOptions(program.command("remove-server"))
+    .description(
+      "remove a real server added with `add-server` (a configured one: edit the configuration, or disable/drain it)",
+    )
+    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+    .argument("<real-server>", "RIP:PORT or RIP")
+    .action(async (vs: string, rs: string, o: ApiOpts) => {
+      const r = (await client(o).removeServer(vs, rs)) as Described;
+      print(`${r.realServer} removed from ${r.virtualServer}`);
     });
 
   for (const verb of ["enable", "disable"] as const) {
