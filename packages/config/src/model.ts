@@ -131,6 +131,12 @@ export interface GlobalDefs {
   lvsFlush: boolean;
   /** At stop: "RS" (flush everything) or "VS" (delete each virtual server); absent = delete one by one. */
   lvsFlushOnStop?: "RS" | "VS";
+  /**
+   * lvs extension (`lvs_director_sysctl`): the director sets the sysctls its LVS part needs
+   * (`net.ipv4.ip_forward` for NAT, `net.ipv4.vs.conntrack` beside netfilter…) at start and
+   * restores them at stop; without it, it only warns about the missing ones.
+   */
+  lvsDirectorSysctl?: boolean;
   rsInitNotifies: boolean;
   noCheckerEmails: boolean;
 }

@@ -211,6 +211,7 @@ export const GlobalDefsSchema = z.strictObject({
     .optional(),
   lvsFlush: flag(),
   lvsFlushOnStop: oneOf(["RS", "VS"] as const).optional(),
+  lvsDirectorSysctl: bool().optional(),
   rsInitNotifies: flag(),
   noCheckerEmails: flag(),
 });

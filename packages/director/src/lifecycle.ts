@@ -26,6 +26,7 @@ import { Reconciler } from "./reconcile.js";
 import type { DirectorRuntime } from "./runtime.js";
 import { loadStateFile, readStateFile } from "./state-file.js";
 import { SyncDaemonControl } from "./sync-daemon.js";
+import { DirectorSysctls, hostSysctls } from "./sysctl-host.js";
 import { createWebRoutes } from "./web.js";
 import { webSourcesOf } from "./web-runtime.js";
 
@@ -134,6 +135,13 @@ async function applyTimeouts(rt: DirectorRuntime, plan: Plan): Promise<void> {
   }
 }
 
+/** Who looks after the plan's sysctls: injected, or the host's on a kernel IPVS we opened (none on the proxy). */
+function directorSysctls(rt: DirectorRuntime, dataplane: Dataplane): DirectorSysctls | undefined {
+  if (rt.opts.sysctls) return new DirectorSysctls(rt.opts.sysctls, rt.log);
+  if (!rt.ownsDataplane || dataplane.kind === "proxy") return undefined;
+  return new DirectorSysctls(hostSysctls(rt.opts.netns), rt.log);
+}
+
 /** The LVS side: state file, dataplane, loop, flush, timeouts, sync control, checks, the table. */
 async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): Promise<void> {
   if (rt.statePathWhy) ensurePrivateDir(dirname(rt.statePath));
@@ -154,6 +162,8 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
   const proxyWarning = checkForDataplane(rt, loaded);
   if (proxyWarning) rt.log.warn({}, proxyWarning);
   rt.loop = newLoop(rt, dataplane, state.owned);
+  rt.sysctls = directorSysctls(rt, dataplane);
+  rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true);
   if (plan.lvsFlush) {
     await dataplane.flush();
     rt.log.info({}, `Flushed the ${dataplaneName(dataplane)} table (lvs_flush)`);
@@ -286,6 +296,7 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   if (rt.lvsEnabled && rt.runner && loop) {
     await applyTimeouts(rt, plan);
     await applyDestinationOptions(rt, plan);
+    rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true);
     const before = loop.passes;
     await rt.dispatch({ kind: "config", plan, localAddresses: rt.addressesFor(plan) });
     if (loop.passes > before && loop.lastPass) operations = loop.lastPass.operations;
@@ -321,6 +332,7 @@ export async function stop(rt: DirectorRuntime): Promise<void> {
   await rt.effects.settled();
   await rt.saveState();
   rt.fifos.close();
+  rt.sysctls?.restore();
   if (rt.ownsDataplane) rt.dataplane?.close();
   rt.log.info({}, "Stopped");
 }

@@ -10,6 +10,7 @@ import { DirectorError } from "./errors.js";
 import type { DirectorKernel } from "./ipvs-dataplane.js";
 import type { Logger } from "./log.js";
 import type { ScriptRunner } from "./scripts.js";
+import type { SysctlAccess } from "./sysctl-host.js";
 import type { LocalAddresses } from "./vip.js";
 import type { VrrpComponent } from "./vrrp.js";
 
@@ -49,6 +50,11 @@ export interface DirectorOptions {
   /** An IPVS client for the default dataplane (MemoryIpvs in tests); default IpvsClient.open({ netns }). */
   client?: DirectorKernel;
   netns?: string;
+  /**
+   * The sysctls the LVS part needs (ip_forward for NAT…): read, warned about or set. Default: the
+   * host's (of `netns`), and only on the kernel's IPVS opened by the daemon itself.
+   */
+  sysctls?: SysctlAccess;
   reconcileIntervalMs?: number;
   drainPollMs?: number;
   haSuspendPollMs?: number;

@@ -34,6 +34,7 @@ import { StateWriter } from "./state-file.js";
 import type { DirectorStatus } from "./status.js";
 import { buildStatus, realServerMetrics, realServerStates } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
+import type { DirectorSysctls } from "./sysctl-host.js";
 import { every, type Ticker, wallTime } from "./timers.js";
 import { type LocalAddresses, systemLocalAddresses } from "./vip.js";
 import type { VrrpComponent } from "./vrrp.js";
@@ -74,6 +75,8 @@ export class DirectorRuntime {
   loaded: Pick<LoadedConfig, "files" | "warnings"> | undefined;
   /** BGP sessions announcing the VIPs (the `bgp:` section), once started. */
   bgp: BgpAnnouncer | undefined;
+  /** The sysctls the plan needs (warned about or set at start and reload, restored at stop). */
+  sysctls: DirectorSysctls | undefined;
   loadedAt = 0;
   plan: Plan | undefined;
   stopped = false;

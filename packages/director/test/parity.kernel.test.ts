@@ -30,6 +30,8 @@ describe("keepalived parity on the kernel's IPVS", () => {
   let dir: string;
   /** The daemon the runtime-server test goes on with (restarted by the kill -9 test). */
   let persisted: Daemon | undefined;
+  /** What the MISC_CHECK test's daemon said (it ran without lvs_director_sysctl). */
+  let plainOutput = "";
   const running = new Set<SpawnedProcess>();
   const table = () => lb.run("ipvsadm -Sn");
 
@@ -85,6 +87,10 @@ describe("keepalived parity on the kernel's IPVS", () => {
     dir = mkdtempSync(join(tmpdir(), "pk-parity-"));
     topo = await Topology.create("pk-parity");
     lb = await topo.addNamespace("lb");
+    // The director's sysctls (last test): IPVS and netfilter's conntrack loaded, forwarding off.
+    await lb.run("modprobe ip_vs && modprobe nf_conntrack");
+    await lb.sysctl("net.ipv4.ip_forward", 0);
+    await lb.sysctl("net.ipv4.vs.conntrack", 0);
   }, 60_000);
 
   afterAll(async () => {
@@ -154,6 +160,7 @@ describe("keepalived parity on the kernel's IPVS", () => {
       intervalMs: 200,
     });
     expect(await stop(d)).toBe(0);
+    plainOutput = d.proc.output();
   }, 120_000);
 
   it("slow start: a recovered server's weight ramps up in the kernel to its full weight", async () => {
@@ -322,5 +329,42 @@ describe("keepalived parity on the kernel's IPVS", () => {
       `Adding service [${RS5}]:tcp:80 to VS [10.82.0.101]:tcp:80 (runtime, weight 6)`,
     );
     expect(await stop(persisted)).toBe(0);
+  }, 60_000);
+
+  it("director sysctls: warned about without lvs_director_sysctl; with it set at start and restored at stop", async () => {
+    const sysctl = async (k: string) => (await lb.run(`sysctl -n ${k}`)).trim();
+    // The MISC_CHECK daemon (NAT, no switch) said what it lacked and changed nothing.
+    expect(plainOutput).toContain(
+      "net.ipv4.ip_forward is 0; NAT virtual server [10.82.0.100]:tcp:80 needs 1: run `sysctl -w net.ipv4.ip_forward=1`, or add lvs_director_sysctl to global_defs",
+    );
+    expect(plainOutput).toContain(
+      "net.ipv4.vs.conntrack is 0; NAT virtual server [10.82.0.100]:tcp:80 beside netfilter's connection tracking needs 1",
+    );
+    expect(await sysctl("net.ipv4.ip_forward")).toBe("0");
+    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("0");
+    const conf = join(dir, "sysctl.conf");
+    writeFileSync(
+      conf,
+      `global_defs {
+  lvs_director_sysctl
+}
+virtual_server 10.82.0.103 80 {
+  lb_kind NAT
+  protocol TCP
+  real_server ${RS1} 8080 {
+  }
+}
+`,
+    );
+    const d = await start(conf, "sysctl", (t) => weightIn(t, "10.82.0.103:80", `${RS1}:8080`) === 1);
+    expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
+    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("1");
+    expect(d.proc.output()).toContain(
+      "Set net.ipv4.ip_forward=1 (was 0) for NAT virtual server [10.82.0.103]:tcp:80; restored at stop",
+    );
+    expect(await stop(d)).toBe(0);
+    expect(await sysctl("net.ipv4.ip_forward")).toBe("0");
+    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("0");
+    expect(d.proc.output()).toContain("Restored net.ipv4.ip_forward=0");
   }, 60_000);
 });

@@ -259,6 +259,8 @@ const GLOBAL: Table = registerTable("global_defs", {
   lvs_sync_daemon: lvsSyncDaemon,
   lvs_timeouts: lvsTimeouts,
   lvs_flush: flag,
+  // lvs extension: set the sysctls the LVS part needs (ip_forward for NAT…) at start, restore at stop.
+  lvs_director_sysctl: flag,
   lvs_flush_on_stop: (st, f, c) => {
     noBlock(st, c);
     const a = args(st, c, 0, 1, "VS");
