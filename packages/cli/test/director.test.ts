@@ -108,6 +108,9 @@ describe("lvsctl and the director's API", () => {
     expect(a.stderr).toBe("");
     expect(a.stdout).toBe("10.1.0.9:8080 added to TCP/10.0.0.1:80 with weight 4\n");
     expect(weightOf("10.1.0.9")).toBe(4);
+    // The status (and so metrics and the page) shows it like a configured server.
+    const st = JSON.parse((await lvsctl(["status", "--json", "--socket", socket])).stdout);
+    expect(st.virtualServers[0].realServers.map((r: { key: string }) => r.key)).toContain("10.1.0.9:8080");
     const again = await lvsctl(["add-server", "10.0.0.1:80", "10.1.0.9:8080", "--socket", socket]);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain("(DIRECTOR_EXISTS)");

@@ -70,6 +70,11 @@ export class EngineState {
     return this.plan;
   }
 
+  /** The plan last loaded, as compiled from the configuration (without the runtime servers). */
+  get configuredPlan(): Plan {
+    return this.basePlan;
+  }
+
   virtualServer(key: string): PlannedVirtualServer | undefined {
     return this.byVsKey.get(key);
   }

@@ -163,7 +163,8 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
   if (proxyWarning) rt.log.warn({}, proxyWarning);
   rt.loop = newLoop(rt, dataplane, state.owned);
   rt.sysctls = directorSysctls(rt, dataplane);
-  rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true);
+  if (state.sysctls) rt.sysctls?.restoreSaved(state.sysctls);
+  if (rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true)) await rt.saveState();
   if (plan.lvsFlush) {
     await dataplane.flush();
     rt.log.info({}, `Flushed the ${dataplaneName(dataplane)} table (lvs_flush)`);
@@ -296,7 +297,7 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   if (rt.lvsEnabled && rt.runner && loop) {
     await applyTimeouts(rt, plan);
     await applyDestinationOptions(rt, plan);
-    rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true);
+    if (rt.sysctls?.ensure(plan, loaded.config.globalDefs.lvsDirectorSysctl === true)) await rt.saveState();
     const before = loop.passes;
     await rt.dispatch({ kind: "config", plan, localAddresses: rt.addressesFor(plan) });
     if (loop.passes > before && loop.lastPass) operations = loop.lastPass.operations;
@@ -330,9 +331,9 @@ export async function stop(rt: DirectorRuntime): Promise<void> {
   await rt.sync?.shutdown();
   if (lvs && rt.dataplane) await rt.dispatch({ kind: "release", requested: rt.opts.releaseOnStop ?? false });
   await rt.effects.settled();
-  await rt.saveState();
   rt.fifos.close();
   rt.sysctls?.restore();
+  await rt.saveState();
   if (rt.ownsDataplane) rt.dataplane?.close();
   rt.log.info({}, "Stopped");
 }

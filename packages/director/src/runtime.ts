@@ -78,7 +78,7 @@ export class DirectorRuntime {
   /** The sysctls the plan needs (warned about or set at start and reload, restored at stop). */
   sysctls: DirectorSysctls | undefined;
   loadedAt = 0;
-  plan: Plan | undefined;
+  private compiledPlan: Plan | undefined;
   stopped = false;
   /** The state file was read: from now on it is ours to rewrite. */
   stateLoaded = false;
@@ -143,6 +143,16 @@ export class DirectorRuntime {
   }
 
   /** The addresses on this host, when some virtual server needs them (ha_suspend). */
+  /** The running plan: once the engine loaded the compiled one, with the real servers added at runtime. */
+  get plan(): Plan | undefined {
+    const p = this.compiledPlan;
+    return p !== undefined && this.engine.configuredPlan === p ? this.engine.currentPlan : p;
+  }
+
+  set plan(p: Plan | undefined) {
+    this.compiledPlan = p;
+  }
+
   addressesFor(plan: Plan | undefined): ReadonlySet<string> {
     return plan?.virtualServers.some((v) => v.haSuspend) ? this.localAddresses() : new Set();
   }
@@ -154,6 +164,7 @@ export class DirectorRuntime {
       overrides: Object.fromEntries(this.engine.allOverrides()),
       owned: [...(this.loop?.reconciler.owned ?? [])],
       runtimeServers: this.engine.runtimeServers(),
+      ...(this.sysctls ? { sysctls: this.sysctls.savedRecord() } : {}),
     });
   }
 

@@ -21,6 +21,7 @@ import { STATE_FILE_SUFFIX, STATE_FILE_VERSION } from "./constants.js";
 import type { DrainState, Override } from "./engine.js";
 import { DirectorError } from "./errors.js";
 import type { RuntimeServer } from "./runtime-servers.js";
+import type { SavedSysctl } from "./sysctl-host.js";
 
 export interface StateFile {
   version: number;
@@ -30,6 +31,8 @@ export interface StateFile {
   owned: string[];
   /** Real servers added through the API (not in the configuration), by virtual server key. */
   runtimeServers?: Record<string, RuntimeServer[]>;
+  /** Sysctls the daemon set (lvs_director_sysctl): their values before, restored at stop. */
+  sysctls?: Record<string, SavedSysctl>;
   /** Epoch ms of the last write. */
   savedAt?: number;
 }
@@ -170,7 +173,25 @@ export function parseStateFile(text: string, path: string): StateFile {
   }
   const owned = Array.isArray(j.owned) ? j.owned.filter((x): x is string => typeof x === "string") : [];
   const runtimeServers = runtimeServersOf(j.runtimeServers);
-  return { version: STATE_FILE_VERSION, overrides, owned, ...(runtimeServers ? { runtimeServers } : {}) };
+  const sysctls = sysctlsOf(j.sysctls);
+  return {
+    version: STATE_FILE_VERSION,
+    overrides,
+    owned,
+    ...(runtimeServers ? { runtimeServers } : {}),
+    ...(sysctls ? { sysctls } : {}),
+  };
+}
+
+/** The state file's saved sysctls: a sysctl key → two short values without a newline. */
+function sysctlsOf(raw: unknown): Record<string, SavedSysctl> | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
+  const value = (v: unknown): v is string => typeof v === "string" && v.length < 256 && !v.includes("\n");
+  const out: Record<string, SavedSysctl> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, Partial<SavedSysctl>>))
+    if (/^net\.[A-Za-z0-9_.]+$/.test(k) && value(v?.previous) && value(v?.set))
+      out[k] = { previous: v.previous, set: v.set };
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** The state file's runtime servers; entries that are not `{address, port, weight}` are skipped. */

@@ -22,17 +22,37 @@ export function hostSysctls(netns?: string): SysctlAccess {
   };
 }
 
+/** A sysctl the daemon set: the value it had before, and what was set (kept in the state file). */
+export interface SavedSysctl {
+  previous: string;
+  set: string;
+}
+
 export class DirectorSysctls {
   /** key → the value it had before we set it, and what we set. */
-  private readonly saved = new Map<string, { previous: string; set: string }>();
+  private readonly saved = new Map<string, SavedSysctl>();
 
   constructor(
     private readonly access: SysctlAccess,
     private readonly log: Logger,
   ) {}
 
-  /** At start and reload: warn about (or, with `set`, set) each sysctl the plan lacks. */
-  ensure(plan: Plan, set: boolean): void {
+  /** What the state file keeps, so a restart after kill -9 still restores the old values at stop. */
+  savedRecord(): Record<string, SavedSysctl> {
+    return Object.fromEntries([...this.saved].map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** The state file's record, at start (before ensure()). */
+  restoreSaved(record: Readonly<Record<string, SavedSysctl>>): void {
+    for (const [k, v] of Object.entries(record)) this.saved.set(k, { ...v });
+  }
+
+  /**
+   * At start and reload: warn about (or, with `set`, set) each sysctl the plan lacks. True when
+   * something was set (the state file should be written).
+   */
+  ensure(plan: Plan, set: boolean): boolean {
+    let changed = false;
     const facts = { conntrack: this.read(CONNTRACK_PROBE) !== undefined };
     for (const n of directorSysctls(plan, facts)) {
       const current = this.read(n.key);
@@ -58,11 +78,13 @@ export class DirectorSysctls {
         continue;
       }
       if (!this.saved.has(n.key)) this.saved.set(n.key, { previous: current, set: n.value });
+      changed = true;
       this.log.info(
         { sysctl: n.key, value: n.value, previous: current },
         `Set ${n.key}=${n.value} (was ${current}) for ${n.why}; restored at stop`,
       );
     }
+    return changed;
   }
 
   /** At stop: every value we set goes back to what it was, unless it was changed since. */

@@ -30,8 +30,17 @@ describe("keepalived parity on the kernel's IPVS", () => {
   let dir: string;
   /** The daemon the runtime-server test goes on with (restarted by the kill -9 test). */
   let persisted: Daemon | undefined;
-  /** What the MISC_CHECK test's daemon said (it ran without lvs_director_sysctl). */
+  /** The daemon of the MISC_CHECK and slow-start tests, and the slow-start server's script. */
+  let checks: Daemon | undefined;
+  let slow: { path: string; set: (exit: number) => void } | undefined;
+  /** What that daemon said (it ran without lvs_director_sysctl). */
   let plainOutput = "";
+  /** What the restarted kill -9 daemon said, up to its stop. */
+  let persistedOutput = "";
+  /** `ip_forward/vs.conntrack` at each step of the kill -9 daemon (it runs with lvs_director_sysctl). */
+  const sysctlTrace: string[] = [];
+  const sysctls = async () =>
+    (await lb.run("sysctl -n net.ipv4.ip_forward net.ipv4.vs.conntrack")).trim().split(/\s+/).join("/");
   const running = new Set<SpawnedProcess>();
   const table = () => lb.run("ipvsadm -Sn");
 
@@ -104,76 +113,35 @@ describe("keepalived parity on the kernel's IPVS", () => {
   });
 
   it("MISC_CHECK misc_dynamic: exit 2..255 sets the weight to exit-2 in the kernel, exit 1 removes the server", async () => {
-    const code = join(dir, "misc-code");
-    const script = join(dir, "misc.sh");
-    writeFileSync(code, "12\n");
-    writeFileSync(script, `#!/bin/sh\nexit "$(cat ${code})"\n`);
-    chmodSync(script, 0o755);
-    const conf = join(dir, "misc.conf");
-    writeFileSync(
-      conf,
-      `virtual_server 10.82.0.100 80 {
-  delay_loop 1
-  lb_kind NAT
-  protocol TCP
-  real_server ${RS1} 8080 {
-    weight 5
-    MISC_CHECK {
-      misc_path "${script}"
-      misc_dynamic
-      misc_timeout 5
-    }
-  }
-  real_server ${RS2} 8080 {
-    weight 2
-  }
-}
-`,
-    );
-    const vs = "10.82.0.100:80";
-    const d = await start(conf, "misc", (t) => weightIn(t, vs, `${RS1}:8080`) === 10);
-    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2); // the unchecked neighbour as configured
-    for (const [exit, weight] of [
-      [255, 253],
-      [2, 0],
-      [3, 1],
-    ] as const) {
-      writeFileSync(code, `${exit}\n`);
-      await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === weight, {
-        what: `exit ${exit} → weight ${weight}`,
-        timeoutMs: 15_000,
-        intervalMs: 200,
-      });
-    }
-    // Exit 1 is a failure: removed (no inhibit_on_failure), the rest of the pool stays.
-    writeFileSync(code, "1\n");
-    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === undefined, {
-      what: "exit 1 → removed",
-      timeoutMs: 15_000,
-      intervalMs: 200,
-    });
-    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2);
-    writeFileSync(code, "9\n");
-    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === 7, {
-      what: "exit 9 → back with weight 7",
-      timeoutMs: 15_000,
-      intervalMs: 200,
-    });
-    expect(await stop(d)).toBe(0);
-    plainOutput = d.proc.output();
-  }, 120_000);
-
-  it("slow start: a recovered server's weight ramps up in the kernel to its full weight", async () => {
-    const code = join(dir, "slow-code");
-    const script = join(dir, "slow.sh");
-    writeFileSync(code, "0\n");
-    writeFileSync(script, `#!/bin/sh\nexit "$(cat ${code})"\n`);
-    chmodSync(script, 0o755);
-    // slowStart is ours (keepalived has none): the native YAML's checker policy carries it.
-    const conf = join(dir, "slow.yaml");
+    const script = (name: string, first: string) => {
+      const code = join(dir, `${name}-code`);
+      const path = join(dir, `${name}.sh`);
+      writeFileSync(code, first);
+      writeFileSync(path, `#!/bin/sh\nexit "$(cat ${code})"\n`);
+      chmodSync(path, 0o755);
+      return { path, set: (exit: number) => writeFileSync(code, `${exit}\n`) };
+    };
+    const misc = script("misc", "12\n");
+    slow = script("slow", "0\n");
+    // One daemon for this test and the slow-start one (each start costs 10-20 s under TCG). The
+    // native YAML because slow start is ours (keepalived has none); `miscDynamic` is what
+    // keepalived.conf's `misc_dynamic` loads as (@lvs/config's tests).
+    const conf = join(dir, "checks.yaml");
     writeFileSync(
       conf,
       `virtualServers:
+  - key: { address: 10.82.0.100, port: 80 }
+    protocol: TCP
+    delayLoop: 1
+    realServers:
+      - address: ${RS1}
+        port: 8080
+        weight: 5
+        checkers:
+          - check: { type: misc, miscPath: ["${misc.path}"], miscDynamic: true, miscTimeout: 5 }
+      - address: ${RS2}
+        port: 8080
+        weight: 2
   - key: { address: 10.82.0.102, port: 80 }
     protocol: TCP
     lvsSched: wrr
@@ -183,24 +151,57 @@ describe("keepalived parity on the kernel's IPVS", () => {
         port: 8080
         weight: 12
         checkers:
-          - check: { type: misc, miscPath: ["${script}"], miscTimeout: 5 }
+          - check: { type: misc, miscPath: ["${slow.path}"], miscTimeout: 5 }
             policy: { slowStart: 6, retry: 0, warmup: 0 }
       - address: ${RS2}
         port: 8080
         weight: 3
 `,
     );
+    const vs = "10.82.0.100:80";
+    checks = await start(conf, "checks", (t) => weightIn(t, vs, `${RS1}:8080`) === 10);
+    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2); // the unchecked neighbour as configured
+    for (const [exit, weight] of [
+      [255, 253],
+      [2, 0],
+      [3, 1],
+    ] as const) {
+      misc.set(exit);
+      await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === weight, {
+        what: `exit ${exit} → weight ${weight}`,
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+    }
+    // Exit 1 is a failure: removed (no inhibit_on_failure), the rest of the pool stays.
+    misc.set(1);
+    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === undefined, {
+      what: "exit 1 → removed",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(2);
+    misc.set(9);
+    await waitFor(async () => weightIn(await table(), vs, `${RS1}:8080`) === 7, {
+      what: "exit 9 → back with weight 7",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+  }, 120_000);
+
+  it("slow start: a recovered server's weight ramps up in the kernel to its full weight", async () => {
+    if (!checks || !slow) throw new Error("needs the daemon of the MISC_CHECK test");
     const vs = "10.82.0.102:80";
     const rs = `${RS1}:8080`;
     // Up from the start: full weight at once (slow start is for a recovery).
-    const d = await start(conf, "slow", (t) => weightIn(t, vs, rs) === 12);
-    writeFileSync(code, "1\n");
+    expect(weightIn(await table(), vs, rs)).toBe(12);
+    slow.set(1);
     await waitFor(async () => weightIn(await table(), vs, rs) === undefined, {
       what: "down: removed",
       timeoutMs: 15_000,
       intervalMs: 200,
     });
-    writeFileSync(code, "0\n");
+    slow.set(0);
     // Sample the kernel's weight while it comes back, until it reaches the full one.
     const samples: number[] = [];
     const deadline = Date.now() + 40_000;
@@ -219,14 +220,18 @@ describe("keepalived parity on the kernel's IPVS", () => {
     // A ramp, not a jump: at least two steps between the first weight and the full one.
     expect(new Set(samples).size).toBeGreaterThanOrEqual(3);
     expect(weightIn(await table(), vs, `${RS2}:8080`)).toBe(3);
-    expect(await stop(d)).toBe(0);
+    expect(await stop(checks)).toBe(0);
+    plainOutput = checks.proc.output();
   }, 120_000);
 
   it("a drain and a runtime weight survive kill -9 and a restart onto an emptied table", async () => {
     const conf = join(dir, "persist.conf");
     writeFileSync(
       conf,
-      `virtual_server 10.82.0.101 80 {
+      `global_defs {
+  lvs_director_sysctl
+}
+virtual_server 10.82.0.101 80 {
   lb_kind NAT
   protocol TCP
   real_server ${RS1} 8080 {
@@ -242,6 +247,7 @@ describe("keepalived parity on the kernel's IPVS", () => {
     const vs = "10.82.0.101:80";
     const complete = (t: string) => weightIn(t, vs, `${RS3}:8080`) === 3;
     const first = await start(conf, "persist", complete);
+    sysctlTrace.push(`started ${await sysctls()}`);
     expect(weightIn(await table(), vs, `${RS1}:8080`)).toBe(1);
     await first.api.weight(vs, `${RS1}:8080`, 7);
     await first.api.drain(vs, `${RS2}:8080`); // no connection through it: drained at once
@@ -258,9 +264,11 @@ describe("keepalived parity on the kernel's IPVS", () => {
       { what: "weight 7 and the drain in the kernel", timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(await stop(first, "SIGKILL")).not.toBe(0);
+    sysctlTrace.push(`killed ${await sysctls()}`);
     // Empty the kernel: whatever the restart programs comes from the config and the state file.
     await lb.run("ipvsadm -C");
     const second = await start(conf, "persist", complete);
+    sysctlTrace.push(`restarted ${await sysctls()}`);
     const t = await table();
     expect(weightIn(t, vs, `${RS1}:8080`)).toBe(7);
     expect(weightIn(t, vs, `${RS2}:8080`)).toBeUndefined();
@@ -329,10 +337,11 @@ describe("keepalived parity on the kernel's IPVS", () => {
       `Adding service [${RS5}]:tcp:80 to VS [10.82.0.101]:tcp:80 (runtime, weight 6)`,
     );
     expect(await stop(persisted)).toBe(0);
+    sysctlTrace.push(`stopped ${await sysctls()}`);
+    persistedOutput = persisted.proc.output();
   }, 60_000);
 
-  it("director sysctls: warned about without lvs_director_sysctl; with it set at start and restored at stop", async () => {
-    const sysctl = async (k: string) => (await lb.run(`sysctl -n ${k}`)).trim();
+  it("director sysctls: warned about without lvs_director_sysctl; with it set at start, kept through kill -9, restored at stop", async () => {
     // The MISC_CHECK daemon (NAT, no switch) said what it lacked and changed nothing.
     expect(plainOutput).toContain(
       "net.ipv4.ip_forward is 0; NAT virtual server [10.82.0.100]:tcp:80 needs 1: run `sysctl -w net.ipv4.ip_forward=1`, or add lvs_director_sysctl to global_defs",
@@ -340,31 +349,11 @@ describe("keepalived parity on the kernel's IPVS", () => {
     expect(plainOutput).toContain(
       "net.ipv4.vs.conntrack is 0; NAT virtual server [10.82.0.100]:tcp:80 beside netfilter's connection tracking needs 1",
     );
-    expect(await sysctl("net.ipv4.ip_forward")).toBe("0");
-    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("0");
-    const conf = join(dir, "sysctl.conf");
-    writeFileSync(
-      conf,
-      `global_defs {
-  lvs_director_sysctl
-}
-virtual_server 10.82.0.103 80 {
-  lb_kind NAT
-  protocol TCP
-  real_server ${RS1} 8080 {
-  }
-}
-`,
-    );
-    const d = await start(conf, "sysctl", (t) => weightIn(t, "10.82.0.103:80", `${RS1}:8080`) === 1);
-    expect(await sysctl("net.ipv4.ip_forward")).toBe("1");
-    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("1");
-    expect(d.proc.output()).toContain(
-      "Set net.ipv4.ip_forward=1 (was 0) for NAT virtual server [10.82.0.103]:tcp:80; restored at stop",
-    );
-    expect(await stop(d)).toBe(0);
-    expect(await sysctl("net.ipv4.ip_forward")).toBe("0");
-    expect(await sysctl("net.ipv4.vs.conntrack")).toBe("0");
-    expect(d.proc.output()).toContain("Restored net.ipv4.ip_forward=0");
-  }, 60_000);
+    // The kill -9 daemon (lvs_director_sysctl) set both; the restarted one found them set, knew
+    // from the state file what they were before, and put that back at its stop.
+    expect(sysctlTrace).toEqual(["started 1/1", "killed 1/1", "restarted 1/1", "stopped 0/0"]);
+    expect(persistedOutput).toContain("Restored net.ipv4.ip_forward=0");
+    expect(persistedOutput).toContain("Restored net.ipv4.vs.conntrack=0");
+    expect(await sysctls()).toBe("0/0");
+  }, 30_000);
 });

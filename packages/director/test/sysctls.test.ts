@@ -3,7 +3,7 @@
 // /proc/sys: warn without lvs_director_sysctl, set and restore with it, leave a value someone
 // changed meanwhile. The real kernel is in parity.kernel.test.ts.
 import { describe, expect, it } from "vitest";
-import { compilePlan, createLogger } from "../src/index.js";
+import { compilePlan, createLogger, parseStateFile, STATE_FILE_VERSION } from "../src/index.js";
 import { DirectorSysctls, type SysctlAccess } from "../src/sysctl-host.js";
 import { directorSysctls } from "../src/sysctls.js";
 import { conf, vsBlock } from "./helpers.js";
@@ -110,6 +110,42 @@ describe("warning, setting and restoring them", () => {
     expect(r.warnings()).toEqual([
       "net.ipv4.ip_forward is 0 now, not the 1 we set: left as it is (it was 0)",
     ]);
+  });
+
+  it("kill -9: the values set are in the state file; the next daemon restores them at stop", () => {
+    const first = rig(host);
+    expect(first.sysctls.ensure(plan(NAT4), true)).toBe(true);
+    const text = JSON.stringify({
+      version: STATE_FILE_VERSION,
+      overrides: {},
+      owned: [],
+      sysctls: first.sysctls.savedRecord(),
+    });
+    const saved = parseStateFile(text, "/x.state.json").sysctls ?? {};
+    expect(saved).toEqual({
+      "net.ipv4.ip_forward": { previous: "0", set: "1" },
+      "net.ipv4.vs.conntrack": { previous: "0", set: "1" },
+    });
+    // The daemon died without restoring; the next one finds 1 and sets nothing…
+    const second = rig(Object.fromEntries(first.sys));
+    second.sysctls.restoreSaved(saved);
+    expect(second.sysctls.ensure(plan(NAT4), true)).toBe(false);
+    // …but still knows what to put back.
+    second.sysctls.restore();
+    expect(second.sys.get("net.ipv4.ip_forward")).toBe("0");
+    expect(second.sys.get("net.ipv4.vs.conntrack")).toBe("0");
+    expect(second.sysctls.savedRecord()).toEqual({});
+    // Garbage in the file is skipped.
+    const bad = {
+      "kernel.panic": { previous: "0", set: "1" },
+      "net.ipv4.ip_forward": { previous: "0\n1", set: "1" },
+    };
+    expect(
+      parseStateFile(
+        JSON.stringify({ version: STATE_FILE_VERSION, overrides: {}, owned: [], sysctls: bad }),
+        "/x",
+      ).sysctls,
+    ).toBeUndefined();
   });
 
   it("a sysctl this host lacks (module not loaded) is named, never written", () => {
