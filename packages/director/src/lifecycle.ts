@@ -2,11 +2,12 @@
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
 import { dirname } from "node:path";
+import type { LvsConfig } from "@lvs/config";
 import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
-import { BgpAnnouncer } from "./bgp.js";
+import { BgpAnnouncer, type BgpReconfiguration, type BgpReloadSummary } from "./bgp.js";
 import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
@@ -33,6 +34,8 @@ export interface ReloadResult {
   virtualServers: number;
   warnings: string[];
   operations: number;
+  /** What the reload did to the BGP sessions (absent: no `bgp:` section before or after). */
+  bgp?: BgpReloadSummary;
 }
 
 function readConfig(rt: DirectorRuntime): LoadedConfig {
@@ -148,6 +151,15 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
   // From here on the file is ours to rewrite (never before: a start that fails earlier must not
   // replace persisted drains with an empty state).
   rt.stateLoaded = true;
+  // Before the first quorum transitions: a drained director announces nothing, even briefly.
+  if (state.director) {
+    rt.directorDrain = { since: state.director.since };
+    rt.bgp?.setDrained(true);
+    rt.log.info(
+      { since: state.director.since },
+      "The director is drained (state file): nothing is announced over BGP until `lvsctl undrain --director`",
+    );
+  }
   const dataplane = await openDataplane(rt);
   if (rt.statePathWhy)
     rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
@@ -216,6 +228,7 @@ async function startApi(rt: DirectorRuntime): Promise<void> {
       dispatch: (e) => rt.dispatch(e),
       status: () => rt.status(),
       reload: () => reload(rt),
+      drainDirector: (drained) => rt.drainDirector(drained),
       dataplane: () => rt.dataplane,
       web: createWebRoutes(webSourcesOf(rt)),
     }),
@@ -242,6 +255,73 @@ function startTimers(rt: DirectorRuntime, plan: Plan): void {
   }
 }
 
+function newAnnouncer(rt: DirectorRuntime, loaded: LoadedConfig): BgpAnnouncer {
+  const section = loaded.config.bgp as NonNullable<LvsConfig["bgp"]>;
+  const bgp = new BgpAnnouncer(section, {
+    log: rt.log,
+    now: rt.now,
+    ...(rt.opts.createBgpSpeaker ? { createSpeaker: rt.opts.createBgpSpeaker } : {}),
+  });
+  if (rt.directorDrain) bgp.setDrained(true);
+  for (const i of rt.vrrp?.states() ?? []) bgp.vrrp(i.name, i.state);
+  if (section.announceWhenMaster !== undefined && (!rt.vrrp || rt.opts.vrrpSkipped !== undefined))
+    rt.log.warn(
+      {},
+      "bgp.announceWhenMaster: VRRP does not run in this daemon, so nothing will be announced over BGP",
+    );
+  return bgp;
+}
+
+/** A reload's `bgp:` change, checked (sessions built) before anything running changes. */
+type BgpChange =
+  | { kind: "none" }
+  | { kind: "add"; announcer: BgpAnnouncer }
+  | { kind: "remove" }
+  | { kind: "update"; reconfiguration: BgpReconfiguration };
+
+function prepareBgp(rt: DirectorRuntime, loaded: LoadedConfig): BgpChange {
+  if (!rt.lvsEnabled) return { kind: "none" };
+  const section = loaded.config.bgp;
+  if (!section) return rt.bgp ? { kind: "remove" } : { kind: "none" };
+  if (!rt.bgp) return { kind: "add", announcer: newAnnouncer(rt, loaded) };
+  return { kind: "update", reconfiguration: rt.bgp.prepare(section) };
+}
+
+/** Apply a prepared `bgp:` change; the announcement follows the engine's quorum after the reload. */
+async function applyBgp(
+  rt: DirectorRuntime,
+  change: BgpChange,
+  plan: Plan,
+): Promise<BgpReloadSummary | undefined> {
+  const quorum = () => plan.virtualServers.map((vs) => ({ vs, up: rt.engine.quorumUp(vs.key) }));
+  switch (change.kind) {
+    case "none":
+      return undefined;
+    case "remove": {
+      const bgp = rt.bgp as BgpAnnouncer;
+      const peers = bgp.status().map((s) => s.peer);
+      rt.bgp = undefined;
+      await bgp.stop("lvs director reload: bgp section removed");
+      rt.log.info({ peers }, "BGP: the bgp section was removed; sessions closed");
+      return { added: [], removed: peers, restarted: [], kept: [] };
+    }
+    case "add":
+      rt.bgp = change.announcer;
+      change.announcer.resync(quorum());
+      change.announcer.start();
+      return { added: change.announcer.status().map((s) => s.peer), removed: [], restarted: [], kept: [] };
+    case "update": {
+      const summary = await change.reconfiguration.apply();
+      rt.bgp?.resync(quorum());
+      rt.log.info(
+        { ...summary },
+        `BGP reload: ${summary.kept.length} session(s) kept, ${summary.added.length} added, ${summary.restarted.length} restarted, ${summary.removed.length} removed`,
+      );
+      return summary;
+    }
+  }
+}
+
 /** Everything the configuration asks for, in keepalived's order; resolves once the table is in place. */
 export async function start(rt: DirectorRuntime): Promise<void> {
   const { loaded, plan } = loadPlan(rt);
@@ -253,7 +333,7 @@ export async function start(rt: DirectorRuntime): Promise<void> {
   );
   // Before the table: the engine's first quorum transitions (startLvs) already announce.
   if (rt.lvsEnabled && loaded.config.bgp) {
-    rt.bgp = new BgpAnnouncer(loaded.config.bgp, rt.log);
+    rt.bgp = newAnnouncer(rt, loaded);
     rt.bgp.start();
   }
   if (rt.lvsEnabled) await startLvs(rt, plan, loaded);
@@ -270,9 +350,14 @@ export async function start(rt: DirectorRuntime): Promise<void> {
 export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   let loaded: LoadedConfig;
   let plan: Plan;
+  let bgpChange: BgpChange = { kind: "none" };
   try {
-    // The running dataplane's own limits (the proxy: no fwmark, local VIPs) before anything changes.
-    ({ loaded, plan } = loadPlan(rt, (l) => checkForDataplane(rt, l)));
+    // The running dataplane's own limits (the proxy: no fwmark, local VIPs) and the new BGP
+    // sessions (a namespace that doesn't exist…) are checked before anything changes.
+    ({ loaded, plan } = loadPlan(rt, (l) => {
+      checkForDataplane(rt, l);
+      bgpChange = prepareBgp(rt, l);
+    }));
   } catch (err) {
     rt.metrics.reloads.inc({ result: "error" });
     rt.log.error({ err }, `Reload failed, keeping the running configuration: ${(err as Error).message}`);
@@ -291,11 +376,14 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
     await rt.configureSync(plan, loaded.config);
   }
   await rt.vrrp?.reload(loaded.config);
+  const bgp = await applyBgp(rt, bgpChange, plan);
   rt.metrics.reloads.inc({ result: "ok" });
+  rt.changed();
   return {
     virtualServers: plan.virtualServers.length,
     warnings: [...loaded.warnings, ...plan.warnings],
     operations,
+    ...(bgp ? { bgp } : {}),
   };
 }
 

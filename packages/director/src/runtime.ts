@@ -31,7 +31,7 @@ import { defaultStatePathFor } from "./paths.js";
 import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
 import { StateWriter } from "./state-file.js";
-import type { DirectorStatus } from "./status.js";
+import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 import { buildStatus, realServerMetrics, realServerStates } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
 import { every, type Ticker, wallTime } from "./timers.js";
@@ -74,6 +74,8 @@ export class DirectorRuntime {
   loaded: Pick<LoadedConfig, "files" | "warnings"> | undefined;
   /** BGP sessions announcing the VIPs (the `bgp:` section), once started. */
   bgp: BgpAnnouncer | undefined;
+  /** Drain of the whole director (`lvsctl drain --director`; kept in the state file). */
+  directorDrain: { since: number } | undefined;
   loadedAt = 0;
   plan: Plan | undefined;
   stopped = false;
@@ -114,6 +116,8 @@ export class DirectorRuntime {
         })),
       vrrp: () => this.opts.vrrp?.states() ?? [],
       stats: async () => this.dataplane?.stats(),
+      bgp: () => this.bgp?.status() ?? [],
+      directorDrained: () => this.directorDrain !== undefined,
     });
     this.effects = new EffectPerformer(this.effectTargets());
   }
@@ -150,7 +154,43 @@ export class DirectorRuntime {
       version: STATE_FILE_VERSION,
       overrides: Object.fromEntries(this.engine.allOverrides()),
       owned: [...(this.loop?.reconciler.owned ?? [])],
+      ...(this.directorDrain
+        ? { director: { drained: true as const, since: this.directorDrain.since } }
+        : {}),
     });
+  }
+
+  /**
+   * Drain (or undrain) the whole director: every BGP announcement is withdrawn (the routers stop
+   * sending new flows here) while the table keeps serving established connections; kept in the
+   * state file, so a restart stays drained. Answers what it withdrew or announces again.
+   */
+  async drainDirector(drained: boolean): Promise<DirectorDrainAnswer> {
+    const was = this.directorDrain !== undefined;
+    const before = this.bgp?.announcement().announced ?? [];
+    if (drained && !was) this.directorDrain = { since: this.now() };
+    if (!drained) this.directorDrain = undefined;
+    if (drained !== was) {
+      this.log.info(
+        { drained },
+        drained
+          ? "Draining the director: withdrawing every BGP announcement, established connections keep being served"
+          : "Undraining the director: announcing again",
+      );
+      this.bgp?.setDrained(drained);
+      await this.saveState();
+      this.changed();
+    }
+    const after = this.bgp?.announcement().announced ?? [];
+    return {
+      drained,
+      since: this.directorDrain?.since ?? null,
+      changed: drained !== was,
+      bgp: this.bgp !== undefined,
+      withdrawn: before.filter((p) => !after.includes(p)),
+      announced: after,
+      peers: this.bgp?.status().map((s) => s.peer) ?? [],
+    };
   }
 
   // ───────────── inputs → events ─────────────
@@ -216,6 +256,7 @@ export class DirectorRuntime {
   onVrrpState(c: { instance: string; from: string; to: string; reason?: string }): void {
     this.history.vrrpTransition(c.instance, c.from, c.to, c.reason ?? "(not reported)");
     this.log.info({ instance: c.instance, from: c.from, to: c.to }, `(${c.instance}) Entering ${c.to} STATE`);
+    this.bgp?.vrrp(c.instance, c.to);
     const to = c.to.toUpperCase();
     if (to === "MASTER" || to === "BACKUP" || to === "FAULT") this.alerts()?.vrrp(c.instance, to);
     void this.dispatch({ kind: "vrrp", instance: c.instance, from: c.from, to: c.to });
@@ -261,7 +302,10 @@ export class DirectorRuntime {
       vrrp: { running: this.vrrp !== undefined, instances: this.opts.vrrp?.states() ?? [] },
       syncDaemons: async () => (await this.sync?.status()) ?? [],
     });
-    return this.bgp ? { ...status, bgp: this.bgp.status() } : status;
+    const drain = { directorDrain: this.directorDrain ? { since: this.directorDrain.since } : null };
+    return this.bgp
+      ? { ...status, ...drain, bgp: this.bgp.status(), bgpAnnouncement: this.bgp.announcement() }
+      : { ...status, ...drain };
   }
 
   /** Configure the lvs_sync_daemon (its VRRP instance's state, when it names one). */

@@ -26,6 +26,8 @@ export interface StateFile {
   overrides: Record<string, Override>;
   /** Service ids (@lvs/ipvs serviceId) the daemon manages. */
   owned: string[];
+  /** The whole director is drained (`lvsctl drain --director`): nothing announced over BGP. */
+  director?: { drained: true; since: number };
   /** Epoch ms of the last write. */
   savedAt?: number;
 }
@@ -165,7 +167,12 @@ export function parseStateFile(text: string, path: string): StateFile {
     if (o.weight !== undefined || o.disabled || o.drain) overrides[k] = o;
   }
   const owned = Array.isArray(j.owned) ? j.owned.filter((x): x is string => typeof x === "string") : [];
-  return { version: STATE_FILE_VERSION, overrides, owned };
+  const d = j.director;
+  const director =
+    typeof d === "object" && d !== null && d.drained === true && typeof d.since === "number"
+      ? { director: { drained: true as const, since: d.since } }
+      : {};
+  return { version: STATE_FILE_VERSION, overrides, owned, ...director };
 }
 
 /** Read the state file; a missing file is an empty state, a corrupt or unsafe one a DirectorError. */

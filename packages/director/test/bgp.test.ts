@@ -1,0 +1,315 @@
+// The `bgp:` section's logic with a speaker double (what each session is told to announce, which
+// sessions a reload keeps, restarts, opens and closes), then through the daemon: the director
+// drain over the runtime API, kept in the state file across a restart, and a reload that adds a
+// peer without touching the running session. FRR proves the same on the wire (*.netns.test.ts).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FsmState, SessionEffect, SpeakerOptions } from "@lvs/bgp";
+import type { BgpSection } from "@lvs/config";
+import type { CheckDefinition, ProbeResult } from "@lvs/healthcheck";
+import { FakeClock } from "@lvs/inet";
+import { MemoryIpvs } from "@lvs/ipvs";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { BgpAnnouncer, type BgpSpeakerLike } from "../src/bgp.js";
+import { createLogger, Director, DirectorClient } from "../src/index.js";
+import type { PlannedVirtualServer } from "../src/plan.js";
+
+class SpeakerDouble implements BgpSpeakerLike {
+  state: FsmState = "Idle";
+  routes: string[] = [];
+  starts = 0;
+  stops: string[] = [];
+  private readonly listeners = new Set<(e: SessionEffect) => void>();
+  constructor(readonly options: SpeakerOptions) {}
+  start(): void {
+    this.starts++;
+    this.emit({ type: "state", from: this.state, to: "Established", reason: "double" });
+    this.state = "Established";
+  }
+  setRoutes(routes: { prefix: string; communities?: readonly string[] }[]): void {
+    this.routes = routes.map(
+      (r) => `${r.prefix}${r.communities?.length ? ` ${r.communities.join(",")}` : ""}`,
+    );
+  }
+  async stop(text?: string): Promise<void> {
+    this.stops.push(text ?? "");
+    this.emit({
+      type: "notification",
+      direction: "sent",
+      code: 6,
+      subcode: 2,
+      name: "Cease/Administrative Shutdown",
+      ...(text ? { text } : {}),
+    });
+    this.state = "Idle";
+  }
+  on(listener: (e: SessionEffect) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  private emit(e: SessionEffect): void {
+    for (const l of this.listeners) l(e);
+  }
+}
+
+function doubles() {
+  const made: SpeakerDouble[] = [];
+  return {
+    made,
+    create: (o: SpeakerOptions) => {
+      const s = new SpeakerDouble(o);
+      made.push(s);
+      return s;
+    },
+    live: () => made.filter((s) => s.stops.length === 0),
+  };
+}
+
+const silent = createLogger({ destination: { write: () => {} } });
+const vs = (key: string, ...addresses: string[]) =>
+  ({
+    key,
+    services: addresses.map((address) => ({ service: { address } })),
+  }) as unknown as PlannedVirtualServer;
+const section = (over: Partial<BgpSection> = {}): BgpSection => ({
+  localAs: 65001,
+  routerId: "192.0.2.1",
+  peers: [
+    { address: "10.0.0.1", as: 65000 },
+    { address: "10.0.0.2", as: 65000 },
+  ],
+  ...over,
+});
+
+describe("BgpAnnouncer", () => {
+  it("announces the addresses with quorum; a director drain withdraws them with the sessions up", () => {
+    const d = doubles();
+    const a = new BgpAnnouncer(section({ communities: ["65001:1"] }), {
+      log: silent,
+      createSpeaker: d.create,
+    });
+    a.start();
+    a.quorum(vs("A", "192.0.2.10"), true);
+    a.quorum(vs("B", "192.0.2.10", "2001:db8::10"), true);
+    expect(d.made.map((s) => s.routes)).toEqual([
+      ["192.0.2.10/32 65001:1", "2001:db8::10/128 65001:1"],
+      ["192.0.2.10/32 65001:1", "2001:db8::10/128 65001:1"],
+    ]);
+    a.quorum(vs("B", "192.0.2.10", "2001:db8::10"), false);
+    expect(d.made[0]?.routes).toEqual(["192.0.2.10/32 65001:1"]);
+    a.setDrained(true);
+    expect(d.made.map((s) => [s.state, s.routes])).toEqual([
+      ["Established", []],
+      ["Established", []],
+    ]);
+    expect(a.announcement()).toMatchObject({ eligible: ["192.0.2.10/32"], announced: [] });
+    expect(a.announcement().withheld).toMatch(/drained/);
+    // Quorum keeps being followed while drained, and is what undrain announces.
+    a.quorum(vs("C", "192.0.2.11"), true);
+    expect(d.made[0]?.routes).toEqual([]);
+    a.setDrained(false);
+    expect(d.made[0]?.routes).toEqual(["192.0.2.10/32 65001:1", "192.0.2.11/32 65001:1"]);
+    expect(a.announcement().withheld).toBeNull();
+  });
+
+  it("announceWhenMaster: announces only while every named instance is MASTER", () => {
+    const d = doubles();
+    const a = new BgpAnnouncer(section({ announceWhenMaster: ["VI_1", "VI_2"] }), {
+      log: silent,
+      createSpeaker: d.create,
+    });
+    a.start();
+    a.quorum(vs("A", "192.0.2.10"), true);
+    expect(d.made[0]?.routes).toEqual([]);
+    expect(a.announcement().withheld).toBe(
+      "announceWhenMaster: VRRP instance VI_1 is not reported yet, VRRP instance VI_2 is not reported yet",
+    );
+    a.vrrp("VI_1", "MASTER");
+    expect(d.made[0]?.routes).toEqual([]);
+    a.vrrp("VI_2", "master");
+    expect(d.made[0]?.routes).toEqual(["192.0.2.10/32"]);
+    a.vrrp("VI_3", "BACKUP");
+    expect(d.made[0]?.routes).toEqual(["192.0.2.10/32"]);
+    a.vrrp("VI_1", "BACKUP");
+    expect(d.made[0]?.routes).toEqual([]);
+    expect(a.announcement()).toMatchObject({
+      withheld: "announceWhenMaster: VRRP instance VI_1 is BACKUP",
+      announceWhenMaster: [
+        { instance: "VI_1", state: "BACKUP" },
+        { instance: "VI_2", state: "MASTER" },
+      ],
+    });
+  });
+
+  it("a reload keeps unchanged sessions, restarts changed ones, opens added and closes removed peers", async () => {
+    const d = doubles();
+    const a = new BgpAnnouncer(section({ holdTime: 9 }), { log: silent, createSpeaker: d.create });
+    a.start();
+    a.quorum(vs("A", "192.0.2.10"), true);
+    const [one, two] = d.made as [SpeakerDouble, SpeakerDouble];
+    const next = section({
+      holdTime: 9,
+      communities: ["65001:7"],
+      peers: [
+        { address: "10.0.0.1", as: 65000 },
+        { address: "10.0.0.2", as: 65002 },
+        { address: "10.0.0.3", as: 65000 },
+      ],
+    });
+    const summary = await a.prepare(next).apply();
+    expect(summary).toEqual({
+      kept: ["10.0.0.1"],
+      restarted: ["10.0.0.2"],
+      added: ["10.0.0.3"],
+      removed: [],
+    });
+    expect(one.starts).toBe(1);
+    expect(one.stops).toEqual([]);
+    // The kept session is only told the new communities.
+    expect(one.routes).toEqual(["192.0.2.10/32 65001:7"]);
+    expect(two.stops).toEqual(["lvs director reload: session parameters changed"]);
+    expect(d.live().map((s) => [s.options.peer, s.options.peerAs, s.starts, s.routes])).toEqual([
+      ["10.0.0.1", 65000, 1, ["192.0.2.10/32 65001:7"]],
+      ["10.0.0.2", 65002, 1, ["192.0.2.10/32 65001:7"]],
+      ["10.0.0.3", 65000, 1, ["192.0.2.10/32 65001:7"]],
+    ]);
+    expect(a.status().find((s) => s.peer === "10.0.0.2")).toMatchObject({ notificationsSent: 1 });
+
+    const last = await a
+      .prepare(section({ holdTime: 9, peers: [{ address: "10.0.0.3", as: 65000 }] }))
+      .apply();
+    expect(last).toEqual({ kept: ["10.0.0.3"], restarted: [], added: [], removed: ["10.0.0.1", "10.0.0.2"] });
+    expect(a.status().map((s) => s.peer)).toEqual(["10.0.0.3"]);
+    expect(one.stops).toEqual(["lvs director reload: peer removed"]);
+  });
+
+  it("a reload whose new session can't be built changes nothing", async () => {
+    const d = doubles();
+    const create = (o: SpeakerOptions) => {
+      if (o.peer === "10.0.0.9") throw new Error("network namespace /run/netns/nowhere does not exist");
+      return d.create(o);
+    };
+    const a = new BgpAnnouncer(section(), { log: silent, createSpeaker: create });
+    a.start();
+    expect(() => a.prepare(section({ peers: [{ address: "10.0.0.9", as: 1 }] }))).toThrow(/does not exist/);
+    expect(d.live().map((s) => s.options.peer)).toEqual(["10.0.0.1", "10.0.0.2"]);
+    expect(a.status().map((s) => s.state)).toEqual(["Established", "Established"]);
+  });
+});
+
+const yaml = (peers: string, extra = "") => `virtualServers:
+  - key: { address: 192.0.2.60, port: 80 }
+    protocol: TCP
+    delayLoop: 1
+    realServers:
+      - address: 10.1.0.1
+        port: 8080
+        checkers:
+          - check: { type: tcp, connectTimeout: 1 }
+bgp:
+  localAs: 65001
+  routerId: 192.0.2.1
+${extra}  peers:
+${peers}`;
+
+describe("the director's bgp: section", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lvs-bgpd-"));
+  const configPath = join(dir, "lvs.yaml");
+  const socketPath = join(dir, "d.sock");
+  let director: Director | undefined;
+  afterEach(async () => {
+    await director?.stop();
+    director = undefined;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const stateFile = () =>
+    JSON.parse(readFileSync(director?.statePath as string, "utf8")) as { director?: unknown };
+
+  const start = async (d: ReturnType<typeof doubles>, logs: string[] = []) => {
+    director = new Director({
+      configPath,
+      socketPath,
+      client: new MemoryIpvs(),
+      reconcileIntervalMs: 3_600_000,
+      drainPollMs: 3_600_000,
+      clock: new FakeClock(),
+      health: {
+        probe: async (_: CheckDefinition): Promise<ProbeResult> => ({ up: true, reason: "ok", latencyMs: 1 }),
+        random: () => 0,
+      },
+      log: createLogger({ destination: { write: (s: string) => logs.push(s) } }),
+      mode: "check",
+      createBgpSpeaker: d.create,
+    });
+    await director.start();
+    return new DirectorClient({ socketPath });
+  };
+
+  it("drain --director over the API withdraws, survives a restart, and undrain announces again", async () => {
+    writeFileSync(configPath, yaml("    - { address: 10.0.0.1, as: 65000 }\n"));
+    let d = doubles();
+    let c = await start(d);
+    expect(d.made[0]?.routes).toEqual(["192.0.2.60/32"]);
+    const r = await c.drainDirector();
+    expect(r).toMatchObject({
+      drained: true,
+      changed: true,
+      bgp: true,
+      withdrawn: ["192.0.2.60/32"],
+      announced: [],
+    });
+    expect(d.made[0]?.routes).toEqual([]);
+    expect(d.made[0]?.state).toBe("Established");
+    expect(stateFile().director).toEqual({ drained: true, since: r.since });
+    const st = await c.status();
+    expect(st.directorDrain).toEqual({ since: r.since });
+    expect(st.bgpAnnouncement).toMatchObject({ eligible: ["192.0.2.60/32"], announced: [] });
+    expect(await c.metrics()).toMatch(/^lvs_director_drained 1$/m);
+
+    // A restart stays drained: the new session is never told to announce.
+    await director?.stop();
+    d = doubles();
+    c = await start(d);
+    expect(d.made[0]?.routes).toEqual([]);
+    expect((await c.status()).directorDrain).toEqual({ since: r.since });
+    const u = await c.undrainDirector();
+    expect(u).toMatchObject({ drained: false, changed: true, announced: ["192.0.2.60/32"], withdrawn: [] });
+    expect(d.made[0]?.routes).toEqual(["192.0.2.60/32"]);
+    expect(stateFile().director).toBeUndefined();
+    expect(await c.metrics()).toMatch(/^lvs_director_drained 0$/m);
+    expect(await c.metrics()).toMatch(/^lvs_bgp_announced_prefixes\{peer="10.0.0.1",peer_as="65000"\} 1$/m);
+  });
+
+  it("reload adds a peer without touching the running session; removing bgp: closes them all", async () => {
+    writeFileSync(configPath, yaml("    - { address: 10.0.0.1, as: 65000 }\n"));
+    const d = doubles();
+    const c = await start(d);
+    writeFileSync(
+      configPath,
+      yaml("    - { address: 10.0.0.1, as: 65000 }\n    - { address: 10.0.0.2, as: 65000 }\n"),
+    );
+    const r = (await c.reload()) as { bgp: unknown };
+    expect(r.bgp).toEqual({ kept: ["10.0.0.1"], added: ["10.0.0.2"], restarted: [], removed: [] });
+    expect(d.made.map((s) => [s.options.peer, s.starts, s.stops.length, s.routes])).toEqual([
+      ["10.0.0.1", 1, 0, ["192.0.2.60/32"]],
+      ["10.0.0.2", 1, 0, ["192.0.2.60/32"]],
+    ]);
+    // A file whose bgp: section is wrong changes nothing.
+    writeFileSync(
+      configPath,
+      yaml("    - { address: 10.0.0.1, as: 65000 }\n", "  announceWhenMaster: VI_9\n"),
+    );
+    await expect(c.reload()).rejects.toThrow(/VI_9` is no vrrp_instance/);
+    expect((await c.status()).bgp?.map((s) => s.peer)).toEqual(["10.0.0.1", "10.0.0.2"]);
+
+    writeFileSync(configPath, yaml("").replace(/bgp:[\s\S]*$/, ""));
+    const gone = (await c.reload()) as { bgp: unknown };
+    expect(gone.bgp).toEqual({ kept: [], added: [], restarted: [], removed: ["10.0.0.1", "10.0.0.2"] });
+    expect(d.made.map((s) => s.stops)).toEqual([
+      ["lvs director reload: bgp section removed"],
+      ["lvs director reload: bgp section removed"],
+    ]);
+    expect((await c.status()).bgp).toBeUndefined();
+  });
+});
