@@ -185,7 +185,7 @@ export function register(program: Command): void {
       "after",
       `
 Examples:
-  lvsctl drain 10.0.0.1:80 10.1.0.5:8080 --wait   one real server, back when its connections end
+  lvsctl drain 10.0.0.1:80 10.1.0.5:8080 --wait   one real server: weight 0, removed when its connections end
   lvsctl drain --director                         this director: BGP withdrawn, connections served
   lvsctl undrain --director                       announce again`,
     )
@@ -198,16 +198,14 @@ Examples:
         const c = client(o);
         if (o.director) {
           if (vs !== undefined || o.timeout !== undefined || o.wait)
-            throw new InvalidArgumentError(
+            throw new Error(
               "--director drains the whole director: no virtual server, real server, --timeout or --wait",
             );
           print(directorDrainLine(await c.drainDirector()));
           return;
         }
         if (vs === undefined || rs === undefined)
-          throw new InvalidArgumentError(
-            "give a virtual server and a real server (lvsctl drain VS RS), or --director",
-          );
+          throw new Error("give a virtual server and a real server (lvsctl drain VS RS), or --director");
         const r = (await c.drain(vs, rs, o.timeout)) as Described;
         const phase = r.override?.drain?.phase ?? "drained";
         print(
@@ -242,14 +240,12 @@ Examples:
     .action(async (vs: string | undefined, rs: string | undefined, o: ApiOpts & { director?: boolean }) => {
       if (o.director) {
         if (vs !== undefined)
-          throw new InvalidArgumentError("--director undrains the whole director: no virtual server or real server");
+          throw new Error("--director undrains the whole director: no virtual server or real server");
         print(directorDrainLine(await client(o).undrainDirector()));
         return;
       }
       if (vs === undefined || rs === undefined)
-        throw new InvalidArgumentError(
-          "give a virtual server and a real server (lvsctl undrain VS RS), or --director",
-        );
+        throw new Error("give a virtual server and a real server (lvsctl undrain VS RS), or --director");
       const r = (await client(o).undrain(vs, rs)) as Described;
       print(`${r.realServer} undrained in ${r.virtualServer}`);
     });
