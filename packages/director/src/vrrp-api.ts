@@ -104,6 +104,7 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
     weight: notRunning,
     enable: notRunning,
     disable: notRunning,
+    drainDirector: notRunning,
     reload: opts.reload ?? notRunning,
   };
 }

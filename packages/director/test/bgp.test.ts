@@ -3,6 +3,7 @@
 // drain over the runtime API, kept in the state file across a restart, and a reload that adds a
 // peer without touching the running session. FRR proves the same on the wire (*.netns.test.ts).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FsmState, SessionEffect, SpeakerOptions } from "@lvs/bgp";
@@ -10,9 +11,25 @@ import type { BgpSection } from "@lvs/config";
 import type { CheckDefinition, ProbeResult } from "@lvs/healthcheck";
 import { FakeClock } from "@lvs/inet";
 import { MemoryIpvs } from "@lvs/ipvs";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { BgpAnnouncer, type BgpSpeakerLike } from "../src/bgp.js";
-import { createLogger, Director, DirectorClient } from "../src/index.js";
+import { createLogger, Director, DirectorClient, formatWebState, type WebState } from "../src/index.js";
+
+/** The status page's schema with every object closed (as web.test.ts checks it). */
+function closed(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(closed);
+  if (!s || typeof s !== "object") return s;
+  const o = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, closed(v)]));
+  if ("properties" in o && !("additionalProperties" in o)) o.additionalProperties = false;
+  return o;
+}
+const validate = new Ajv2020({ allErrors: true, strict: true }).compile(
+  closed(
+    JSON.parse(readFileSync(join(import.meta.dirname, "..", "schema", "state-v1.schema.json"), "utf8")),
+  ) as object,
+);
+
 import type { PlannedVirtualServer } from "../src/plan.js";
 
 class SpeakerDouble implements BgpSpeakerLike {
@@ -223,6 +240,19 @@ describe("the director's bgp: section", () => {
     director = undefined;
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A GET over the daemon's socket (the status page's routes answer there too). */
+  const get = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request({ socketPath, path }, (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (d: string) => {
+          body += d;
+        });
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
   const stateFile = () =>
     JSON.parse(readFileSync(director?.statePath as string, "utf8")) as { director?: unknown };
 
@@ -266,6 +296,17 @@ describe("the director's bgp: section", () => {
     expect(st.directorDrain).toEqual({ since: r.since });
     expect(st.bgpAnnouncement).toMatchObject({ eligible: ["192.0.2.60/32"], announced: [] });
     expect(await c.metrics()).toMatch(/^lvs_director_drained 1$/m);
+    // The status page's document (schema-valid, every object closed) and the page itself.
+    const web = JSON.parse(await get("/api/state")) as WebState;
+    expect(validate(web), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    expect(web.directorDrain).toEqual({ since: r.since });
+    expect(web.bgp?.sessions.map((s) => [s.peer, s.state])).toEqual([["10.0.0.1", "Established"]]);
+    expect(web.bgp?.announcement.withheld).toMatch(/drained/);
+    const page = await get("/");
+    expect(page).toContain('<section id="bgp"><h2>BGP</h2>');
+    expect(page).toMatch(/<b class="st st-down">director drained<\/b>/);
+    expect(page).toMatch(/<b class="st st-down">withheld<\/b> 192\.0\.2\.60\/32: the director is drained/);
+    expect(formatWebState(web)).toMatch(/^BGP: withheld 192\.0\.2\.60\/32: the director is drained/m);
 
     // A restart stays drained: the new session is never told to announce.
     await director?.stop();
