@@ -203,7 +203,7 @@ export function crossCheck(
     checkVridClash(x, inst, i, vridKeys);
   });
   checkLvsSyncDaemon(x);
-  checkBgpGate(x);
+  checkBgp(x);
   const vsSeen = new Map<string, number>();
   cfg.virtualServers.forEach((vs, i) => {
     checkVirtualServerIdentity(x, vs, i, vsSeen);
@@ -450,8 +450,21 @@ function checkLvsSyncDaemon(x: CheckContext): void {
   );
 }
 
-/** bgp.announceWhenMaster names instances. */
-function checkBgpGate(x: CheckContext): void {
+/** bgp: one session per peer address and port; announceWhenMaster names instances. */
+function checkBgp(x: CheckContext): void {
+  const seen = new Map<string, number>();
+  x.cfg.bgp?.peers.forEach((p, i) => {
+    const key = `${p.address} ${p.port ?? 179}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else
+      x.sink.error(
+        "CONFIG_DUPLICATE",
+        x.at(["bgp", "peers", i, "address"]),
+        `bgp.peers: ${p.address} port ${p.port ?? 179} is already peer ${first + 1}; one session per router address and port`,
+        "peers",
+      );
+  });
   const gate = x.cfg.bgp?.announceWhenMaster;
   if (gate === undefined) return;
   const names = typeof gate === "string" ? [gate] : gate;

@@ -81,6 +81,21 @@ describe("bgp: section", () => {
     );
   });
 
+  it("refuses the same router address and port twice", () => {
+    expect(
+      issues(
+        "bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2 }\n    - { address: 10.0.0.1, as: 3 }\n",
+      ),
+    ).toEqual([
+      "5:18 bgp.peers: 10.0.0.1 port 179 is already peer 1; one session per router address and port",
+    ]);
+    expect(
+      issues(
+        "bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2 }\n    - { address: 10.0.0.1, as: 2, port: 1179 }\n",
+      ),
+    ).toEqual([]);
+  });
+
   it("is absent without a bgp: key, and from keepalived.conf", () => {
     expect(parse("virtualServers: []\n").config.bgp).toBeUndefined();
     expect(parseKeepalivedConf("global_defs {\n}\n").config.bgp).toBeUndefined();
