@@ -39,6 +39,7 @@ interface FrrNeighbor {
   bgpState?: string;
   connectionsEstablished?: number;
   connectionsDropped?: number;
+  bgpTimerHoldTimeMsecs?: number;
   /** Up-time of the session, ms. */
   bgpTimerUpMsec?: number;
 }
@@ -234,6 +235,35 @@ ${bgp}`;
           .split("\n")
           .find((l) => l.startsWith(`lvs_bgp_updates_sent_total{peer="${R1}",peer_as="65000"} `));
         expect(Number(sent?.split(" ")[1])).toBeGreaterThanOrEqual(3);
+
+        // Reload without the second peer: only its session closes (Cease), the first stays.
+        writeFileSync(file, config(`  peers:\n${peerA}`));
+        await lvsctl("reload", "--socket", socket);
+        await waitFor(async () => (await nextHops()).join() === D1, {
+          timeoutMs: 5000,
+          what: `only via ${D1}`,
+        });
+        expect(frr.log()).toMatch(/Cease\/Administrative Shutdown\) "lvs director reload: peer removed"/);
+        expect((await neighbor(D2)).bgpState).not.toBe("Established");
+        expect(await neighbor(D1)).toMatchObject({ bgpState: "Established", connectionsEstablished: 1 });
+
+        // A changed session parameter (the hold time) restarts the session with the new one.
+        writeFileSync(file, config(`  peers:\n${peerA}`).replace("holdTime: 9", "holdTime: 6"));
+        await lvsctl("reload", "--socket", socket);
+        await waitFor(async () => (await neighbor(D1)).connectionsEstablished === 2, {
+          timeoutMs: 10_000,
+          what: `the session to ${R1} re-established`,
+        });
+        await waitFor(async () => (await neighbor(D1)).bgpState === "Established", {
+          timeoutMs: 10_000,
+          what: "Established",
+        });
+        expect((await neighbor(D1)).bgpTimerHoldTimeMsecs).toBe(6000);
+        await waitFor(async () => (await nextHops()).join() === D1, {
+          timeoutMs: 5000,
+          what: "announced after the restart",
+        });
+        expect(lvs.output()).toMatch(/BGP reload: 0 session\(s\) kept, 0 added, 1 restarted, 0 removed/);
       } finally {
         client?.kill("SIGKILL");
         lvs.kill("SIGTERM");
