@@ -87,6 +87,8 @@ export interface BgpAnnouncerOptions {
   createSpeaker?: (o: SpeakerOptions) => BgpSpeakerLike;
   /** Epoch ms (state-change times). */
   now?: () => number;
+  /** A session changed state or the announcement changed (the status page's live feed). */
+  onChange?: () => void;
 }
 
 /** Notification counts per peer address, kept across the restarts of its session. */
@@ -136,6 +138,7 @@ export class BgpAnnouncer {
   private readonly log: Logger;
   private readonly createSpeaker: (o: SpeakerOptions) => BgpSpeakerLike;
   private readonly now: () => number;
+  private readonly onChange: () => void;
   private started = false;
   private stopped = false;
 
@@ -144,6 +147,7 @@ export class BgpAnnouncer {
     this.log = opts.log;
     this.createSpeaker = opts.createSpeaker ?? ((o) => new BgpSpeaker(o));
     this.now = opts.now ?? Date.now;
+    this.onChange = opts.onChange ?? (() => {});
     for (const s of this.build(section, new Set(section.peers.map(keyOf)))) this.sessions.set(s.key, s);
   }
 
@@ -299,6 +303,7 @@ export class BgpAnnouncer {
     }
     const routes = this.announced.map((prefix) => ({ prefix, communities }));
     for (const s of this.sessions.values()) s.speaker.setRoutes(routes);
+    this.onChange();
   }
 
   private countersOf(peer: string): PeerCounters {
@@ -338,6 +343,7 @@ export class BgpAnnouncer {
     if (e.type === "state") {
       s.since = this.now();
       this.log.info({ peer, from: e.from, to: e.to }, `BGP peer ${peer}: ${e.from} -> ${e.to} (${e.reason})`);
+      this.onChange();
     } else if (e.type === "notification") {
       const c = this.countersOf(peer);
       if (e.direction === "sent") c.sent++;

@@ -260,6 +260,7 @@ function newAnnouncer(rt: DirectorRuntime, loaded: LoadedConfig): BgpAnnouncer {
   const bgp = new BgpAnnouncer(section, {
     log: rt.log,
     now: rt.now,
+    onChange: () => rt.changed(),
     ...(rt.opts.createBgpSpeaker ? { createSpeaker: rt.opts.createBgpSpeaker } : {}),
   });
   if (rt.directorDrain) bgp.setDrained(true);

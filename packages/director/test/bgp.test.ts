@@ -102,11 +102,15 @@ const section = (over: Partial<BgpSection> = {}): BgpSection => ({
 describe("BgpAnnouncer", () => {
   it("announces the addresses with quorum; a director drain withdraws them with the sessions up", () => {
     const d = doubles();
+    let changes = 0;
     const a = new BgpAnnouncer(section({ communities: ["65001:1"] }), {
       log: silent,
       createSpeaker: d.create,
+      onChange: () => changes++,
     });
     a.start();
+    // Two sessions Established, then the (empty) announcement: the page's feed hears of each.
+    expect(changes).toBe(3);
     a.quorum(vs("A", "192.0.2.10"), true);
     a.quorum(vs("B", "192.0.2.10", "2001:db8::10"), true);
     expect(d.made.map((s) => s.routes)).toEqual([
@@ -115,7 +119,9 @@ describe("BgpAnnouncer", () => {
     ]);
     a.quorum(vs("B", "192.0.2.10", "2001:db8::10"), false);
     expect(d.made[0]?.routes).toEqual(["192.0.2.10/32 65001:1"]);
+    const before = changes;
     a.setDrained(true);
+    expect(changes).toBe(before + 1);
     expect(d.made.map((s) => [s.state, s.routes])).toEqual([
       ["Established", []],
       ["Established", []],
