@@ -2,7 +2,8 @@
 // sessions a reload keeps, restarts, opens and closes), then through the daemon: the director
 // drain over the runtime API, kept in the state file across a restart, and a reload that adds a
 // peer without touching the running session. FRR proves the same on the wire (*.netns.test.ts).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,8 @@ const validate = new Ajv2020({ allErrors: true, strict: true }).compile(
 );
 
 import type { PlannedVirtualServer } from "../src/plan.js";
+
+const PROMTOOL = process.env.LVS_PROMTOOL ?? "/usr/bin/promtool";
 
 class SpeakerDouble implements BgpSpeakerLike {
   state: FsmState = "Idle";
@@ -325,7 +328,17 @@ describe("the director's bgp: section", () => {
     expect(d.made[0]?.routes).toEqual(["192.0.2.60/32"]);
     expect(stateFile().director).toBeUndefined();
     expect(await c.metrics()).toMatch(/^lvs_director_drained 0$/m);
-    expect(await c.metrics()).toMatch(/^lvs_bgp_announced_prefixes\{peer="10.0.0.1",peer_as="65000"\} 1$/m);
+    const scrape = await c.metrics();
+    expect(scrape).toMatch(/^lvs_bgp_announced_prefixes\{peer="10.0.0.1",peer_as="65000"\} 1$/m);
+    expect(scrape).toMatch(/^lvs_bgp_session_state\{peer="10.0.0.1",peer_as="65000"\} 6$/m);
+    expect(scrape).toMatch(
+      /^lvs_bgp_notifications_total\{peer="10.0.0.1",peer_as="65000",direction="sent"\} 0$/m,
+    );
+    // Prometheus' own linter on the BGP series (names, types, help), where it is installed.
+    if (existsSync(PROMTOOL)) {
+      const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: scrape, encoding: "utf8" });
+      expect(`${lint.stdout}${lint.stderr}`.trim()).toBe("");
+    }
   });
 
   it("reload adds a peer without touching the running session; removing bgp: closes them all", async () => {
