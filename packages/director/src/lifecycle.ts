@@ -2,6 +2,7 @@
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
 import { dirname } from "node:path";
+import { BgpError } from "@lvs/bgp";
 import type { LvsConfig } from "@lvs/config";
 import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
@@ -16,6 +17,7 @@ import {
 } from "./constants.js";
 import { type Dataplane, dataplaneName } from "./dataplane.js";
 import { chooseDataplane } from "./dataplane-choice.js";
+import { DirectorError } from "./errors.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
@@ -255,14 +257,28 @@ function startTimers(rt: DirectorRuntime, plan: Plan): void {
   }
 }
 
+/** A session the `bgp:` section asks for can't be built (a namespace that doesn't exist…). */
+function bgpConfigError(rt: DirectorRuntime, err: unknown): unknown {
+  if (!(err instanceof BgpError)) return err;
+  return new DirectorError("DIRECTOR_CONFIG", `${rt.opts.configPath}: bgp: ${err.message} (${err.code})`, {
+    object: rt.opts.configPath,
+    cause: err,
+  });
+}
+
 function newAnnouncer(rt: DirectorRuntime, loaded: LoadedConfig): BgpAnnouncer {
   const section = loaded.config.bgp as NonNullable<LvsConfig["bgp"]>;
-  const bgp = new BgpAnnouncer(section, {
-    log: rt.log,
-    now: rt.now,
-    onChange: () => rt.changed(),
-    ...(rt.opts.createBgpSpeaker ? { createSpeaker: rt.opts.createBgpSpeaker } : {}),
-  });
+  let bgp: BgpAnnouncer;
+  try {
+    bgp = new BgpAnnouncer(section, {
+      log: rt.log,
+      now: rt.now,
+      onChange: () => rt.changed(),
+      ...(rt.opts.createBgpSpeaker ? { createSpeaker: rt.opts.createBgpSpeaker } : {}),
+    });
+  } catch (err) {
+    throw bgpConfigError(rt, err);
+  }
   if (rt.directorDrain) bgp.setDrained(true);
   for (const i of rt.vrrp?.states() ?? []) bgp.vrrp(i.name, i.state);
   if (section.announceWhenMaster !== undefined && (!rt.vrrp || rt.opts.vrrpSkipped !== undefined))
@@ -285,7 +301,11 @@ function prepareBgp(rt: DirectorRuntime, loaded: LoadedConfig): BgpChange {
   const section = loaded.config.bgp;
   if (!section) return rt.bgp ? { kind: "remove" } : { kind: "none" };
   if (!rt.bgp) return { kind: "add", announcer: newAnnouncer(rt, loaded) };
-  return { kind: "update", reconfiguration: rt.bgp.prepare(section) };
+  try {
+    return { kind: "update", reconfiguration: rt.bgp.prepare(section) };
+  } catch (err) {
+    throw bgpConfigError(rt, err);
+  }
 }
 
 /** Apply a prepared `bgp:` change; the announcement follows the engine's quorum after the reload. */

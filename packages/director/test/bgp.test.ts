@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FsmState, SessionEffect, SpeakerOptions } from "@lvs/bgp";
+import { BgpSpeaker, type FsmState, type SessionEffect, type SpeakerOptions } from "@lvs/bgp";
 import type { BgpSection } from "@lvs/config";
 import type { CheckDefinition, ProbeResult } from "@lvs/healthcheck";
 import { FakeClock } from "@lvs/inet";
@@ -78,6 +78,8 @@ function doubles() {
   return {
     made,
     create: (o: SpeakerOptions) => {
+      // The real speaker's constructor checks the options (and opens nothing): same refusals.
+      new BgpSpeaker(o);
       const s = new SpeakerDouble(o);
       made.push(s);
       return s;
@@ -355,6 +357,16 @@ describe("the director's bgp: section", () => {
       ["10.0.0.1", 1, 0, ["192.0.2.60/32"]],
       ["10.0.0.2", 1, 0, ["192.0.2.60/32"]],
     ]);
+    // A session that can't be built (the namespace doesn't exist: the real BgpSpeaker's check)
+    // fails the reload as a configuration error, and changes nothing.
+    writeFileSync(configPath, yaml("    - { address: 10.0.0.1, as: 65000 }\n", "  netns: bgpd-nowhere\n"));
+    await expect(c.reload()).rejects.toMatchObject({
+      code: "DIRECTOR_CONFIG",
+      message: expect.stringMatching(
+        /bgp: network namespace \/run\/netns\/bgpd-nowhere does not exist \(BGP_BAD_CONFIG\)/,
+      ),
+    });
+    expect(d.made.every((s) => s.stops.length === 0)).toBe(true);
     // A file whose bgp: section is wrong changes nothing.
     writeFileSync(
       configPath,
