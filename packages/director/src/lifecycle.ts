@@ -153,15 +153,6 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
   // From here on the file is ours to rewrite (never before: a start that fails earlier must not
   // replace persisted drains with an empty state).
   rt.stateLoaded = true;
-  // Before the first quorum transitions: a drained director announces nothing, even briefly.
-  if (state.director) {
-    rt.directorDrain = { since: state.director.since };
-    rt.bgp?.setDrained(true);
-    rt.log.info(
-      { since: state.director.since },
-      "The director is drained (state file): nothing is announced over BGP until `lvsctl undrain --director`",
-    );
-  }
   const dataplane = await openDataplane(rt);
   if (rt.statePathWhy)
     rt.log.info({ statePath: rt.statePath }, `State file ${rt.statePath} (${rt.statePathWhy})`);
@@ -185,6 +176,8 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
     kind: "config",
     plan,
     overrides: new Map(Object.entries(state.overrides)),
+    // The engine drains first: a drained director announces nothing, even briefly.
+    ...(state.director ? { directorDrain: { since: state.director.since } } : {}),
     localAddresses: rt.addressesFor(plan),
   });
 }
@@ -279,7 +272,7 @@ function newAnnouncer(rt: DirectorRuntime, loaded: LoadedConfig): BgpAnnouncer {
   } catch (err) {
     throw bgpConfigError(rt, err);
   }
-  if (rt.directorDrain) bgp.setDrained(true);
+  if (rt.engine.directorDrain()) bgp.setDrained(true);
   for (const i of rt.vrrp?.states() ?? []) bgp.vrrp(i.name, i.state);
   if (section.announceWhenMaster !== undefined && (!rt.vrrp || rt.opts.vrrpSkipped !== undefined))
     rt.log.warn(

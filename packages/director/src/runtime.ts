@@ -30,7 +30,7 @@ import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
 import { defaultStatePathFor } from "./paths.js";
 import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
-import { StateWriter } from "./state-file.js";
+import { type StateFile, StateWriter } from "./state-file.js";
 import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 import { buildStatus, realServerMetrics, realServerStates } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
@@ -74,8 +74,6 @@ export class DirectorRuntime {
   loaded: Pick<LoadedConfig, "files" | "warnings"> | undefined;
   /** BGP sessions announcing the VIPs (the `bgp:` section), once started. */
   bgp: BgpAnnouncer | undefined;
-  /** Drain of the whole director (`lvsctl drain --director`; kept in the state file). */
-  directorDrain: { since: number } | undefined;
   loadedAt = 0;
   plan: Plan | undefined;
   stopped = false;
@@ -117,7 +115,7 @@ export class DirectorRuntime {
       vrrp: () => this.opts.vrrp?.states() ?? [],
       stats: async () => this.dataplane?.stats(),
       bgp: () => this.bgp?.status() ?? [],
-      directorDrained: () => this.directorDrain !== undefined,
+      directorDrained: () => this.engine.directorDrain() !== undefined,
     });
     this.effects = new EffectPerformer(this.effectTargets());
   }
@@ -154,9 +152,7 @@ export class DirectorRuntime {
       version: STATE_FILE_VERSION,
       overrides: Object.fromEntries(this.engine.allOverrides()),
       owned: [...(this.loop?.reconciler.owned ?? [])],
-      ...(this.directorDrain
-        ? { director: { drained: true as const, since: this.directorDrain.since } }
-        : {}),
+      ...this.directorDrainState(),
     });
   }
 
@@ -166,31 +162,25 @@ export class DirectorRuntime {
    * state file, so a restart stays drained. Answers what it withdrew or announces again.
    */
   async drainDirector(drained: boolean): Promise<DirectorDrainAnswer> {
-    const was = this.directorDrain !== undefined;
+    const was = this.engine.directorDrain() !== undefined;
     const before = this.bgp?.announcement().announced ?? [];
-    if (drained && !was) this.directorDrain = { since: this.now() };
-    if (!drained) this.directorDrain = undefined;
-    if (drained !== was) {
-      this.log.info(
-        { drained },
-        drained
-          ? "Draining the director: withdrawing every BGP announcement, established connections keep being served"
-          : "Undraining the director: announcing again",
-      );
-      this.bgp?.setDrained(drained);
-      await this.saveState();
-      this.changed();
-    }
+    await this.dispatch({ kind: "director-drain", drained });
     const after = this.bgp?.announcement().announced ?? [];
     return {
       drained,
-      since: this.directorDrain?.since ?? null,
+      since: this.engine.directorDrain()?.since ?? null,
       changed: drained !== was,
       bgp: this.bgp !== undefined,
       withdrawn: before.filter((p) => !after.includes(p)),
       announced: after,
       peers: this.bgp?.status().map((s) => s.peer) ?? [],
     };
+  }
+
+  /** The state file's `director` entry, when drained. */
+  private directorDrainState(): Pick<StateFile, "director"> {
+    const d = this.engine.directorDrain();
+    return d ? { director: { drained: true, since: d.since } } : {};
   }
 
   // ───────────── inputs → events ─────────────
@@ -302,7 +292,8 @@ export class DirectorRuntime {
       vrrp: { running: this.vrrp !== undefined, instances: this.opts.vrrp?.states() ?? [] },
       syncDaemons: async () => (await this.sync?.status()) ?? [],
     });
-    const drain = { directorDrain: this.directorDrain ? { since: this.directorDrain.since } : null };
+    const d = this.engine.directorDrain();
+    const drain = { directorDrain: d ? { since: d.since } : null };
     return this.bgp
       ? { ...status, ...drain, bgp: this.bgp.status(), bgpAnnouncement: this.bgp.announcement() }
       : { ...status, ...drain };
@@ -364,6 +355,7 @@ export class DirectorRuntime {
       readConnections: (services) => this.readConnections(services),
       release: (how) => this.release(how),
       bgpQuorum: (vs, up) => this.bgp?.quorum(vs, up),
+      bgpDrain: (drained) => this.bgp?.setDrained(drained),
       alerts: () => this.alerts(),
       fifos: this.fifos,
     };
