@@ -19,6 +19,7 @@ import {
   type Frr,
   frrPaths,
   haveFrr,
+  keepalivedArgv,
   type Netns,
   type SpawnedProcess,
   sh,
@@ -305,20 +306,8 @@ vrrpInstances:
           kaConf,
           `global_defs {\n  router_id ka\n  vrrp_version 3\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface vrrp0\n  virtual_router_id 85\n  priority 200\n  advert_int 0.1\n  virtual_ipaddress {\n    10.185.3.100/24\n  }\n}\n`,
         );
-        ka = k.spawn([
-          "keepalived",
-          "--vrrp",
-          "-D",
-          "-l",
-          "-n",
-          "-R",
-          "-f",
-          kaConf,
-          "-p",
-          join(dir, "ka.pid"),
-          "-r",
-          join(dir, "ka-vrrp.pid"),
-        ]);
+        // -R: no respawn, so the VRRP child stops with keepalived.
+        ka = k.spawn(keepalivedArgv({ half: "vrrp", config: kaConf, dir, extra: ["-R"] }));
         await waitFor(async () => (await nextHops()).length === 0, {
           timeoutMs: 10_000,
           what: `withdrawn as BACKUP (keepalived: ${ka.output()})`,
