@@ -88,6 +88,33 @@ describe("lvsctl and the director's API", () => {
     expect(weightOf("10.1.0.1")).toBe(2);
   });
 
+  it("drain --director without a bgp: section: recorded, nothing to withdraw; wrong combinations refused", async () => {
+    const d = await lvsctl(["drain", "--director", "--socket", socket]);
+    expect(d.stdout).toBe("director drained (no bgp: section: nothing announced to withdraw)\n");
+    expect(JSON.parse((await lvsctl(["status", "--json", "--socket", socket])).stdout).directorDrain).toEqual(
+      {
+        since: expect.any(Number),
+      },
+    );
+    expect((await lvsctl(["status", "--socket", socket])).stdout).toMatch(/^Director DRAINED since /m);
+    expect((await lvsctl(["drain", "--director", "--socket", socket])).stdout).toBe(
+      "director already drained (no bgp: section: nothing announced to withdraw)\n",
+    );
+    const u = await lvsctl(["undrain", "--director", "--socket", socket]);
+    expect(u.stdout).toBe("director undrained (no bgp: section)\n");
+    expect(
+      JSON.parse((await lvsctl(["status", "--json", "--socket", socket])).stdout).directorDrain,
+    ).toBeNull();
+    const both = await lvsctl(["drain", "--director", "10.0.0.1:80", "--socket", socket]);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toContain("--director drains the whole director: no virtual server");
+    const none = await lvsctl(["drain", "--socket", socket]);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain(
+      "give a virtual server and a real server (lvsctl drain VS RS), or --director",
+    );
+  });
+
   it("reload reports what it did", async () => {
     writeFileSync(configPath, CONF.replace("weight 2", "weight 3"));
     const r = await lvsctl(["reload", "--socket", socket]);

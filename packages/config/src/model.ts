@@ -597,6 +597,11 @@ export interface BgpSection {
   nextHops?: string[];
   /** Communities attached to every announced address ("65000:100", "graceful-shutdown"). */
   communities?: string[];
+  /**
+   * Announce only while this VRRP instance (each of these instances) is MASTER; without it the
+   * announcement follows quorum (and the director drain) alone.
+   */
+  announceWhenMaster?: string | string[];
   peers: BgpPeer[];
 }
 

@@ -631,6 +631,17 @@ export const BgpSectionSchema = z
     netns: str({ description: "Network namespace to open the sessions in." }).optional(),
     nextHops: z.array(ip()).max(2).optional(),
     communities: z.array(str({ example: "65000:100" })).optional(),
+    announceWhenMaster: z
+      .union([
+        str({ example: "VI_1", description: "A vrrp_instance name." }),
+        z
+          .array(str({ example: "VI_1" }))
+          .min(1, { error: hint("needs at least one instance", { example: ["VI_1"] }) }),
+      ])
+      .optional()
+      .meta({
+        description: "Announce only while this VRRP instance (every listed instance) is MASTER on this node.",
+      }),
     peers: z
       .array(BgpPeerSchema)
       .min(1, { error: hint("needs at least one peer", { example: [{ address: "10.0.0.1", as: 65000 }] }) }),

@@ -203,6 +203,7 @@ export function crossCheck(
     checkVridClash(x, inst, i, vridKeys);
   });
   checkLvsSyncDaemon(x);
+  checkBgp(x);
   const vsSeen = new Map<string, number>();
   cfg.virtualServers.forEach((vs, i) => {
     checkVirtualServerIdentity(x, vs, i, vsSeen);
@@ -447,6 +448,36 @@ function checkLvsSyncDaemon(x: CheckContext): void {
     `lvs_sync_daemon: \`${sync.instance}\` is no vrrp_instance${guess ? `; did you mean \`${guess}\`?` : ""}`,
     "lvs_sync_daemon",
   );
+}
+
+/** bgp: one session per peer address and port; announceWhenMaster names instances. */
+function checkBgp(x: CheckContext): void {
+  const seen = new Map<string, number>();
+  x.cfg.bgp?.peers.forEach((p, i) => {
+    const key = `${p.address} ${p.port ?? 179}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else
+      x.sink.error(
+        "CONFIG_DUPLICATE",
+        x.at(["bgp", "peers", i, "address"]),
+        `bgp.peers: ${p.address} port ${p.port ?? 179} is already peer ${first + 1}; one session per router address and port`,
+        "peers",
+      );
+  });
+  const gate = x.cfg.bgp?.announceWhenMaster;
+  if (gate === undefined) return;
+  const names = typeof gate === "string" ? [gate] : gate;
+  names.forEach((name, j) => {
+    if (x.instances.has(name)) return;
+    const guess = guessName(x, name, x.instances);
+    x.sink.error(
+      "CONFIG_BAD_REFERENCE",
+      x.at(typeof gate === "string" ? ["bgp", "announceWhenMaster"] : ["bgp", "announceWhenMaster", j]),
+      `bgp.announceWhenMaster: \`${name}\` is no vrrp_instance${guess ? `; did you mean \`${guess}\`?` : x.instances.size ? "" : " (this file has no vrrpInstances)"}`,
+      "announceWhenMaster",
+    );
+  });
 }
 
 /** The group it names exists; the service and its real servers appear once. */

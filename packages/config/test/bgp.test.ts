@@ -54,6 +54,48 @@ describe("bgp: section", () => {
     ).toMatch(/unknown key/);
   });
 
+  it("announceWhenMaster: one instance or a list, each naming a vrrp_instance (file:line otherwise)", () => {
+    const vrrp = `vrrpInstances:
+  - { name: VI_1, interface: eth0, virtualRouterId: 51, priority: 100, virtualIpaddress: [{ address: 192.0.2.10, prefix: 32 }] }
+  - { name: VI_2, interface: eth0, virtualRouterId: 52, priority: 100, virtualIpaddress: [{ address: 192.0.2.11, prefix: 32 }] }
+`;
+    const peers = "  peers:\n    - { address: 10.0.0.1, as: 65000 }\n";
+    expect(
+      parse(`${vrrp}bgp:\n  localAs: 1\n  announceWhenMaster: VI_1\n${peers}`).config.bgp?.announceWhenMaster,
+    ).toBe("VI_1");
+    expect(
+      parse(`${vrrp}bgp:\n  localAs: 1\n  announceWhenMaster: [VI_1, VI_2]\n${peers}`).config.bgp
+        ?.announceWhenMaster,
+    ).toEqual(["VI_1", "VI_2"]);
+    expect(issues(`${vrrp}bgp:\n  localAs: 1\n  announceWhenMaster: VI_3\n${peers}`)).toEqual([
+      "6:23 bgp.announceWhenMaster: `VI_3` is no vrrp_instance; did you mean `VI_1`?",
+    ]);
+    expect(
+      issues(`${vrrp}bgp:\n  localAs: 1\n  announceWhenMaster:\n    - VI_2\n    - VI_9\n${peers}`),
+    ).toEqual(["8:7 bgp.announceWhenMaster: `VI_9` is no vrrp_instance; did you mean `VI_1`?"]);
+    expect(issues(`bgp:\n  localAs: 1\n  announceWhenMaster: VI_1\n${peers}`)).toEqual([
+      "3:23 bgp.announceWhenMaster: `VI_1` is no vrrp_instance (this file has no vrrpInstances)",
+    ]);
+    expect(issues(`bgp:\n  localAs: 1\n  announceWhenMaster: []\n${peers}`)[0]).toMatch(
+      /needs at least one instance/,
+    );
+  });
+
+  it("refuses the same router address and port twice", () => {
+    expect(
+      issues(
+        "bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2 }\n    - { address: 10.0.0.1, as: 3 }\n",
+      ),
+    ).toEqual([
+      "5:18 bgp.peers: 10.0.0.1 port 179 is already peer 1; one session per router address and port",
+    ]);
+    expect(
+      issues(
+        "bgp:\n  localAs: 1\n  peers:\n    - { address: 10.0.0.1, as: 2 }\n    - { address: 10.0.0.1, as: 2, port: 1179 }\n",
+      ),
+    ).toEqual([]);
+  });
+
   it("is absent without a bgp: key, and from keepalived.conf", () => {
     expect(parse("virtualServers: []\n").config.bgp).toBeUndefined();
     expect(parseKeepalivedConf("global_defs {\n}\n").config.bgp).toBeUndefined();

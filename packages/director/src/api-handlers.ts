@@ -11,7 +11,7 @@ import { parseRsReference, parseVsReference } from "./keys.js";
 import type { Logger } from "./log.js";
 import type { DirectorMetrics } from "./metrics.js";
 import { newRuntimeServer } from "./runtime-servers.js";
-import type { DirectorStatus } from "./status.js";
+import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 
 export interface ApiContext {
   engine: DirectorEngine;
@@ -22,6 +22,8 @@ export interface ApiContext {
   dispatch(event: DirectorEvent): Promise<void>;
   status(): Promise<DirectorStatus>;
   reload(): Promise<unknown>;
+  /** Drain or undrain the whole director (BGP withdrawn / announced again). */
+  drainDirector(drained: boolean): Promise<DirectorDrainAnswer>;
   /** The running dataplane (undefined before the LVS side started, or in VRRP-only mode). */
   dataplane(): Dataplane | undefined;
   /** The status page's routes (web.ts), passed through to the server. */
@@ -124,6 +126,14 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
     disable: (r) =>
       change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
     reload: () => ctx.reload(),
+    drainDirector: (drained: boolean) => {
+      if (!ctx.lvsEnabled)
+        throw new DirectorError(
+          "DIRECTOR_LVS_NOT_RUNNING",
+          "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), it announces nothing over BGP",
+        );
+      return ctx.drainDirector(drained);
+    },
     ...(ctx.web ? { web: ctx.web } : {}),
   };
 }

@@ -12,6 +12,8 @@
 //   POST /enable   {virtualServer, realServer}
 //   POST /disable  {virtualServer, realServer}
 //   POST /reload
+//   POST /director/drain    withdraw every BGP announcement (IPVS keeps serving); kept across restarts
+//   POST /director/undrain  announce again
 //
 // Errors answer `{ "error": { "code": "DIRECTOR_NOT_FOUND", "message": "…" } }` with a status.
 //
@@ -72,6 +74,8 @@ export interface ApiHandlers {
   enable(r: RealServerRequest): Promise<unknown>;
   disable(r: RealServerRequest): Promise<unknown>;
   reload(): Promise<unknown>;
+  /** Drain (true) or undrain the whole director: BGP withdrawn / announced again; absent: 404. */
+  drainDirector?(drained: boolean): Promise<unknown>;
   /** The status page's read-only routes (web.ts): tried first for GET, without the token. */
   web?: (req: IncomingMessage, res: ServerResponse, authorized: boolean) => Promise<boolean>;
 }
@@ -318,6 +322,10 @@ export class ApiServer {
             return send(res, 200, await h.disable(realServerRequest(body)));
           case "/reload":
             return send(res, 200, await h.reload());
+          case "/director/drain":
+          case "/director/undrain":
+            if (h.drainDirector) return send(res, 200, await h.drainDirector(path === "/director/drain"));
+            break;
           case "/timeouts":
             if (h.setTimeouts) return send(res, 200, await h.setTimeouts(timeoutsOf(body)));
             break;

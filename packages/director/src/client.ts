@@ -5,7 +5,7 @@ import type { ConnectionsAnswer, TimeoutsAnswer } from "./api.js";
 import { DirectorError, type DirectorErrorCode } from "./errors.js";
 import type { Explanation } from "./explain.js";
 import { defaultSocketPath } from "./paths.js";
-import type { DirectorStatus } from "./status.js";
+import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 
 export interface DirectorClientOptions {
   /** Unix socket (default: defaultSocketPath(), /run/lvs/director.sock for root). */
@@ -166,6 +166,16 @@ export class DirectorClient {
 
   reload(): Promise<unknown> {
     return this.json("POST", "/reload");
+  }
+
+  /** Drain the whole director: every BGP announcement withdrawn, IPVS keeps serving (POST /director/drain). */
+  drainDirector(): Promise<DirectorDrainAnswer> {
+    return this.json("POST", "/director/drain");
+  }
+
+  /** Undo drainDirector(): announce again (POST /director/undrain). */
+  undrainDirector(): Promise<DirectorDrainAnswer> {
+    return this.json("POST", "/director/undrain");
   }
 
   /** Which real server a new connection from `client` (IP[:PORT]) to `service` gets now, and why. */

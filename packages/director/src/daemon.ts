@@ -13,7 +13,7 @@ import { createLogger, type LogFormat, type Logger } from "./log.js";
 import type { DirectorMetrics } from "./metrics.js";
 import type { DirectorOptions } from "./options.js";
 import { DirectorRuntime } from "./runtime.js";
-import type { DirectorStatus } from "./status.js";
+import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 import { createVrrpComponent } from "./vrrp-adapter.js";
 
 export class Director {
@@ -58,6 +58,11 @@ export class Director {
 
   status(): Promise<DirectorStatus> {
     return this.rt.status();
+  }
+
+  /** Drain (true) or undrain the whole director: every BGP announcement withdrawn / back. */
+  drainDirector(drained: boolean): Promise<DirectorDrainAnswer> {
+    return this.rt.drainDirector(drained);
   }
 
   /**

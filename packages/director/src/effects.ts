@@ -28,6 +28,8 @@ export interface EffectTargets {
   release(how: "flush" | "delete-services" | "keep"): Promise<void>;
   /** Announce or withdraw a virtual server's address over BGP (the `bgp:` section), if any. */
   bgpQuorum?(vs: PlannedVirtualServer, up: boolean): void;
+  /** Withdraw every BGP announcement (the whole director is drained) or announce again. */
+  bgpDrain?(drained: boolean): void;
   /** The SMTP alerts of the running configuration (undefined: it mails nobody). */
   alerts?(): SmtpAlerts | undefined;
   /** keepalived's `VS …`/`RS …` lines on notify_fifo and lvs_notify_fifo. */
@@ -182,6 +184,15 @@ export class EffectPerformer {
         return () => to.requestPass(e.scope);
       case "save-state":
         return () => to.saveState();
+      case "bgp-drain":
+        to.log.info(
+          { drained: e.drained },
+          e.drained
+            ? "The director is drained: every BGP announcement withdrawn, established connections still served"
+            : "The director is undrained: announcing over BGP again",
+        );
+        to.bgpDrain?.(e.drained);
+        return undefined;
       case "read-connections":
         return () => to.readConnections(e.services);
       case "release":

@@ -64,7 +64,7 @@ export class EngineState {
   private byServiceId = new Map<string, PlannedVirtualServer[]>();
 
   /** `now`: epoch ms (drain deadlines and times). */
-  constructor(private readonly now: () => number) {}
+  constructor(protected readonly now: () => number) {}
 
   get currentPlan(): Plan {
     return this.plan;

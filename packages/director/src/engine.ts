@@ -10,6 +10,7 @@ import type { ServiceWithDests } from "@lvs/ipvs";
 import type { Plan, PlannedCheck, PlannedRealServer, PlannedVirtualServer } from "./compile.js";
 import { EngineState } from "./engine-state.js";
 import type {
+  DirectorDrain,
   DirectorEvent,
   EngineEffect,
   HealthState,
@@ -51,13 +52,25 @@ export function withScripts(transitions: readonly Transition[]): EngineEffect[] 
 export class DirectorEngine extends EngineState implements TableSource<EngineEffect> {
   /** Virtual servers whose checks ha_suspend holds (no VIP on a local interface). */
   private suspended = new Set<string>();
+  /** The drain of the whole director (BGP withdrawn), kept in the state file. */
+  private drainedDirector: DirectorDrain | undefined;
 
   /** One event; what the shell should do about it, in order. */
   handle(event: DirectorEvent): EngineEffect[] {
     switch (event.kind) {
-      case "config":
+      case "config": {
         if (event.runtimeServers) this.restoreRuntimeServers(event.runtimeServers);
-        return this.onConfig(event.plan, event.localAddresses, event.overrides);
+        // First, so that the configuration's quorum transitions never announce a drained director.
+        const drain =
+          event.directorDrain === undefined ? [] : this.setDirectorDrain(event.directorDrain ?? undefined);
+        return [...drain, ...this.onConfig(event.plan, event.localAddresses, event.overrides)];
+      }
+      case "director-drain":
+        if (event.drained === (this.drainedDirector !== undefined)) return [];
+        return [
+          ...this.setDirectorDrain(event.drained ? { since: this.now() } : undefined),
+          { kind: "save-state" },
+        ];
       case "health":
         return this.onHealth(event.id, event.state);
       case "weights":
@@ -90,6 +103,16 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
   /** TableSource: what a reconcile pass read. */
   onObserved(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): EngineEffect[] {
     return this.handle({ kind: "observed", actual, scope });
+  }
+
+  /** The drain of the whole director, when drained. */
+  directorDrain(): DirectorDrain | undefined {
+    return this.drainedDirector;
+  }
+
+  private setDirectorDrain(drain: DirectorDrain | undefined): EngineEffect[] {
+    this.drainedDirector = drain;
+    return [{ kind: "bgp-drain", drained: drain !== undefined }];
   }
 
   /** ha_suspend holds the checks of this virtual server. */

@@ -42,6 +42,12 @@ export interface Override {
   drain?: DrainState;
 }
 
+/** The whole director is drained (`lvsctl drain --director`): nothing announced over BGP. */
+export interface DirectorDrain {
+  /** Epoch ms when it was asked for. */
+  since: number;
+}
+
 /** A change asked for through the runtime API. */
 export type RuntimeChange =
   | { op: "drain"; timeoutMs: number | undefined }
@@ -68,8 +74,12 @@ export type DirectorEvent =
       overrides?: ReadonlyMap<string, Override>;
       /** The state file's real servers added at runtime (at start), by virtual server key. */
       runtimeServers?: Readonly<Record<string, readonly RuntimeServer[]>>;
+      /** The state file's drain of the whole director (at start; absent: unchanged). */
+      directorDrain?: DirectorDrain | null;
       localAddresses: ReadonlySet<string>;
     }
+  /** `lvsctl drain --director` (true) / `undrain --director` (false). */
+  | { kind: "director-drain"; drained: boolean }
   /** A probe's outcome with its target's status after it (state, weight; `at`: epoch ms). */
   | { kind: "health"; id: string; state: HealthState & { at: number } }
   /** The runner's current weights (slow start ramps between probes). */
@@ -130,6 +140,8 @@ export type EngineEffect =
   /** Reconcile these services (undefined: the whole table). */
   | { kind: "pass"; scope: ReadonlySet<string> | undefined }
   | { kind: "save-state" }
+  /** Withdraw every BGP announcement (the director is drained) or announce again. */
+  | { kind: "bgp-drain"; drained: boolean }
   /** The health checks that should run now. */
   | { kind: "checks"; targets: TargetConfig[] }
   /** ha_suspend holds (or releases) the checks of one real server. */

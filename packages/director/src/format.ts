@@ -3,6 +3,7 @@
 // of `lvsctl status`, laid out like `ipvsadm -Ln` with health, drains and quorum added.
 import { destEntryOf, IP_VS_CONN_F_MASQ, type Operation, serviceEntryOf } from "@lvs/ipvs";
 import { Fmt, formatServiceEntry } from "@lvs/ipvsadm";
+import type { BgpAnnouncementStatus, BgpSessionStatus } from "./bgp.js";
 import type { DirectorStatus, RealServerStatus } from "./status.js";
 
 const RULE = Fmt.RULE | Fmt.NUMERIC;
@@ -65,6 +66,34 @@ function healthText(rs: RealServerStatus, now: number): string {
   return `${why}${extra}`;
 }
 
+/**
+ * The director drain, each BGP session (state, since, what it announces) and why nothing is
+ * announced when so: shared by `lvsctl status` and `status --watch`.
+ */
+export function bgpLines(
+  bgp: { sessions: BgpSessionStatus[]; announcement: BgpAnnouncementStatus } | undefined,
+  drain: { since: number } | null | undefined,
+  when: (ms: number) => string,
+): string[] {
+  const out: string[] = [];
+  if (drain)
+    out.push(
+      `Director DRAINED since ${when(drain.since)}: nothing announced over BGP, established connections still served (lvsctl undrain --director)`,
+    );
+  if (!bgp) return out;
+  const a = bgp.announcement;
+  out.push(
+    a.withheld
+      ? `BGP: withheld ${a.eligible.join(" ") || "(nothing with quorum)"}: ${a.withheld}`
+      : `BGP: announcing ${a.announced.join(" ") || "nothing (no virtual server with quorum)"}`,
+  );
+  for (const x of bgp.sessions)
+    out.push(
+      `  peer ${x.peer} AS ${x.peerAs} ${x.state} since ${when(x.since)}; updates ${x.updatesSent} out/${x.updatesReceived} in${x.lastNotification ? `; last NOTIFICATION ${x.lastNotification}` : ""}`,
+    );
+  return out;
+}
+
 /** `lvsctl status`: an `ipvsadm -Ln` user's table with health, drains and quorum. */
 export function formatStatus(s: DirectorStatus, now = Date.now()): string {
   const out: string[] = [];
@@ -75,6 +104,15 @@ export function formatStatus(s: DirectorStatus, now = Date.now()): string {
     `lvs director pid ${s.daemon.pid} — ${s.daemon.configPath}; ${s.virtualServers.length} virtual servers; VRRP: ${vrrp}; last pass ${
       s.reconcile.lastPassAt ? `${Math.round((now - s.reconcile.lastPassAt) / 1000)}s ago` : "never"
     }${s.reconcile.driftRepairs ? `, ${s.reconcile.driftRepairs} drift repairs` : ""}`,
+  );
+  const ago = (ms: number) =>
+    `${new Date(ms).toISOString().slice(11, 19)} UTC (${Math.round((now - ms) / 1000)}s ago)`;
+  out.push(
+    ...bgpLines(
+      s.bgp && s.bgpAnnouncement ? { sessions: s.bgp, announcement: s.bgpAnnouncement } : undefined,
+      s.directorDrain,
+      ago,
+    ),
   );
   out.push("Prot LocalAddress:Port Scheduler Flags          Quorum");
   out.push("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn State     Health");

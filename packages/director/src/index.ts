@@ -26,6 +26,12 @@ export {
   type RealServerRequest,
   type TimeoutsAnswer,
 } from "./api.js";
+export type {
+  BgpAnnouncementStatus,
+  BgpReloadSummary,
+  BgpSessionStatus,
+  BgpSpeakerLike,
+} from "./bgp.js";
 export { DirectorClient, type DirectorClientOptions } from "./client.js";
 export {
   compilePlan,

@@ -2,11 +2,13 @@
 // order. Each step opens or closes one part; what the configuration means for the table, the
 // checks and the scripts is one `config` event into the engine.
 import { dirname } from "node:path";
+import { BgpError } from "@lvs/bgp";
+import type { LvsConfig } from "@lvs/config";
 import { HealthCheckRunner } from "@lvs/healthcheck";
 import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
-import { BgpAnnouncer } from "./bgp.js";
+import { BgpAnnouncer, type BgpReconfiguration, type BgpReloadSummary } from "./bgp.js";
 import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
@@ -15,6 +17,7 @@ import {
 } from "./constants.js";
 import { type Dataplane, dataplaneName } from "./dataplane.js";
 import { chooseDataplane } from "./dataplane-choice.js";
+import { DirectorError } from "./errors.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
@@ -34,6 +37,8 @@ export interface ReloadResult {
   virtualServers: number;
   warnings: string[];
   operations: number;
+  /** What the reload did to the BGP sessions (absent: no `bgp:` section before or after). */
+  bgp?: BgpReloadSummary;
 }
 
 function readConfig(rt: DirectorRuntime): LoadedConfig {
@@ -183,6 +188,8 @@ async function startLvs(rt: DirectorRuntime, plan: Plan, loaded: LoadedConfig): 
     plan,
     overrides: new Map(Object.entries(state.overrides)),
     runtimeServers: state.runtimeServers ?? {},
+    // The engine drains first: a drained director announces nothing, even briefly.
+    ...(state.director ? { directorDrain: { since: state.director.since } } : {}),
     localAddresses: rt.addressesFor(plan),
   });
 }
@@ -228,6 +235,7 @@ async function startApi(rt: DirectorRuntime): Promise<void> {
       dispatch: (e) => rt.dispatch(e),
       status: () => rt.status(),
       reload: () => reload(rt),
+      drainDirector: (drained) => rt.drainDirector(drained),
       dataplane: () => rt.dataplane,
       web: createWebRoutes(webSourcesOf(rt)),
     }),
@@ -254,6 +262,92 @@ function startTimers(rt: DirectorRuntime, plan: Plan): void {
   }
 }
 
+/** A session the `bgp:` section asks for can't be built (a namespace that doesn't exist…). */
+function bgpConfigError(rt: DirectorRuntime, err: unknown): unknown {
+  if (!(err instanceof BgpError)) return err;
+  return new DirectorError("DIRECTOR_CONFIG", `${rt.opts.configPath}: bgp: ${err.message} (${err.code})`, {
+    object: rt.opts.configPath,
+    cause: err,
+  });
+}
+
+function newAnnouncer(rt: DirectorRuntime, loaded: LoadedConfig): BgpAnnouncer {
+  const section = loaded.config.bgp as NonNullable<LvsConfig["bgp"]>;
+  let bgp: BgpAnnouncer;
+  try {
+    bgp = new BgpAnnouncer(section, {
+      log: rt.log,
+      now: rt.now,
+      onChange: () => rt.changed(),
+      ...(rt.opts.createBgpSpeaker ? { createSpeaker: rt.opts.createBgpSpeaker } : {}),
+    });
+  } catch (err) {
+    throw bgpConfigError(rt, err);
+  }
+  if (rt.engine.directorDrain()) bgp.setDrained(true);
+  for (const i of rt.vrrp?.states() ?? []) bgp.vrrp(i.name, i.state);
+  if (section.announceWhenMaster !== undefined && (!rt.vrrp || rt.opts.vrrpSkipped !== undefined))
+    rt.log.warn(
+      {},
+      "bgp.announceWhenMaster: VRRP does not run in this daemon, so nothing will be announced over BGP",
+    );
+  return bgp;
+}
+
+/** A reload's `bgp:` change, checked (sessions built) before anything running changes. */
+type BgpChange =
+  | { kind: "none" }
+  | { kind: "add"; announcer: BgpAnnouncer }
+  | { kind: "remove" }
+  | { kind: "update"; reconfiguration: BgpReconfiguration };
+
+function prepareBgp(rt: DirectorRuntime, loaded: LoadedConfig): BgpChange {
+  if (!rt.lvsEnabled) return { kind: "none" };
+  const section = loaded.config.bgp;
+  if (!section) return rt.bgp ? { kind: "remove" } : { kind: "none" };
+  if (!rt.bgp) return { kind: "add", announcer: newAnnouncer(rt, loaded) };
+  try {
+    return { kind: "update", reconfiguration: rt.bgp.prepare(section) };
+  } catch (err) {
+    throw bgpConfigError(rt, err);
+  }
+}
+
+/** Apply a prepared `bgp:` change; the announcement follows the engine's quorum after the reload. */
+async function applyBgp(
+  rt: DirectorRuntime,
+  change: BgpChange,
+  plan: Plan,
+): Promise<BgpReloadSummary | undefined> {
+  const quorum = () => plan.virtualServers.map((vs) => ({ vs, up: rt.engine.quorumUp(vs.key) }));
+  switch (change.kind) {
+    case "none":
+      return undefined;
+    case "remove": {
+      const bgp = rt.bgp as BgpAnnouncer;
+      const peers = bgp.status().map((s) => s.peer);
+      rt.bgp = undefined;
+      await bgp.stop("lvs director reload: bgp section removed");
+      rt.log.info({ peers }, "BGP: the bgp section was removed; sessions closed");
+      return { added: [], removed: peers, restarted: [], kept: [] };
+    }
+    case "add":
+      rt.bgp = change.announcer;
+      change.announcer.resync(quorum());
+      change.announcer.start();
+      return { added: change.announcer.status().map((s) => s.peer), removed: [], restarted: [], kept: [] };
+    case "update": {
+      const summary = await change.reconfiguration.apply();
+      rt.bgp?.resync(quorum());
+      rt.log.info(
+        { ...summary },
+        `BGP reload: ${summary.kept.length} session(s) kept, ${summary.added.length} added, ${summary.restarted.length} restarted, ${summary.removed.length} removed`,
+      );
+      return summary;
+    }
+  }
+}
+
 /** Everything the configuration asks for, in keepalived's order; resolves once the table is in place. */
 export async function start(rt: DirectorRuntime): Promise<void> {
   const { loaded, plan } = loadPlan(rt);
@@ -265,7 +359,7 @@ export async function start(rt: DirectorRuntime): Promise<void> {
   );
   // Before the table: the engine's first quorum transitions (startLvs) already announce.
   if (rt.lvsEnabled && loaded.config.bgp) {
-    rt.bgp = new BgpAnnouncer(loaded.config.bgp, rt.log);
+    rt.bgp = newAnnouncer(rt, loaded);
     rt.bgp.start();
   }
   if (rt.lvsEnabled) await startLvs(rt, plan, loaded);
@@ -282,9 +376,14 @@ export async function start(rt: DirectorRuntime): Promise<void> {
 export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   let loaded: LoadedConfig;
   let plan: Plan;
+  let bgpChange: BgpChange = { kind: "none" };
   try {
-    // The running dataplane's own limits (the proxy: no fwmark, local VIPs) before anything changes.
-    ({ loaded, plan } = loadPlan(rt, (l) => checkForDataplane(rt, l)));
+    // The running dataplane's own limits (the proxy: no fwmark, local VIPs) and the new BGP
+    // sessions (a namespace that doesn't exist…) are checked before anything changes.
+    ({ loaded, plan } = loadPlan(rt, (l) => {
+      checkForDataplane(rt, l);
+      bgpChange = prepareBgp(rt, l);
+    }));
   } catch (err) {
     rt.metrics.reloads.inc({ result: "error" });
     rt.log.error({ err }, `Reload failed, keeping the running configuration: ${(err as Error).message}`);
@@ -304,11 +403,14 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
     await rt.configureSync(plan, loaded.config);
   }
   await rt.vrrp?.reload(loaded.config);
+  const bgp = await applyBgp(rt, bgpChange, plan);
   rt.metrics.reloads.inc({ result: "ok" });
+  rt.changed();
   return {
     virtualServers: plan.virtualServers.length,
     warnings: [...loaded.warnings, ...plan.warnings],
     operations,
+    ...(bgp ? { bgp } : {}),
   };
 }
 

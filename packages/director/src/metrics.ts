@@ -4,6 +4,7 @@
 // (one read serves both), so a scrape never touches the dataplane.
 import type { ServiceWithDests } from "@lvs/ipvs";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BgpSessionStatus } from "./bgp.js";
 import type { DataplaneStats } from "./dataplane.js";
 import {
   registerBackendStats,
@@ -41,6 +42,93 @@ export interface MetricsSource {
   vrrp(): VrrpInstanceStatus[];
   /** The dataplane's totals, when it keeps them (else the table's counters are summed). */
   stats?(): Promise<DataplaneStats | undefined>;
+  /** The `bgp:` section's sessions (empty without one). */
+  bgp?(): BgpSessionStatus[];
+  /** The whole director is drained (`lvsctl drain --director`). */
+  directorDrained?(): boolean;
+}
+
+/** FSM states as numbers, in RFC 4271's order (bgp_exporter / FRR SNMP style). */
+const BGP_STATE_VALUE: Record<string, number> = {
+  Idle: 1,
+  Connect: 2,
+  Active: 3,
+  OpenSent: 4,
+  OpenConfirm: 5,
+  Established: 6,
+};
+
+/** Each BGP session: its state, what it announces, its message counters. */
+function registerBgp(r: Registry, source: MetricsSource): void {
+  const sessions = () => source.bgp?.() ?? [];
+  const gauge = (name: string, help: string, pick: (s: BgpSessionStatus) => number) =>
+    new Gauge<"peer" | "peer_as">({
+      name,
+      help,
+      labelNames: ["peer", "peer_as"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of sessions()) this.set({ peer: s.peer, peer_as: String(s.peerAs) }, pick(s));
+      },
+    });
+  gauge(
+    "lvs_bgp_session_state",
+    "BGP FSM state of each session (1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established).",
+    (s) => BGP_STATE_VALUE[s.state] ?? 0,
+  );
+  gauge("lvs_bgp_session_established", "1 while the BGP session is Established.", (s) =>
+    s.state === "Established" ? 1 : 0,
+  );
+  gauge(
+    "lvs_bgp_announced_prefixes",
+    "Prefixes announced to the peer (0 unless Established, while withheld or with no quorum).",
+    (s) => (s.state === "Established" ? s.announced.length : 0),
+  );
+  const counter = (name: string, help: string, pick: (s: BgpSessionStatus) => number) =>
+    new Counter<"peer" | "peer_as">({
+      name,
+      help,
+      labelNames: ["peer", "peer_as"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of sessions()) this.inc({ peer: s.peer, peer_as: String(s.peerAs) }, pick(s));
+      },
+    });
+  counter(
+    "lvs_bgp_updates_sent_total",
+    "UPDATE messages sent (since the session was created).",
+    (s) => s.updatesSent,
+  );
+  counter(
+    "lvs_bgp_updates_received_total",
+    "UPDATE messages received (since the session was created).",
+    (s) => s.updatesReceived,
+  );
+  counter("lvs_bgp_established_total", "Times the session reached Established.", (s) => s.established);
+  new Counter<"peer" | "peer_as" | "direction">({
+    name: "lvs_bgp_notifications_total",
+    help: "NOTIFICATION messages, by direction (sent, received).",
+    labelNames: ["peer", "peer_as", "direction"],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const s of sessions()) {
+        const labels = { peer: s.peer, peer_as: String(s.peerAs) };
+        this.inc({ ...labels, direction: "sent" }, s.notificationsSent);
+        this.inc({ ...labels, direction: "received" }, s.notificationsReceived);
+      }
+    },
+  });
+  new Gauge({
+    name: "lvs_director_drained",
+    help: "1 while the whole director is drained (lvsctl drain --director: nothing announced over BGP).",
+    registers: [r],
+    collect() {
+      this.set(source.directorDrained?.() ? 1 : 0);
+    },
+  });
 }
 
 const VRRP_STATE_VALUE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4 };
@@ -276,6 +364,7 @@ export class DirectorMetrics {
     registerRealServers(r, source);
     registerVirtualServers(r, source);
     registerVrrp(r, source);
+    registerBgp(r, source);
     const c = daemonCounters(r);
     this.passes = c.passes;
     this.passDuration = c.passDuration;

@@ -1,9 +1,12 @@
 // What a director is built from: its options, and the configuration file as loaded.
+
+import type { SpeakerOptions } from "@lvs/bgp";
 import type { LvsConfig, SourceMap } from "@lvs/config";
 import * as lvsConfig from "@lvs/config";
 import type { RunnerOptions } from "@lvs/healthcheck";
 import type { Clock } from "@lvs/inet";
 import type { ApiLimits } from "./api.js";
+import type { BgpSpeakerLike } from "./bgp.js";
 import type { Dataplane } from "./dataplane.js";
 import type { DataplaneChoice } from "./dataplane-choice.js";
 import { DirectorError } from "./errors.js";
@@ -86,6 +89,8 @@ export interface DirectorOptions {
    * start; on the proxy dataplane virtual addresses must then already be local.
    */
   vrrpSkipped?: string;
+  /** The BGP speakers of the `bgp:` section (tests pass a double); default @lvs/bgp's BgpSpeaker. */
+  createBgpSpeaker?: (o: SpeakerOptions) => BgpSpeakerLike;
 }
 
 /** keepalived.conf, YAML or JSON (@lvs/config's loadConfig tells them apart). */

@@ -30,8 +30,8 @@ import type { DirectorMode, DirectorOptions, LoadedConfig } from "./options.js";
 import { defaultStatePathFor } from "./paths.js";
 import { keyFromServiceId } from "./reconcile.js";
 import { runScript, type ScriptRunner } from "./scripts.js";
-import { StateWriter } from "./state-file.js";
-import type { DirectorStatus } from "./status.js";
+import { type StateFile, StateWriter } from "./state-file.js";
+import type { DirectorDrainAnswer, DirectorStatus } from "./status.js";
 import { buildStatus, realServerMetrics, realServerStates } from "./status-report.js";
 import type { SyncDaemonControl } from "./sync-daemon.js";
 import type { DirectorSysctls } from "./sysctl-host.js";
@@ -117,6 +117,8 @@ export class DirectorRuntime {
         })),
       vrrp: () => this.opts.vrrp?.states() ?? [],
       stats: async () => this.dataplane?.stats(),
+      bgp: () => this.bgp?.status() ?? [],
+      directorDrained: () => this.engine.directorDrain() !== undefined,
     });
     this.effects = new EffectPerformer(this.effectTargets());
   }
@@ -165,7 +167,35 @@ export class DirectorRuntime {
       owned: [...(this.loop?.reconciler.owned ?? [])],
       runtimeServers: this.engine.runtimeServers(),
       ...(this.sysctls ? { sysctls: this.sysctls.savedRecord() } : {}),
+      ...this.directorDrainState(),
     });
+  }
+
+  /**
+   * Drain (or undrain) the whole director: every BGP announcement is withdrawn (the routers stop
+   * sending new flows here) while the table keeps serving established connections; kept in the
+   * state file, so a restart stays drained. Answers what it withdrew or announces again.
+   */
+  async drainDirector(drained: boolean): Promise<DirectorDrainAnswer> {
+    const was = this.engine.directorDrain() !== undefined;
+    const before = this.bgp?.announcement().announced ?? [];
+    await this.dispatch({ kind: "director-drain", drained });
+    const after = this.bgp?.announcement().announced ?? [];
+    return {
+      drained,
+      since: this.engine.directorDrain()?.since ?? null,
+      changed: drained !== was,
+      bgp: this.bgp !== undefined,
+      withdrawn: before.filter((p) => !after.includes(p)),
+      announced: after,
+      peers: this.bgp?.status().map((s) => s.peer) ?? [],
+    };
+  }
+
+  /** The state file's `director` entry, when drained. */
+  private directorDrainState(): Pick<StateFile, "director"> {
+    const d = this.engine.directorDrain();
+    return d ? { director: { drained: true, since: d.since } } : {};
   }
 
   // ───────────── inputs → events ─────────────
@@ -231,6 +261,7 @@ export class DirectorRuntime {
   onVrrpState(c: { instance: string; from: string; to: string; reason?: string }): void {
     this.history.vrrpTransition(c.instance, c.from, c.to, c.reason ?? "(not reported)");
     this.log.info({ instance: c.instance, from: c.from, to: c.to }, `(${c.instance}) Entering ${c.to} STATE`);
+    this.bgp?.vrrp(c.instance, c.to);
     const to = c.to.toUpperCase();
     if (to === "MASTER" || to === "BACKUP" || to === "FAULT") this.alerts()?.vrrp(c.instance, to);
     void this.dispatch({ kind: "vrrp", instance: c.instance, from: c.from, to: c.to });
@@ -276,7 +307,11 @@ export class DirectorRuntime {
       vrrp: { running: this.vrrp !== undefined, instances: this.opts.vrrp?.states() ?? [] },
       syncDaemons: async () => (await this.sync?.status()) ?? [],
     });
-    return this.bgp ? { ...status, bgp: this.bgp.status() } : status;
+    const d = this.engine.directorDrain();
+    const drain = { directorDrain: d ? { since: d.since } : null };
+    return this.bgp
+      ? { ...status, ...drain, bgp: this.bgp.status(), bgpAnnouncement: this.bgp.announcement() }
+      : { ...status, ...drain };
   }
 
   /** Configure the lvs_sync_daemon (its VRRP instance's state, when it names one). */
@@ -335,6 +370,7 @@ export class DirectorRuntime {
       readConnections: (services) => this.readConnections(services),
       release: (how) => this.release(how),
       bgpQuorum: (vs, up) => this.bgp?.quorum(vs, up),
+      bgpDrain: (drained) => this.bgp?.setDrained(drained),
       alerts: () => this.alerts(),
       fifos: this.fifos,
     };

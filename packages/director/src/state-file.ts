@@ -33,6 +33,8 @@ export interface StateFile {
   runtimeServers?: Record<string, RuntimeServer[]>;
   /** Sysctls the daemon set (lvs_director_sysctl): their values before, restored at stop. */
   sysctls?: Record<string, SavedSysctl>;
+  /** The whole director is drained (`lvsctl drain --director`): nothing announced over BGP. */
+  director?: { drained: true; since: number };
   /** Epoch ms of the last write. */
   savedAt?: number;
 }
@@ -174,12 +176,18 @@ export function parseStateFile(text: string, path: string): StateFile {
   const owned = Array.isArray(j.owned) ? j.owned.filter((x): x is string => typeof x === "string") : [];
   const runtimeServers = runtimeServersOf(j.runtimeServers);
   const sysctls = sysctlsOf(j.sysctls);
+  const d = j.director;
+  const director =
+    typeof d === "object" && d !== null && d.drained === true && typeof d.since === "number"
+      ? { director: { drained: true as const, since: d.since } }
+      : {};
   return {
     version: STATE_FILE_VERSION,
     overrides,
     owned,
     ...(runtimeServers ? { runtimeServers } : {}),
     ...(sysctls ? { sysctls } : {}),
+    ...director,
   };
 }
 

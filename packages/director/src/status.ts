@@ -1,6 +1,6 @@
 // The shape of `GET /status` (what `lvsctl status --json` prints).
 import type { SyncDaemonConfig } from "@lvs/sync";
-import type { BgpSessionStatus } from "./bgp.js";
+import type { BgpAnnouncementStatus, BgpSessionStatus } from "./bgp.js";
 import type { DrainState } from "./events.js";
 import type { VrrpInstanceStatus } from "./vrrp.js";
 
@@ -77,6 +77,10 @@ export interface DrainStatus {
 export interface DirectorStatus {
   /** BGP sessions of the `bgp:` section and what they announce (absent without one). */
   bgp?: BgpSessionStatus[];
+  /** What the `bgp:` sessions announce and why not (absent without a `bgp:` section). */
+  bgpAnnouncement?: BgpAnnouncementStatus;
+  /** The whole director is drained (`lvsctl drain --director`) since then; null: not drained. */
+  directorDrain?: { since: number } | null;
   daemon: {
     pid: number;
     startedAt: number;
@@ -106,4 +110,20 @@ export interface DirectorStatus {
   drains: DrainStatus[];
   vrrp: { running: boolean; instances: VrrpInstanceStatus[] };
   syncDaemons: SyncDaemonConfig[];
+}
+
+/** POST /director/drain and /director/undrain: the director's drain, and what BGP did. */
+export interface DirectorDrainAnswer {
+  drained: boolean;
+  /** Epoch ms the drain began (null: not drained). */
+  since: number | null;
+  /** false: it was already so. */
+  changed: boolean;
+  /** A `bgp:` section runs (without one there is nothing to withdraw). */
+  bgp: boolean;
+  /** Prefixes this call withdrew from every peer. */
+  withdrawn: string[];
+  /** Prefixes announced now. */
+  announced: string[];
+  peers: string[];
 }

@@ -106,6 +106,7 @@ export function vrrpOnlyApiHandlers(opts: VrrpOnlyApiOptions): ApiHandlers {
     removeServer: notRunning,
     enable: notRunning,
     disable: notRunning,
+    drainDirector: notRunning,
     reload: opts.reload ?? notRunning,
   };
 }

@@ -139,6 +139,27 @@ function vrrpSection(s: WebState): string {
   return `<section><h2>VRRP</h2><div class="tbl"><table><thead><tr><th>instance</th><th>state</th><th>vrid</th><th>interface</th><th>priority / effective</th><th>master since</th><th>VIPs</th><th>history</th></tr></thead><tbody>${s.vrrp.instances.map(vrrpRow).join("")}</tbody></table></div></section>`;
 }
 
+function bgpSection(s: WebState): string {
+  const drained = s.directorDrain
+    ? `<p id="director-drain"><b class="st st-down">director drained</b> since ${time(s.directorDrain.since)}: nothing announced over BGP, established connections still served (<code>lvsctl undrain --director</code>)</p>`
+    : "";
+  if (!s.bgp) return drained;
+  const a = s.bgp.announcement;
+  const gate = a.announceWhenMaster.length
+    ? `<p>announced while MASTER: ${a.announceWhenMaster.map((g) => `${esc(g.instance)} ${badge(g.state)}`).join(", ")}</p>`
+    : "";
+  const what = a.withheld
+    ? `<p id="bgp-announced"><b class="st st-down">withheld</b> ${esc(a.eligible.join(" ") || "(nothing with quorum)")}: ${esc(a.withheld)}</p>`
+    : `<p id="bgp-announced">announced: ${esc(a.announced.join(" ") || "nothing (no virtual server with quorum)")}</p>`;
+  const rows = s.bgp.sessions
+    .map(
+      (x) =>
+        `<tr><th scope="row">${esc(x.peer)}</th><td>${esc(x.peerAs)}</td><td>${badge(x.state)}</td><td>${time(x.since)}</td><td>${esc(x.state === "Established" ? x.announced.join(" ") : "")}</td><td>${esc(x.updatesSent)} / ${esc(x.updatesReceived)}</td><td>${esc(x.lastNotification ?? "")}</td></tr>`,
+    )
+    .join("");
+  return `<section id="bgp"><h2>BGP</h2>${drained}${what}${gate}<div class="tbl"><table><thead><tr><th>peer</th><th>AS</th><th>state</th><th>since</th><th>announced</th><th>updates out/in</th><th>last notification</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+}
+
 function summary(s: WebState): string {
   const r = s.reconcile;
   const health = s.health.ok
@@ -155,7 +176,7 @@ function summary(s: WebState): string {
 
 /** The part of the page the live feed replaces. */
 export function renderLive(s: WebState): string {
-  return `${summary(s)}${vrrpSection(s)}${s.virtualServers.map(virtualServerSection).join("")}<p class="muted gen">as of ${time(s.generatedAt)} UTC</p>`;
+  return `${summary(s)}${vrrpSection(s)}${bgpSection(s)}${s.virtualServers.map(virtualServerSection).join("")}<p class="muted gen">as of ${time(s.generatedAt)} UTC</p>`;
 }
 
 /** The whole document. */

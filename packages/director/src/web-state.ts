@@ -16,6 +16,7 @@ import {
   type Stats,
 } from "@lvs/ipvs";
 import type { SyncDaemonConfig } from "@lvs/sync";
+import type { BgpAnnouncementStatus, BgpSessionStatus } from "./bgp.js";
 import { destFor, type PlannedVirtualServer } from "./compile.js";
 import type { CheckRecord, DirectorHistory, TransitionRecord, VrrpTransitionRecord } from "./history.js";
 import type { ObservedTable } from "./observed.js";
@@ -79,6 +80,10 @@ export interface WebState {
   vrrp: { running: boolean; instances: WebVrrpInstance[] };
   syncDaemons: SyncDaemonConfig[];
   virtualServers: WebVirtualServer[];
+  /** The `bgp:` section's sessions and what they announce (null without one). */
+  bgp?: { sessions: BgpSessionStatus[]; announcement: BgpAnnouncementStatus } | null;
+  /** The whole director is drained (`lvsctl drain --director`) since then; null: not drained. */
+  directorDrain?: { since: number } | null;
 }
 
 export interface WebStateSources {
@@ -182,6 +187,11 @@ export function buildWebState(src: WebStateSources): WebState {
     },
     syncDaemons: status.syncDaemons,
     virtualServers: status.virtualServers.map((vs) => virtualServer(src, vs)),
+    bgp:
+      status.bgp && status.bgpAnnouncement
+        ? { sessions: status.bgp, announcement: status.bgpAnnouncement }
+        : null,
+    directorDrain: status.directorDrain ?? null,
   };
 }
 

@@ -4,6 +4,7 @@
 import { request } from "node:http";
 import type { DirectorClientOptions } from "./client.js";
 import { DirectorError } from "./errors.js";
+import { bgpLines } from "./format.js";
 import type { CheckRecord } from "./history.js";
 import { defaultSocketPath } from "./paths.js";
 import type { WebState } from "./web-state.js";
@@ -105,6 +106,7 @@ export function formatWebState(s: WebState): string {
     );
   }
   for (const d of s.syncDaemons) out.push(`sync daemon ${d.role} on ${d.interface} syncid ${d.syncId}`);
+  out.push(...bgpLines(s.bgp ?? undefined, s.directorDrain ?? undefined, hhmmss));
   for (const vs of s.virtualServers) {
     out.push(
       "",

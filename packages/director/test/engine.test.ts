@@ -487,3 +487,44 @@ describe("events → effects (the rules the daemon follows)", () => {
     expect(plain.engine.handle({ kind: "stop" })).toEqual([]);
   });
 });
+
+describe("drain of the whole director (BGP)", () => {
+  it("drain and undrain: one bgp-drain effect and a state save each; repeated, nothing; the table untouched", () => {
+    const { engine, clock } = setup(`real_server 10.1.0.1 80 {\n ${TCP()}\n }`);
+    const before = table(engine);
+    expect(engine.handle({ kind: "director-drain", drained: true })).toEqual([
+      { kind: "bgp-drain", drained: true },
+      { kind: "save-state" },
+    ]);
+    expect(engine.directorDrain()).toEqual({ since: clock.t });
+    clock.t += 5_000;
+    expect(engine.handle({ kind: "director-drain", drained: true })).toEqual([]);
+    expect(engine.directorDrain()).toEqual({ since: clock.t - 5_000 });
+    expect(table(engine)).toEqual(before);
+    expect(engine.handle({ kind: "director-drain", drained: false })).toEqual([
+      { kind: "bgp-drain", drained: false },
+      { kind: "save-state" },
+    ]);
+    expect(engine.directorDrain()).toBeUndefined();
+    expect(engine.handle({ kind: "director-drain", drained: false })).toEqual([]);
+  });
+
+  it("the state file's drain comes back with the configuration, before its quorum transitions", () => {
+    const plan = compilePlan(conf(vsBlock("10.0.0.1 80", `real_server 10.1.0.1 80 {\n ${TCP()}\n }`)));
+    const engine = new DirectorEngine(() => 1);
+    const effects = engine.handle({
+      kind: "config",
+      plan,
+      directorDrain: { since: 42 },
+      localAddresses: new Set(),
+    });
+    expect(effects[0]).toEqual({ kind: "bgp-drain", drained: true });
+    expect(effects.findIndex((e) => e.kind === "quorum")).toBeGreaterThan(0);
+    expect(engine.directorDrain()).toEqual({ since: 42 });
+    // A reload (no directorDrain in the event) keeps it.
+    expect(
+      engine.handle({ kind: "config", plan, localAddresses: new Set() }).some((e) => e.kind === "bgp-drain"),
+    ).toBe(false);
+    expect(engine.directorDrain()).toEqual({ since: 42 });
+  });
+});

@@ -5,6 +5,7 @@ import { RS_WEIGHT_MAX } from "@lvs/config";
 import {
   DirectorClient,
   type DirectorClientOptions,
+  type DirectorDrainAnswer,
   type DirectorStatus,
   defaultSocketPath,
   type Explanation,
@@ -94,6 +95,19 @@ interface Described {
   override: { weight?: number; disabled?: boolean; drain?: { phase: string; deadline?: number } } | null;
 }
 
+/** What `drain --director` / `undrain --director` did, in one line. */
+function directorDrainLine(r: DirectorDrainAnswer): string {
+  const peers = `${r.peers.length} BGP peer${r.peers.length === 1 ? "" : "s"}`;
+  if (r.drained) {
+    const head = r.changed ? "director drained" : "director already drained";
+    if (!r.bgp) return `${head} (no bgp: section: nothing announced to withdraw)`;
+    return `${head}: ${r.withdrawn.length ? `withdrew ${r.withdrawn.join(" ")} from ${peers}` : "nothing announced"}; established connections keep being served`;
+  }
+  const head = r.changed ? "director undrained" : "director was not drained";
+  if (!r.bgp) return `${head} (no bgp: section)`;
+  return `${head}: ${r.announced.length ? `announcing ${r.announced.join(" ")} to ${peers}` : "nothing to announce (no virtual server with quorum, or announceWhenMaster)"}`;
+}
+
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -158,45 +172,86 @@ export function register(program: Command): void {
     });
 
   apiOptions(program.command("drain"))
-    .description("weight 0 now, remove the real server once its active connections end (or after --timeout)")
-    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, [v6]:PORT, fwm:N or group:NAME")
-    .argument("<real-server>", "RIP:PORT or RIP")
+    .description(
+      "weight 0 now, remove the real server once its active connections end (or after --timeout); with --director, drain the whole director (BGP)",
+    )
+    .argument("[virtual-server]", "VIP:PORT, proto/VIP:PORT, [v6]:PORT, fwm:N or group:NAME")
+    .argument("[real-server]", "RIP:PORT or RIP")
+    .option(
+      "--director",
+      "drain the whole director: withdraw every prefix the `bgp:` section announces (the routers stop sending new flows here) while IPVS keeps serving established connections; kept across restarts until `lvsctl undrain --director`",
+    )
     .option(
       "--timeout <s>",
       "remove it after this many seconds even with connections left",
       seconds("--timeout"),
     )
     .option("--wait", "return only once it is removed")
-    .action(async (vs: string, rs: string, o: ApiOpts & { timeout?: number; wait?: boolean }) => {
-      const c = client(o);
-      const r = (await c.drain(vs, rs, o.timeout)) as Described;
-      const phase = r.override?.drain?.phase ?? "drained";
-      print(
-        phase === "drained"
-          ? `${r.realServer} drained from ${r.virtualServer}: no active connection, removed`
-          : `${r.realServer} draining from ${r.virtualServer}: weight 0, removed when idle${o.timeout !== undefined ? ` or after ${o.timeout}s` : ""}`,
-      );
-      if (o.wait && phase !== "drained") {
-        for (;;) {
-          await new Promise((res) => setTimeout(res, 500));
-          const st: DirectorStatus = await c.status();
-          const d = st.drains.find(
-            (x) => x.virtualServer === r.virtualServer && x.realServer === r.realServer,
-          );
-          if (!d) throw new Error(`the drain of ${r.realServer} was cancelled`);
-          if (d.phase === "drained") {
-            print(`${r.realServer} removed from ${r.virtualServer} (${d.doneReason ?? "done"})`);
-            return;
+    .addHelpText(
+      "after",
+      `
+Examples:
+  lvsctl drain 10.0.0.1:80 10.1.0.5:8080 --wait   one real server: weight 0, removed when its connections end
+  lvsctl drain --director                         this director: BGP withdrawn, connections served
+  lvsctl undrain --director                       announce again`,
+    )
+    .action(
+      async (
+        vs: string | undefined,
+        rs: string | undefined,
+        o: ApiOpts & { timeout?: number; wait?: boolean; director?: boolean },
+      ) => {
+        const c = client(o);
+        if (o.director) {
+          if (vs !== undefined || o.timeout !== undefined || o.wait)
+            throw new Error(
+              "--director drains the whole director: no virtual server, real server, --timeout or --wait",
+            );
+          print(directorDrainLine(await c.drainDirector()));
+          return;
+        }
+        if (vs === undefined || rs === undefined)
+          throw new Error("give a virtual server and a real server (lvsctl drain VS RS), or --director");
+        const r = (await c.drain(vs, rs, o.timeout)) as Described;
+        const phase = r.override?.drain?.phase ?? "drained";
+        print(
+          phase === "drained"
+            ? `${r.realServer} drained from ${r.virtualServer}: no active connection, removed`
+            : `${r.realServer} draining from ${r.virtualServer}: weight 0, removed when idle${o.timeout !== undefined ? ` or after ${o.timeout}s` : ""}`,
+        );
+        if (o.wait && phase !== "drained") {
+          for (;;) {
+            await new Promise((res) => setTimeout(res, 500));
+            const st: DirectorStatus = await c.status();
+            const d = st.drains.find(
+              (x) => x.virtualServer === r.virtualServer && x.realServer === r.realServer,
+            );
+            if (!d) throw new Error(`the drain of ${r.realServer} was cancelled`);
+            if (d.phase === "drained") {
+              print(`${r.realServer} removed from ${r.virtualServer} (${d.doneReason ?? "done"})`);
+              return;
+            }
           }
         }
-      }
-    });
+      },
+    );
 
   apiOptions(program.command("undrain"))
-    .description("cancel a drain: the real server goes back to what its health says")
-    .argument("<virtual-server>", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
-    .argument("<real-server>", "RIP:PORT or RIP")
-    .action(async (vs: string, rs: string, o: ApiOpts) => {
+    .description(
+      "cancel a drain: the real server goes back to what its health says; with --director, announce over BGP again",
+    )
+    .argument("[virtual-server]", "VIP:PORT, proto/VIP:PORT, fwm:N or group:NAME")
+    .argument("[real-server]", "RIP:PORT or RIP")
+    .option("--director", "undo `lvsctl drain --director`: announce the VIPs with quorum over BGP again")
+    .action(async (vs: string | undefined, rs: string | undefined, o: ApiOpts & { director?: boolean }) => {
+      if (o.director) {
+        if (vs !== undefined)
+          throw new Error("--director undrains the whole director: no virtual server or real server");
+        print(directorDrainLine(await client(o).undrainDirector()));
+        return;
+      }
+      if (vs === undefined || rs === undefined)
+        throw new Error("give a virtual server and a real server (lvsctl undrain VS RS), or --director");
       const r = (await client(o).undrain(vs, rs)) as Described;
       print(`${r.realServer} undrained in ${r.virtualServer}`);
     });
