@@ -95,6 +95,28 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
         { weight: r.weight },
         { op: "weight", weight: r.weight ?? undefined },
       ),
+    ...runtimeServerHandlers(ctx),
+    enable: (r) =>
+      change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
+    disable: (r) =>
+      change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
+    reload: () => ctx.reload(),
+    drainDirector: (drained: boolean) => {
+      if (!ctx.lvsEnabled)
+        throw new DirectorError(
+          "DIRECTOR_LVS_NOT_RUNNING",
+          "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), it announces nothing over BGP",
+        );
+      return ctx.drainDirector(drained);
+    },
+    ...(ctx.web ? { web: ctx.web } : {}),
+  };
+}
+
+/** Real servers added and removed at runtime (keepalived #1296): not in the configuration. */
+function runtimeServerHandlers(ctx: ApiContext): Pick<ApiHandlers, "addServer" | "removeServer"> {
+  const { engine, log } = ctx;
+  return {
     addServer: async (r: RealServerRequest & { weight?: number }) => {
       if (!ctx.lvsEnabled) throw notRunning();
       const vs = engine.resolveVs(parseVsReference(r.virtualServer));
@@ -121,19 +143,5 @@ export function createApiHandlers(ctx: ApiContext): ApiHandlers {
       await ctx.dispatch({ kind: "change", vsKey: vs.key, rsKey: rs.key, change: { op: "remove" } });
       return { virtualServer: vs.key, realServer: rs.key, removed: true };
     },
-    enable: (r) =>
-      change(r, (vs, rs) => `Enabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: false }),
-    disable: (r) =>
-      change(r, (vs, rs) => `Disabling ${rs.key} in ${vs}`, {}, { op: "disable", disabled: true }),
-    reload: () => ctx.reload(),
-    drainDirector: (drained: boolean) => {
-      if (!ctx.lvsEnabled)
-        throw new DirectorError(
-          "DIRECTOR_LVS_NOT_RUNNING",
-          "the LVS side isn't running: this daemon runs VRRP only (mode vrrp), it announces nothing over BGP",
-        );
-      return ctx.drainDirector(drained);
-    },
-    ...(ctx.web ? { web: ctx.web } : {}),
   };
 }

@@ -29,6 +29,13 @@ import { dirname } from "node:path";
 import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config";
 import type { Connection, Timeouts } from "@lvs/ipvs";
 import {
+  drainTimeoutOf,
+  type RealServerRequest,
+  realServerRequest,
+  timeoutsOf,
+  weightOf,
+} from "./api-body.js";
+import {
   API_HEADERS_TIMEOUT_MS,
   API_IDLE_TIMEOUT_MS,
   API_KEEPALIVE_TIMEOUT_MS,
@@ -39,10 +46,7 @@ import {
 import { DirectorError, httpStatusOf } from "./errors.js";
 import { ensurePrivateDir, runtimeDir } from "./paths.js";
 
-export interface RealServerRequest {
-  virtualServer: string;
-  realServer: string;
-}
+export type { RealServerRequest } from "./api-body.js";
 
 /** GET /connections: which dataplane, and its connection table in /proc/net/ip_vs_conn's model. */
 export interface ConnectionsAnswer {
@@ -198,56 +202,6 @@ function readBody(req: IncomingMessage, max: number): Promise<Record<string, unk
     });
     req.on("error", reject);
   });
-}
-
-function realServerRequest(o: Record<string, unknown>): RealServerRequest {
-  if (typeof o.virtualServer !== "string" || typeof o.realServer !== "string") {
-    throw new DirectorError(
-      "DIRECTOR_BAD_ARGUMENT",
-      'body needs {"virtualServer": "10.0.0.1:80", "realServer": "10.0.0.2:80"}',
-    );
-  }
-  return { virtualServer: o.virtualServer, realServer: o.realServer };
-}
-
-/** keepalived's real server `weight` range (check_parser.c weight_handler: 0..65535). */
-function weightOf(o: Record<string, unknown>): number | null {
-  const w = o.weight;
-  if (w === null) return null;
-  if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > RS_WEIGHT_MAX) {
-    throw new DirectorError(
-      "DIRECTOR_BAD_ARGUMENT",
-      `weight must be an integer 0..${RS_WEIGHT_MAX} (keepalived's range), or null for the configured weight; got ${JSON.stringify(w) ?? "nothing"}`,
-    );
-  }
-  return w;
-}
-
-/** POST /timeouts: `{ tcp, tcpFin, udp }` seconds (0 or absent: unchanged), as ipvsadm --set. */
-function timeoutsOf(o: Record<string, unknown>): Timeouts {
-  const one = (k: "tcp" | "tcpFin" | "udp"): number => {
-    const v = o[k] ?? 0;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > LVS_MAX_TIMEOUT)
-      throw new DirectorError(
-        "DIRECTOR_BAD_ARGUMENT",
-        `${k} must be an integer number of seconds 0..${LVS_MAX_TIMEOUT} (0: unchanged); got ${JSON.stringify(v)}`,
-      );
-    return v;
-  };
-  return { tcp: one("tcp"), tcpFin: one("tcpFin"), udp: one("udp") };
-}
-
-/** Drain timeout in seconds, bounded as keepalived bounds its timeouts (LVS_MAX_TIMEOUT, 31 days). */
-function drainTimeoutOf(o: Record<string, unknown>): number | undefined {
-  const t = o.timeout;
-  if (t === undefined || t === null) return undefined;
-  if (typeof t !== "number" || !Number.isFinite(t) || t < 0 || t > LVS_MAX_TIMEOUT) {
-    throw new DirectorError(
-      "DIRECTOR_BAD_ARGUMENT",
-      `timeout must be a number of seconds 0..${LVS_MAX_TIMEOUT}; got ${JSON.stringify(t)}`,
-    );
-  }
-  return t;
 }
 
 /** Compares digests, so neither the token's content nor its length shows in the timing. */
