@@ -16,14 +16,31 @@ export interface PathSource {
 }
 
 interface Node {
-  s?: PathSource;
+  /** Entry index into the packed columns (see SourceMap), when this path has an entry. */
+  i?: number;
   k?: Record<string, Node>;
 }
+
+// One entry = these Int32 columns. Positions are 2.2 × 10⁵ entries for a 5,000-service file:
+// packed, an entry costs 32 bytes instead of three objects (~120 bytes); objects are built on read.
+const FILE = 0;
+const LINE = 1;
+const COLUMN = 2;
+const VALUE_FILE = 3; // -1: no valuePos
+const VALUE_LINE = 4;
+const VALUE_COLUMN = 5;
+const KEYWORD = 6;
+const HINT = 7; // -1: no hintKeyword
+const WIDTH = 8;
 
 /** A trie over path segments (cheaper than joined-string keys for 10⁵–10⁶ entries). */
 export class SourceMap {
   private readonly root: Node = {};
   private count = 0;
+  private cols = new Int32Array(WIDTH * 256);
+  /** Interned file names and keywords (a few dozen distinct values in any file). */
+  private readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
 
   set(path: Path, src: PathSource): void {
     let n = this.root;
@@ -32,8 +49,24 @@ export class SourceMap {
       const key = String(seg);
       n = n.k[key] ??= {};
     }
-    if (!n.s) this.count++;
-    n.s = src;
+    if (n.i === undefined) {
+      n.i = this.count++;
+      if (n.i * WIDTH >= this.cols.length) {
+        const grown = new Int32Array(this.cols.length * 2);
+        grown.set(this.cols);
+        this.cols = grown;
+      }
+    }
+    const at = n.i * WIDTH;
+    const c = this.cols;
+    c[at + FILE] = this.intern(src.pos.file);
+    c[at + LINE] = src.pos.line;
+    c[at + COLUMN] = src.pos.column;
+    c[at + VALUE_FILE] = src.valuePos ? this.intern(src.valuePos.file) : -1;
+    c[at + VALUE_LINE] = src.valuePos?.line ?? 0;
+    c[at + VALUE_COLUMN] = src.valuePos?.column ?? 0;
+    c[at + KEYWORD] = this.intern(src.keyword);
+    c[at + HINT] = src.hintKeyword === undefined ? -1 : this.intern(src.hintKeyword);
   }
 
   get(path: Path): PathSource | undefined {
@@ -42,7 +75,7 @@ export class SourceMap {
       n = n.k?.[String(seg)];
       if (!n) return undefined;
     }
-    return n.s;
+    return n.i === undefined ? undefined : this.entry(n.i);
   }
 
   has(path: Path): boolean {
@@ -52,13 +85,19 @@ export class SourceMap {
   /** The entry for `path`, or for its nearest ancestor that has one. */
   nearest(path: Path): { path: Path; src: PathSource } | undefined {
     let n: Node | undefined = this.root;
-    let best: { path: Path; src: PathSource } | undefined = n.s ? { path: [], src: n.s } : undefined;
+    let bestAt = n.i === undefined ? -1 : 0;
+    let best = n.i;
     for (let i = 0; i < path.length; i++) {
       n = n.k?.[String(path[i])];
       if (!n) break;
-      if (n.s) best = { path: path.slice(0, i + 1), src: n.s };
+      if (n.i !== undefined) {
+        best = n.i;
+        bestAt = i + 1;
+      }
     }
-    return best;
+    return best === undefined || bestAt < 0
+      ? undefined
+      : { path: path.slice(0, bestAt), src: this.entry(best) };
   }
 
   /** Position of a model object or value by path (e.g. ["vrrpInstances", 0]). */
@@ -69,5 +108,36 @@ export class SourceMap {
   /** Number of recorded paths. */
   get size(): number {
     return this.count;
+  }
+
+  private intern(text: string): number {
+    let id = this.stringIds.get(text);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(text);
+      this.stringIds.set(text, id);
+    }
+    return id;
+  }
+
+  private entry(i: number): PathSource {
+    const c = this.cols;
+    const at = i * WIDTH;
+    const src: PathSource = {
+      pos: {
+        file: this.strings[c[at + FILE] as number] as string,
+        line: c[at + LINE] as number,
+        column: c[at + COLUMN] as number,
+      },
+      keyword: this.strings[c[at + KEYWORD] as number] as string,
+    };
+    if ((c[at + VALUE_FILE] as number) >= 0)
+      src.valuePos = {
+        file: this.strings[c[at + VALUE_FILE] as number] as string,
+        line: c[at + VALUE_LINE] as number,
+        column: c[at + VALUE_COLUMN] as number,
+      };
+    if ((c[at + HINT] as number) >= 0) src.hintKeyword = this.strings[c[at + HINT] as number] as string;
+    return src;
   }
 }
