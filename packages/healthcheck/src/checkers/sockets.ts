@@ -24,19 +24,8 @@ export function connectTcp(def: CommonCheck, port: number, attempt: Attempt): So
       ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
     });
   }
-  let fd: number;
-  try {
-    fd = openDeviceSocket({
-      family: isIPv6(def.connectIp) ? 6 : 4,
-      type: "tcp",
-      ifname: def.bindIf,
-      ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
-      ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
-    });
-  } catch (err) {
-    attempt.down(deviceReason(def, err));
-    return undefined;
-  }
+  const fd = deviceSocket(def, def.bindIf, "tcp", attempt);
+  if (fd === undefined) return undefined;
   return new Socket({ fd, readable: true, writable: true }).connect({ host: def.connectIp, port });
 }
 
@@ -55,12 +44,25 @@ export function bindUdp(def: CommonCheck, attempt: Attempt, onBound: () => void)
     } else ready();
     return sock;
   }
-  let fd: number;
+  const fd = deviceSocket(def, def.bindIf, "udp", attempt);
+  if (fd === undefined) return undefined;
+  const sock = createSocket(v6 ? "udp6" : "udp4");
+  sock.bind({ fd }, ready);
+  return sock;
+}
+
+/** A socket bound to `bind_if` (and bindto/bindPort), or undefined with the attempt DOWN. */
+function deviceSocket(
+  def: CommonCheck,
+  ifname: string,
+  type: "tcp" | "udp",
+  attempt: Attempt,
+): number | undefined {
   try {
-    fd = openDeviceSocket({
-      family: v6 ? 6 : 4,
-      type: "udp",
-      ifname: def.bindIf,
+    return openDeviceSocket({
+      family: isIPv6(def.connectIp) ? 6 : 4,
+      type,
+      ifname,
       ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
       ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
     });
@@ -68,7 +70,4 @@ export function bindUdp(def: CommonCheck, attempt: Attempt, onBound: () => void)
     attempt.down(deviceReason(def, err));
     return undefined;
   }
-  const sock = createSocket(v6 ? "udp6" : "udp4");
-  sock.bind({ fd }, ready);
-  return sock;
 }
