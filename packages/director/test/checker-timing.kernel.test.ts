@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { keepalivedArgv, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, describe, expect, it } from "vitest";
+import { directorCheckArgv } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const FLAPPER = fileURLToPath(new URL("./fixtures/flapper.mjs", import.meta.url));
 
 const UP_MS = 5_000;
@@ -95,22 +95,7 @@ describe("checker timing: the same flapping server gives keepalived and lvs the 
     procs.push(flapper);
     await waitFor(() => flapper.output().includes("up "), { what: "server up", timeoutMs: 60_000 });
     procs.push(ka.spawn(keepalivedArgv({ half: "check", config: join(dir, "ka.conf"), dir })));
-    procs.push(
-      lb.spawn([
-        "node",
-        BIN,
-        "director",
-        "run",
-        "-f",
-        join(dir, "lb.conf"),
-        "--mode",
-        "check",
-        "--socket",
-        join(dir, "d.sock"),
-        "--log-format",
-        "text",
-      ]),
-    );
+    procs.push(lb.spawn(directorCheckArgv(join(dir, "lb.conf"), dir)));
     const present = async (ns: typeof ka) => (await ns.run("ipvsadm -Ln")).includes("10.74.0.11:8080");
     try {
       await waitFor(async () => (await present(ka)) && (await present(lb)), {

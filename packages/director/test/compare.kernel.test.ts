@@ -10,8 +10,8 @@ import { IpvsClient, serviceId } from "@lvs/ipvs";
 import { keepalivedArgv, type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProcIpvs } from "../src/proc-ipvs.js";
+import { directorCheckArgv } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const SERVERS = fileURLToPath(new URL("./fixtures/servers.mjs", import.meta.url));
 
 const chk = "connect_timeout 1\n      retry 0\n      delay_before_retry 1";
@@ -222,22 +222,7 @@ describe("keepalived 2.2.7 and lvs director program the same IPVS table", () => 
     await waitFor(() => web.output().includes("listening"), { what: "real servers", timeoutMs: 30_000 });
     writeFileSync(join(dir, "keepalived.conf"), CONF);
     keepalived = ka.spawn(keepalivedArgv({ half: "check", config: join(dir, "keepalived.conf"), dir }));
-    director = lb.spawn([
-      "node",
-      BIN,
-      "director",
-      "run",
-      "-f",
-      join(dir, "keepalived.conf"),
-      "--mode",
-      "check",
-      "--socket",
-      join(dir, "d.sock"),
-      "--reconcile-interval",
-      "1",
-      "--log-format",
-      "text",
-    ]);
+    director = lb.spawn(directorCheckArgv(join(dir, "keepalived.conf"), dir, ["--reconcile-interval", "1"]));
   }, 120_000);
 
   afterAll(async () => {

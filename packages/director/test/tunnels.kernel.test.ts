@@ -8,11 +8,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Netns, type SpawnedProcess, Topology, waitFor } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { directorCheckArgv } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../../cli/dist/bin.cjs", import.meta.url));
 const GUE_VIP = "10.66.3.100";
 const GRE_VIP = "10.66.3.101";
 const GUE_PORT = 6080;
@@ -92,20 +91,7 @@ beforeAll(async () => {
     timeoutMs: 60_000,
   });
   writeFileSync(join(dir, "keepalived.conf"), CONF);
-  daemon = director.spawn([
-    "node",
-    BIN,
-    "director",
-    "run",
-    "-f",
-    join(dir, "keepalived.conf"),
-    "--mode",
-    "check",
-    "--socket",
-    join(dir, "d.sock"),
-    "--log-format",
-    "text",
-  ]);
+  daemon = director.spawn(directorCheckArgv(join(dir, "keepalived.conf"), dir));
   try {
     await waitFor(async () => (await director.run("ipvsadm -Ln")).split("Tunnel").length === 3, {
       what: "both tunnelled real servers programmed",
