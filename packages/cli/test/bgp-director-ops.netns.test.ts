@@ -8,7 +8,7 @@
 //   a connection established through D keeps being served; `undrain --director` announces again.
 // - `announceWhenMaster`: announced while D's VRRP instance is MASTER, withdrawn when keepalived
 //   (higher priority) takes over, announced again when keepalived stops.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -296,6 +296,8 @@ vrrpInstances:
           JSON.parse(await lvsctl("status", "--json", "--socket", socket)) as {
             bgpAnnouncement: { withheld: string | null; announceWhenMaster: unknown[] };
           };
+        // The announcement can come before the runtime API listens (the API opens last at start).
+        await waitFor(async () => existsSync(socket), { timeoutMs: 15_000, what: "the runtime API socket" });
         expect((await json()).bgpAnnouncement.announceWhenMaster).toEqual([
           { instance: "VI_1", state: "MASTER" },
         ]);
