@@ -18,6 +18,16 @@ const VRRP_TEXT: Record<VrrpAlertState, [string, string]> = {
   STOP: ["Stopping", "=> VRRP Instance stopping <="],
 };
 
+/** What a quorum mail says: the transition and keepalived's figures. */
+export interface QuorumAlert {
+  up: boolean;
+  init: boolean;
+  quorum: number;
+  hysteresis: number;
+  threshold: number;
+  weightSum: number;
+}
+
 /** Told of each mail sent (or failed: the error) — for logs. */
 export type AlertSink = (mail: Mail, err?: Error) => void;
 
@@ -96,6 +106,27 @@ export class SmtpAlerts {
     this.mail(
       `Realserver ${rsLabel} of virtual server ${vsLabel} - ${up ? "UP" : "DOWN"}`,
       up ? "=> CHECK succeed on service <=" : "=> CHECK failed on service <=",
+    );
+  }
+
+  /**
+   * A virtual server gained or lost its quorum (keepalived's do_vs_notifies): "Virtualserver
+   * [10.0.0.1]:tcp:80 - UP", body "=> Gained quorum 1+0=1 <= 2 <=". keepalived writes the down
+   * case with the same `+` and `<=` (only its log line says `-` and `>`).
+   */
+  virtualServer(vsLabel: string, t: QuorumAlert, smtpAlert: boolean | undefined): void {
+    const g = this.g;
+    if (!(smtpAlert ?? g.smtpAlertChecker ?? g.smtpAlert ?? false)) return;
+    const what = t.up
+      ? t.init
+        ? "Starting with quorum up"
+        : "Gained quorum"
+      : t.init
+        ? "Starting with quorum down"
+        : "Lost quorum";
+    this.mail(
+      `Virtualserver ${vsLabel} - ${t.up ? "UP" : "DOWN"}`,
+      `=> ${what} ${t.quorum}+${t.hysteresis}=${t.threshold} <= ${t.weightSum} <=`,
     );
   }
 

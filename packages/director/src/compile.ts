@@ -454,6 +454,7 @@ function planVirtualServer(
     haSuspend,
     vips,
     fwd: forwardOf(vs.lvsMethod),
+    ...(vs.smtpAlert !== undefined ? { smtpAlert: vs.smtpAlert } : {}),
   };
 }
 

@@ -143,6 +143,11 @@ export class EffectPerformer {
       case "quorum":
         logTransition(to.log, e);
         to.fifos?.virtualServer(e.vs.label, e.up);
+        to.alerts?.()?.virtualServer(
+          e.vs.label,
+          { ...e, quorum: e.vs.quorum, hysteresis: e.vs.hysteresis },
+          e.vs.smtpAlert,
+        );
         this.quorumUp.set(e.vs.key, e.up);
         // A gain is announced once the batch's pass has put the service in the table: a router
         // that sends flows here before that has them reset by our own stack (an ECMP join did).

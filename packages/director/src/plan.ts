@@ -81,6 +81,8 @@ export interface PlannedVirtualServer {
   vips: string[];
   /** The virtual server's `lvs_method` (what a real server added at runtime forwards with). */
   fwd: ForwardSpec;
+  /** smtp_alert of the virtual server (undefined: the global smtp_alert_checker, else smtp_alert). */
+  smtpAlert?: boolean;
 }
 
 export interface Plan {

@@ -159,16 +159,23 @@ vrrp_instance VI_QUIET {
       "text",
     ]);
     try {
-      await waitFor(async () => mails(maildir).length > before, {
-        what: `a DOWN mail (${d.output().slice(-400)})`,
+      const ours = () => mails(maildir).slice(before);
+      const find = (subject: RegExp) => ours().find((m) => subject.test(m));
+      const rsDown =
+        /^Subject: \[lb1\] Realserver \[127\.0\.0\.1\]:tcp:1 of virtual server \[127\.0\.0\.1\]:tcp:18080 - DOWN$/m;
+      const vsDown = /^Subject: \[lb1\] Virtualserver \[127\.0\.0\.1\]:tcp:18080 - DOWN$/m;
+      await waitFor(async () => find(rsDown) !== undefined && find(vsDown) !== undefined, {
+        what: `the DOWN mails (${d.output().slice(-400)})`,
         timeoutMs: 20_000,
         intervalMs: 100,
       });
-      const m = mails(maildir).slice(before)[0]!;
-      expect(m).toMatch(
-        /^Subject: \[lb1\] Realserver \[127\.0\.0\.1\]:tcp:1 of virtual server \[127\.0\.0\.1\]:tcp:18080 - DOWN$/m,
+      expect(find(rsDown)).toContain("=> CHECK failed on service <=");
+      // The virtual server's quorum (smtp_alert_checker reaches it too, as in keepalived): up at
+      // start with its one real server, lost when that server fails.
+      expect(find(/^Subject: \[lb1\] Virtualserver \[127\.0\.0\.1\]:tcp:18080 - UP$/m)).toContain(
+        "=> Starting with quorum up 1+0=1 <= 1 <=",
       );
-      expect(m).toContain("=> CHECK failed on service <=");
+      expect(find(vsDown)).toContain("=> Lost quorum 1+0=1 <= 0 <=");
       // log_all_failures: the failures after the transition are logged too, not only the DOWN.
       const failures = () =>
         d.output().split("TCP_CHECK of [127.0.0.1]:tcp:1 for VS [127.0.0.1]:tcp:18080 failed").length - 1;
