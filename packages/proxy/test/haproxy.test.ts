@@ -139,7 +139,11 @@ listen send_v2
     const text = await body;
     expect(text).toMatch(/^HTTP\/1\.1 200/);
     expect(text.endsWith(`127.0.0.23:${c.localPort}`)).toBe(true);
-    const entries = proxy.connections().filter((e) => e.virtualPort === p.oursPP);
+    // haproxy may hold other connections to the same listener (its own, from 127.0.0.1): the one
+    // that matters is the client its PROXY header names.
+    const entries = proxy
+      .connections()
+      .filter((e) => e.virtualPort === p.oursPP && e.clientAddress === "127.0.0.23");
     expect(entries).toEqual([
       expect.objectContaining({ clientAddress: "127.0.0.23", clientPort: c.localPort, state: "ESTABLISHED" }),
     ]);
