@@ -285,6 +285,11 @@ vrrpInstances:
     virtualIpaddress: [{ address: 10.185.3.100, prefix: 24 }]
 `;
       writeFileSync(file, config(`  announceWhenMaster: VI_1\n  peers:\n${peerA}`, vrrp));
+      // The previous case's route must be gone first, or it would pass for this director's.
+      await waitFor(async () => (await nextHops()).length === 0, {
+        timeoutMs: 15_000,
+        what: "no route left from the previous case",
+      });
       const lvs = d.spawn(["node", BIN, "up", "-f", file, "--dataplane", "proxy", "--socket", socket]);
       let ka: SpawnedProcess | undefined;
       try {
@@ -298,6 +303,12 @@ vrrpInstances:
           };
         // The announcement can come before the runtime API listens (the API opens last at start).
         await waitFor(async () => existsSync(socket), { timeoutMs: 15_000, what: "the runtime API socket" });
+        await waitFor(
+          async () =>
+            JSON.stringify((await json()).bgpAnnouncement.announceWhenMaster) ===
+            JSON.stringify([{ instance: "VI_1", state: "MASTER" }]),
+          { timeoutMs: 10_000, what: "status: VI_1 MASTER" },
+        );
         expect((await json()).bgpAnnouncement.announceWhenMaster).toEqual([
           { instance: "VI_1", state: "MASTER" },
         ]);
