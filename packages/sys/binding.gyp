@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "lvs_sys",
-      "sources": ["src/native/sys.cc"],
+      "sources": ["src/native/sys.cc", "src/native/netlink.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall"]

@@ -10,11 +10,18 @@
  */
 
 import { type Clock, systemClock } from "@lvs/inet";
-import { withNetns } from "@lvs/sys";
+import { NetlinkExchangeSocket, withNetns } from "@lvs/sys";
 import type { RawNetlinkSocket } from "netlink";
-import { appendIpvsRequest, decodeIpvsMessage, encodeIpvsRequest, type IpvsMessage } from "./codec.js";
+import {
+  appendIpvsRequest,
+  decodeIpvsMessage,
+  decodeServiceReply,
+  encodeIpvsRequest,
+  type IpvsMessage,
+} from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
+import { type BatchItem, dumpAllDests, dumpServices, type ExchangeContext, runBatch } from "./exchange-io.js";
 import { decodeDestEntry } from "./fast-dest.js";
 import {
   daemonFromAttrs,
@@ -67,6 +74,13 @@ export interface IpvsClientOptions {
   parallelDumps?: number;
   /** Time source of the request timeouts (tests pass a FakeClock). Default: the system clock. */
   clock?: Clock;
+  /**
+   * Run `table()`'s dumps and `batch()`'s writes on libuv pool threads through @lvs/sys's
+   * NetlinkExchangeSocket (the kernel's work and ours overlap; one crossing per few hundred
+   * requests). Default true when the addon has it; false keeps everything on the one socket.
+   * Only for clients from `open()`; their timeouts then use the system clock.
+   */
+  nativeIo?: boolean;
 }
 
 /** One mutation, as `batch()`, `diff()` and `apply()` speak them. */
@@ -164,6 +178,8 @@ export class IpvsClient {
   /** Set when opened by `open()`: lets table() open sibling sockets the same way. */
   private openOptions: IpvsClientOptions | undefined;
   private peers: Promise<IpvsClient[]> | undefined;
+  private exchange: ExchangeContext | null | undefined;
+  private exchangeSeq = 1;
 
   private constructor(socket: NetlinkSocketLike, familyId: number, opts: IpvsClientOptions) {
     this.socket = socket;
@@ -227,6 +243,7 @@ export class IpvsClient {
     void this.peers?.then((ps) => {
       for (const p of ps) p.close();
     });
+    for (const s of this.exchange?.sockets ?? []) s.close();
     if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     for (const p of this.pending.values()) {
@@ -247,8 +264,19 @@ export class IpvsClient {
 
   /** All services in one dump. */
   async services(): Promise<ServiceEntry[]> {
-    const parts = await this.dump(Msg.dumpServices(), "SERVICE", undefined);
-    return parts.filter((m) => m.service).map((m) => serviceEntryFromAttrs(m.service ?? {}));
+    const exchange = this.exchangeContext();
+    if (exchange) {
+      for (let attempt = 0; attempt < this.dumpRetries; attempt++) {
+        const services = await dumpServices(exchange);
+        if (services) return services;
+      }
+    }
+    // Parts decoded straight to the service (decodeServiceReply), as table() reads them.
+    const parts = (await this.dump(Msg.dumpServices(), "SERVICE", undefined, (payload) => {
+      const a = decodeServiceReply(payload);
+      return a ? serviceEntryFromAttrs(a) : undefined;
+    })) as unknown as (ServiceEntry | undefined)[];
+    return parts.filter((s): s is ServiceEntry => s !== undefined);
   }
 
   /** One service (GET_SERVICE doit). ESRCH → IPVS_ESRCH_SERVICE. */
@@ -272,6 +300,25 @@ export class IpvsClient {
   /** Every service (one dump) with its destinations (one dump each, on parallel sockets). */
   async table(): Promise<ServiceWithDests[]> {
     const services = await this.services();
+    const exchange = this.exchangeContext();
+    if (exchange) {
+      const dumps = await dumpAllDests(exchange, services);
+      const table: ServiceWithDests[] = [];
+      for (let i = 0; i < services.length; i++) {
+        const service = services[i] as ServiceEntry;
+        const d = dumps[i];
+        if (d?.kind === "ok") table.push({ service, dests: d.dests });
+        else if (d?.kind === "interrupted") {
+          // Changed while read: this socket's dump path retries it (DUMP_INTR) or finds it gone.
+          try {
+            table.push({ service, dests: await this.dests(keyOf(service)) });
+          } catch (err) {
+            if (!(err instanceof IpvsError && err.errno === C.Errno.ESRCH)) throw err;
+          }
+        }
+      }
+      return table;
+    }
     const workers: IpvsClient[] = [this, ...(await this.dumpPeers())];
     const out: (ServiceWithDests | undefined)[] = new Array(services.length);
     let next = 0;
@@ -290,6 +337,38 @@ export class IpvsClient {
     };
     await Promise.all(workers.map(work));
     return out.filter((x): x is ServiceWithDests => x !== undefined);
+  }
+
+  /** The pool-thread sockets (opened on first use), or null when not available or not wanted. */
+  private exchangeContext(): ExchangeContext | null {
+    if (this.exchange !== undefined) return this.exchange;
+    const opts = this.openOptions;
+    if (!opts || opts.nativeIo === false || this.closed || !NetlinkExchangeSocket.available()) {
+      this.exchange = null;
+      return null;
+    }
+    const count = Math.max(1, opts.parallelDumps ?? 4);
+    const sockets: NetlinkExchangeSocket[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        sockets.push(NetlinkExchangeSocket.open(C.NETLINK_GENERIC, opts.netns ? { netns: opts.netns } : {}));
+      }
+    } catch {
+      // The socket path still works: use it.
+      for (const s of sockets) s.close();
+      this.exchange = null;
+      return null;
+    }
+    this.exchange = {
+      familyId: this.familyId,
+      timeoutMs: this.timeoutMs,
+      sockets,
+      nextSeq: () => {
+        this.exchangeSeq = (this.exchangeSeq % 0xfffffffe) + 1;
+        return this.exchangeSeq;
+      },
+    };
+    return this.exchange;
   }
 
   private dumpPeers(): Promise<IpvsClient[]> {
@@ -354,6 +433,22 @@ export class IpvsClient {
    * outcome. A failure does not stop the rest: the kernel goes on with the next message.
    */
   async batch(ops: readonly Operation[]): Promise<OperationResult[]> {
+    const exchange = ops.length > 1 ? this.exchangeContext() : null;
+    if (exchange) {
+      const items: BatchItem[] = ops.map((op) => ({
+        message: operationMessage(op),
+        kind: op.op.endsWith("Service") ? "SERVICE" : "DEST",
+        object: () => describeOperation(op).object,
+      }));
+      const errors = await runBatch(exchange, items);
+      return ops.map((op, i) => {
+        const err = errors[i];
+        if (err === undefined) return { operation: op, error: undefined };
+        const named =
+          op.op === "addService" || op.op === "editService" ? namingScheduler(err, op.service) : err;
+        return { operation: op, error: toIpvsError(named) };
+      });
+    }
     const results: OperationResult[] = new Array(ops.length);
     // Only the last message of each write asks for an ACK: the kernel handles a write's
     // messages in order and always answers a failure (netlink_rcv_skb), so the tail's ACK

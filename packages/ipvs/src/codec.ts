@@ -353,6 +353,28 @@ export function decodeDestReply(payload: Uint8Array): DestAttrs | undefined {
   return top.dest as DestAttrs | undefined;
 }
 
+/** The top level of a GET_SERVICE dump part, reduced to the service (as DEST_REPLY for dests). */
+const SERVICE_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_SERVICE, key: "service", kind: { nest: SERVICE } }];
+
+/**
+ * The service of a GET_SERVICE dump part, or undefined when it has none: decodeDestReply's
+ * counterpart for the services dump of a table read. `addr` and `pe_name` bytes are views.
+ */
+export function decodeServiceReply(payload: Uint8Array): ServiceAttrs | undefined {
+  if (payload.length < C.GENL_HDRLEN) {
+    throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${payload.length} bytes`);
+  }
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const top = nestDecoder(SERVICE_REPLY, false)(
+    payload,
+    view,
+    C.GENL_HDRLEN,
+    payload.length - C.GENL_HDRLEN,
+    "GET_SERVICE",
+  );
+  return top.service as ServiceAttrs | undefined;
+}
+
 /** Decodes a genl payload (header + attributes) into an IpvsMessage. */
 export function decodeIpvsMessage(payload: Uint8Array): IpvsMessage {
   const { header, attrs } = parseGenl(payload);

@@ -80,11 +80,40 @@ function normalDest(d: Destination | DestinationEntry): NormalDest {
   };
 }
 
-const sameJson = (a: object, b: object): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Field by field: a no-op reconcile compares every object of the table (JSON.stringify of both
+// sides cost more than the rest of the diff).
+const sameService = (a: NormalService, b: NormalService): boolean =>
+  a.scheduler === b.scheduler &&
+  a.flags === b.flags &&
+  a.timeout === b.timeout &&
+  a.netmask === b.netmask &&
+  a.peName === b.peName;
+const sameDest = (a: NormalDest, b: NormalDest): boolean =>
+  a.forward === b.forward &&
+  a.weight === b.weight &&
+  a.upperThreshold === b.upperThreshold &&
+  a.lowerThreshold === b.lowerThreshold &&
+  a.tunnelType === b.tunnelType &&
+  a.tunnelPort === b.tunnelPort &&
+  a.tunnelFlags === b.tunnelFlags;
+
+/** destId with the canonical form of each address text computed once per diff (texts repeat on both sides). */
+function destIdCache(): (d: { address: string; port: number }) => string {
+  const canonical = new Map<string, string>();
+  return (d) => {
+    let c = canonical.get(d.address);
+    if (c === undefined) {
+      c = canonicalAddress(d.address);
+      canonical.set(d.address, c);
+    }
+    return `${c}/${d.port}`;
+  };
+}
 
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
 export function diff(desired: readonly DesiredService[], actual: readonly ServiceWithDests[]): Operation[] {
   const actualById = new Map(actual.map((a) => [serviceId(a.service), a]));
+  const destKey = destIdCache();
   const desiredIds = new Set<string>();
   const addServices: Operation[] = [];
   const editServices: Operation[] = [];
@@ -103,17 +132,17 @@ export function diff(desired: readonly DesiredService[], actual: readonly Servic
       for (const d of want.dests) addDests.push({ op: "addDest", service: want.service, dest: d });
       continue;
     }
-    if (!sameJson(normalService(want.service, af), normalService(have.service, af))) {
+    if (!sameService(normalService(want.service, af), normalService(have.service, af))) {
       editServices.push({ op: "editService", service: want.service });
     }
-    const haveDests = new Map(have.dests.map((d) => [destId(d), d]));
+    const haveDests = new Map(have.dests.map((d) => [destKey(d), d]));
     const wantIds = new Set<string>();
     for (const d of want.dests) {
-      const did = destId(d);
+      const did = destKey(d);
       wantIds.add(did);
       const h = haveDests.get(did);
       if (!h) addDests.push({ op: "addDest", service: want.service, dest: d });
-      else if (!sameJson(normalDest(d), normalDest(h)))
+      else if (!sameDest(normalDest(d), normalDest(h)))
         editDests.push({ op: "editDest", service: want.service, dest: d });
     }
     for (const [did, h] of haveDests) {

@@ -142,3 +142,60 @@ describe("diff", () => {
     );
   });
 });
+
+describe("diff compares every setting", () => {
+  const base: DesiredService = {
+    service: { protocol: 6, address: "10.0.0.1", port: 80, scheduler: "wlc", timeout: 0, netmask: 32 },
+    dests: [
+      {
+        address: "10.1.0.1",
+        port: 80,
+        weight: 1,
+        forward: Forward.TUNNEL,
+        tunnelType: 1,
+        tunnelPort: 6080,
+        tunnelFlags: 1,
+      },
+    ],
+  };
+  const serviceChanges: Pick<Service, "scheduler" | "flags" | "timeout" | "netmask" | "peName">[] = [
+    { scheduler: "rr" },
+    { flags: IP_VS_SVC_F_PERSISTENT },
+    { timeout: 300 },
+    { netmask: 24 },
+    { peName: "sip" },
+  ];
+  const destChanges: Partial<Destination>[] = [
+    { forward: Forward.MASQ },
+    { weight: 2 },
+    { upperThreshold: 10 },
+    { lowerThreshold: 5 },
+    { tunnelType: 2 },
+    { tunnelPort: 7080 },
+    { tunnelFlags: 2 },
+  ];
+  /** The kernel's view of `base`, tunnel settings included (asKernel leaves them 0). */
+  const kernelOfBase = (): ServiceWithDests => {
+    const kernel = asKernel(base);
+    const d = base.dests[0] as Destination;
+    const k = kernel.dests[0] as DestinationEntry;
+    k.tunnelType = d.tunnelType ?? 0;
+    k.tunnelPort = d.tunnelPort ?? 0;
+    k.tunnelFlags = d.tunnelFlags ?? 0;
+    return kernel;
+  };
+  it("the unchanged table diffs to nothing", () => {
+    expect(diff([base], [kernelOfBase()])).toEqual([]);
+  });
+  it.each(serviceChanges)("a service whose %o changed is edited", (change) => {
+    const ops = diff([{ ...base, service: { ...base.service, ...change } }], [kernelOfBase()]);
+    expect(ops.map((o) => o.op)).toEqual(["editService"]);
+  });
+  it.each(destChanges)("a real server whose %o changed is edited", (change) => {
+    const ops = diff(
+      [{ ...base, dests: [{ ...(base.dests[0] as Destination), ...change }] }],
+      [kernelOfBase()],
+    );
+    expect(ops.map((o) => o.op)).toEqual(["editDest"]);
+  });
+});

@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeIpvsMessage, encodeIpvsMessage } from "../src/codec.js";
+import { decodeIpvsMessage, decodeServiceReply, encodeIpvsMessage } from "../src/codec.js";
 import * as C from "../src/constants.js";
 import { IpvsError } from "../src/errors.js";
 import { decodeDestEntry } from "../src/fast-dest.js";
-import { destEntryFromAttrs } from "../src/model.js";
+import { destEntryFromAttrs, serviceEntryFromAttrs } from "../src/model.js";
 import { parseNlMsgs, unhex } from "../src/netlink.js";
 
 const captures: Record<string, { sent: string[]; received: string[] }> = JSON.parse(
@@ -113,6 +113,57 @@ describe("decodeDestEntry", () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("decodeServiceReply (the services dump of a table read)", () => {
+  const kernelServiceReplies = Object.values(captures).flatMap((c) =>
+    c.received
+      .flatMap((h) => parseNlMsgs(unhex(h)))
+      .filter((m) => m.type === IPVS_FAMILY && m.payload[0] === C.IpvsCmd.NEW_SERVICE),
+  );
+  const slowService = (payload: Uint8Array) => {
+    const m = decodeIpvsMessage(payload);
+    return m.service ? serviceEntryFromAttrs(m.service) : undefined;
+  };
+  const fastService = (payload: Uint8Array) => {
+    const a = decodeServiceReply(payload);
+    return a ? serviceEntryFromAttrs(a) : undefined;
+  };
+
+  it("equals the lossless codec on every GET_SERVICE reply the kernel sent", () => {
+    expect(kernelServiceReplies.length).toBeGreaterThan(3);
+    for (const m of kernelServiceReplies) {
+      const ours = fastService(m.payload);
+      expect(ours?.scheduler).not.toBe("");
+      expect(plain(ours)).toEqual(plain(slowService(m.payload)));
+    }
+  });
+
+  it("equals the lossless codec on mutated kernel replies, or both refuse", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...kernelServiceReplies),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (m, at, byte) => {
+          const bytes = Uint8Array.from(m.payload);
+          bytes[at % bytes.length] = byte;
+          let slowResult: unknown;
+          let slowError: unknown;
+          try {
+            slowResult = plain(slowService(bytes));
+          } catch (err) {
+            slowError = err;
+          }
+          if (slowError) {
+            expect(slowError).toBeInstanceOf(IpvsError);
+            expect(() => fastService(bytes)).toThrow(IpvsError);
+          } else expect(plain(fastService(bytes))).toEqual(slowResult);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

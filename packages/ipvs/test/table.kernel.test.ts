@@ -45,6 +45,95 @@ describe("/proc/net/ip_vs_conn", () => {
   });
 });
 
+describe("pool-thread exchanges (@lvs/sys NetlinkExchangeSocket) and the JS-thread socket agree", () => {
+  // Every table shape the no-op reconcile must see as equal: TCP/UDP/SCTP/fwmark, IPv4 and IPv6,
+  // every scheduler loaded, persistence, port-mapped real servers, each forwarding method.
+  const schedulers = [
+    "rr",
+    "wrr",
+    "lc",
+    "wlc",
+    "lblc",
+    "lblcr",
+    "dh",
+    "sh",
+    "sed",
+    "nq",
+    "fo",
+    "ovf",
+    "mh",
+  ];
+  const desired: DesiredService[] = schedulers.flatMap((scheduler, i) => [
+    {
+      service: { protocol: [6, 17, 132][i % 3] as number, address: `10.9.${i}.1`, port: 80 + i, scheduler },
+      dests: [
+        { address: `10.8.${i}.2`, port: 8080 + i, forward: Forward.MASQ, weight: i },
+        {
+          address: `10.8.${i}.3`,
+          port: 80 + i,
+          forward: Forward.ROUTE,
+          upperThreshold: 10,
+          lowerThreshold: 2,
+        },
+        { address: `10.8.${i}.4`, port: 80 + i, forward: Forward.TUNNEL },
+      ],
+    },
+    {
+      service: {
+        protocol: 6,
+        address: `fd00:9::${i + 1}`,
+        port: 443,
+        scheduler,
+        flags: 1,
+        timeout: 300,
+        netmask: 128,
+      },
+      dests: [{ address: `fd00:8::${i + 1}`, port: 8443, forward: Forward.MASQ }],
+    },
+    { service: { fwmark: 100 + i, scheduler }, dests: [{ address: `10.7.${i}.2`, port: 0, weight: 3 }] },
+  ]);
+
+  it("build a mixed table, read it both ways, and find nothing to do", async () => {
+    await client.flush();
+    const built = await apply(client, desired);
+    expect(built.failed.map((f) => f.error?.message)).toEqual([]);
+    const socketOnly = await IpvsClient.open({ netns: ns.path, timeoutMs: 60_000, nativeIo: false });
+    try {
+      const viaPool = await client.table();
+      const viaSocket = await socketOnly.table();
+      expect(viaPool.length).toBe(desired.length);
+      expect(viaPool.reduce((n, t) => n + t.dests.length, 0)).toBe(
+        desired.reduce((n, d) => n + d.dests.length, 0),
+      );
+      // Counters may tick between the reads: compare everything else.
+      const strip = (t: typeof viaPool) =>
+        t.map(({ service, dests }) => ({
+          service: { ...service, stats: undefined, stats64: undefined },
+          dests: dests.map((d) => ({ ...d, stats: undefined, stats64: undefined })),
+        }));
+      expect(strip(viaPool)).toEqual(strip(viaSocket));
+      expect((await socketOnly.services()).length).toBe(desired.length);
+      expect(diff(desired, viaPool)).toEqual([]);
+      expect((await apply(client, desired)).operations).toEqual([]);
+      // A refused mutation comes back named, with its errno, on the pool-thread path too.
+      const [dup, missing] = await client.batch([
+        { op: "addService", service: desired[0]?.service as DesiredService["service"] },
+        {
+          op: "delDest",
+          service: desired[0]?.service as DesiredService["service"],
+          dest: { address: "10.6.6.6", port: 1 },
+        },
+      ]);
+      expect(dup?.error).toMatchObject({ code: "IPVS_EEXIST_SERVICE", errno: 17 });
+      expect(missing?.error).toMatchObject({ code: "IPVS_ENOENT_DEST", errno: 2 });
+      expect(missing?.error?.object).toContain("10.6.6.6");
+    } finally {
+      socketOnly.close();
+      await client.flush();
+    }
+  });
+});
+
 describe("apply: reconcile against the kernel", () => {
   it("from empty, then in place, then a no-op; dry-run sends nothing", async () => {
     await client.flush();

@@ -9,7 +9,9 @@ export type SysErrorCode =
   | "SYS_PACKET_OPEN"
   | "SYS_PACKET_SEND"
   | "SYS_PACKET_CLOSED"
-  | "SYS_ASYNC_IN_NETNS";
+  | "SYS_ASYNC_IN_NETNS"
+  | "SYS_NETLINK"
+  | "SYS_NETLINK_CLOSED";
 
 export class SysError extends Error {
   override readonly name = "SysError";

@@ -3,11 +3,17 @@
  * - `withNetns(ns, fn)`: open sockets (netlink, raw, UDP, packet) inside a network namespace;
  * - `PacketSocket`: AF_PACKET frames for gratuitous ARP and unsolicited neighbour advertisements;
  * - `openDeviceSocket`: a TCP/UDP socket bound to a network device (SO_BINDTODEVICE), for Node to
- *   adopt — keepalived's checker `bind_if`.
+ *   adopt — keepalived's checker `bind_if`;
+ * - `NetlinkExchangeSocket`: netlink request/reply exchanges run on a libuv pool thread.
  */
 
 export { type DeviceSocketOptions, openDeviceSocket } from "./device-socket.js";
 export { SysError, type SysErrorCode } from "./errors.js";
+export {
+  type NetlinkExchangeOptions,
+  type NetlinkExchangeResult,
+  NetlinkExchangeSocket,
+} from "./netlink-exchange.js";
 export { ifNameToIndex, netnsPath, withNetns } from "./netns.js";
 export {
   ETH_P_ALL,

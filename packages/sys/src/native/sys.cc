@@ -17,6 +17,10 @@
 
 #include <map>
 
+namespace lvs_netlink {
+void Init(Napi::Env env, Napi::Object exports);
+}
+
 namespace {
 
 const char* ErrnoName(int err) {
@@ -231,6 +235,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("packetWatch", Napi::Function::New(env, PacketWatch));
   exports.Set("packetClose", Napi::Function::New(env, PacketClose));
   exports.Set("CLONE_NEWNET", Napi::Number::New(env, CLONE_NEWNET));
+  lvs_netlink::Init(env, exports);
   return exports;
 }
 

@@ -1,0 +1,153 @@
+import { constants } from "node:os";
+import { SysError } from "./errors.js";
+import { native } from "./native.js";
+import { withNetns } from "./netns.js";
+
+export interface NetlinkExchangeOptions {
+  /** Network namespace (name under /run/netns, or a path) the socket lives in. */
+  netns?: string;
+  /** Send and receive buffer size (SO_SNDBUFFORCE/SO_RCVBUFFORCE when privileged). Default 1 MiB. */
+  bufferBytes?: number;
+}
+
+/** What one `exchange()` brought back. */
+export interface NetlinkExchangeResult {
+  /** Every datagram read, back to back (whole netlink messages, in arrival order). */
+  data: Buffer;
+  /** How many writes were sent and answered to the end; the rest were not (or not all) sent. */
+  completed: number;
+  /** Why the exchange stopped early (sendmsg/recvmsg errno, ETIMEDOUT from poll), if it did. */
+  error?: SysError;
+}
+
+interface ExchangeBinding {
+  netlinkOpen(protocol: number, bufferBytes: number): number;
+  netlinkClose(fd: number): void;
+  netlinkExchange(
+    fd: number,
+    writes: Uint8Array,
+    lengths: Uint32Array,
+    waitSeqs: Uint32Array,
+    timeoutMs: number,
+    cb: (err: null, r: { data: Buffer; completed: number; errno?: number; syscall?: string }) => void,
+  ): void;
+}
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, n]) => [n, name] as [number, string]),
+);
+
+/**
+ * A netlink socket whose request/reply exchanges run on a libuv pool thread: `exchange(writes,
+ * waitSeqs)` sends each write (one datagram of one or more netlink messages) and reads replies
+ * until the NLMSG_DONE or NLMSG_ERROR carrying that write's `waitSeq`, then the next write. The
+ * kernel's work for a request happens in the sending or receiving thread, so this moves it (and
+ * the read loop) off the JavaScript thread; JavaScript gets every reply in one buffer. Framing,
+ * sequence numbers and decoding stay with the caller. Exchanges on one socket run one at a time,
+ * in call order; several sockets run in parallel.
+ */
+export class NetlinkExchangeSocket {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private busy = 0;
+
+  private constructor(
+    private readonly binding: ExchangeBinding,
+    private readonly fd: number,
+    readonly description: string,
+  ) {}
+
+  /** True when the built addon has the exchange calls (an older build may not). */
+  static available(): boolean {
+    try {
+      return typeof (native() as unknown as Partial<ExchangeBinding>).netlinkExchange === "function";
+    } catch {
+      return false;
+    }
+  }
+
+  /** Opens a netlink socket of `protocol` (e.g. 16, NETLINK_GENERIC), inside `netns` if given. */
+  static open(protocol: number, opts: NetlinkExchangeOptions = {}): NetlinkExchangeSocket {
+    const binding = native() as unknown as ExchangeBinding;
+    const description = `netlink protocol ${protocol}${opts.netns ? ` in ${opts.netns}` : ""}`;
+    if (typeof binding.netlinkExchange !== "function") {
+      throw new SysError(
+        "SYS_NATIVE_MISSING",
+        "@lvs/sys native addon predates netlinkExchange: run `npm rebuild @lvs/sys`",
+        { object: "netlinkExchange" },
+      );
+    }
+    const fd = withNetns(opts.netns, () => {
+      try {
+        return binding.netlinkOpen(protocol, opts.bufferBytes ?? 1 << 20);
+      } catch (err) {
+        const e = err as { errno?: number; syscall?: string; message?: string };
+        throw new SysError("SYS_NETLINK", `${description}: ${e.message ?? String(err)}`, {
+          object: description,
+          ...(e.errno !== undefined ? { errno: e.errno } : {}),
+          ...(e.syscall !== undefined ? { syscall: e.syscall } : {}),
+        });
+      }
+    });
+    return new NetlinkExchangeSocket(binding, fd, description);
+  }
+
+  /**
+   * Sends `writes[i]` and reads until the NLMSG_DONE/NLMSG_ERROR with sequence `waitSeqs[i]`,
+   * for each i in order. `timeoutMs` bounds each wait for a datagram. Never rejects for a kernel
+   * or socket failure: the result says how far it got and why it stopped.
+   */
+  exchange(
+    writes: readonly Uint8Array[],
+    waitSeqs: readonly number[],
+    timeoutMs: number,
+  ): Promise<NetlinkExchangeResult> {
+    if (writes.length !== waitSeqs.length) {
+      return Promise.reject(new RangeError("exchange: writes and waitSeqs differ in length"));
+    }
+    if (this.closed) {
+      return Promise.reject(
+        new SysError("SYS_NETLINK_CLOSED", `${this.description}: socket closed`, {
+          object: this.description,
+        }),
+      );
+    }
+    const lengths = Uint32Array.from(writes, (w) => w.length);
+    const joined = writes.length === 1 ? (writes[0] as Uint8Array) : Buffer.concat(writes);
+    const seqs = Uint32Array.from(waitSeqs);
+    this.busy++;
+    const run = (): Promise<NetlinkExchangeResult> =>
+      new Promise((resolve) => {
+        this.binding.netlinkExchange(this.fd, joined, lengths, seqs, timeoutMs, (_err, r) => {
+          const result: NetlinkExchangeResult = { data: r.data, completed: r.completed };
+          if (r.errno !== undefined) {
+            const name = ERRNO_NAMES.get(r.errno) ?? `errno ${r.errno}`;
+            result.error = new SysError(
+              "SYS_NETLINK",
+              `${this.description}: ${r.syscall} failed on write ${r.completed + 1} of ${writes.length}: ${name}`,
+              {
+                object: this.description,
+                errno: r.errno,
+                errnoName: name,
+                ...(r.syscall ? { syscall: r.syscall } : {}),
+              },
+            );
+          }
+          resolve(result);
+        });
+      });
+    const done = this.queue.then(run);
+    this.queue = done.finally(() => {
+      this.busy--;
+      if (this.closed && this.busy === 0) this.binding.netlinkClose(this.fd);
+    });
+    return done;
+  }
+
+  /** Closes the socket (after the exchanges already queued have finished: a pool thread uses it). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.busy === 0) this.binding.netlinkClose(this.fd);
+  }
+}

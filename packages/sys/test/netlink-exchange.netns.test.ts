@@ -1,0 +1,113 @@
+// Netns tier: NetlinkExchangeSocket against the real kernel's rtnetlink, inside a namespace the
+// test made: a multi-part dump, an error reply, a timeout, and the socket's namespace.
+import { canUseNetns, type Netns, Topology } from "@lvs/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NetlinkExchangeSocket, SysError } from "../src/index.js";
+
+const NETLINK_ROUTE = 0;
+const RTM_NEWLINK = 16;
+const RTM_GETLINK = 18;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const NLM_F_REQUEST = 1;
+const NLM_F_ACK = 4;
+const NLM_F_DUMP = 0x300;
+const IFLA_IFNAME = 3;
+
+/** nlmsghdr + ifinfomsg asking for one link (by index) or all of them. */
+function getLink(seq: number, flags: number, ifindex = 0): Uint8Array {
+  const b = Buffer.alloc(32);
+  b.writeUInt32LE(32, 0);
+  b.writeUInt16LE(RTM_GETLINK, 4);
+  b.writeUInt16LE(NLM_F_REQUEST | flags, 6);
+  b.writeUInt32LE(seq, 8);
+  b.writeInt32LE(ifindex, 20);
+  return b;
+}
+
+interface Msg {
+  type: number;
+  seq: number;
+  payload: Buffer;
+}
+function split(data: Buffer): Msg[] {
+  const out: Msg[] = [];
+  for (let at = 0; at + 16 <= data.length; ) {
+    const len = data.readUInt32LE(at);
+    if (len < 16) break;
+    out.push({
+      type: data.readUInt16LE(at + 4),
+      seq: data.readUInt32LE(at + 8),
+      payload: data.subarray(at + 16, at + len),
+    });
+    at += (len + 3) & ~3;
+  }
+  return out;
+}
+function linkName(payload: Buffer): string | undefined {
+  for (let at = 16; at + 4 <= payload.length; ) {
+    const len = payload.readUInt16LE(at);
+    if (len < 4) break;
+    if (payload.readUInt16LE(at + 2) === IFLA_IFNAME)
+      return payload.subarray(at + 4, at + len - 1).toString();
+    at += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
+describe.skipIf(!canUseNetns() || !NetlinkExchangeSocket.available())("NetlinkExchangeSocket", () => {
+  let topo: Topology;
+  let a: Netns;
+
+  beforeAll(async () => {
+    topo = await Topology.create("nlx");
+    a = await topo.addNamespace("a");
+    for (let i = 0; i < 40; i += 2) await a.run(`ip link add nlx${i} type veth peer name nlx${i + 1}`);
+  });
+  afterAll(async () => {
+    await topo?.destroy();
+  });
+
+  it("dumps the namespace's links in several parts, then answers an error, in one exchange", async () => {
+    const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name });
+    try {
+      // write 1: a dump of every link; write 2: one link that does not exist, with an ACK.
+      const r = await sock.exchange([getLink(7, NLM_F_DUMP), getLink(8, NLM_F_ACK, 999_999)], [7, 8], 2000);
+      expect(r.error).toBeUndefined();
+      expect(r.completed).toBe(2);
+      const msgs = split(r.data);
+      const names = msgs.filter((m) => m.seq === 7 && m.type === RTM_NEWLINK).map((m) => linkName(m.payload));
+      expect(names).toContain("lo");
+      for (let i = 0; i < 40; i++) expect(names).toContain(`nlx${i}`);
+      expect(names).not.toContain("eth0"); // the host's links are not in this namespace
+      expect(msgs.some((m) => m.seq === 7 && m.type === NLMSG_DONE)).toBe(true);
+      const err = msgs.find((m) => m.seq === 8 && m.type === NLMSG_ERROR);
+      expect(err?.payload.readInt32LE(0)).toBe(-19); // ENODEV
+    } finally {
+      sock.close();
+    }
+  });
+
+  it("stops with ETIMEDOUT when the awaited answer never comes, keeping what arrived", async () => {
+    const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name });
+    try {
+      // A GET without NLM_F_ACK is answered by the link alone: no NLMSG_ERROR ever ends it.
+      const r = await sock.exchange([getLink(9, 0, 1), getLink(10, NLM_F_ACK, 1)], [9, 10], 200);
+      expect(r.completed).toBe(0);
+      expect(r.error).toBeInstanceOf(SysError);
+      expect(r.error?.context.errnoName).toBe("ETIMEDOUT");
+      expect(r.error?.message).toMatch(/write 1 of 2/);
+      expect(split(r.data).map((m) => linkName(m.payload))).toEqual(["lo"]);
+    } finally {
+      sock.close();
+    }
+  });
+
+  it("refuses an exchange after close", async () => {
+    const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE);
+    sock.close();
+    await expect(sock.exchange([getLink(1, NLM_F_DUMP)], [1], 100)).rejects.toMatchObject({
+      code: "SYS_NETLINK_CLOSED",
+    });
+  });
+});
