@@ -10,6 +10,7 @@ import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
 import { BgpAnnouncer, type BgpReconfiguration, type BgpReloadSummary } from "./bgp.js";
 import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
+import { loadAndCompile } from "./config-load.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
   DEFAULT_HA_SUSPEND_POLL_MS,
@@ -21,7 +22,7 @@ import { DirectorError } from "./errors.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
-import { type LoadedConfig, loadConfigFile } from "./options.js";
+import type { LoadedConfig } from "./options.js";
 import { defaultSocketPath, ensurePrivateDir, runtimeDir } from "./paths.js";
 import { checkProxyConfig } from "./proxy-checks.js";
 import { ProxyDirectorDataplane } from "./proxy-dataplane.js";
@@ -41,19 +42,33 @@ export interface ReloadResult {
   bgp?: BgpReloadSummary;
 }
 
-function readConfig(rt: DirectorRuntime): LoadedConfig {
+/** The proxy dataplane's checks point at file:line, so they need the source positions. */
+function wantsSources(rt: DirectorRuntime): boolean {
   const o = rt.opts;
-  if (o.loadConfig) return o.loadConfig(o.configPath);
-  return loadConfigFile(o.configPath, o.configId !== undefined ? { configId: o.configId } : {});
+  if (rt.dataplane) return rt.dataplane.kind === "proxy";
+  if (typeof o.dataplane === "object") return o.dataplane.kind === "proxy";
+  return !o.client && (o.dataplane === "proxy" || o.dataplane === "auto");
+}
+
+async function readConfig(rt: DirectorRuntime): Promise<{ loaded: LoadedConfig; plan: Plan }> {
+  const o = rt.opts;
+  if (o.loadConfig) {
+    const loaded = o.loadConfig(o.configPath);
+    return { loaded, plan: compilePlan(loaded.config) };
+  }
+  return loadAndCompile({
+    path: o.configPath,
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    sources: wantsSources(rt),
+  });
 }
 
 /** Load and compile the file; the running configuration is replaced only once both worked. */
-function loadPlan(
+async function loadPlan(
   rt: DirectorRuntime,
   check?: (loaded: LoadedConfig) => void,
-): { loaded: LoadedConfig; plan: Plan } {
-  const loaded = readConfig(rt);
-  const plan = compilePlan(loaded.config);
+): Promise<{ loaded: LoadedConfig; plan: Plan }> {
+  const { loaded, plan } = await readConfig(rt);
   check?.(loaded);
   rt.loaded = { files: loaded.files, warnings: loaded.warnings };
   rt.setAlerts(loaded.config);
@@ -350,7 +365,7 @@ async function applyBgp(
 
 /** Everything the configuration asks for, in keepalived's order; resolves once the table is in place. */
 export async function start(rt: DirectorRuntime): Promise<void> {
-  const { loaded, plan } = loadPlan(rt);
+  const { loaded, plan } = await loadPlan(rt);
   for (const w of loaded.warnings) rt.log.warn({ config: rt.opts.configPath }, w);
   for (const w of plan.warnings) rt.log.warn({}, w);
   rt.log.info(
@@ -380,7 +395,7 @@ export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
   try {
     // The running dataplane's own limits (the proxy: no fwmark, local VIPs) and the new BGP
     // sessions (a namespace that doesn't exist…) are checked before anything changes.
-    ({ loaded, plan } = loadPlan(rt, (l) => {
+    ({ loaded, plan } = await loadPlan(rt, (l) => {
       checkForDataplane(rt, l);
       bgpChange = prepareBgp(rt, l);
     }));
@@ -447,7 +462,7 @@ function emptied(dataplane: Dataplane): Dataplane {
 
 /** Compute the operations a start would send, send nothing (`--dry-run`). */
 export async function dryRun(rt: DirectorRuntime): Promise<Operation[]> {
-  const { plan } = loadPlan(rt);
+  const { plan } = await loadPlan(rt);
   const state = await readStateFile(rt.statePath);
   rt.engine.handle({
     kind: "config",
