@@ -10,8 +10,9 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config";
 import { compilePlan, type Plan } from "./compile.js";
+import type { Dataplane } from "./dataplane.js";
 import { DirectorError } from "./errors.js";
-import { type LoadedConfig, loadConfigFile } from "./options.js";
+import { type DirectorOptions, type LoadedConfig, loadConfigFile } from "./options.js";
 
 export interface ParseRequest {
   path: string;
@@ -136,5 +137,28 @@ export async function loadAndCompile(req: ParseRequest): Promise<CompiledConfig>
   throw new DirectorError("DIRECTOR_CONFIG", message, {
     ...(object !== undefined ? { object } : {}),
     cause: new ConfigError(issues, counts),
+  });
+}
+
+/** The proxy dataplane's checks point at file:line, so they need the source positions. */
+function wantsSources(o: DirectorOptions, running: Dataplane | undefined): boolean {
+  if (running) return running.kind === "proxy";
+  if (typeof o.dataplane === "object") return o.dataplane.kind === "proxy";
+  return !o.client && (o.dataplane === "proxy" || o.dataplane === "auto");
+}
+
+/** The file the options name, loaded (by `loadConfig` when given) and compiled. */
+export async function readConfig(
+  o: DirectorOptions,
+  running: Dataplane | undefined,
+): Promise<{ loaded: LoadedConfig; plan: Plan }> {
+  if (o.loadConfig) {
+    const loaded = o.loadConfig(o.configPath);
+    return { loaded, plan: compilePlan(loaded.config) };
+  }
+  return loadAndCompile({
+    path: o.configPath,
+    ...(o.configId !== undefined ? { configId: o.configId } : {}),
+    sources: wantsSources(o, running),
   });
 }

@@ -9,8 +9,8 @@ import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
 import { BgpAnnouncer, type BgpReconfiguration, type BgpReloadSummary } from "./bgp.js";
-import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
-import { loadAndCompile } from "./config-load.js";
+import { type Plan, proxyHeadersOf } from "./compile.js";
+import { readConfig } from "./config-load.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
   DEFAULT_HA_SUSPEND_POLL_MS,
@@ -42,33 +42,12 @@ export interface ReloadResult {
   bgp?: BgpReloadSummary;
 }
 
-/** The proxy dataplane's checks point at file:line, so they need the source positions. */
-function wantsSources(rt: DirectorRuntime): boolean {
-  const o = rt.opts;
-  if (rt.dataplane) return rt.dataplane.kind === "proxy";
-  if (typeof o.dataplane === "object") return o.dataplane.kind === "proxy";
-  return !o.client && (o.dataplane === "proxy" || o.dataplane === "auto");
-}
-
-async function readConfig(rt: DirectorRuntime): Promise<{ loaded: LoadedConfig; plan: Plan }> {
-  const o = rt.opts;
-  if (o.loadConfig) {
-    const loaded = o.loadConfig(o.configPath);
-    return { loaded, plan: compilePlan(loaded.config) };
-  }
-  return loadAndCompile({
-    path: o.configPath,
-    ...(o.configId !== undefined ? { configId: o.configId } : {}),
-    sources: wantsSources(rt),
-  });
-}
-
 /** Load and compile the file; the running configuration is replaced only once both worked. */
 async function loadPlan(
   rt: DirectorRuntime,
   check?: (loaded: LoadedConfig) => void,
 ): Promise<{ loaded: LoadedConfig; plan: Plan }> {
-  const { loaded, plan } = await readConfig(rt);
+  const { loaded, plan } = await readConfig(rt.opts, rt.dataplane);
   check?.(loaded);
   rt.loaded = { files: loaded.files, warnings: loaded.warnings };
   rt.setAlerts(loaded.config);
@@ -384,11 +363,25 @@ export async function start(rt: DirectorRuntime): Promise<void> {
   if (rt.lvsEnabled) startTimers(rt, plan);
 }
 
+/** The reload running or queued last, per director. */
+const lastReload = new WeakMap<DirectorRuntime, Promise<unknown>>();
+
 /**
  * Re-read the configuration and apply only the difference: unchanged checks keep their state,
  * unchanged services are never recreated. A file that doesn't load leaves everything running.
+ * Reloads run one at a time in the order asked: the file is parsed in a worker, and an earlier
+ * SIGHUP's version must not land after a later one's.
  */
-export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
+export function reload(rt: DirectorRuntime): Promise<ReloadResult> {
+  const run = (lastReload.get(rt) ?? Promise.resolve()).then(() => reloadNow(rt));
+  lastReload.set(
+    rt,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+async function reloadNow(rt: DirectorRuntime): Promise<ReloadResult> {
   let loaded: LoadedConfig;
   let plan: Plan;
   let bgpChange: BgpChange = { kind: "none" };
