@@ -34,6 +34,46 @@ virtual_server 10.0.0.1 80 {
     }
   }
 }
+vrrp_instance VI_1 {
+  state BACKUP
+  interface lo
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.10/32
+  }
+}
+virtual_server_group WEB {
+  10.0.0.5 443
+  10.0.0.6 443
+}
+virtual_server group WEB {
+  protocol TCP
+  lb_algo sh
+  lb_kind DR
+  persistence_timeout 300
+  quorum 2
+  sorry_server 10.9.0.1 443
+  real_server 10.1.0.7 443 {
+    SSL_GET {
+      url {
+        path /ping
+        digest 9b3a0c85a887a256d6939da88aabd8cd
+      }
+    }
+    MISC_CHECK {
+      misc_path "/bin/true --arg"
+      misc_dynamic
+    }
+  }
+  real_server 10.1.0.8 443 {
+    inhibit_on_failure
+    UDP_CHECK {
+      connect_port 53
+      payload 00ff
+    }
+  }
+}
 virtual_server fwmark 7 {
   lb_kind DR
   real_server 10.1.0.3 0 {
@@ -51,14 +91,22 @@ describe("loading the configuration in a worker", () => {
     const r = await loadAndCompile({ path, sources: true, workerMinBytes: 0 });
     expect(r.parsedIn).toBe("worker");
     const here = loadConfigFile(path);
-    expect(r.loaded.config).toEqual(here.config);
+    expect(r.loaded.config).toStrictEqual(here.config);
     expect(r.loaded.files).toEqual(here.files);
     expect(r.loaded.warnings).toEqual(here.warnings);
     expect(r.loaded.warnings.length).toBeGreaterThan(0);
-    expect(r.plan).toEqual(compilePlan(here.config));
-    for (const at of [["virtualServers", 1], ["virtualServers", 0, "realServers", 1], ["globalDefs"]])
+    expect(r.plan).toStrictEqual(compilePlan(here.config));
+    expect(r.plan.virtualServers).toHaveLength(3);
+    for (const at of [
+      ["virtualServers", 2],
+      ["virtualServerGroups", 0],
+      ["virtualServers", 0, "realServers", 1],
+      ["globalDefs"],
+    ])
       expect(r.loaded.sources?.positionOf(at)).toEqual(here.sources?.positionOf(at));
-    expect(r.loaded.sources?.positionOf(["virtualServers", 1])?.line).toBe(23);
+    expect(r.loaded.sources?.positionOf(["virtualServers", 2])?.line).toBe(
+      CONF.split("\n").indexOf("virtual_server fwmark 7 {") + 1,
+    );
     // The checks sharing a policy share one frozen object again.
     const policy = r.plan.virtualServers[0]?.realServers[0]?.checks[0]?.target.policy;
     expect(policy && Object.isFrozen(policy)).toBe(true);
@@ -70,7 +118,7 @@ describe("loading the configuration in a worker", () => {
     const r = await loadAndCompile({ path, sources: false, workerMinBytes: 0 });
     expect(r.parsedIn).toBe("worker");
     expect(r.loaded.sources).toBeUndefined();
-    expect(r.plan.virtualServers.map((v) => v.key)).toEqual(["TCP/10.0.0.1:80", "FWM/7"]);
+    expect(r.plan.virtualServers.map((v) => v.key)).toEqual(["TCP/10.0.0.1:80", "GROUP/WEB/TCP", "FWM/7"]);
   });
 
   it("a small file is parsed in the main thread; one that includes others in the worker", async () => {
@@ -83,7 +131,7 @@ describe("loading the configuration in a worker", () => {
     const r = await loadAndCompile({ path: top, sources: false });
     expect(r.parsedIn).toBe("worker");
     expect(r.loaded.files).toEqual([top, join(dir, "vs.inc")]);
-    expect(r.plan.virtualServers).toHaveLength(2);
+    expect(r.plan.virtualServers).toHaveLength(3);
   });
 
   it("a file that doesn't load fails with the main thread's error: code, message, file:line:column", async () => {
