@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@lvs/config";
+import { MemoryIpvs } from "@lvs/ipvs";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAndCompile, shareStrings } from "../src/config-load.js";
-import { compilePlan, DirectorError, loadConfigFile } from "../src/index.js";
+import { compilePlan, createLogger, Director, DirectorError, loadConfigFile } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lvs-config-load-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -169,6 +170,48 @@ describe("loading the configuration in a worker", () => {
     const err = await loadAndCompile({ path, sources: false, workerMinBytes: 0 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "DIRECTOR_CONFIG", object: path });
     expect(() => loadConfigFile(path)).toThrow((err as Error).message);
+  });
+});
+
+describe("reloads", () => {
+  it("run one at a time, in the order asked: the next one loads only after the previous one is done", async () => {
+    const path = join(dir, "reloads.conf");
+    const vs = (w: number) =>
+      `virtual_server 10.0.0.1 80 {\n  real_server 10.1.0.1 80 {\n    weight ${w}\n  }\n}\n`;
+    writeFileSync(path, vs(1));
+    const steps: string[] = [];
+    const kernel = new MemoryIpvs();
+    const director = new Director({
+      configPath: path,
+      socketPath: null,
+      mode: "check",
+      client: kernel,
+      reconcileIntervalMs: 3_600_000,
+      log: createLogger({ destination: { write: () => {} } }),
+      loadConfig: (p) => {
+        steps.push(`load ${loadConfigFile(p).config.virtualServers[0]?.realServers[0]?.weight}`);
+        return loadConfigFile(p);
+      },
+    });
+    await director.start();
+    try {
+      writeFileSync(path, vs(2));
+      const first = director.reload().then(() => steps.push("reloaded"));
+      const second = director.reload().then(() => steps.push("reloaded"));
+      writeFileSync(path, vs(3));
+      await Promise.all([first, second]);
+      expect(steps).toEqual(["load 1", "load 3", "reloaded", "load 3", "reloaded"]);
+      expect([...kernel.services.values()][0]?.dests[0]?.weight).toBe(3);
+      // A reload that fails keeps the running configuration and doesn't stop the ones after it.
+      writeFileSync(path, "virtual_server 10.0.0.1 80 {\n  lb_kind NOPE\n}\n");
+      await expect(director.reload()).rejects.toMatchObject({ code: "DIRECTOR_CONFIG" });
+      expect([...kernel.services.values()][0]?.dests[0]?.weight).toBe(3);
+      writeFileSync(path, vs(4));
+      await director.reload();
+      expect([...kernel.services.values()][0]?.dests[0]?.weight).toBe(4);
+    } finally {
+      await director.stop();
+    }
   });
 });
 
