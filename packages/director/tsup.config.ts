@@ -1,4 +1,8 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.shared";
 
-export default defineConfig(packageBuild());
+// The library, and the worker that parses and compiles the configuration (config-load.ts).
+export default defineConfig([
+  packageBuild(),
+  packageBuild({ entry: ["src/config-worker.ts"], format: ["esm"], dts: false, clean: false }),
+]);

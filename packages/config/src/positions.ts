@@ -42,6 +42,21 @@ export class SourceMap {
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
 
+  /**
+   * The map again after a structured clone (a worker's postMessage keeps the fields, not the
+   * class, and gives the trie's records back their prototype).
+   */
+  static revive(cloned: object): SourceMap {
+    const map = Object.setPrototypeOf(cloned, SourceMap.prototype) as SourceMap;
+    const stack: Node[] = [map.root];
+    for (let n = stack.pop(); n; n = stack.pop()) {
+      if (!n.k) continue;
+      Object.setPrototypeOf(n.k, null);
+      for (const child of Object.values(n.k)) stack.push(child);
+    }
+    return map;
+  }
+
   set(path: Path, src: PathSource): void {
     let n = this.root;
     for (const seg of path) {

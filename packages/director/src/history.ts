@@ -32,7 +32,11 @@ export class RingBuffer<T> {
   }
 
   push(item: T): void {
-    this.items ??= [];
+    if (!this.items) {
+      // Exactly one slot: most real servers never get past their first transition.
+      this.items = [item];
+      return;
+    }
     if (this.items.length < this.capacity) {
       this.items.push(item);
       return;
@@ -167,7 +171,8 @@ export interface ReconcileCounters {
 }
 
 interface RealServerHistory {
-  checks: CheckRing;
+  /** Created with the first result. */
+  checks: CheckRing | undefined;
   transitions: RingBuffer<TransitionRecord>;
   state: string;
   weight: number;
@@ -228,7 +233,7 @@ export class DirectorHistory {
     let h = this.rs.get(key);
     if (!h) {
       h = {
-        checks: new CheckRing(this.limits.checks),
+        checks: undefined,
         transitions: new RingBuffer(this.limits.transitions),
         state,
         weight,
@@ -242,7 +247,9 @@ export class DirectorHistory {
   check(vsKey: string, rsKey: string, record: CheckRecord): void {
     const h = this.rs.get(`${vsKey} ${rsKey}`);
     // Unknown until the first observe(): the configuration made it, observe() creates it.
-    h?.checks.push(record);
+    if (!h) return;
+    h.checks ??= new CheckRing(this.limits.checks);
+    h.checks.push(record);
   }
 
   /**
@@ -291,7 +298,7 @@ export class DirectorHistory {
   }
 
   checksOf(vsKey: string, rsKey: string): CheckRecord[] {
-    return this.rs.get(`${vsKey} ${rsKey}`)?.checks.toArray() ?? [];
+    return this.rs.get(`${vsKey} ${rsKey}`)?.checks?.toArray() ?? [];
   }
 
   transitionsOf(vsKey: string, rsKey: string): TransitionRecord[] {

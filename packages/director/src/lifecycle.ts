@@ -9,7 +9,8 @@ import { IpvsError, MemoryIpvs, type Operation } from "@lvs/ipvs";
 import { ApiServer } from "./api.js";
 import { createApiHandlers } from "./api-handlers.js";
 import { BgpAnnouncer, type BgpReconfiguration, type BgpReloadSummary } from "./bgp.js";
-import { compilePlan, type Plan, proxyHeadersOf } from "./compile.js";
+import { type Plan, proxyHeadersOf } from "./compile.js";
+import { readConfig } from "./config-load.js";
 import {
   DEFAULT_DRAIN_POLL_MS,
   DEFAULT_HA_SUSPEND_POLL_MS,
@@ -21,7 +22,7 @@ import { DirectorError } from "./errors.js";
 import type { EngineEffect } from "./events.js";
 import { IpvsDataplane } from "./ipvs-dataplane.js";
 import { logOperations, PassLoop } from "./loop.js";
-import { type LoadedConfig, loadConfigFile } from "./options.js";
+import type { LoadedConfig } from "./options.js";
 import { defaultSocketPath, ensurePrivateDir, runtimeDir } from "./paths.js";
 import { checkProxyConfig } from "./proxy-checks.js";
 import { ProxyDirectorDataplane } from "./proxy-dataplane.js";
@@ -41,19 +42,12 @@ export interface ReloadResult {
   bgp?: BgpReloadSummary;
 }
 
-function readConfig(rt: DirectorRuntime): LoadedConfig {
-  const o = rt.opts;
-  if (o.loadConfig) return o.loadConfig(o.configPath);
-  return loadConfigFile(o.configPath, o.configId !== undefined ? { configId: o.configId } : {});
-}
-
 /** Load and compile the file; the running configuration is replaced only once both worked. */
-function loadPlan(
+async function loadPlan(
   rt: DirectorRuntime,
   check?: (loaded: LoadedConfig) => void,
-): { loaded: LoadedConfig; plan: Plan } {
-  const loaded = readConfig(rt);
-  const plan = compilePlan(loaded.config);
+): Promise<{ loaded: LoadedConfig; plan: Plan }> {
+  const { loaded, plan } = await readConfig(rt.opts, rt.dataplane);
   check?.(loaded);
   rt.loaded = { files: loaded.files, warnings: loaded.warnings };
   rt.setAlerts(loaded.config);
@@ -350,7 +344,7 @@ async function applyBgp(
 
 /** Everything the configuration asks for, in keepalived's order; resolves once the table is in place. */
 export async function start(rt: DirectorRuntime): Promise<void> {
-  const { loaded, plan } = loadPlan(rt);
+  const { loaded, plan } = await loadPlan(rt);
   for (const w of loaded.warnings) rt.log.warn({ config: rt.opts.configPath }, w);
   for (const w of plan.warnings) rt.log.warn({}, w);
   rt.log.info(
@@ -369,18 +363,32 @@ export async function start(rt: DirectorRuntime): Promise<void> {
   if (rt.lvsEnabled) startTimers(rt, plan);
 }
 
+/** The reload running or queued last, per director. */
+const lastReload = new WeakMap<DirectorRuntime, Promise<unknown>>();
+
 /**
  * Re-read the configuration and apply only the difference: unchanged checks keep their state,
  * unchanged services are never recreated. A file that doesn't load leaves everything running.
+ * Reloads run one at a time in the order asked: the file is parsed in a worker, and an earlier
+ * SIGHUP's version must not land after a later one's.
  */
-export async function reload(rt: DirectorRuntime): Promise<ReloadResult> {
+export function reload(rt: DirectorRuntime): Promise<ReloadResult> {
+  const run = (lastReload.get(rt) ?? Promise.resolve()).then(() => reloadNow(rt));
+  lastReload.set(
+    rt,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+async function reloadNow(rt: DirectorRuntime): Promise<ReloadResult> {
   let loaded: LoadedConfig;
   let plan: Plan;
   let bgpChange: BgpChange = { kind: "none" };
   try {
     // The running dataplane's own limits (the proxy: no fwmark, local VIPs) and the new BGP
     // sessions (a namespace that doesn't exist…) are checked before anything changes.
-    ({ loaded, plan } = loadPlan(rt, (l) => {
+    ({ loaded, plan } = await loadPlan(rt, (l) => {
       checkForDataplane(rt, l);
       bgpChange = prepareBgp(rt, l);
     }));
@@ -447,7 +455,7 @@ function emptied(dataplane: Dataplane): Dataplane {
 
 /** Compute the operations a start would send, send nothing (`--dry-run`). */
 export async function dryRun(rt: DirectorRuntime): Promise<Operation[]> {
-  const { plan } = loadPlan(rt);
+  const { plan } = await loadPlan(rt);
   const state = await readStateFile(rt.statePath);
   rt.engine.handle({
     kind: "config",
