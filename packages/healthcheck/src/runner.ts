@@ -94,6 +94,10 @@ interface Unit {
   queued: boolean;
   running: boolean;
   cancelled: boolean;
+  /** Made at the unit's first probe (and again after configure() changes its members). */
+  probeOptions?: RunProbeOptions;
+  onDone?: (result: ProbeResult) => void;
+  onFailed?: (err: unknown) => void;
 }
 
 const JITTER_SAMPLES = 100_000;
@@ -207,6 +211,8 @@ export class HealthCheckRunner {
         this.byTarget.set(t.id, member);
       }
       unit.members = next;
+      // The MISC default timeout follows the first member's delay_loop: rebuilt at the next probe.
+      unit.probeOptions = undefined;
     }
     this.policies = policies;
     // Stagger new units evenly across their delay_loop so thousands of targets don't fire at once.
@@ -346,22 +352,34 @@ export class HealthCheckRunner {
     this.running++;
     unit.running = true;
     this.stats.probesStarted++;
+    // Start jitter is taken here, right before the checker makes its socket and calls connect().
     const jitter = this.clock.now() - unit.scheduledAt;
     if (this.stats.jitterMs.length < JITTER_SAMPLES) this.stats.jitterMs.push(jitter);
-    const first = unit.members[0];
-    const miscDefault = first ? first.engine.policy.delayLoop : undefined;
-    this.probeFn(unit.check, {
-      signal: unit.abort.signal,
-      ...(miscDefault !== undefined ? { miscDefaultTimeout: miscDefault } : {}),
-    })
-      .catch((err: unknown): ProbeResult => ({ up: false, reason: String(err), latencyMs: 0 }))
-      .then((result) => {
-        this.running--;
-        unit.running = false;
-        this.stats.probesCompleted++;
-        if (!unit.cancelled && !this.stopped) this.finish(unit, result);
-        this.pump();
-      });
+    // The options object and both callbacks are made once per unit, not per probe.
+    if (!unit.probeOptions) {
+      const miscDefault = unit.members[0]?.engine.policy.delayLoop;
+      unit.probeOptions = {
+        signal: unit.abort.signal,
+        ...(miscDefault !== undefined ? { miscDefaultTimeout: miscDefault } : {}),
+      };
+      unit.onDone = (result) => this.done(unit, result);
+      unit.onFailed = (err) => this.done(unit, { up: false, reason: String(err), latencyMs: 0 });
+    }
+    let pending: Promise<ProbeResult>;
+    try {
+      pending = this.probeFn(unit.check, unit.probeOptions);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(unit.onDone, unit.onFailed);
+  }
+
+  private done(unit: Unit, result: ProbeResult): void {
+    this.running--;
+    unit.running = false;
+    this.stats.probesCompleted++;
+    if (!unit.cancelled && !this.stopped) this.finish(unit, result);
+    this.pump();
   }
 
   private finish(unit: Unit, result: ProbeResult): void {

@@ -13,27 +13,35 @@ export interface RunProbeOptions extends ProbeOptions {
 }
 
 /** Run one probe of any checker type. Never throws for a down target: it resolves `up: false`. */
-export async function probe(def: CheckDefinition, opts: RunProbeOptions = {}): Promise<ProbeResult> {
+export function probe(def: CheckDefinition, opts: RunProbeOptions = {}): Promise<ProbeResult> {
   try {
-    switch (def.type) {
-      case "tcp":
-        return await checkTcp(def, opts);
-      case "http":
-      case "https":
-        return await checkHttp(def, opts);
-      case "misc":
-        return await checkMisc(def, opts, opts.miscDefaultTimeout);
-      case "udp":
-        return await checkUdp(def, opts);
-      case "icmp":
-        return await checkIcmp(def, opts);
-      case "dns":
-        return await checkDns(def, opts);
-      case "smtp":
-        return await checkSmtp(def, opts);
-    }
+    // TCP_CHECK, the common case, without an async frame around it (its promise never rejects).
+    if (def.type === "tcp") return checkTcp(def, opts);
+    return run(def, opts).catch(failed);
   } catch (err) {
-    return { up: false, reason: (err as Error).message, latencyMs: 0 };
+    return Promise.resolve(failed(err));
+  }
+}
+
+function failed(err: unknown): ProbeResult {
+  return { up: false, reason: (err as Error).message, latencyMs: 0 };
+}
+
+function run(def: Exclude<CheckDefinition, { type: "tcp" }>, opts: RunProbeOptions): Promise<ProbeResult> {
+  switch (def.type) {
+    case "http":
+    case "https":
+      return checkHttp(def, opts);
+    case "misc":
+      return checkMisc(def, opts, opts.miscDefaultTimeout);
+    case "udp":
+      return checkUdp(def, opts);
+    case "icmp":
+      return checkIcmp(def, opts);
+    case "dns":
+      return checkDns(def, opts);
+    case "smtp":
+      return checkSmtp(def, opts);
   }
 }
 

@@ -1,5 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { isIPv6, connect as netConnect, Socket } from "node:net";
+import { isIPv6, Socket, type TcpSocketConnectOpts } from "node:net";
 import { openDeviceSocket, type SysError } from "@lvs/sys";
 import type { CommonCheck } from "../types.js";
 import type { Attempt } from "./util.js";
@@ -17,12 +17,12 @@ function deviceReason(def: CommonCheck, err: unknown): string {
  */
 export function connectTcp(def: CommonCheck, port: number, attempt: Attempt): Socket | undefined {
   if (def.bindIf === undefined) {
-    return netConnect({
-      host: def.connectIp,
-      port,
-      ...(def.bindto !== undefined ? { localAddress: def.bindto } : {}),
-      ...(def.bindPort !== undefined ? { localPort: def.bindPort } : {}),
-    });
+    // new Socket + connect skips net.connect's argument normalisation; with no bindto/bindPort
+    // node makes no bind() call before connect() (the kernel picks the source).
+    const options: TcpSocketConnectOpts = { host: def.connectIp, port };
+    if (def.bindto !== undefined) options.localAddress = def.bindto;
+    if (def.bindPort !== undefined) options.localPort = def.bindPort;
+    return new Socket().connect(options);
   }
   const fd = deviceSocket(def, def.bindIf, "tcp", attempt);
   if (fd === undefined) return undefined;

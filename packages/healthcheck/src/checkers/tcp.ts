@@ -7,8 +7,9 @@ export function checkTcp(def: TcpCheck, opts: ProbeOptions = {}): Promise<ProbeR
   const attempt = new Attempt(def.connectTimeout, opts.signal);
   const sock = connectTcp(def, def.connectPort, attempt);
   if (!sock) return attempt.promise;
-  attempt.onCleanup(() => sock.destroy());
-  sock.once("connect", () => attempt.up("connected"));
-  sock.once("error", (err) => attempt.down(errorReason(err)));
+  attempt.onCleanup(sock);
+  // `on`, not `once`: the socket is destroyed when the attempt settles, and `once` wraps each listener.
+  sock.on("connect", () => attempt.up("connected"));
+  sock.on("error", (err) => attempt.down(errorReason(err)));
   return attempt.promise;
 }

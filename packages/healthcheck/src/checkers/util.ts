@@ -2,12 +2,42 @@ import { performance } from "node:perf_hooks";
 import { DEFAULT_CONNECT_TIMEOUT_S } from "../constants.js";
 import type { ProbeResult } from "../types.js";
 
+/** Something an attempt releases when it settles: a socket, a child, a timer. */
+export type Cleanup = (() => void) | { destroy(): void };
+
+/**
+ * Attempts in flight per AbortSignal, with one "abort" listener per signal. The runner shares one
+ * signal among every probe of a check, so an attempt costs a Set add/delete instead of an
+ * EventTarget listener added and removed (node's EventTarget allocates a Listener each time).
+ */
+const inFlight = new WeakMap<AbortSignal, Set<Attempt>>();
+
+function watch(signal: AbortSignal, attempt: Attempt): Set<Attempt> {
+  let set = inFlight.get(signal);
+  if (!set) {
+    const attempts = new Set<Attempt>();
+    set = attempts;
+    inFlight.set(signal, attempts);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const a of [...attempts]) a.down("cancelled");
+      },
+      { once: true },
+    );
+  }
+  set.add(attempt);
+  return set;
+}
+
 /** A one-shot probe context: settles once, with latency measured from creation. */
 export class Attempt {
   readonly started = performance.now();
   private settled = false;
   private timer: NodeJS.Timeout | undefined;
-  private cleanups: Array<() => void> = [];
+  /** Usually one (the socket): no array until a second one comes. */
+  private cleanup: Cleanup | Cleanup[] | undefined;
+  private watched: Set<Attempt> | undefined;
   readonly promise: Promise<ProbeResult>;
   private resolveFn!: (r: ProbeResult) => void;
 
@@ -19,9 +49,7 @@ export class Attempt {
     this.timer = setTimeout(() => this.down(`timeout after ${timeoutMs} ms`), timeoutMs);
     if (signal) {
       if (signal.aborted) queueMicrotask(() => this.down("cancelled"));
-      const onAbort = () => this.down("cancelled");
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.onCleanup(() => signal.removeEventListener("abort", onAbort));
+      else this.watched = watch(signal, this);
     }
   }
 
@@ -31,8 +59,11 @@ export class Attempt {
   latency(): number {
     return performance.now() - this.started;
   }
-  onCleanup(fn: () => void): void {
-    this.cleanups.push(fn);
+  /** Run `fn` (or `fn.destroy()`) when the attempt settles. */
+  onCleanup(fn: Cleanup): void {
+    if (this.cleanup === undefined) this.cleanup = fn;
+    else if (Array.isArray(this.cleanup)) this.cleanup.push(fn);
+    else this.cleanup = [this.cleanup, fn];
   }
   up(reason: string, weight?: number): void {
     this.finish({ up: true, reason, latencyMs: this.latency(), ...(weight !== undefined ? { weight } : {}) });
@@ -44,14 +75,20 @@ export class Attempt {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    for (const fn of this.cleanups) {
-      try {
-        fn();
-      } catch {
-        // cleanup is best effort; the result is already decided
-      }
-    }
+    this.watched?.delete(this);
+    const c = this.cleanup;
+    if (Array.isArray(c)) for (const fn of c) runCleanup(fn);
+    else if (c !== undefined) runCleanup(c);
     this.resolveFn(r);
+  }
+}
+
+function runCleanup(c: Cleanup): void {
+  try {
+    if (typeof c === "function") c();
+    else c.destroy();
+  } catch {
+    // cleanup is best effort; the result is already decided
   }
 }
 
