@@ -1,5 +1,13 @@
 /** Stable error codes of @lvs/healthcheck. */
-export type HealthcheckErrorCode = "HC_BAD_DEFINITION" | "HC_DNS_ENCODE" | "HC_DNS_DECODE" | "HC_BAD_HEX";
+export type HealthcheckErrorCode =
+  | "HC_BAD_DEFINITION"
+  | "HC_DNS_ENCODE"
+  | "HC_DNS_DECODE"
+  | "HC_BAD_HEX"
+  | "HC_DUPLICATE_TARGET"
+  | "HC_RUNNER_STOPPED"
+  | "HC_WORKER_ENTRY"
+  | "HC_WORKER_FAILED";
 
 /** The one error class of @lvs/healthcheck. `option` names the keepalived option at fault. */
 export class HealthcheckError extends Error {

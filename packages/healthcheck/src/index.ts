@@ -49,3 +49,4 @@ export {
   type TargetStatus,
 } from "./runner.js";
 export type * from "./types.js";
+export { WorkerCheckRunner, type WorkerRunnerOptions } from "./worker-runner.js";

@@ -12,6 +12,7 @@ import {
   TargetEngine,
   type TargetPolicy,
 } from "./engine.js";
+import { HealthcheckError } from "./errors.js";
 import type { CheckDefinition, ProbeResult } from "./types.js";
 
 export interface TargetConfig {
@@ -70,6 +71,25 @@ export function stableKey(value: unknown): string {
     .sort()
     .map((k) => `${JSON.stringify(k)}:${stableKey(obj[k])}`)
     .join(",")}}`;
+}
+
+/**
+ * What makes two targets share one probe: the full check definition plus the timing that drives
+ * its schedule. The worker runner shards on it too, so shared probes stay in one thread.
+ */
+export function probeIdentity(t: TargetConfig): string {
+  const p = t.policy ?? {};
+  return stableKey({
+    check: t.check,
+    delayLoop: p.delayLoop,
+    retry: p.retry,
+    delayBeforeRetry: p.delayBeforeRetry,
+    warmup: p.warmup,
+  });
+}
+
+export function duplicateTarget(id: string): HealthcheckError {
+  return new HealthcheckError("HC_DUPLICATE_TARGET", `duplicate target id "${id}"`);
 }
 
 interface Member {
@@ -135,30 +155,18 @@ export class HealthCheckRunner {
     this.probeFn = opts.probe ?? realProbe;
   }
 
-  /** Unit key: the full check definition plus the timing that drives its schedule. */
-  private unitKey(t: TargetConfig): string {
-    const p = t.policy ?? {};
-    return stableKey({
-      check: t.check,
-      delayLoop: p.delayLoop,
-      retry: p.retry,
-      delayBeforeRetry: p.delayBeforeRetry,
-      warmup: p.warmup,
-    });
-  }
-
   /**
    * Apply a new target set. Unchanged targets keep their state and schedule; removed or
    * changed checks are cancelled (in-flight probes aborted); new ones start staggered.
    */
   configure(targets: TargetConfig[]): void {
-    if (this.stopped) throw new Error("runner stopped");
+    if (this.stopped) throw new HealthcheckError("HC_RUNNER_STOPPED", "runner stopped");
     const wanted = new Map<string, TargetConfig[]>();
     const seen = new Set<string>();
     for (const t of targets) {
-      if (seen.has(t.id)) throw new Error(`duplicate target id "${t.id}"`);
+      if (seen.has(t.id)) throw duplicateTarget(t.id);
       seen.add(t.id);
-      const key = this.unitKey(t);
+      const key = probeIdentity(t);
       let list = wanted.get(key);
       if (!list) {
         list = [];
