@@ -1,39 +1,124 @@
 // Benchmark: sustained TCP / HTTP checks per second on one core, scheduling jitter p99 and
-// memory per check. Run: pnpm build && pnpm bench  (uses taskset when available).
+// memory per check; then 20,000 TCP checks/s on two worker threads (both cores).
+// Run: pnpm build && pnpm bench  (uses taskset when available).
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { HealthCheckRunner, probe } from "../dist/index.js";
+import { HealthCheckRunner, probe, WorkerCheckRunner } from "../dist/index.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const hasTaskset = spawnSync("taskset", ["-V"]).status === 0;
+const targetsScript = fileURLToPath(new URL("targets.mjs", import.meta.url));
 
-if (hasTaskset && !process.env.BENCH_PINNED) {
-  // Re-exec pinned to CPU 0; targets go to CPU 1.
-  const r = spawnSync(
-    "taskset",
-    ["-c", "0", process.execPath, "--expose-gc", fileURLToPath(import.meta.url)],
-    {
-      stdio: "inherit",
-      env: { ...process.env, BENCH_PINNED: "1" },
-    },
+/** Loopback targets (100 TCP + 100 HTTP listeners on 127.0.0.1) in their own process. */
+async function startTargets(cpu) {
+  const [cmd, args] =
+    hasTaskset && cpu !== undefined
+      ? ["taskset", ["-c", cpu, process.execPath, targetsScript, "100"]]
+      : [process.execPath, [targetsScript, "100"]];
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const ports = await new Promise((resolve) =>
+    createInterface({ input: child.stdout }).once("line", (l) => resolve(JSON.parse(l))),
   );
-  process.exit(r.status ?? 1);
+  return { ports, stop: () => child.stdin.end() };
 }
-
-const targetsCmd = hasTaskset
-  ? ["taskset", ["-c", "1", process.execPath, fileURLToPath(new URL("targets.mjs", import.meta.url)), "100"]]
-  : [process.execPath, [fileURLToPath(new URL("targets.mjs", import.meta.url)), "100"]];
-const targets = spawn(targetsCmd[0], targetsCmd[1], { stdio: ["pipe", "pipe", "inherit"] });
-const ports = await new Promise((resolve) =>
-  createInterface({ input: targets.stdout }).once("line", (l) => resolve(JSON.parse(l))),
-);
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 const srcAddrs = Array.from({ length: 50 }, (_, i) => `127.0.0.${i + 2}`);
+
+/** `n` distinct TCP targets over the listeners, from `bindto` source addresses. */
+function tcpTargets(ports, n, delayLoop) {
+  const combos = ports.tcp.length * srcAddrs.length;
+  return Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    check: {
+      type: "tcp",
+      connectIp: "127.0.0.1",
+      connectPort: ports.tcp[i % ports.tcp.length],
+      bindto: srcAddrs[Math.floor(i / ports.tcp.length) % srcAddrs.length],
+      // Beyond 5,000 targets the timeout keeps every check distinct (no dedup).
+      connectTimeout: 2 + Math.floor(i / combos),
+    },
+    policy: { delayLoop, retry: 0 },
+  }));
+}
+
+/**
+ * A runner (either kind) over `n` targets at delayLoop: after one delay_loop of ramp-up, the
+ * achieved rate, start jitter (scheduled → connect() call) and this process's CPU time per check
+ * (user + system, all threads; steadier than wall-clock figures on a shared host).
+ */
+async function measureRunner(runner, n, delayLoop, ports, failedRef) {
+  runner.configure(tcpTargets(ports, n, delayLoop));
+  await new Promise((r) => setTimeout(r, delayLoop * 1000));
+  const c0 = runner.stats.probesCompleted;
+  runner.stats.jitterMs.length = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const done = runner.stats.probesCompleted - c0;
+  const cpu = process.cpuUsage(cpu0);
+  const rate = done / ((performance.now() - t0) / 1000);
+  const jit = runner.stats.jitterMs;
+  return {
+    demanded: n / delayLoop,
+    rate: Math.round(rate),
+    failed: failedRef.failed,
+    jitterP50: Number(pct(jit, 50).toFixed(2)),
+    jitterP99: Number(pct(jit, 99).toFixed(2)),
+    samples: jit.length,
+    uniqueChecks: runner.uniqueChecks,
+    cpuUsPerCheck: Number(((cpu.user + cpu.system) / done).toFixed(1)),
+  };
+}
+
+/** 20,000 checks/s demanded on two worker threads, unpinned (both cores), as are the targets. */
+async function workerPhase() {
+  const t = await startTargets(undefined);
+  const failedRef = { failed: 0 };
+  const runner = new WorkerCheckRunner({
+    threads: 2,
+    concurrency: 1024,
+    onResult: (_id, r) => {
+      if (!r.up) failedRef.failed++;
+    },
+  });
+  try {
+    return { threads: 2, ...(await measureRunner(runner, 10_000, 0.5, t.ports, failedRef)) };
+  } finally {
+    await runner.close();
+    t.stop();
+  }
+}
+
+if (process.env.BENCH_PHASE === "workers") {
+  console.log(JSON.stringify({ workers20k: await workerPhase() }, null, 2));
+  process.exit(0);
+}
+
+if (hasTaskset && !process.env.BENCH_PINNED) {
+  // The one-core phases re-exec pinned to CPU 0 (their targets on CPU 1); the worker phase runs
+  // here afterwards, unpinned.
+  const r = spawnSync("taskset", ["-c", "0", process.execPath, "--expose-gc", fileURLToPath(import.meta.url)], {
+    stdio: ["inherit", "pipe", "inherit"],
+    env: { ...process.env, BENCH_PINNED: "1" },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) {
+    process.stdout.write(r.stdout ?? "");
+    process.exit(r.status ?? 1);
+  }
+  const out = JSON.parse(r.stdout);
+  out.workers20k = await workerPhase();
+  console.log(JSON.stringify(out, null, 2));
+  process.exit(0);
+}
+
+const targets = await startTargets(hasTaskset ? "1" : undefined);
+const ports = targets.ports;
 
 /** Closed loop: `concurrency` probes always in flight for SECONDS; returns checks/s. */
 async function saturate(makeDef, concurrency) {
@@ -53,46 +138,20 @@ async function saturate(makeDef, concurrency) {
   return { rate: done / ((performance.now() - t0) / 1000), failed, done };
 }
 
-/** The real scheduler: N distinct targets at delayLoop; achieved rate and start jitter. */
+/** The real scheduler on this thread: N distinct targets at delayLoop. */
 async function scheduled(n, delayLoop) {
-  const defs = Array.from({ length: n }, (_, i) => ({
-    id: `t${i}`,
-    check: {
-      type: "tcp",
-      connectIp: "127.0.0.1",
-      connectPort: ports.tcp[i % ports.tcp.length],
-      bindto: srcAddrs[Math.floor(i / ports.tcp.length) % srcAddrs.length],
-      connectTimeout: 2,
-    },
-    policy: { delayLoop, retry: 0 },
-  }));
-  let failed = 0;
+  const failedRef = { failed: 0 };
   const runner = new HealthCheckRunner({
     concurrency: 1024,
     onResult: (_id, r) => {
-      if (!r.up) failed++;
+      if (!r.up) failedRef.failed++;
     },
   });
-  runner.configure(defs);
-  // Skip the first delay_loop (staggered ramp-up), then measure.
-  await new Promise((r) => setTimeout(r, delayLoop * 1000));
-  const c0 = runner.stats.probesCompleted;
-  runner.stats.jitterMs.length = 0;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const rate = (runner.stats.probesCompleted - c0) / ((performance.now() - t0) / 1000);
-  const jit = runner.stats.jitterMs;
-  const uniqueChecks = runner.uniqueChecks;
-  runner.stop();
-  return {
-    demanded: n / delayLoop,
-    rate,
-    failed,
-    jitterP50: pct(jit, 50),
-    jitterP99: pct(jit, 99),
-    samples: jit.length,
-    uniqueChecks,
-  };
+  try {
+    return await measureRunner(runner, n, delayLoop, ports, failedRef);
+  } finally {
+    runner.stop();
+  }
 }
 
 function memoryPerTarget(n) {
@@ -118,44 +177,47 @@ function memoryPerTarget(n) {
 }
 
 const results = {};
-results.memoryBytesPerTarget = Math.round(memoryPerTarget(10_000));
-const tcpNoBind = await saturate(
-  (i) => ({ type: "tcp", connectIp: "127.0.0.1", connectPort: ports.tcp[i % ports.tcp.length] }),
-  128,
-);
-results.tcpChecksPerSecondNoBindto = Math.round(tcpNoBind.rate);
-const tcp = await saturate(
-  (i) => ({
-    type: "tcp",
-    connectIp: "127.0.0.1",
-    connectPort: ports.tcp[i % ports.tcp.length],
-    bindto: srcAddrs[i % srcAddrs.length],
-  }),
-  128,
-);
-results.tcpChecksPerSecond = Math.round(tcp.rate);
-results.tcpFailed = tcp.failed;
-const http = await saturate(
-  (i) => ({
-    type: "http",
-    connectIp: "127.0.0.1",
-    connectPort: ports.http[i % ports.http.length],
-    bindto: srcAddrs[i % srcAddrs.length],
-    url: [{ path: "/health", statusCode: [200] }],
-  }),
-  128,
-);
-results.httpChecksPerSecond = Math.round(http.rate);
-results.httpFailed = http.failed;
-const fmtSch = (sch) => ({
-  ...sch,
-  rate: Math.round(sch.rate),
-  jitterP50: Number(sch.jitterP50.toFixed(2)),
-  jitterP99: Number(sch.jitterP99.toFixed(2)),
-});
-results.scheduler5k = fmtSch(await scheduled(5000, 1));
-results.scheduler10k = fmtSch(await scheduled(5000, 0.5));
-console.log(
-  JSON.stringify({ node: process.version, pinned: hasTaskset, seconds: SECONDS, ...results }, null, 2),
-);
-targets.stdin.end();
+const phases = (process.env.BENCH_PHASES ?? "memory,saturate,scheduler").split(",");
+if (phases.includes("memory")) results.memoryBytesPerTarget = Math.round(memoryPerTarget(10_000));
+if (phases.includes("saturate")) {
+  const tcpNoBind = await saturate(
+    (i) => ({ type: "tcp", connectIp: "127.0.0.1", connectPort: ports.tcp[i % ports.tcp.length] }),
+    128,
+  );
+  results.tcpChecksPerSecondNoBindto = Math.round(tcpNoBind.rate);
+  const tcp = await saturate(
+    (i) => ({
+      type: "tcp",
+      connectIp: "127.0.0.1",
+      connectPort: ports.tcp[i % ports.tcp.length],
+      bindto: srcAddrs[i % srcAddrs.length],
+    }),
+    128,
+  );
+  results.tcpChecksPerSecond = Math.round(tcp.rate);
+  results.tcpFailed = tcp.failed;
+  const http = await saturate(
+    (i) => ({
+      type: "http",
+      connectIp: "127.0.0.1",
+      connectPort: ports.http[i % ports.http.length],
+      bindto: srcAddrs[i % srcAddrs.length],
+      url: [{ path: "/health", statusCode: [200] }],
+    }),
+    128,
+  );
+  results.httpChecksPerSecond = Math.round(http.rate);
+  results.httpFailed = http.failed;
+}
+if (phases.includes("scheduler")) {
+  results.scheduler5k = await scheduled(5000, 1);
+  results.scheduler10k = await scheduled(5000, 0.5);
+}
+const out = { node: process.version, pinned: hasTaskset, seconds: SECONDS, ...results };
+targets.stop();
+if (process.env.BENCH_PINNED) console.log(JSON.stringify(out));
+else {
+  // No taskset: the worker phase runs here, after the others.
+  out.workers20k = await workerPhase();
+  console.log(JSON.stringify(out, null, 2));
+}
