@@ -4,7 +4,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { HealthCheckRunner, probe, WorkerCheckRunner } from "../dist/index.js";
+
+// BENCH_DIST: another build's dist/index.js (e.g. main's), for before/after runs in one minute.
+const { HealthCheckRunner, probe, WorkerCheckRunner } = await import(
+  process.env.BENCH_DIST ?? new URL("../dist/index.js", import.meta.url).href
+);
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const hasTaskset = spawnSync("taskset", ["-V"]).status === 0;
@@ -77,6 +81,7 @@ async function measureRunner(runner, n, delayLoop, ports, failedRef) {
 
 /** 20,000 checks/s demanded on two worker threads, unpinned (both cores), as are the targets. */
 async function workerPhase() {
+  if (!WorkerCheckRunner) return "no WorkerCheckRunner in this build";
   const t = await startTargets(undefined);
   const failedRef = { failed: 0 };
   const runner = new WorkerCheckRunner({
@@ -102,11 +107,15 @@ if (process.env.BENCH_PHASE === "workers") {
 if (hasTaskset && !process.env.BENCH_PINNED) {
   // The one-core phases re-exec pinned to CPU 0 (their targets on CPU 1); the worker phase runs
   // here afterwards, unpinned.
-  const r = spawnSync("taskset", ["-c", "0", process.execPath, "--expose-gc", fileURLToPath(import.meta.url)], {
-    stdio: ["inherit", "pipe", "inherit"],
-    env: { ...process.env, BENCH_PINNED: "1" },
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "taskset",
+    ["-c", "0", process.execPath, "--expose-gc", fileURLToPath(import.meta.url)],
+    {
+      stdio: ["inherit", "pipe", "inherit"],
+      env: { ...process.env, BENCH_PINNED: "1" },
+      encoding: "utf8",
+    },
+  );
   if (r.status !== 0) {
     process.stdout.write(r.stdout ?? "");
     process.exit(r.status ?? 1);

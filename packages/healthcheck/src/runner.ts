@@ -115,12 +115,19 @@ interface Unit {
   running: boolean;
   cancelled: boolean;
   /** Made at the unit's first probe (and again after configure() changes its members). */
-  probeOptions?: RunProbeOptions;
-  onDone?: (result: ProbeResult) => void;
-  onFailed?: (err: unknown) => void;
+  probeOptions: RunProbeOptions | undefined;
+  /** Takes the probe's result, or what a rejecting (injected) prober threw. */
+  onSettled: ((outcome: unknown) => void) | undefined;
 }
 
 const JITTER_SAMPLES = 100_000;
+
+/** A probe's outcome as a result: a rejection (only an injected prober rejects) is a DOWN. */
+function asResult(outcome: unknown): ProbeResult {
+  const r = outcome as ProbeResult | null;
+  if (r !== null && typeof r === "object" && typeof r.up === "boolean") return r;
+  return { up: false, reason: String(outcome), latencyMs: 0 };
+}
 
 export class HealthCheckRunner {
   private readonly clock: Clock;
@@ -195,6 +202,8 @@ export class HealthCheckRunner {
           queued: false,
           running: false,
           cancelled: false,
+          probeOptions: undefined,
+          onSettled: undefined,
         };
         this.units.set(key, unit);
         fresh.push(unit);
@@ -220,7 +229,7 @@ export class HealthCheckRunner {
       }
       unit.members = next;
       // The MISC default timeout follows the first member's delay_loop: rebuilt at the next probe.
-      unit.probeOptions = undefined;
+      if (unit.probeOptions) unit.probeOptions = undefined;
     }
     this.policies = policies;
     // Stagger new units evenly across their delay_loop so thousands of targets don't fire at once.
@@ -370,8 +379,7 @@ export class HealthCheckRunner {
         signal: unit.abort.signal,
         ...(miscDefault !== undefined ? { miscDefaultTimeout: miscDefault } : {}),
       };
-      unit.onDone = (result) => this.done(unit, result);
-      unit.onFailed = (err) => this.done(unit, { up: false, reason: String(err), latencyMs: 0 });
+      unit.onSettled = (outcome) => this.done(unit, asResult(outcome));
     }
     let pending: Promise<ProbeResult>;
     try {
@@ -379,7 +387,7 @@ export class HealthCheckRunner {
     } catch (err) {
       pending = Promise.reject(err);
     }
-    pending.then(unit.onDone, unit.onFailed);
+    pending.then(unit.onSettled, unit.onSettled);
   }
 
   private done(unit: Unit, result: ProbeResult): void {

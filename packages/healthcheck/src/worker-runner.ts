@@ -180,6 +180,8 @@ export class WorkerCheckRunner {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.mirror.clear();
+    this.shardById.clear();
     for (const shard of this.shards) {
       this.send(shard, { op: "stop" });
       void shard.worker.terminate();

@@ -120,6 +120,35 @@ describe("HealthCheckRunner", () => {
     r.stop();
   });
 
+  it("counts a prober that throws or rejects as a DOWN result, and refuses a duplicate id with a code", async () => {
+    const clock = new FakeClock();
+    const events: TargetEvent[] = [];
+    const probe: ProbeFn = (def) => {
+      if ((def as { connectPort: number }).connectPort === 1) throw new Error("sync boom");
+      return Promise.reject(new Error("async boom"));
+    };
+    const r = new HealthCheckRunner({ clock, probe, random: () => 0, onEvent: (e) => events.push(e) });
+    expect(() =>
+      r.configure([
+        { id: "a", check: tcp(1) },
+        { id: "a", check: tcp(2) },
+      ]),
+    ).toThrow(expect.objectContaining({ code: "HC_DUPLICATE_TARGET", message: 'duplicate target id "a"' }));
+    r.configure([
+      { id: "a", check: tcp(1), policy: { retry: 0 } },
+      { id: "b", check: tcp(2), policy: { retry: 0 } },
+    ]);
+    clock.advance(60_000);
+    await flush();
+    expect(events.map((e) => [e.id, e.kind, e.reason]).sort()).toEqual([
+      ["a", "down", "Error: sync boom"],
+      ["b", "down", "Error: async boom"],
+    ]);
+    expect(r.inFlight).toBe(0);
+    r.stop();
+    expect(() => r.configure([])).toThrow(expect.objectContaining({ code: "HC_RUNNER_STOPPED" }));
+  });
+
   it("each result carries the target's status after it (what status() would answer then)", async () => {
     const clock = new FakeClock();
     const p = manualProbe();
