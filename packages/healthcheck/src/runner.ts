@@ -372,7 +372,7 @@ export class HealthCheckRunner {
     // Start jitter is taken here, right before the checker makes its socket and calls connect().
     const jitter = this.clock.now() - unit.scheduledAt;
     if (this.stats.jitterMs.length < JITTER_SAMPLES) this.stats.jitterMs.push(jitter);
-    // The options object and both callbacks are made once per unit, not per probe.
+    // The options object and the settle callback are made once per unit, not per probe.
     if (!unit.probeOptions) {
       const miscDefault = unit.members[0]?.engine.policy.delayLoop;
       unit.probeOptions = {

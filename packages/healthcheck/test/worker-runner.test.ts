@@ -44,7 +44,8 @@ function runner(opts: ConstructorParameters<typeof WorkerCheckRunner>[0] = {}) {
 
 const target = (id: string, port: number, extra: Partial<TargetConfig> = {}): TargetConfig => ({
   id,
-  check: { type: "tcp", connectIp: "127.0.0.1", connectPort: port, connectTimeout: 1 },
+  // A generous timeout: under load a probe of a live listener must not time out into a DOWN.
+  check: { type: "tcp", connectIp: "127.0.0.1", connectPort: port, connectTimeout: 5 },
   policy: { delayLoop: 0.05, retry: 0 },
   ...extra,
 });
@@ -62,7 +63,7 @@ describe("WorkerCheckRunner", () => {
           type: "tcp",
           connectIp: "127.0.0.1",
           connectPort: i % 2 ? a.port : b.port,
-          connectTimeout: 1 + (i >> 1),
+          connectTimeout: 5 + (i >> 1),
         },
       }),
     );
