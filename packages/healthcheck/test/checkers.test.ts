@@ -301,6 +301,31 @@ describe("UDP_CHECK", () => {
     ).toMatchObject({ up: false, reason: "timeout after 200 ms" });
   });
 
+  it("silent probes time out at their own connect_timeout while answered ones beside them do not", async () => {
+    const sink = createSocket("udp4");
+    await new Promise<void>((r) => sink.bind(0, "127.0.0.1", () => r()));
+    closers.push(() => sink.close());
+    const silent = { type: "udp" as const, connectIp: "127.0.0.1", requireReply: true, connectTimeout: 0.15 };
+    const answered = { ...silent, connectPort: p };
+    const first = [
+      checkUdp({ ...silent, connectPort: sink.address().port }),
+      checkUdp(answered),
+      checkUdp({ ...silent, connectPort: sink.address().port, connectTimeout: 0.25 }),
+      checkUdp(answered),
+    ];
+    await new Promise((r) => setTimeout(r, 50));
+    const later = [checkUdp(answered), checkUdp({ ...silent, connectPort: sink.address().port })];
+    const [a, b, c, d] = await Promise.all(first);
+    const [e, f] = await Promise.all(later);
+    expect([a, c, f].map((r) => r?.reason)).toEqual([
+      "timeout after 150 ms",
+      "timeout after 250 ms",
+      "timeout after 150 ms",
+    ]);
+    expect([b, d, e].every((r) => r?.up)).toBe(true);
+    expect(c!.latencyMs).toBeLessThan(5000); // generous upper bound
+  });
+
   it("ICMP port unreachable (ECONNREFUSED on the connected socket) is down", async () => {
     const s = createSocket("udp4");
     await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
