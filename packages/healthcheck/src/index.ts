@@ -39,6 +39,7 @@ export { HealthcheckError, type HealthcheckErrorCode } from "./errors.js";
 export { parseStatusCodes } from "./parse.js";
 export { signalProcessGroup, stopProcessGroup } from "./process-group.js";
 export {
+  type CheckRunner,
   HealthCheckRunner,
   type ProbeFn,
   type RunnerOptions,

@@ -61,6 +61,18 @@ export interface RunnerStats {
   jitterMs: number[];
 }
 
+/** What HealthCheckRunner and WorkerCheckRunner both offer: a caller can take either. */
+export interface CheckRunner {
+  configure(targets: TargetConfig[]): void;
+  status(id: string): TargetStatus | undefined;
+  statuses(): TargetStatus[];
+  setWeight(id: string, weight: number | undefined): void;
+  stop(): void;
+  readonly stats: RunnerStats;
+  readonly uniqueChecks: number;
+  readonly inFlight: number;
+}
+
 /** Deterministic JSON with sorted keys: the identity of a check definition. */
 export function stableKey(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "undefined";
@@ -129,7 +141,7 @@ function asResult(outcome: unknown): ProbeResult {
   return { up: false, reason: String(outcome), latencyMs: 0 };
 }
 
-export class HealthCheckRunner {
+export class HealthCheckRunner implements CheckRunner {
   private readonly clock: Clock;
   private readonly concurrency: number;
   private readonly random: () => number;

@@ -11,6 +11,7 @@ import { type ResourceLimits, Worker } from "node:worker_threads";
 import { TargetEngine } from "./engine.js";
 import { HealthcheckError, type HealthcheckErrorCode } from "./errors.js";
 import {
+  type CheckRunner,
   duplicateTarget,
   probeIdentity,
   type RunnerStats,
@@ -87,7 +88,7 @@ const ZERO: WorkerCounters = {
   uniqueChecks: 0,
 };
 
-export class WorkerCheckRunner {
+export class WorkerCheckRunner implements CheckRunner {
   private readonly opts: WorkerRunnerOptions;
   private readonly shards: Shard[] = [];
   /** Target id → shard index, for setWeight. */

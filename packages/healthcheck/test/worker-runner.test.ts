@@ -6,6 +6,8 @@ import { performance } from "node:perf_hooks";
 import { waitFor } from "@lvs/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  type CheckRunner,
+  HealthCheckRunner,
   HealthcheckError,
   type ProbeResult,
   type TargetConfig,
@@ -86,6 +88,35 @@ describe("WorkerCheckRunner", () => {
     await waitFor(() => r.uniqueChecks === 16, { what: "16 unique checks across the workers" });
     expect(r.stats.probesCompleted).toBeGreaterThanOrEqual(16);
     expect(r.stats.jitterMs.length).toBeGreaterThan(0);
+  });
+
+  it("gives the same result, status and event shapes as HealthCheckRunner (either fits a CheckRunner)", async () => {
+    const a = await listener();
+    const def = target("same", a.port, { policy: { delayLoop: 0.05, retry: 0, alpha: true, weight: 3 } });
+    const seen = (runner: CheckRunner, results: unknown[], events: unknown[]) =>
+      waitFor(() => results.length > 0 && events.length > 0 && runner.status("same")?.lastResult, {
+        what: "a result and an event",
+      });
+    const single = { results: [] as unknown[], events: [] as unknown[] };
+    const local = new HealthCheckRunner({
+      onResult: (id, result, status) => single.results.push({ id, result, status }),
+      onEvent: (e) => single.events.push(e),
+    });
+    open.push({ close: () => local.stop() });
+    const { r, results, events } = runner();
+    for (const x of [local, r] as CheckRunner[]) x.configure([def]);
+    await seen(local, single.results, single.events);
+    await seen(r, results, events);
+    // Same keys, same types, and the values that do not depend on timing.
+    const shape = (v: unknown): unknown =>
+      v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]))
+        : typeof v;
+    expect(shape(results[0])).toEqual(shape(single.results[0]));
+    expect(shape(events[0])).toEqual(shape(single.events[0]));
+    expect(events[0]).toMatchObject({ id: "same", kind: "up", reason: "connected", weight: 3 });
+    expect(single.events[0]).toMatchObject({ id: "same", kind: "up", reason: "connected", weight: 3 });
+    expect(shape(r.status("same"))).toEqual(shape(local.status("same")));
   });
 
   it("reports a listener that goes down as DOWN through the worker path, with the event on our clock", async () => {
