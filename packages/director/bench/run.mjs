@@ -7,11 +7,13 @@
 // reconcile: 5,000 virtual services × 4 real servers programmed from empty by the director's
 //            reconciler (one pass), then no-op passes (one dump + diff, nothing sent), and a scoped
 //            pass (one service); ipvsadm -R of the same table in the same VM for the ratio.
-// failure:   with that table in place, a real server's port closes; time from the failing probe
-//            to the real server gone from the kernel (health event → scoped pass → DEL_DEST).
+// failure:   with that table in place and the daemon's periodic passes running, BENCH_FAILURES
+//            (30) times one of BENCH_CHECKED (10) checked real servers' port closes: p50/p95 of
+//            failing check → gone from the kernel and of port closed → gone, against the aim
+//            (p95 ≤ delay_loop + 50 ms). BENCH_FULL_EVERY (12): every Nth periodic pass is full.
 // memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap.
 //
-// Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4).
+// Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4); a quick look: BENCH_SERVICES=500.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -135,26 +137,52 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
   }
 
   if (what === "all" || what === "failure") {
-    // The table stays from the reconcile phase (ipvsadm -R put it back); the director adopts it.
-    const server = createServer((c) => c.destroy());
-    await new Promise((r) => server.listen(8080, "127.0.0.1", r));
+    // The table stays from the reconcile phase (ipvsadm -R put it back); the director adopts it and
+    // runs as the daemon does: the periodic drift check every 5 s, a full netlink pass every 12th
+    // (BENCH_FULL_EVERY), so a failure can land while a multi-second full dump is under way.
+    // FAILURES times: one of CHECKED servers' port closes; when did the failing check complete,
+    // when did the kernel lose the real server? Aim: one check interval + 50 ms at p95.
+    const FAILURES = Number(process.env.BENCH_FAILURES ?? 30);
+    const CHECKED = Math.min(Number(process.env.BENCH_CHECKED ?? 10), SERVICES);
+    const FULL_EVERY = Number(process.env.BENCH_FULL_EVERY ?? 12);
+    const INTERVAL_MS = 1000;
+    const AIM_MS = INTERVAL_MS + 50;
+    const checked = Array.from({ length: CHECKED }, (_, k) => {
+      const i = Math.floor((k * SERVICES) / CHECKED);
+      const n = i * DESTS;
+      return {
+        i,
+        port: 9000 + k,
+        rs: `10.200.${1 + ((n >> 8) % 250)}.${n & 255}`,
+        key: { protocol: 6, address: `10.100.${i >> 8}.${i & 255}`, port: 80 },
+        server: undefined,
+        failedAt: 0,
+      };
+    });
+    const byPort = new Map(checked.map((c) => [c.port, c]));
+    const listen = async (c) => {
+      c.server = createServer((s) => s.destroy());
+      await new Promise((r) => c.server.listen(c.port, "127.0.0.1", r));
+    };
+    for (const c of checked) await listen(c);
     const cfg = join(dir, "failure.conf");
-    const text = bigConfig(false).replace(
-      "real_server 10.200.1.0 80 {\n }",
-      "real_server 10.200.1.0 80 {\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port 8080\n   connect_timeout 1\n   retry 0\n   delay_loop 1\n  }\n }",
-    );
+    const tcpCheck = (port) =>
+      `  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port ${port}\n   connect_timeout 1\n   retry 0\n   delay_loop ${INTERVAL_MS / 1000}\n  }\n`;
+    let text = bigConfig(false);
+    for (const c of checked)
+      text = text.replace(`real_server ${c.rs} 80 {\n }`, `real_server ${c.rs} 80 {\n${tcpCheck(c.port)} }`);
     writeFileSync(cfg, text);
-    let failedAt = 0;
     const director = new Director({
       configPath: cfg,
       socketPath: null,
       mode: "check",
-      reconcileIntervalMs: 3_600_000,
+      fullPassEvery: FULL_EVERY,
       log: createLogger({ destination: { write: () => {} } }),
       health: {
         probe: async (def, o) => {
           const r = await probe(def, o);
-          if (!r.up && !failedAt) failedAt = performance.now();
+          const c = byPort.get(def.connectPort);
+          if (c && !r.up && !c.failedAt) c.failedAt = performance.now();
           return r;
         },
       },
@@ -165,19 +193,48 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
       `failure: director start with ${SERVICES} × ${DESTS} already in the kernel (load, plan, one full pass): ${ms(performance.now() - t)}`,
     );
     const watch = await IpvsClient.open();
-    const key = { protocol: 6, address: "10.100.0.0", port: 80 };
-    const present = async () => (await watch.dests(key)).some((d) => d.address === "10.200.1.0");
-    if (!(await present())) console.log("  unexpected: the checked server is not in the kernel");
-    await new Promise((r) => setTimeout(r, 1500));
-    const closedAt = performance.now();
-    await new Promise((r) => server.close(r));
-    while (await present()) await new Promise((r) => setTimeout(r, 5));
-    const goneAt = performance.now();
+    const present = async (c) => (await watch.dests(c.key)).some((d) => d.address === c.rs && d.weight > 0);
+    const until = async (fn, what) => {
+      const deadline = performance.now() + 60_000;
+      while (!(await fn())) {
+        if (performance.now() > deadline) throw new Error(`bench: ${what} did not happen within 60 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return performance.now();
+    };
+    const afterCheck = [];
+    const afterDown = [];
+    const tStart = performance.now();
+    for (let s = 0; s < FAILURES; s++) {
+      const c = checked[s % CHECKED];
+      await until(() => present(c), `${c.rs} back in the kernel`);
+      // A random phase against the check timer and the periodic pass.
+      await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
+      c.failedAt = 0;
+      const downAt = performance.now();
+      await new Promise((r) => c.server.close(r));
+      const goneAt = await until(async () => !(await present(c)), `${c.rs} gone from the kernel`);
+      afterDown.push(goneAt - downAt);
+      afterCheck.push(goneAt - (c.failedAt || goneAt));
+      await listen(c);
+    }
+    const st = await director.status();
+    const pct = (xs, p) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+    };
+    const sum = (xs) => `p50 ${ms(pct(xs, 50))}, p95 ${ms(pct(xs, 95))}, max ${ms(Math.max(...xs))}`;
     console.log(
-      `failure: port closed → removed from the kernel: ${ms(goneAt - closedAt)} (delay_loop 1 s); failing probe → removed: ${ms(goneAt - failedAt)}`,
+      `failure: ${FAILURES} failures over ${((performance.now() - tStart) / 1000).toFixed(0)} s (${st.reconcile?.passes ?? "?"} passes; periodic every 5 s, full netlink pass every ${FULL_EVERY}th), delay_loop ${INTERVAL_MS / 1000} s, retry 0`,
+    );
+    console.log(`failure: failing check completed → gone from the kernel: ${sum(afterCheck)}`);
+    const p95 = pct(afterDown, 95);
+    console.log(
+      `failure: port closed → gone from the kernel: ${sum(afterDown)} — aim p95 ≤ delay_loop + 50 ms = ${AIM_MS} ms: ${p95 <= AIM_MS ? "met" : "NOT met"}`,
     );
     await director.stop();
     watch.close();
+    for (const c of checked) await new Promise((r) => c.server.close(() => r()));
   }
 
   if (what === "all" || what === "memory") {

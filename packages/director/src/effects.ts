@@ -18,7 +18,7 @@ export interface EffectTargets {
   metrics: DirectorMetrics;
   scriptRunner: ScriptRunner;
   /** Reconcile these services; resolves once a pass covering them has run. */
-  requestPass(scope: ReadonlySet<string> | undefined): Promise<void>;
+  requestPass(scope: ReadonlySet<string> | undefined, edit?: boolean): Promise<void>;
   saveState(): Promise<void>;
   configureChecks(targets: TargetConfig[]): void;
   slowStart(running: boolean): void;
@@ -186,7 +186,7 @@ export class EffectPerformer {
         to.followSync(e.state);
         return undefined;
       case "pass":
-        return () => to.requestPass(e.scope);
+        return () => to.requestPass(e.scope, e.edit);
       case "save-state":
         return () => to.saveState();
       case "bgp-drain":

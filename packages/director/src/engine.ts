@@ -170,7 +170,7 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
     }
     const out = withScripts(transitions);
     if (prev.up !== state.up || prev.weight !== state.weight)
-      out.push({ kind: "pass", scope: servicesOf(owner.vs) });
+      out.push({ kind: "pass", scope: servicesOf(owner.vs), edit: true });
     if (state.up && state.weight < fullWeight(owner.rs, check))
       out.push({ kind: "slow-start", running: true });
     return out;
@@ -199,7 +199,8 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
       }
     }
     const out: EngineEffect[] = [];
-    if (updates.length) out.push(...withScripts(this.setHealth(updates)), { kind: "pass", scope });
+    if (updates.length)
+      out.push(...withScripts(this.setHealth(updates)), { kind: "pass", scope, edit: true });
     if (!ramping) out.push({ kind: "slow-start", running: false });
     return out;
   }

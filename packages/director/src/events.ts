@@ -137,8 +137,11 @@ export type EngineEffect =
   | Transition
   /** Run a notify script; `shutdown`: at stop, awaited with a short timeout (omega). */
   | { kind: "script"; name: ScriptName; script: Script; shutdown?: boolean }
-  /** Reconcile these services (undefined: the whole table). */
-  | { kind: "pass"; scope: ReadonlySet<string> | undefined }
+  /**
+   * Reconcile these services (undefined: the whole table). `edit`: only the desired side changed (a
+   * check's outcome): a targeted edit against what was last seen will do, no read first.
+   */
+  | { kind: "pass"; scope: ReadonlySet<string> | undefined; edit?: boolean }
   | { kind: "save-state" }
   /** Withdraw every BGP announcement (the director is drained) or announce again. */
   | { kind: "bgp-drain"; drained: boolean }

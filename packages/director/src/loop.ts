@@ -1,6 +1,8 @@
 // The reconcile loop: one pass at a time, requests coalesced (the next pass covers everything
 // asked meanwhile), the periodic drift check (the dataplane's summary most of the time, a full
-// read every Nth), and each pass's outcome in metrics and logs. What the engine said about a
+// read every Nth), and each pass's outcome in metrics and logs. A check's outcome is a targeted
+// edit instead, sent at once beside the passes (never queued behind a full read); only when the
+// edit can't tell or is refused does a scoped pass follow. What the engine said about a
 // pass's read (a drain finished) is handed to the effect performer once the pass is done.
 import type { Operation } from "@lvs/ipvs";
 import type { EngineEffect } from "./events.js";
@@ -75,6 +77,33 @@ export class PassLoop {
     if (!scope) this.pending.full = true;
     else for (const id of scope) this.pending.scope.add(id);
     return this.kick();
+  }
+
+  /**
+   * Only the desired side of these services changed (a check's outcome): a targeted edit now,
+   * beside any pass under way; a scoped pass when the edit can't tell, or after a refusal.
+   */
+  async edit(scope: ReadonlySet<string>): Promise<void> {
+    if (this.stopped) return;
+    const t0 = performance.now();
+    let report: PassReport<EngineEffect> | undefined;
+    try {
+      report = await this.reconciler.edit(scope);
+    } catch (err) {
+      this.opts.log.warn({ err }, `${this.name} edit not sent: ${(err as Error).message}; reading instead`);
+    }
+    if (!report) return this.request(scope);
+    this.passes++;
+    this.lastPass = {
+      kind: report.kind,
+      startedAt: report.startedAt,
+      readMs: 0,
+      applyMs: report.applyMs,
+      operations: report.operations.length,
+      failed: report.failed,
+    };
+    this.record(report, (performance.now() - t0) / 1000);
+    if (report.failed.length) await this.request(scope);
   }
 
   /** The periodic drift check: the summary first, a read only where it differs. */

@@ -1,7 +1,8 @@
 // The table as the last passes saw it, with what they applied since: what status and metrics
 // show, so neither ever reads the dataplane. A full read replaces it, a scoped read replaces its
 // services, a summary (/proc) refreshes weights and connection counts only; operations that
-// succeeded are then applied to it (counters stay as read).
+// succeeded are then applied to it (counters stay as read). A targeted edit reads nothing: only its
+// operations are applied. A read older than an edit leaves the edited services as they are.
 import {
   destEntryOf,
   destId,
@@ -11,7 +12,7 @@ import {
   serviceId,
 } from "@lvs/ipvs";
 
-export type ReadKind = "full" | "scoped" | "quick";
+export type ReadKind = "full" | "scoped" | "quick" | "edit";
 
 export class ObservedTable {
   private readonly byId = new Map<string, ServiceWithDests>();
@@ -30,24 +31,29 @@ export class ObservedTable {
     return this.byId.has(id);
   }
 
-  /** Take in one pass: what it read (`scope`: the services a scoped read covered), then what it applied. */
+  /**
+   * Take in one pass: what it read (`scope`: the services a scoped read covered), then what it
+   * applied. `keep`: services edited since that read began (the read is older than what they hold).
+   */
   record(
     kind: ReadKind,
     scope: ReadonlySet<string> | undefined,
     actual: readonly ServiceWithDests[],
     applied: readonly Operation[],
+    keep: ReadonlySet<string> = new Set(),
   ): void {
-    if (kind === "full") this.replace(actual);
-    else if (kind === "quick") this.refresh(actual);
-    else {
-      for (const id of scope ?? []) this.byId.delete(id);
-      for (const a of actual) this.byId.set(serviceId(a.service), a);
+    const fresh = keep.size ? actual.filter((a) => !keep.has(serviceId(a.service))) : actual;
+    if (kind === "full") this.replace(fresh, keep);
+    else if (kind === "quick") this.refresh(fresh);
+    else if (kind === "scoped") {
+      for (const id of scope ?? []) if (!keep.has(id)) this.byId.delete(id);
+      for (const a of fresh) this.byId.set(serviceId(a.service), a);
     }
     for (const op of applied) this.apply(op);
   }
 
-  private replace(actual: readonly ServiceWithDests[]): void {
-    this.byId.clear();
+  private replace(actual: readonly ServiceWithDests[], keep: ReadonlySet<string>): void {
+    for (const id of [...this.byId.keys()]) if (!keep.has(id)) this.byId.delete(id);
     for (const a of actual) this.byId.set(serviceId(a.service), a);
     this.complete = true;
   }

@@ -9,6 +9,12 @@
 //
 // Drift: an operation on an object whose desired state has not changed since a pass saw it in
 // place means somebody changed the kernel behind our back (ipvsadm by hand) — counted.
+//
+// Targeted edits (a check failed, a weight changed): the services concerned are compared with what
+// the passes last saw of them, and the difference (one DEL_DEST or EDIT_DEST) is sent at once, with
+// no read. Reads run outside the one-at-a-time turn that applying takes, so an edit never waits for
+// a full dump (seconds with 5,000 services under emulation); a pass whose read began before an edit
+// leaves the edited services alone (its read is older than what they now hold).
 import type {
   DesiredService,
   Destination,
@@ -57,8 +63,11 @@ export interface PassFailure {
 }
 
 export interface PassReport<E = unknown> {
-  /** quick: the summary showed nothing to do (`actual` then is the summary). */
-  kind: "full" | "scoped" | "quick";
+  /**
+   * quick: the summary showed nothing to do (`actual` then is the summary); edit: a targeted edit
+   * (nothing read, `actual` empty).
+   */
+  kind: "full" | "scoped" | "quick" | "edit";
   /** Epoch ms. */
   startedAt: number;
   readMs: number;
@@ -162,6 +171,12 @@ export class Reconciler<E = unknown> {
   private readonly synced = new Map<string, { svc: string | undefined; dests: Map<string, string> }>();
   /** The table as the passes saw it, with what they applied since (status, metrics). */
   readonly table = new ObservedTable();
+  /** Targeted edits so far; each takes the next number. */
+  private editSeq = 0;
+  /** Service id → the number of the last edit that touched it. */
+  private readonly editedAt = new Map<string, number>();
+  /** Applying (a pass's diff and batch, an edit) takes turns; reading doesn't. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ReconcilerOptions<E>) {
     this.opts = opts;
@@ -177,6 +192,20 @@ export class Reconciler<E = unknown> {
 
   private observe(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): E[] {
     return this.engine.onObserved?.(actual, scope) ?? [];
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
+  /** Services edited after edit number `seq` (a read begun then is older than what they hold). */
+  private editedSince(seq: number): Set<string> {
+    const out = new Set<string>();
+    if (seq === this.editSeq) return out;
+    for (const [id, n] of this.editedAt) if (n > seq) out.add(id);
+    return out;
   }
 
   /**
@@ -213,6 +242,7 @@ export class Reconciler<E = unknown> {
     startedAt: number,
     t0: number,
     dryRun: boolean,
+    seq: number,
   ): Promise<{ report?: PassReport<E>; scope?: Set<string>; effects: E[] }> {
     let summary: ServiceWithDests[];
     try {
@@ -227,7 +257,7 @@ export class Reconciler<E = unknown> {
     const effects = this.observe(summary, undefined);
     const differ = this.summaryDifferences(this.engine.desired(undefined), summary);
     if (differ && differ.size === 0) {
-      if (!dryRun) this.table.record("quick", undefined, summary, []);
+      if (!dryRun) this.table.record("quick", undefined, summary, [], this.editedSince(seq));
       const report: PassReport<E> = {
         kind: "quick",
         startedAt,
@@ -332,11 +362,12 @@ export class Reconciler<E = unknown> {
   async pass(opts: PassOptions = {}): Promise<PassReport<E>> {
     const startedAt = this.now();
     const t0 = performance.now();
+    const seq = this.editSeq;
     const dryRun = !!opts.dryRun;
     let scope = opts.scope;
     const early: E[] = [];
     if (opts.quick && !scope && this.dataplane.summary) {
-      const look = await this.quickLook(startedAt, t0, dryRun);
+      const look = await this.quickLook(startedAt, t0, dryRun, seq);
       if (look.report) return look.report;
       early.push(...look.effects);
       scope = look.scope;
@@ -345,9 +376,21 @@ export class Reconciler<E = unknown> {
     const actual = await this.dataplane.read(scope ? [...scope].map(keyFromServiceId) : undefined);
     const readMs = performance.now() - t0;
     const effects = [...early, ...this.observe(actual, scope)];
-    const desired = this.engine.desired(scope);
+    const read = { startedAt, readMs, actual, effects, seq };
+    return this.exclusive(() => this.settle(read, scope, dryRun));
+  }
+
+  /** A pass after its read, in its turn: diff what it read against the desired table and apply. */
+  private async settle(
+    read: { startedAt: number; readMs: number; actual: ServiceWithDests[]; effects: E[]; seq: number },
+    scope: ReadonlySet<string> | undefined,
+    dryRun: boolean,
+  ): Promise<PassReport<E>> {
+    const { startedAt, readMs, actual, effects } = read;
+    const keep = this.editedSince(read.seq);
+    const inScope = (id: string) => (!scope || scope.has(id)) && !keep.has(id);
+    const desired = this.engine.desired(scope).filter((d) => !keep.has(serviceId(d.service)));
     const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
-    const inScope = (id: string) => !scope || scope.has(id);
     const ours = actual.filter((a) => {
       const id = serviceId(a.service);
       return inScope(id) && (desiredIds.has(id) || this.ownedSet.has(id));
@@ -363,20 +406,67 @@ export class Reconciler<E = unknown> {
       for (const id of desiredIds) this.ownedSet.add(id);
       await this.opts.saveOwned?.(this.ownedSet);
     }
+    const { applied, failed, applyMs } = await this.send(operations, desired, inScope);
+    await this.updateOwned(desiredIds, failed, inScope);
+    this.table.record(kind, scope, actual, applied, keep);
+    return { ...report, applyMs, failed, dryRun: false };
+  }
+
+  /** Send operations and take in their outcome (what is in place now). */
+  private async send(
+    operations: readonly Operation[],
+    desired: readonly DesiredService[],
+    inScope: (id: string) => boolean,
+  ): Promise<{ applied: Operation[]; failed: PassFailure[]; applyMs: number }> {
     const t1 = performance.now();
     if (operations.length) this.opts.onApply?.(operations);
     const results = operations.length ? await this.dataplane.apply(operations) : [];
     const applyMs = performance.now() - t1;
-    const failed = results.filter((r) => r.error).map(failureOf);
     this.recordSynced(results, desired, inScope);
-    await this.updateOwned(desiredIds, failed, inScope);
-    this.table.record(
-      kind,
-      scope,
-      actual,
-      results.filter((r) => !r.error).map((r) => r.operation),
-    );
-    return { ...report, applyMs, failed, dryRun: false };
+    return {
+      applied: results.filter((r) => !r.error).map((r) => r.operation),
+      failed: results.filter((r) => r.error).map(failureOf),
+      applyMs,
+    };
+  }
+
+  /**
+   * A targeted edit of `scope`'s services: what the engine wants against what the passes last saw
+   * of them (and applied since), the difference sent now, nothing read. Undefined when the table
+   * can't tell (a wanted service not seen, or not ours yet): a scoped pass reads them instead. A
+   * refused operation means the kernel differs from what was seen: a scoped pass repairs it.
+   */
+  edit(scope: ReadonlySet<string>): Promise<PassReport<E> | undefined> {
+    return this.exclusive(async () => {
+      const startedAt = this.now();
+      const desired = this.engine.desired(scope);
+      const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
+      for (const id of desiredIds) if (!this.table.has(id) || !this.ownedSet.has(id)) return undefined;
+      const ours = [...scope].flatMap((id) => {
+        const seen = this.table.get(id);
+        return seen && (desiredIds.has(id) || this.ownedSet.has(id)) ? [seen] : [];
+      });
+      const operations = diff(desired, ours);
+      this.editSeq++;
+      for (const id of scope) this.editedAt.set(id, this.editSeq);
+      const inScope = (id: string) => scope.has(id);
+      const { applied, failed, applyMs } = await this.send(operations, desired, inScope);
+      await this.updateOwned(desiredIds, failed, inScope);
+      this.table.record("edit", scope, [], applied);
+      const drift = { service: 0, dest: 0 };
+      return {
+        kind: "edit",
+        startedAt,
+        readMs: 0,
+        applyMs,
+        operations,
+        failed,
+        drift,
+        actual: [],
+        effects: [],
+        dryRun: false,
+      };
+    });
   }
 
   /** Forget what was seen in place (after a flush or a restart of the kernel side). */

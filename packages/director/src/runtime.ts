@@ -358,7 +358,8 @@ export class DirectorRuntime {
       log: this.log,
       metrics: this.metrics,
       scriptRunner: this.scriptRunner,
-      requestPass: (scope) => this.loop?.request(scope) ?? Promise.resolve(),
+      requestPass: (scope, edit) =>
+        (edit && scope ? this.loop?.edit(scope) : this.loop?.request(scope)) ?? Promise.resolve(),
       saveState: () => this.saveState(),
       // A VRRP state arriving while we stop (the instance enters STOP, ha_suspend suspends the
       // checks) must not reconfigure a runner that is already stopped: that threw and exited 1.

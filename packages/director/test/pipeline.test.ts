@@ -1,7 +1,7 @@
 // The pipeline crossed once: a failing probe becomes one engine event; the engine answers with the
-// transition, its script and a pass request — never a table; the reconciler then reads the
-// dataplane, shows the engine what it read, takes the desired table from the engine and applies
-// the one operation. The daemon is the real one (runtime, effects, loop, reconciler); the
+// transition, its script and a pass request — never a table; the reconciler then takes the desired
+// table of that service from the engine and applies the one operation as a targeted edit, without
+// reading the dataplane first — also while a full read is under way. The daemon is the real one (runtime, effects, loop, reconciler); the
 // dataplane is IpvsDataplane over @lvs/ipvs's in-memory IPVS, recorded call by call.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,11 +118,7 @@ describe("a health failure crosses the pipeline once", () => {
     expect(calls).toEqual([
       "engine.handle health",
       `  → rs, script, pass ${S1}`,
-      // The pass the effect asked for: the reconciler reads, shows the engine, asks it, applies.
-      `dataplane.read ${S1}`,
-      "engine.onObserved",
-      "engine.handle observed",
-      "  → ",
+      // The pass the effect asked for, as a targeted edit: no read, the engine asked, one operation.
       `engine.desired ${S1}`,
       "dataplane.apply delDest",
     ]);
@@ -130,5 +126,69 @@ describe("a health failure crosses the pipeline once", () => {
     expect(kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
     expect(kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
     expect(scripts).toEqual([["/bin/rs-down", "10.1.0.1"]]);
+  });
+
+  it("a full read under way (a multi-second dump) does not hold the failure back", async () => {
+    const own = mkdtempSync(join(tmpdir(), "lvs-pipeline-"));
+    writeFileSync(join(own, "keepalived.conf"), CONF);
+    const kernel = new MemoryIpvs();
+    const dataplane = new IpvsDataplane(kernel);
+    const clock = new FakeClock(1_000_000);
+    let down = false;
+    director = new Director({
+      configPath: join(own, "keepalived.conf"),
+      socketPath: null,
+      mode: "check",
+      dataplane,
+      clock,
+      reconcileIntervalMs: 3_600_000,
+      drainPollMs: 3_600_000,
+      health: {
+        random: () => 0,
+        probe: async (): Promise<ProbeResult> =>
+          down
+            ? { up: false, reason: "ECONNREFUSED", latencyMs: 0 }
+            : { up: true, reason: "connected", latencyMs: 0 },
+      },
+      log: createLogger({ destination: { write: () => {} } }),
+    });
+    await director.start();
+    clock.advance(0);
+    await settle();
+    expect(kernel.dest(S1, "10.1.0.1", 8080)?.weight).toBe(1);
+
+    // The next full read is held until we open it.
+    let open = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const read = dataplane.read.bind(dataplane);
+    let fullReads = 0;
+    dataplane.read = async (keys?: readonly ServiceKey[]) => {
+      const seen = await read(keys);
+      if (!keys) {
+        fullReads++;
+        await gate;
+      }
+      return seen;
+    };
+    let fullDone = false;
+    const full = director.requestPass().then(() => {
+      fullDone = true;
+    });
+    await settle();
+    expect(fullReads).toBe(1);
+
+    down = true;
+    clock.advance(2_000);
+    for (let i = 0; i < 100 && kernel.dest(S1, "10.1.0.1", 8080); i++) await settle();
+    expect(kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    expect(fullDone).toBe(false);
+    open();
+    await full;
+    // The full pass read the server before it failed: it must not put it back.
+    expect(kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    expect(kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
+    rmSync(own, { recursive: true, force: true });
   });
 });
