@@ -3,6 +3,10 @@
 // VIP up, HTTP checks put three real servers into the kernel's IPVS — and a client namespace
 // sends requests. A real server fails and comes back, one is drained, and `lvsctl status`
 // shows each step. Everything runs in namespaces this script creates and removes.
+//
+// `--dataplane proxy` (tools/demo proxy): the same on the host, no VM — the director forwards with
+// its userspace proxy instead of the kernel's IPVS, and the steps that show the kernel's table are
+// left out. It shows the failure-detection step at the host's speed, without the emulator.
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -23,6 +27,9 @@ const say = (s) => process.stdout.write(`\n${bold(`== ${s}`)}\n`);
 const dir = mkdtempSync(join(tmpdir(), "lvs-demo-"));
 const SOCK = join(dir, "director.sock");
 
+const PROXY = process.argv.includes("--dataplane") && process.argv.at(-1) === "proxy";
+const DATAPLANE = PROXY ? "proxy" : "ipvs";
+
 const topo = await Topology.create("demo");
 let daemon;
 try {
@@ -32,6 +39,8 @@ try {
   await topo.link(client, director, { a: "10.10.0.2/24", b: "10.10.0.1/24" }); // director: eth0
   await topo.attach(director, lan, { addr: "10.20.0.1/24" });
   await director.sysctl("net.ipv4.ip_forward", 1);
+  // The proxy listens on the VIP: allowed before VRRP has put the address up (as with haproxy).
+  if (PROXY) await director.sysctl("net.ipv4.ip_nonlocal_bind", 1);
   await client.addRoute("default via 10.10.0.1");
   const web = (s) =>
     `require("node:http").createServer((q, r) => r.end(${JSON.stringify(s.name)})).listen(8080, ${JSON.stringify(s.ip)}, () => console.log("up"))`;
@@ -70,6 +79,31 @@ try {
     });
   const rsState = async (ip) =>
     (await apiStatus()).virtualServers[0]?.realServers.find((r) => r.address === ip)?.state;
+  // The status page's state: each real server's recent checks and transitions, with their times.
+  const apiState = () =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath: SOCK, path: "/api/state" }, (res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += d;
+        });
+        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(body))));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  // Whether the dataplane forwards to a real server: the kernel's table read over netlink in the
+  // director's namespace (IPVS), or the proxy's own table (it lives in the daemon: its status).
+  const { IpvsClient } = await import("../../packages/ipvs/dist/index.js");
+  const kernel = PROXY ? undefined : await IpvsClient.open({ netns: director.name });
+  const forwardsTo = async (ip) => {
+    if (!kernel) {
+      const rs = (await apiStatus()).virtualServers[0]?.realServers.find((r) => r.address === ip);
+      return (rs?.kernelWeight ?? 0) > 0;
+    }
+    const dests = await kernel.dests({ protocol: 6, address: VIP, port: 80 });
+    return dests.some((d) => d.address === ip && d.weight > 0);
+  };
 
   say("director: lvsctl up -f examples/keepalived/nat-director.conf (VRRP + LVS NAT + HTTP checks)");
   daemon = director.spawn([
@@ -83,6 +117,8 @@ try {
     join(dir, "state.json"),
     "--log-format",
     "text",
+    "--dataplane",
+    DATAPLANE,
   ]);
   await waitFor(
     async () => {
@@ -90,13 +126,17 @@ try {
         const s = await status();
         return (
           s.vrrp.instances[0]?.state === "MASTER" &&
-          s.virtualServers[0]?.realServers.every((r) => r.state === "up")
+          s.virtualServers[0]?.realServers.every((r) => r.state === "up" && r.kernelWeight > 0)
         );
       } catch {
         return false;
       }
     },
-    { what: "VRRP master and three healthy real servers", timeoutMs: 60_000, intervalMs: 250 },
+    {
+      what: "VRRP master and three healthy real servers in the dataplane",
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
   );
   process.stdout.write(
     daemon
@@ -120,20 +160,29 @@ try {
   say("client: 60 requests through the VIP (wrr 3:2:1)");
   await burst(60);
 
-  say("rs2's web server dies: its HTTP check fails and the director removes it from IPVS");
+  say(
+    `rs2's web server dies: its HTTP check fails and the director removes it from ${PROXY ? "the proxy" : "IPVS"}`,
+  );
   servers[1].proc.kill("SIGKILL");
   const t0 = Date.now();
-  await waitFor(async () => (await rsState(servers[1].ip)) === "down", {
-    what: "rs2 down",
+  // Watch the dataplane itself, not the daemon's view of it: the time is the kernel's (or proxy's).
+  await waitFor(async () => !(await forwardsTo(servers[1].ip)), {
+    what: "rs2 gone from the dataplane",
     timeoutMs: 30_000,
-    intervalMs: 20,
+    intervalMs: 10,
   });
-  const seenDown = Date.now() - t0;
-  const rs2 = (await apiStatus()).virtualServers[0].realServers.find((r) => r.address === servers[1].ip);
-  // retry 0: the first failed check marks the server down; a check runs every delay_loop, so the
-  // kill is seen within delay_loop plus one connect attempt (refused at once here).
+  const gone = Date.now() - t0;
+  // From the daemon's own records: the first check that ran after the kill and failed (its
+  // completion time) and the transition to down. With retry 0 the first failed check marks the
+  // server down (keepalived's retry × delay_before_retry adds nothing); a check runs every
+  // delay_loop, so the first failed one completes within delay_loop of the kill plus one connect
+  // attempt — refused at once here: the killed process's port answers with a reset.
+  const rs2 = (await apiState()).virtualServers[0].realServers.find((r) => r.address === servers[1].ip);
+  const firstFailed = rs2.history.checks.find((c) => c.at >= t0 && !c.ok);
+  const markedDown = rs2.history.transitions.find((x) => x.at >= t0 && x.state === "down");
+  const ms = (at) => (at === undefined ? "?" : `${at - t0} ms`);
   console.log(
-    `rs2 marked down ${seenDown} ms after the kill (delay_loop 1 s, retry 0: the first failed check): ${rs2.checks[0].reason}; kernel weight now ${rs2.kernelWeight ?? "- (removed)"}`,
+    `rs2 killed; first failed check completed ${ms(firstFailed?.at)} after the kill (${firstFailed?.reason ?? "?"}, took ${firstFailed ? Math.round(firstFailed.latencyMs) : "?"} ms; delay_loop 1 s: due within 1 s); marked down ${ms(markedDown?.at)} after (retry 0: at the first failed check); gone from the ${PROXY ? "proxy's table" : "kernel's IPVS table"} ${gone} ms after the kill`,
   );
   await run(["status", "--socket", SOCK]);
   await burst(30);
@@ -157,8 +206,10 @@ try {
   await run(["status", "--socket", SOCK]);
   await run(["undrain", `${VIP}:80`, `${servers[0].ip}:8080`, "--socket", SOCK]);
 
-  say("the kernel's own view, and a few of the Prometheus metrics");
-  await run(["ipvs", "-Ln", "--stats"]);
+  say(
+    PROXY ? "a few of the Prometheus metrics" : "the kernel's own view, and a few of the Prometheus metrics",
+  );
+  if (!PROXY) await run(["ipvs", "-Ln", "--stats"]);
   const metrics = await director.exec(["curl", "-s", "--unix-socket", SOCK, "http://lvs/metrics"]);
   process.stdout.write(
     `${metrics.stdout
@@ -167,12 +218,17 @@ try {
       .join("\n")}\n`,
   );
 
-  say("SIGTERM: VRRP hands the VIP over (priority 0), the IPVS table stays as keepalived leaves it");
+  say(
+    PROXY
+      ? "SIGTERM: VRRP hands the VIP over (priority 0), the proxy's listeners close with the daemon"
+      : "SIGTERM: VRRP hands the VIP over (priority 0), the IPVS table stays as keepalived leaves it",
+  );
   const before = daemon.output().length;
   daemon.kill("SIGTERM");
   await daemon.exited;
   process.stdout.write(daemon.output().slice(before));
-  await run(["ipvs", "-Sn"]);
+  if (!PROXY) await run(["ipvs", "-Sn"]);
+  kernel?.close();
 } finally {
   daemon?.kill("SIGKILL");
   await topo.destroy();

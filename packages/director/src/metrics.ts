@@ -274,7 +274,7 @@ function daemonCounters(r: Registry) {
   return {
     passes: new Counter({
       name: "lvs_reconcile_passes_total",
-      help: "Reconcile passes (full: whole table; scoped: services an event touched).",
+      help: "Reconcile passes (full: whole table; scoped: services an event touched, read first; quick: the summary only; edit: a check's outcome sent without a read).",
       labelNames: ["kind"],
       registers: [r],
     }),
