@@ -8,7 +8,7 @@
 //            reconciler (one pass), then no-op passes (one dump + diff, nothing sent), and a scoped
 //            pass (one service); ipvsadm -R of the same table in the same VM for the ratio.
 // failure:   with that table in place and the daemon's periodic passes running, BENCH_FAILURES
-//            (30) times one of BENCH_CHECKED (10) checked real servers' port closes: p50/p95 of
+//            (40) times one of BENCH_CHECKED (10) checked real servers' port closes: p50/p95 of
 //            failing check → gone from the kernel and of port closed → gone, against the aim
 //            (p95 ≤ delay_loop + 50 ms). BENCH_FULL_EVERY (12): every Nth periodic pass is full.
 // memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap.
@@ -142,7 +142,7 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     // (BENCH_FULL_EVERY), so a failure can land while a multi-second full dump is under way.
     // FAILURES times: one of CHECKED servers' port closes; when did the failing check complete,
     // when did the kernel lose the real server? Aim: one check interval + 50 ms at p95.
-    const FAILURES = Number(process.env.BENCH_FAILURES ?? 30);
+    const FAILURES = Number(process.env.BENCH_FAILURES ?? 40);
     const CHECKED = Math.min(Number(process.env.BENCH_CHECKED ?? 10), SERVICES);
     const FULL_EVERY = Number(process.env.BENCH_FULL_EVERY ?? 12);
     const INTERVAL_MS = 1000;

@@ -357,6 +357,8 @@ export class EngineState {
     scope: ReadonlySet<string> | undefined,
     idOf: (s: ServiceWithDests) => string = (s) => serviceId(s.service),
   ): Transition[] {
+    // No drain under way: nothing to count (a full table is 25,000 destinations to key).
+    if (![...this.overrides.values()].some((o) => o.drain?.phase === "draining")) return [];
     const active = new Map<string, number>();
     for (const a of actual) {
       const sid = idOf(a);

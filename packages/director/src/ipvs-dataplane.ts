@@ -20,7 +20,7 @@ import {
 } from "@lvs/ipvs";
 import type { DaemonClient } from "@lvs/sync";
 import type { Dataplane, DataplaneResult, DataplaneStats, DestConnections } from "./dataplane.js";
-import { parseIpvsStats, parseProcIpvs } from "./proc-ipvs.js";
+import { parseIpvsStats, parseProcIpvsYielding } from "./proc-ipvs.js";
 
 /** What IpvsDataplane needs of an IPVS client (IpvsClient and MemoryIpvs have all of it). */
 export interface DirectorKernel extends DaemonClient {
@@ -68,7 +68,7 @@ export class IpvsDataplane implements Dataplane {
     const procText = (client as { procText?: () => Promise<string> }).procText;
     const readProc =
       opts.readProc === null ? undefined : (opts.readProc ?? (procText ? procText.bind(client) : undefined));
-    this.summary = readProc && (async () => parseProcIpvs(await readProc()));
+    this.summary = readProc && (async () => parseProcIpvsYielding(await readProc()));
     this.readStats = opts.readStats;
     this.readConns = opts.readConnections;
     this.ownsClient = opts.ownsClient ?? false;

@@ -68,85 +68,107 @@ export function sameTimeout(jiffies: number, seconds: number): boolean {
   return KERNEL_HZ.some((hz) => jiffies === seconds * hz);
 }
 
+/** One `  -> ` line: a destination of the service above it (undefined: the header, or unreadable). */
+function procDest(line: string): ServiceWithDests["dests"][number] | undefined {
+  const f = line.slice(5).trim().split(/\s+/);
+  if (f.length < 5 || f[0] === "RemoteAddress:Port") return undefined;
+  const ep = endpoint(f[0] as string);
+  return {
+    af: ep.af,
+    address: ep.address,
+    port: ep.port,
+    forward: forwardFlagOfName(f[1] as string) ?? 0,
+    weight: Number(f[2]),
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    activeConns: Number(f[3]),
+    inactiveConns: Number(f[4]),
+    persistConns: 0,
+    tunnelType: 0,
+    tunnelPort: 0,
+    tunnelFlags: 0,
+    stats: undefined,
+    stats64: undefined,
+  };
+}
+
+/** A service line (`TCP  0A000001:0050 wlc …`, `FWM  00000007 sh`); undefined for any other. */
+function procService(line: string): ServiceWithDests | undefined {
+  const f = line.trim().split(/\s+/);
+  const kind = f[0];
+  if (kind !== "FWM" && !(kind !== undefined && kind in PROTOCOLS)) return undefined;
+  let af = AF_INET;
+  let address = "0.0.0.0";
+  let port = 0;
+  let fwmark = 0;
+  let protocol = 0;
+  if (kind === "FWM") fwmark = Number.parseInt(f[1] as string, 16);
+  else {
+    const ep = endpoint(f[1] as string);
+    af = ep.af;
+    address = ep.address;
+    port = ep.port;
+    protocol = PROTOCOLS[kind as string] as number;
+  }
+  let flags = 0;
+  let timeout = 0;
+  let netmask = af === AF_INET6 ? 128 : 32;
+  for (let i = 3; i < f.length; i++) {
+    if (f[i] === "ops") flags |= IP_VS_SVC_F_ONEPACKET;
+    else if (f[i] === "persistent") {
+      flags |= IP_VS_SVC_F_PERSISTENT;
+      timeout = Number(f[i + 1]);
+      if (af === AF_INET) netmask = maskPrefix(f[i + 2] ?? "FFFFFFFF") ?? 32;
+      i += 2;
+    }
+  }
+  const service = { af, protocol, address, port, fwmark, scheduler: f[2] ?? "", flags, timeout, netmask };
+  return { service: { ...service, peName: undefined, stats: undefined, stats64: undefined }, dests: [] };
+}
+
+/** Lines `from`…`to` of /proc/net/ip_vs into `out` (a destination joins the last service). */
+function parseLines(lines: readonly string[], from: number, to: number, out: ServiceWithDests[]): void {
+  for (let i = from; i < to && i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("  -> ")) {
+      const cur = out.at(-1);
+      const d = cur && procDest(line);
+      if (cur && d) cur.dests.push(d);
+      continue;
+    }
+    const s = procService(line);
+    if (s) out.push(s);
+  }
+}
+
 /**
- * Parse /proc/net/ip_vs. `timeout` stays in jiffies (compare with sameTimeout). Fields /proc does not show are left at their defaults (thresholds 0,
- * no tunnel, flags only PERSISTENT/ONEPACKET, fwmark family IPv4); `visible` says which ones a
- * comparison may trust. Lines it cannot read are skipped.
+ * Parse /proc/net/ip_vs. `timeout` stays in jiffies (compare with sameTimeout). Fields /proc does
+ * not show are left at their defaults (thresholds 0, no tunnel, flags only PERSISTENT/ONEPACKET,
+ * fwmark family IPv4). Lines it cannot read are skipped.
  */
 export function parseProcIpvs(text: string): ServiceWithDests[] {
   const out: ServiceWithDests[] = [];
-  let cur: ServiceWithDests | undefined;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("  -> ")) {
-      if (!cur) continue;
-      const f = line.slice(5).trim().split(/\s+/);
-      if (f.length < 5 || f[0] === "RemoteAddress:Port") continue;
-      const ep = endpoint(f[0] as string);
-      cur.dests.push({
-        af: ep.af,
-        address: ep.address,
-        port: ep.port,
-        forward: forwardFlagOfName(f[1] as string) ?? 0,
-        weight: Number(f[2]),
-        upperThreshold: 0,
-        lowerThreshold: 0,
-        activeConns: Number(f[3]),
-        inactiveConns: Number(f[4]),
-        persistConns: 0,
-        tunnelType: 0,
-        tunnelPort: 0,
-        tunnelFlags: 0,
-        stats: undefined,
-        stats64: undefined,
-      });
-      continue;
-    }
-    const f = line.trim().split(/\s+/);
-    const kind = f[0];
-    if (kind !== "FWM" && !(kind !== undefined && kind in PROTOCOLS)) continue;
-    let af = AF_INET;
-    let address = "0.0.0.0";
-    let port = 0;
-    let fwmark = 0;
-    let protocol = 0;
-    if (kind === "FWM") fwmark = Number.parseInt(f[1] as string, 16);
-    else {
-      const ep = endpoint(f[1] as string);
-      af = ep.af;
-      address = ep.address;
-      port = ep.port;
-      protocol = PROTOCOLS[kind as string] as number;
-    }
-    let flags = 0;
-    let timeout = 0;
-    let netmask = af === AF_INET6 ? 128 : 32;
-    for (let i = 3; i < f.length; i++) {
-      if (f[i] === "ops") flags |= IP_VS_SVC_F_ONEPACKET;
-      else if (f[i] === "persistent") {
-        flags |= IP_VS_SVC_F_PERSISTENT;
-        timeout = Number(f[i + 1]);
-        if (af === AF_INET) netmask = maskPrefix(f[i + 2] ?? "FFFFFFFF") ?? 32;
-        i += 2;
-      }
-    }
-    cur = {
-      service: {
-        af,
-        protocol,
-        address,
-        port,
-        fwmark,
-        scheduler: f[2] ?? "",
-        flags,
-        timeout,
-        netmask,
-        peName: undefined,
-        stats: undefined,
-        stats64: undefined,
-      },
-      dests: [],
-    };
-    out.push(cur);
+  const lines = text.split("\n");
+  parseLines(lines, 0, lines.length, out);
+  return out;
+}
+
+/** Lines parsed between two turns of the event loop (parseProcIpvsYielding). */
+export const PROC_LINES_PER_TURN = 2_000;
+
+/**
+ * parseProcIpvs in slices, the event loop running between them: 25,000 lines are seconds of
+ * JavaScript under emulation, during which no check would complete and no edit be sent.
+ */
+export async function parseProcIpvsYielding(
+  text: string,
+  turn: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
+): Promise<ServiceWithDests[]> {
+  const out: ServiceWithDests[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i += PROC_LINES_PER_TURN) {
+    if (i > 0) await turn();
+    parseLines(lines, i, i + PROC_LINES_PER_TURN, out);
   }
   return out;
 }

@@ -130,6 +130,9 @@ function failureOf(r: DataplaneResult): PassFailure {
   };
 }
 
+/** Services compared between two turns of the event loop (a quick pass's comparison). */
+const SERVICES_PER_TURN = 1_000;
+
 /** /proc prints no family for a fwmark service: key those by mark. */
 const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
 
@@ -212,15 +215,18 @@ export class Reconciler<E = unknown> {
    * The services whose summary differs from the desired table (or from our owned set), or
    * undefined when the summary can't tell (two fwmark services of one mark).
    */
-  private summaryDifferences(
+  private async summaryDifferences(
     desired: readonly DesiredService[],
     summary: readonly ServiceWithDests[],
-  ): Set<string> | undefined {
+  ): Promise<Set<string> | undefined> {
     const byKey = new Map<string, ServiceWithDests>();
     for (const p of summary) byKey.set(summaryKey(serviceId(p.service)), p);
     const out = new Set<string>();
     const seenKeys = new Set<string>();
+    let n = 0;
     for (const d of desired) {
+      // Checks complete and edits go out between slices (seconds of this under emulation).
+      if (++n % SERVICES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
       const id = serviceId(d.service);
       const key = summaryKey(id);
       if (seenKeys.has(key)) return undefined;
@@ -255,7 +261,7 @@ export class Reconciler<E = unknown> {
       return { effects: [] }; // no summary here: a full read instead
     }
     const effects = this.observe(summary, undefined);
-    const differ = this.summaryDifferences(this.engine.desired(undefined), summary);
+    const differ = await this.summaryDifferences(this.engine.desired(undefined), summary);
     if (differ && differ.size === 0) {
       if (!dryRun) this.table.record("quick", undefined, summary, [], this.editedSince(seq));
       const report: PassReport<E> = {
