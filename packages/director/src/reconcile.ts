@@ -15,18 +15,11 @@
 // no read. Reads run outside the one-at-a-time turn that applying takes, so an edit never waits for
 // a full dump (seconds with 5,000 services under emulation); a pass whose read began before an edit
 // leaves the edited services alone (its read is older than what they now hold).
-import type {
-  DesiredService,
-  Destination,
-  Operation,
-  Service,
-  ServiceKey,
-  ServiceWithDests,
-} from "@lvs/ipvs";
-import { destId, diff, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT, serviceId } from "@lvs/ipvs";
+import type { DesiredService, Operation, ServiceKey, ServiceWithDests } from "@lvs/ipvs";
+import { destId, diff, serviceId } from "@lvs/ipvs";
 import type { Dataplane, DataplaneResult } from "./dataplane.js";
 import { ObservedTable } from "./observed.js";
-import { sameTimeout } from "./proc-ipvs.js";
+import { destRepr, serviceRepr, summaryKey, summaryMatches } from "./reconcile-compare.js";
 
 /** Where a pass gets the desired table (the engine): one look at what was read, then the answer. */
 export interface TableSource<E = unknown> {
@@ -105,19 +98,6 @@ export function keyFromServiceId(id: string): ServiceKey {
   return { af: Number(p[0]), protocol: Number(p[1]), address: p[2] as string, port: Number(p[3]) };
 }
 
-const serviceRepr = (s: Service): string =>
-  JSON.stringify([s.scheduler ?? "wlc", s.flags ?? 0, s.timeout ?? 0, s.netmask ?? null, s.peName ?? ""]);
-const destRepr = (d: Destination): string =>
-  JSON.stringify([
-    d.forward,
-    d.weight ?? 1,
-    d.upperThreshold ?? 0,
-    d.lowerThreshold ?? 0,
-    d.tunnelType ?? 0,
-    d.tunnelPort ?? 0,
-    d.tunnelFlags ?? 0,
-  ]);
-
 function failureOf(r: DataplaneResult): PassFailure {
   const e = r.error;
   return {
@@ -130,38 +110,17 @@ function failureOf(r: DataplaneResult): PassFailure {
   };
 }
 
-/** Services compared between two turns of the event loop (a quick pass's comparison). */
+/** Services compared or diffed between two turns of the event loop. */
 const SERVICES_PER_TURN = 1_000;
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
-/** /proc prints no family for a fwmark service: key those by mark. */
-const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
-
-/** Whether a summary line (/proc) shows what a desired service asks for, as far as it can tell. */
-function summaryMatches(d: DesiredService, p: ServiceWithDests): boolean {
-  const s = d.service;
-  const flags = s.flags ?? 0;
-  const persistent = (flags & IP_VS_SVC_F_PERSISTENT) !== 0;
-  const v6 = p.service.af === 10 && !s.fwmark;
-  if (
-    p.service.scheduler !== (s.scheduler ?? "wlc") ||
-    ((p.service.flags & IP_VS_SVC_F_PERSISTENT) !== 0) !== persistent ||
-    (!v6 && ((p.service.flags & IP_VS_SVC_F_ONEPACKET) !== 0) !== ((flags & IP_VS_SVC_F_ONEPACKET) !== 0))
-  )
-    return false;
-  if (
-    persistent &&
-    !(
-      sameTimeout(p.service.timeout, s.timeout ?? 0) &&
-      (p.service.af !== 2 || s.fwmark !== undefined || p.service.netmask === (s.netmask ?? 32))
-    )
-  )
-    return false;
-  if (p.dests.length !== d.dests.length) return false;
-  const have = new Map(p.dests.map((x) => [destId(x), x]));
-  return d.dests.every((x) => {
-    const h = have.get(destId(x));
-    return h !== undefined && h.weight === (x.weight ?? 1) && h.forward === ((x.forward ?? 3) & 7);
-  });
+/** What a pass read, and when (`seq`: the edits sent before the read began). */
+interface PassRead<E> {
+  startedAt: number;
+  readMs: number;
+  actual: ServiceWithDests[];
+  effects: E[];
+  seq: number;
 }
 
 export class Reconciler<E = unknown> {
@@ -226,7 +185,7 @@ export class Reconciler<E = unknown> {
     let n = 0;
     for (const d of desired) {
       // Checks complete and edits go out between slices (seconds of this under emulation).
-      if (++n % SERVICES_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+      if (++n % SERVICES_PER_TURN === 0) await nextTurn();
       const id = serviceId(d.service);
       const key = summaryKey(id);
       if (seenKeys.has(key)) return undefined;
@@ -382,31 +341,66 @@ export class Reconciler<E = unknown> {
     const actual = await this.dataplane.read(scope ? [...scope].map(keyFromServiceId) : undefined);
     const readMs = performance.now() - t0;
     const effects = [...early, ...this.observe(actual, scope)];
-    const read = { startedAt, readMs, actual, effects, seq };
-    return this.exclusive(() => this.settle(read, scope, dryRun));
+    return this.settle({ startedAt, readMs, actual, effects, seq }, scope, dryRun);
   }
 
-  /** A pass after its read, in its turn: diff what it read against the desired table and apply. */
-  private async settle(
-    read: { startedAt: number; readMs: number; actual: ServiceWithDests[]; effects: E[]; seq: number },
+  /** A pass after its read: the diff computed in slices (checks run between), applied in its turn. */
+  private async settle(read: PassRead<E>, scope: ReadonlySet<string> | undefined, dryRun: boolean) {
+    const computed = await this.slicedDiff(read.actual, scope, this.editedSince(read.seq));
+    if (dryRun) {
+      const { startedAt, readMs, actual, effects } = read;
+      const drift = this.countDrift(computed.operations, computed.desired);
+      const kind = scope ? "scoped" : "full";
+      const report = { kind, startedAt, readMs, operations: computed.operations, drift, actual, effects };
+      return { ...report, applyMs: 0, failed: [], dryRun: true } as PassReport<E>;
+    }
+    return this.exclusive(() => this.commit(read, scope, computed));
+  }
+
+  /**
+   * What the desired table asks of what was read, a slice of services at a time (25,000
+   * destinations are seconds of JavaScript under emulation): the services edited since the read
+   * began (`keep`) left out, ours no longer wanted deleted.
+   */
+  private async slicedDiff(
+    actual: readonly ServiceWithDests[],
     scope: ReadonlySet<string> | undefined,
-    dryRun: boolean,
+    keep: ReadonlySet<string>,
+  ): Promise<{ desired: DesiredService[]; operations: Operation[] }> {
+    const desired = this.engine.desired(scope).filter((d) => !keep.has(serviceId(d.service)));
+    const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
+    const actualById = new Map(actual.map((a) => [serviceId(a.service), a]));
+    const operations: Operation[] = [];
+    for (let i = 0; i < desired.length; i += SERVICES_PER_TURN) {
+      if (i > 0) await nextTurn();
+      const slice = desired.slice(i, i + SERVICES_PER_TURN);
+      const ours = slice.flatMap((d) => actualById.get(serviceId(d.service)) ?? []);
+      for (const op of diff(slice, ours)) operations.push(op);
+    }
+    const unwanted = actual.filter((a) => {
+      const id = serviceId(a.service);
+      return (!scope || scope.has(id)) && !keep.has(id) && !desiredIds.has(id) && this.ownedSet.has(id);
+    });
+    for (const op of diff([], unwanted)) operations.push(op);
+    return { desired, operations };
+  }
+
+  /** In its turn: what the slices computed, less what an edit touched meanwhile, sent and recorded. */
+  private async commit(
+    read: PassRead<E>,
+    scope: ReadonlySet<string> | undefined,
+    computed: { desired: DesiredService[]; operations: Operation[] },
   ): Promise<PassReport<E>> {
     const { startedAt, readMs, actual, effects } = read;
     const keep = this.editedSince(read.seq);
-    const inScope = (id: string) => (!scope || scope.has(id)) && !keep.has(id);
-    const desired = this.engine.desired(scope).filter((d) => !keep.has(serviceId(d.service)));
+    const untouched = (id: string) => !keep.has(id);
+    const inScope = (id: string) => (!scope || scope.has(id)) && untouched(id);
+    const desired = computed.desired.filter((d) => untouched(serviceId(d.service)));
+    const operations = computed.operations.filter((o) => untouched(serviceId(o.service)));
     const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
-    const ours = actual.filter((a) => {
-      const id = serviceId(a.service);
-      return inScope(id) && (desiredIds.has(id) || this.ownedSet.has(id));
-    });
-    const operations = diff(desired, ours);
     const drift = this.countDrift(operations, desired);
     const kind = scope ? "scoped" : "full";
     const report = { kind, startedAt, readMs, operations, drift, actual, effects } as const;
-    if (dryRun) return { ...report, applyMs: 0, failed: [], dryRun: true };
-
     // Write-ahead: a crash during the batch must not leave services we created unowned.
     if ([...desiredIds].some((id) => !this.ownedSet.has(id))) {
       for (const id of desiredIds) this.ownedSet.add(id);

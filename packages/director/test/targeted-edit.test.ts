@@ -128,4 +128,45 @@ describe("targeted edits", () => {
     expect(scoped.operations).toEqual([]);
     expect(t.kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
   });
+
+  it("an edit while a full pass computes its diff (in slices) is not undone by that pass", async () => {
+    // Over a thousand services: the full pass's diff yields to the event loop between slices.
+    let text = TEXT;
+    for (let i = 0; i < 1_100; i++)
+      text += vsBlock(`10.2.${i >> 8}.${i & 255} 80`, "lb_kind DR\n real_server 10.3.0.1 80 { }");
+    const kernel = new MemoryIpvs();
+    const engine = new DirectorEngine(() => 0);
+    const plan = compilePlan(conf(text));
+    engine.load(plan);
+    const rec = new Reconciler({ dataplane: new IpvsDataplane(kernel), engine });
+    await rec.pass();
+    // Removed by hand: the next full pass will want to put it back (drift repair)…
+    kernel.apply({
+      op: "delDest",
+      service: { protocol: 6, address: "10.0.0.1", port: 80 },
+      dest: { address: "10.1.0.1", port: 8080 },
+    });
+    // …but its check fails while that pass computes: the edit goes out between two slices.
+    const checkId = plan.virtualServers[0]?.realServers[0]?.checks[0]?.id as string;
+    const desired = engine.desired.bind(engine);
+    let edit: Promise<unknown> | undefined;
+    engine.desired = (scope) => {
+      if (!scope && !edit)
+        setImmediate(() => {
+          const effects = engine.handle({
+            kind: "health",
+            id: checkId,
+            state: { up: false, weight: 2, reason: "ECONNREFUSED", latencyMs: 1, at: 0 },
+          });
+          edit = rec.edit(scopeOf(effects));
+        });
+      return desired(scope);
+    };
+    const r = await rec.pass();
+    expect(edit).toBeDefined();
+    await edit;
+    expect(r.operations.filter((o) => serviceId(o.service) === S1)).toEqual([]);
+    expect(kernel.dest(S1, "10.1.0.1", 8080)).toBeUndefined();
+    expect(kernel.dest(S1, "10.1.0.2", 8080)?.weight).toBe(1);
+  });
 });

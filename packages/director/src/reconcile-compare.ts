@@ -1,0 +1,49 @@
+// What the reconciler compares: a service's and a destination's settings as one string (what a
+// pass saw in place, for drift), and a desired service against a /proc/net/ip_vs summary line.
+import type { DesiredService, Destination, Service, ServiceWithDests } from "@lvs/ipvs";
+import { destId, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_PERSISTENT } from "@lvs/ipvs";
+import { sameTimeout } from "./proc-ipvs.js";
+
+export const serviceRepr = (s: Service): string =>
+  JSON.stringify([s.scheduler ?? "wlc", s.flags ?? 0, s.timeout ?? 0, s.netmask ?? null, s.peName ?? ""]);
+export const destRepr = (d: Destination): string =>
+  JSON.stringify([
+    d.forward,
+    d.weight ?? 1,
+    d.upperThreshold ?? 0,
+    d.lowerThreshold ?? 0,
+    d.tunnelType ?? 0,
+    d.tunnelPort ?? 0,
+    d.tunnelFlags ?? 0,
+  ]);
+
+/** /proc prints no family for a fwmark service: key those by mark. */
+export const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
+
+/** Whether a summary line (/proc) shows what a desired service asks for, as far as it can tell. */
+export function summaryMatches(d: DesiredService, p: ServiceWithDests): boolean {
+  const s = d.service;
+  const flags = s.flags ?? 0;
+  const persistent = (flags & IP_VS_SVC_F_PERSISTENT) !== 0;
+  const v6 = p.service.af === 10 && !s.fwmark;
+  if (
+    p.service.scheduler !== (s.scheduler ?? "wlc") ||
+    ((p.service.flags & IP_VS_SVC_F_PERSISTENT) !== 0) !== persistent ||
+    (!v6 && ((p.service.flags & IP_VS_SVC_F_ONEPACKET) !== 0) !== ((flags & IP_VS_SVC_F_ONEPACKET) !== 0))
+  )
+    return false;
+  if (
+    persistent &&
+    !(
+      sameTimeout(p.service.timeout, s.timeout ?? 0) &&
+      (p.service.af !== 2 || s.fwmark !== undefined || p.service.netmask === (s.netmask ?? 32))
+    )
+  )
+    return false;
+  if (p.dests.length !== d.dests.length) return false;
+  const have = new Map(p.dests.map((x) => [destId(x), x]));
+  return d.dests.every((x) => {
+    const h = have.get(destId(x));
+    return h !== undefined && h.weight === (x.weight ?? 1) && h.forward === ((x.forward ?? 3) & 7);
+  });
+}
