@@ -154,7 +154,7 @@ export function parseProcIpvs(text: string): ServiceWithDests[] {
 }
 
 /** Lines parsed between two turns of the event loop (parseProcIpvsYielding). */
-export const PROC_LINES_PER_TURN = 2_000;
+export const PROC_LINES_PER_TURN = 500;
 
 /**
  * parseProcIpvs in slices, the event loop running between them: 25,000 lines are seconds of

@@ -111,7 +111,7 @@ function failureOf(r: DataplaneResult): PassFailure {
 }
 
 /** Services compared or diffed between two turns of the event loop. */
-const SERVICES_PER_TURN = 1_000;
+const SERVICES_PER_TURN = 250;
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /** What a pass read, and when (`seq`: the edits sent before the read began). */
