@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config";
+import { mallocTrim } from "@lvs/sys";
 import { compilePlan, type Plan } from "./compile.js";
 import type { Dataplane } from "./dataplane.js";
 import { DirectorError } from "./errors.js";
@@ -121,6 +122,9 @@ export async function loadAndCompile(req: ParseRequest): Promise<CompiledConfig>
   const file = workerFile();
   if (!file || !worthAWorker(req.path, req.workerMinBytes ?? WORKER_MIN_BYTES)) return inProcess(req);
   const reply = await run(file, req);
+  // glibc keeps what the exited worker freed (its isolate, its arenas) resident: ~15 MiB of RSS
+  // at 5,000 services, that the daemon would never reuse.
+  mallocTrim();
   if (reply.ok) {
     const { loaded, plan } = reply;
     shareStrings([plan, loaded.config, loaded.warnings]);

@@ -11,7 +11,8 @@ export type SysErrorCode =
   | "SYS_PACKET_CLOSED"
   | "SYS_ASYNC_IN_NETNS"
   | "SYS_NETLINK"
-  | "SYS_NETLINK_CLOSED";
+  | "SYS_NETLINK_CLOSED"
+  | "SYS_EXEC";
 
 export class SysError extends Error {
   override readonly name = "SysError";

@@ -4,11 +4,14 @@
  * - `PacketSocket`: AF_PACKET frames for gratuitous ARP and unsolicited neighbour advertisements;
  * - `openDeviceSocket`: a TCP/UDP socket bound to a network device (SO_BINDTODEVICE), for Node to
  *   adopt — keepalived's checker `bind_if`;
- * - `NetlinkExchangeSocket`: netlink request/reply exchanges run on a libuv pool thread.
+ * - `NetlinkExchangeSocket`: netlink request/reply exchanges run on a libuv pool thread;
+ * - `mallocTrim()`: give the C heap's free pages back to the kernel after a one-off peak;
+ * - `execProcess()`: execve(2), for a daemon restarting itself with command-line-only V8 flags.
  */
 
 export { type DeviceSocketOptions, openDeviceSocket } from "./device-socket.js";
 export { SysError, type SysErrorCode } from "./errors.js";
+export { execProcess, mallocTrim } from "./memory.js";
 export {
   type NetlinkExchangeOptions,
   type NetlinkExchangeResult,

@@ -17,6 +17,10 @@ export interface NativeBinding {
   packetSend(fd: number, ifindex: number, frame: Uint8Array): number;
   packetWatch(fd: number, cb: (frame: Buffer, meta: { ifindex: number; pktType: number }) => void): void;
   packetClose(fd: number): void;
+  /** Absent from an addon built before it was added (a stale build or an old bundle). */
+  mallocTrim?: () => boolean;
+  /** Returns only by throwing (errno); absent from an addon built before it was added. */
+  execve?: (path: string, argv: string[], env: string[]) => never;
   CLONE_NEWNET: number;
 }
 

@@ -15,7 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <map>
+#include <string>
+#include <vector>
 
 namespace lvs_netlink {
 void Init(Napi::Env env, Napi::Object exports);
@@ -226,6 +230,47 @@ Napi::Value PacketClose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// malloc_trim(0): hand glibc's free heap pages back to the kernel. glibc keeps what a finished
+// worker thread freed (its arenas, its isolate's malloc'd tables) as resident memory otherwise.
+Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+// execve(2): replace this process with a new image, same PID (a daemon restarting itself with
+// V8 flags only the command line can set). Returns only on failure, throwing its errno.
+Napi::Value Execve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto strings = [](Napi::Array a) {
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    return out;
+  };
+  std::vector<std::string> args = strings(info[1].As<Napi::Array>());
+  std::vector<std::string> envs = strings(info[2].As<Napi::Array>());
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  // Node marks stdin/stdout/stderr close-on-exec at start; the new image needs them.
+  int flags[3];
+  for (int fd = 0; fd < 3; fd++) {
+    flags[fd] = fcntl(fd, F_GETFD);
+    if (flags[fd] >= 0) fcntl(fd, F_SETFD, flags[fd] & ~FD_CLOEXEC);
+  }
+  execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  for (int fd = 0; fd < 3; fd++)
+    if (flags[fd] >= 0) fcntl(fd, F_SETFD, flags[fd]);
+  return ThrowErrno(env, "execve", err);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setns", Napi::Function::New(env, SetNs));
   exports.Set("ifNameToIndex", Napi::Function::New(env, IfNameToIndex));
@@ -234,6 +279,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
   exports.Set("packetWatch", Napi::Function::New(env, PacketWatch));
   exports.Set("packetClose", Napi::Function::New(env, PacketClose));
+  exports.Set("execve", Napi::Function::New(env, Execve));
+  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
   exports.Set("CLONE_NEWNET", Napi::Number::New(env, CLONE_NEWNET));
   lvs_netlink::Init(env, exports);
   return exports;
