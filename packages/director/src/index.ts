@@ -160,3 +160,9 @@ export {
   type WebState,
 } from "./web-state.js";
 export { formatWebState, type StateWatch, textSparkline, watchState } from "./web-watch.js";
+export {
+  capYoungGeneration,
+  DEFAULT_SEMI_SPACE_MIB,
+  SEMI_SPACE_ENV,
+  semiSpaceMib,
+} from "./young-generation.js";

@@ -28,9 +28,13 @@ export function mallocTrim(): boolean {
 export function execProcess(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
   const exec = native().execve;
   if (typeof exec !== "function") {
-    throw new SysError("SYS_EXEC", "@lvs/sys native addon has no execve: rebuild it (`npm rebuild @lvs/sys`)", {
-      object: path,
-    });
+    throw new SysError(
+      "SYS_EXEC",
+      "@lvs/sys native addon has no execve: rebuild it (`npm rebuild @lvs/sys`)",
+      {
+        object: path,
+      },
+    );
   }
   const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   try {

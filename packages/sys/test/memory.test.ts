@@ -38,6 +38,9 @@ describe("execProcess", () => {
       }
     })();
     expect(err).toBeInstanceOf(SysError);
-    expect(err).toMatchObject({ code: "SYS_EXEC", context: { errnoName: "ENOENT", object: "/nonexistent/lvs-exec-test" } });
+    expect(err).toMatchObject({
+      code: "SYS_EXEC",
+      context: { errnoName: "ENOENT", object: "/nonexistent/lvs-exec-test" },
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
   readTokenFile,
 } from "../api-serve-options.js";
 import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "../native-addon.js";
+import { addSemiSpaceOption, restartWithSemiSpaceCap } from "../young-generation.js";
 
 interface ApiOpts {
   socket: string;
@@ -346,7 +347,7 @@ Examples:
     .option("--no-socket", "no API socket")
     .option("--state <file>", "state file (default: <config>.state.json)")
     .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");
-  addApiServeOptions(run)
+  addSemiSpaceOption(addApiServeOptions(run))
     .addOption(
       new Option("--mode <mode>", "all, check (LVS only) or vrrp")
         .choices(["all", "check", "vrrp"])
@@ -395,8 +396,11 @@ Examples:
           netns?: string;
           dataplane: "auto" | "ipvs" | "proxy";
           vrrpInProcess?: boolean;
+          maxSemiSpace?: number;
         },
       ) => {
+        // First: the restart (same PID) must not say a warning twice.
+        if (!o.dryRun) await restartWithSemiSpaceCap(o, "director run");
         const { token, apiLimits } = apiServeSettings(o, (m) =>
           process.stderr.write(`lvsctl director run: warning: ${m}\n`),
         );

@@ -43,6 +43,7 @@ import {
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ApiServeFlags, addApiServeOptions, apiServeSettings } from "../api-serve-options.js";
 import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "../native-addon.js";
+import { addSemiSpaceOption, restartWithSemiSpaceCap } from "../young-generation.js";
 
 export interface UpOptions {
   useFile: string;
@@ -314,6 +315,7 @@ export const vrrpMode: UpMode = async (o, log) => {
 
 interface UpCommandOptions extends UpOptions, ApiServeFlags {
   check?: boolean;
+  maxSemiSpace?: number;
   socket: string | false;
   state?: string;
   listen?: string;
@@ -426,7 +428,7 @@ export function register(program: Command): void {
     .option("--no-socket", "no runtime API socket")
     .option("--state <file>", "drains and runtime weights (default: <config>.state.json)")
     .option("--listen <host:port>", "also serve the API over TCP (needs --api-token-file or $LVS_API_TOKEN)");
-  addApiServeOptions(up)
+  addSemiSpaceOption(addApiServeOptions(up))
     .option("--dry-run", "print the kernel operations the start would perform (ipvsadm -R syntax) and exit")
     .option(
       "--strict",
@@ -452,6 +454,8 @@ export function register(program: Command): void {
       "delete our virtual services at stop (keepalived without -R); default: leave them",
     )
     .action(async (o: UpCommandOptions) => {
+      // First: the restart (same PID) must not say a warning or run the startup script twice.
+      if (!o.dryRun) await restartWithSemiSpaceCap(o, "up");
       const logFormat = o.logFormat ?? (o.json ? "json" : o.vrrp ? "text" : "json");
       if (o.vrrp && o.check) {
         process.stderr.write("lvsctl up: --vrrp and --check exclude each other (neither = both)\n");

@@ -1,0 +1,25 @@
+import { capYoungGeneration, DEFAULT_SEMI_SPACE_MIB, SEMI_SPACE_ENV, semiSpaceMib } from "@lvs/director";
+import { type Command, InvalidArgumentError, Option } from "commander";
+
+function mibArg(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 1024)
+    throw new InvalidArgumentError("--max-semi-space must be an integer 0..1024 (MiB; 0 = V8's default)");
+  return Number(v);
+}
+
+/** The daemon commands' `--max-semi-space <MiB>` (the young generation's cap; see the director README). */
+export function addSemiSpaceOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      "--max-semi-space <MiB>",
+      `cap V8's young generation (per semi-space; 0 = V8's default, up to 16): less RSS for more frequent minor GCs (default: $${SEMI_SPACE_ENV} or ${DEFAULT_SEMI_SPACE_MIB})`,
+    ).argParser(mibArg),
+  );
+}
+
+/** Restarts the daemon in place with the cap, first thing (see @lvs/director capYoungGeneration). */
+export async function restartWithSemiSpaceCap(o: { maxSemiSpace?: number }, command: string): Promise<void> {
+  await capYoungGeneration(semiSpaceMib(o.maxSemiSpace), (m) =>
+    process.stderr.write(`lvsctl ${command}: warning: ${m}\n`),
+  );
+}
