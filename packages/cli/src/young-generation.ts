@@ -1,5 +1,6 @@
 import { capYoungGeneration, DEFAULT_SEMI_SPACE_MIB, SEMI_SPACE_ENV, semiSpaceMib } from "@lvs/director";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "./native-addon.js";
 
 function mibArg(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 1024)
@@ -17,8 +18,12 @@ export function addSemiSpaceOption(cmd: Command): Command {
   );
 }
 
-/** Restarts the daemon in place with the cap, first thing (see @lvs/director capYoungGeneration). */
+/**
+ * Restarts the daemon in place with the cap, first thing (see @lvs/director capYoungGeneration).
+ * A bundle without its addons says so in its one line first, rather than warn about the restart.
+ */
 export async function restartWithSemiSpaceCap(o: { maxSemiSpace?: number }, command: string): Promise<void> {
+  preloadNativeAddons(DAEMON_NATIVE_ADDONS);
   await capYoungGeneration(semiSpaceMib(o.maxSemiSpace), (m) =>
     process.stderr.write(`lvsctl ${command}: warning: ${m}\n`),
   );

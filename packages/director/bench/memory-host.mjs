@@ -5,7 +5,9 @@
 // and V8 heap after start and after BENCH_WAIT_MS (10 s) of checks; BENCH_SNAPSHOT=FILE writes a
 // heap snapshot at the end (open it in Chrome DevTools → Memory). MemoryIpvs stands in for the
 // kernel: its operation log is dropped (the kernel keeps none in our process), and the heap its
-// table takes is printed apart, since on a real director that memory is the kernel's.
+// table takes is printed apart, since on a real director that memory is the kernel's. Like
+// `lvsctl up`, it first restarts itself with the young generation capped ($LVS_MAX_SEMI_SPACE_MIB,
+// default 2 MiB; 0 = V8's default) so the figure is the daemon's.
 //
 //   pnpm build && node --expose-gc packages/director/bench/memory-host.mjs
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +15,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { Director, createLogger } = await import("../dist/index.js");
+const { Director, capYoungGeneration, createLogger, semiSpaceMib } = await import("../dist/index.js");
+await capYoungGeneration(semiSpaceMib(undefined), (m) => console.error(m));
 const { MemoryIpvs } = await import("@lvs/ipvs");
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
 const DESTS = 4;
