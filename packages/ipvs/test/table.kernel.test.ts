@@ -48,21 +48,7 @@ describe("/proc/net/ip_vs_conn", () => {
 describe("pool-thread exchanges (@lvs/sys NetlinkExchangeSocket) and the JS-thread socket agree", () => {
   // Every table shape the no-op reconcile must see as equal: TCP/UDP/SCTP/fwmark, IPv4 and IPv6,
   // every scheduler loaded, persistence, port-mapped real servers, each forwarding method.
-  const schedulers = [
-    "rr",
-    "wrr",
-    "lc",
-    "wlc",
-    "lblc",
-    "lblcr",
-    "dh",
-    "sh",
-    "sed",
-    "nq",
-    "fo",
-    "ovf",
-    "mh",
-  ];
+  const schedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"];
   const desired: DesiredService[] = schedulers.flatMap((scheduler, i) => [
     {
       service: { protocol: [6, 17, 132][i % 3] as number, address: `10.9.${i}.1`, port: 80 + i, scheduler },
