@@ -65,9 +65,10 @@ try {
     run(["status", "--socket", SOCK, "--json"], { show: false }).then((t) => JSON.parse(t));
   // Polls read the API socket from this process: spawning `lvsctl status` per poll costs seconds
   // under the emulator, and that cost would be measured as detection time.
-  const apiStatus = () =>
+  /** GET a path of the director's API over its unix socket, as parsed JSON. */
+  const apiGet = (path) =>
     new Promise((resolve, reject) => {
-      const req = request({ socketPath: SOCK, path: "/status" }, (res) => {
+      const req = request({ socketPath: SOCK, path }, (res) => {
         let body = "";
         res.on("data", (d) => {
           body += d;
@@ -77,21 +78,11 @@ try {
       req.on("error", reject);
       req.end();
     });
+  const apiStatus = () => apiGet("/status");
   const rsState = async (ip) =>
     (await apiStatus()).virtualServers[0]?.realServers.find((r) => r.address === ip)?.state;
   // The status page's state: each real server's recent checks and transitions, with their times.
-  const apiState = () =>
-    new Promise((resolve, reject) => {
-      const req = request({ socketPath: SOCK, path: "/api/state" }, (res) => {
-        let body = "";
-        res.on("data", (d) => {
-          body += d;
-        });
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(body))));
-      });
-      req.on("error", reject);
-      req.end();
-    });
+  const apiState = () => apiGet("/api/state");
   // Whether the dataplane forwards to a real server: the kernel's table read over netlink in the
   // director's namespace (IPVS), or the proxy's own table (it lives in the daemon: its status).
   const { IpvsClient } = await import("../../packages/ipvs/dist/index.js");

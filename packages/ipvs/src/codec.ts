@@ -339,18 +339,16 @@ const DEST_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: {
  * `payload`: read it before the datagram is reused.
  */
 export function decodeDestReply(payload: Uint8Array): DestAttrs | undefined {
+  return decodeReplyNest(payload, DEST_REPLY, "GET_DEST").dest as DestAttrs | undefined;
+}
+
+/** The genl header checked, then the reply's top-level attributes through a fast decoder. */
+function decodeReplyNest(payload: Uint8Array, spec: NestSpec, command: string): Obj {
   if (payload.length < C.GENL_HDRLEN) {
     throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${payload.length} bytes`);
   }
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const top = nestDecoder(DEST_REPLY, false)(
-    payload,
-    view,
-    C.GENL_HDRLEN,
-    payload.length - C.GENL_HDRLEN,
-    "GET_DEST",
-  );
-  return top.dest as DestAttrs | undefined;
+  return nestDecoder(spec, false)(payload, view, C.GENL_HDRLEN, payload.length - C.GENL_HDRLEN, command);
 }
 
 /** The top level of a GET_SERVICE dump part, reduced to the service (as DEST_REPLY for dests). */
@@ -361,18 +359,7 @@ const SERVICE_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_SERVICE, key: "service"
  * counterpart for the services dump of a table read. `addr` and `pe_name` bytes are views.
  */
 export function decodeServiceReply(payload: Uint8Array): ServiceAttrs | undefined {
-  if (payload.length < C.GENL_HDRLEN) {
-    throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${payload.length} bytes`);
-  }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const top = nestDecoder(SERVICE_REPLY, false)(
-    payload,
-    view,
-    C.GENL_HDRLEN,
-    payload.length - C.GENL_HDRLEN,
-    "GET_SERVICE",
-  );
-  return top.service as ServiceAttrs | undefined;
+  return decodeReplyNest(payload, SERVICE_REPLY, "GET_SERVICE").service as ServiceAttrs | undefined;
 }
 
 /** Decodes a genl payload (header + attributes) into an IpvsMessage. */
