@@ -219,6 +219,9 @@ export function parseAddress(text: string): IpAddress {
 
 /** Canonical text of an address ("2001:DB8:0::1" → "2001:db8::1"). Throws INET_BAD_ADDRESS. */
 export function canonicalAddress(text: string): string {
+  // A dotted quad inet_pton accepts (no leading zeros, four parts) is its own canonical text: no
+  // allocation on the path a table diff takes for every address.
+  if (typeof text === "string" && writeIPv4(text, quad)) return text;
   return parseAddress(text).text;
 }
 

@@ -58,6 +58,16 @@ import type {
   Timeouts,
 } from "./types.js";
 
+/** How a table read decodes. */
+export interface TableReadOptions {
+  /**
+   * false: leave each service's and real server's traffic counters out (`stats` and `stats64`
+   * undefined). Twenty bigints per object are most of a table read's decoding; a reconcile needs
+   * none of them. Default true.
+   */
+  counters?: boolean;
+}
+
 export interface IpvsClientOptions {
   /** Network namespace (name under /run/netns, or a path) to open the socket in. */
   netns?: string;
@@ -263,17 +273,18 @@ export class IpvsClient {
   }
 
   /** All services in one dump. */
-  async services(): Promise<ServiceEntry[]> {
+  async services(opts: TableReadOptions = {}): Promise<ServiceEntry[]> {
+    const counters = opts.counters ?? true;
     const exchange = this.exchangeContext();
     if (exchange) {
       for (let attempt = 0; attempt < this.dumpRetries; attempt++) {
-        const services = await dumpServices(exchange);
+        const services = await dumpServices(exchange, counters);
         if (services) return services;
       }
     }
     // Parts decoded straight to the service (decodeServiceReply), as table() reads them.
     const parts = (await this.dump(Msg.dumpServices(), "SERVICE", undefined, (payload) => {
-      const a = decodeServiceReply(payload);
+      const a = decodeServiceReply(payload, counters);
       return a ? serviceEntryFromAttrs(a) : undefined;
     })) as unknown as (ServiceEntry | undefined)[];
     return parts.filter((s): s is ServiceEntry => s !== undefined);
@@ -288,21 +299,26 @@ export class IpvsClient {
   }
 
   /** A service's destinations (one multi-part dump). */
-  async dests(key: ServiceKey): Promise<DestinationEntry[]> {
+  async dests(key: ServiceKey, opts: TableReadOptions = {}): Promise<DestinationEntry[]> {
     const af = serviceFamily(key);
+    const counters = opts.counters ?? true;
     // The hot path of table(): entries straight from the bytes (fast-dest.ts).
     const parts = (await this.dump(Msg.dumpDests(key), "SERVICE", describeService(key), (payload) =>
-      decodeDestEntry(payload, af),
+      decodeDestEntry(payload, af, counters),
     )) as unknown as (DestinationEntry | undefined)[];
     return parts.filter((d): d is DestinationEntry => d !== undefined);
   }
 
-  /** Every service (one dump) with its destinations (one dump each, on parallel sockets). */
-  async table(): Promise<ServiceWithDests[]> {
-    const services = await this.services();
+  /**
+   * Every service (one dump) with its destinations (one dump each, on parallel sockets).
+   * `{ counters: false }` leaves the traffic counters out (`stats`/`stats64` undefined): what a
+   * reconcile reads, since counters never take part in a diff.
+   */
+  async table(opts: TableReadOptions = {}): Promise<ServiceWithDests[]> {
+    const services = await this.services(opts);
     const exchange = this.exchangeContext();
     if (exchange) {
-      const dumps = await dumpAllDests(exchange, services);
+      const dumps = await dumpAllDests(exchange, services, opts.counters ?? true);
       const table: ServiceWithDests[] = [];
       for (let i = 0; i < services.length; i++) {
         const service = services[i] as ServiceEntry;
@@ -311,7 +327,7 @@ export class IpvsClient {
         else if (d?.kind === "interrupted") {
           // Changed while read: this socket's dump path retries it (DUMP_INTR) or finds it gone.
           try {
-            table.push({ service, dests: await this.dests(keyOf(service)) });
+            table.push({ service, dests: await this.dests(keyOf(service), opts) });
           } catch (err) {
             if (!(err instanceof IpvsError && err.errno === C.Errno.ESRCH)) throw err;
           }
@@ -327,7 +343,7 @@ export class IpvsClient {
         const i = next++;
         const service = services[i] as ServiceEntry;
         try {
-          out[i] = { service, dests: await c.dests(keyOf(service)) };
+          out[i] = { service, dests: await c.dests(keyOf(service), opts) };
         } catch (err) {
           // Deleted between the two dumps: it is not part of the table any more.
           if (err instanceof IpvsError && err.errno === C.Errno.ESRCH) continue;

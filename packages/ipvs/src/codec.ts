@@ -330,36 +330,82 @@ function nestDecoder(spec: NestSpec, lossless: boolean): NestDecoder {
   return decode;
 }
 
+/** A nest's spec without its counter nests (stats, stats64): what a read without counters decodes. */
+const withoutCounters = (spec: NestSpec): NestSpec =>
+  spec.filter((a) => a.key !== "stats" && a.key !== "stats64");
+
 /** The top level of a GET_DEST dump part, reduced to what a table read needs: the dest. */
 const DEST_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: { nest: DEST } }];
+const DEST_REPLY_NO_COUNTERS: NestSpec = [
+  { type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: { nest: withoutCounters(DEST) } },
+];
 
 /**
  * The dest of a GET_DEST dump part (genl header + attributes), or undefined when it has none:
  * the same tables and checks as decodeIpvsMessage, without the layout. Its `addr` is a view into
- * `payload`: read it before the datagram is reused.
+ * `payload`: read it before the datagram is reused. `counters: false` skips the two counter
+ * nests (20 bigints: most of the work in a table read), leaving `stats`/`stats64` undefined.
  */
-export function decodeDestReply(payload: Uint8Array): DestAttrs | undefined {
-  return decodeReplyNest(payload, DEST_REPLY, "GET_DEST").dest as DestAttrs | undefined;
+export function decodeDestReply(payload: Uint8Array, counters = true): DestAttrs | undefined {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return decodeDestReplyAt(payload, view, 0, payload.length, counters);
 }
 
-/** The genl header checked, then the reply's top-level attributes through a fast decoder. */
-function decodeReplyNest(payload: Uint8Array, spec: NestSpec, command: string): Obj {
-  if (payload.length < C.GENL_HDRLEN) {
-    throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${payload.length} bytes`);
+/** decodeDestReply of the payload at `start` (`length` bytes) of a receive buffer and its view. */
+export function decodeDestReplyAt(
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  length: number,
+  counters = true,
+): DestAttrs | undefined {
+  const spec = counters ? DEST_REPLY : DEST_REPLY_NO_COUNTERS;
+  return decodeReplyNest(buf, view, start, length, spec, "GET_DEST").dest as DestAttrs | undefined;
+}
+
+/**
+ * The genl header checked, then the reply's top-level attributes through a fast decoder. Reads
+ * in place: a table read decodes thousands of parts from one buffer, so no view or copy each.
+ */
+function decodeReplyNest(
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  length: number,
+  spec: NestSpec,
+  command: string,
+): Obj {
+  if (length < C.GENL_HDRLEN) {
+    throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${length} bytes`);
   }
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  return nestDecoder(spec, false)(payload, view, C.GENL_HDRLEN, payload.length - C.GENL_HDRLEN, command);
+  return nestDecoder(spec, false)(buf, view, start + C.GENL_HDRLEN, length - C.GENL_HDRLEN, command);
 }
 
 /** The top level of a GET_SERVICE dump part, reduced to the service (as DEST_REPLY for dests). */
 const SERVICE_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_SERVICE, key: "service", kind: { nest: SERVICE } }];
+const SERVICE_REPLY_NO_COUNTERS: NestSpec = [
+  { type: C.IPVS_CMD_ATTR_SERVICE, key: "service", kind: { nest: withoutCounters(SERVICE) } },
+];
 
 /**
  * The service of a GET_SERVICE dump part, or undefined when it has none: decodeDestReply's
  * counterpart for the services dump of a table read. `addr` and `pe_name` bytes are views.
  */
-export function decodeServiceReply(payload: Uint8Array): ServiceAttrs | undefined {
-  return decodeReplyNest(payload, SERVICE_REPLY, "GET_SERVICE").service as ServiceAttrs | undefined;
+export function decodeServiceReply(payload: Uint8Array, counters = true): ServiceAttrs | undefined {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return decodeServiceReplyAt(payload, view, 0, payload.length, counters);
+}
+
+/** decodeServiceReply of the payload at `start` (`length` bytes) of a receive buffer and its view. */
+export function decodeServiceReplyAt(
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  length: number,
+  counters = true,
+): ServiceAttrs | undefined {
+  const spec = counters ? SERVICE_REPLY : SERVICE_REPLY_NO_COUNTERS;
+  return decodeReplyNest(buf, view, start, length, spec, "GET_SERVICE").service as ServiceAttrs | undefined;
 }
 
 /** Decodes a genl payload (header + attributes) into an IpvsMessage. */

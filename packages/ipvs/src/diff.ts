@@ -36,84 +36,72 @@ export function destId(d: { address: string; port: number }): string {
   return `${canonicalAddress(d.address)}/${d.port}`;
 }
 
-interface NormalService {
-  scheduler: string;
-  flags: number;
-  timeout: number;
-  netmask: number;
-  peName: string;
-}
+const defaultNetmask = (af: number): number => (af === C.AF_INET6 ? 128 : 32);
 
-function normalService(s: Service | ServiceEntry, af: number): NormalService {
-  return {
-    scheduler: s.scheduler ?? "wlc",
+// Field by field, each side's defaults filled in place: a no-op reconcile compares every object of
+// the table, so no normalised copies are allocated (and no JSON.stringify, which cost more than
+// the rest of the diff).
+function sameService(a: Service | ServiceEntry, b: Service | ServiceEntry, af: number): boolean {
+  return (
+    (a.scheduler ?? "wlc") === (b.scheduler ?? "wlc") &&
     // IP_VS_SVC_F_HASHED is the kernel's bookkeeping, reported back but never ours to set.
-    flags: (s.flags ?? 0) & ~C.IP_VS_SVC_F_HASHED,
-    timeout: s.timeout ?? 0,
-    netmask: s.netmask ?? (af === C.AF_INET6 ? 128 : 32),
-    peName: s.peName ?? "",
-  };
+    ((a.flags ?? 0) & ~C.IP_VS_SVC_F_HASHED) === ((b.flags ?? 0) & ~C.IP_VS_SVC_F_HASHED) &&
+    (a.timeout ?? 0) === (b.timeout ?? 0) &&
+    (a.netmask ?? defaultNetmask(af)) === (b.netmask ?? defaultNetmask(af)) &&
+    (a.peName ?? "") === (b.peName ?? "")
+  );
 }
 
-interface NormalDest {
-  forward: number;
-  weight: number;
-  upperThreshold: number;
-  lowerThreshold: number;
-  tunnelType: number;
-  tunnelPort: number;
-  tunnelFlags: number;
+const forwardOf = (d: Destination | DestinationEntry): number =>
+  (d.forward ?? C.IP_VS_CONN_F_DROUTE) & C.IP_VS_CONN_F_FWD_MASK;
+// Tunnel settings only mean something for tunnel forwarding (and the port only for GUE, the
+// flags not for IPIP).
+const tunnelPortOf = (d: Destination | DestinationEntry): number =>
+  d.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_GUE ? (d.tunnelPort ?? 0) : 0;
+const tunnelFlagsOf = (d: Destination | DestinationEntry): number =>
+  d.tunnelType !== C.IP_VS_CONN_F_TUNNEL_TYPE_IPIP ? (d.tunnelFlags ?? 0) : 0;
+
+function sameDest(a: Destination | DestinationEntry, b: Destination | DestinationEntry): boolean {
+  const forward = forwardOf(a);
+  if (
+    forward !== forwardOf(b) ||
+    (a.weight ?? 1) !== (b.weight ?? 1) ||
+    (a.upperThreshold ?? 0) !== (b.upperThreshold ?? 0) ||
+    (a.lowerThreshold ?? 0) !== (b.lowerThreshold ?? 0)
+  ) {
+    return false;
+  }
+  if (forward !== C.IP_VS_CONN_F_TUNNEL) return true;
+  return (
+    (a.tunnelType ?? 0) === (b.tunnelType ?? 0) &&
+    tunnelPortOf(a) === tunnelPortOf(b) &&
+    tunnelFlagsOf(a) === tunnelFlagsOf(b)
+  );
 }
 
-function normalDest(d: Destination | DestinationEntry): NormalDest {
-  const forward = (d.forward ?? C.IP_VS_CONN_F_DROUTE) & C.IP_VS_CONN_F_FWD_MASK;
-  const tunnel = forward === C.IP_VS_CONN_F_TUNNEL;
-  return {
-    forward,
-    weight: d.weight ?? 1,
-    upperThreshold: d.upperThreshold ?? 0,
-    lowerThreshold: d.lowerThreshold ?? 0,
-    // tunnel settings only mean something for tunnel forwarding
-    tunnelType: tunnel ? (d.tunnelType ?? 0) : 0,
-    tunnelPort: tunnel && d.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_GUE ? (d.tunnelPort ?? 0) : 0,
-    tunnelFlags: tunnel && d.tunnelType !== C.IP_VS_CONN_F_TUNNEL_TYPE_IPIP ? (d.tunnelFlags ?? 0) : 0,
-  };
-}
-
-// Field by field: a no-op reconcile compares every object of the table (JSON.stringify of both
-// sides cost more than the rest of the diff).
-const sameService = (a: NormalService, b: NormalService): boolean =>
-  a.scheduler === b.scheduler &&
-  a.flags === b.flags &&
-  a.timeout === b.timeout &&
-  a.netmask === b.netmask &&
-  a.peName === b.peName;
-const sameDest = (a: NormalDest, b: NormalDest): boolean =>
-  a.forward === b.forward &&
-  a.weight === b.weight &&
-  a.upperThreshold === b.upperThreshold &&
-  a.lowerThreshold === b.lowerThreshold &&
-  a.tunnelType === b.tunnelType &&
-  a.tunnelPort === b.tunnelPort &&
-  a.tunnelFlags === b.tunnelFlags;
-
-/** destId with the canonical form of each address text computed once per diff (texts repeat on both sides). */
-function destIdCache(): (d: { address: string; port: number }) => string {
+/**
+ * Canonical address texts, each computed once per diff (the same texts repeat on both sides, and
+ * the kernel's are canonical already): equal addresses then compare as equal strings.
+ */
+function canonicalCache(): (address: string) => string {
   const canonical = new Map<string, string>();
-  return (d) => {
-    let c = canonical.get(d.address);
+  return (address) => {
+    let c = canonical.get(address);
     if (c === undefined) {
-      c = canonicalAddress(d.address);
-      canonical.set(d.address, c);
+      c = canonicalAddress(address);
+      canonical.set(address, c);
     }
-    return `${c}/${d.port}`;
+    return c;
   };
 }
+
+/** Real servers per service up to which a linear scan beats building a Map of keys. */
+const LINEAR_MATCH_MAX = 16;
 
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
 export function diff(desired: readonly DesiredService[], actual: readonly ServiceWithDests[]): Operation[] {
   const actualById = new Map(actual.map((a) => [serviceId(a.service), a]));
-  const destKey = destIdCache();
+  const canonical = canonicalCache();
   const desiredIds = new Set<string>();
   const addServices: Operation[] = [];
   const editServices: Operation[] = [];
@@ -132,28 +120,56 @@ export function diff(desired: readonly DesiredService[], actual: readonly Servic
       for (const d of want.dests) addDests.push({ op: "addDest", service: want.service, dest: d });
       continue;
     }
-    if (!sameService(normalService(want.service, af), normalService(have.service, af))) {
+    if (!sameService(want.service, have.service, af)) {
       editServices.push({ op: "editService", service: want.service });
     }
-    const haveDests = new Map(have.dests.map((d) => [destKey(d), d]));
-    const wantIds = new Set<string>();
-    for (const d of want.dests) {
-      const did = destKey(d);
-      wantIds.add(did);
-      const h = haveDests.get(did);
-      if (!h) addDests.push({ op: "addDest", service: want.service, dest: d });
-      else if (!sameDest(normalDest(d), normalDest(h)))
-        editDests.push({ op: "editDest", service: want.service, dest: d });
-    }
-    for (const [did, h] of haveDests) {
-      if (!wantIds.has(did))
-        delDests.push({ op: "delDest", service: want.service, dest: { address: h.address, port: h.port } });
-    }
+    matchDests(want, have.dests, canonical, { addDests, editDests, delDests });
   }
   for (const [id, have] of actualById) {
     if (!desiredIds.has(id)) delServices.push({ op: "delService", service: keyOf(have.service) });
   }
   return [...addServices, ...editServices, ...addDests, ...editDests, ...delDests, ...delServices];
+}
+
+/** One kept service's real servers: what to add, edit and delete. */
+function matchDests(
+  want: DesiredService,
+  haveDests: readonly DestinationEntry[],
+  canonical: (address: string) => string,
+  out: { addDests: Operation[]; editDests: Operation[]; delDests: Operation[] },
+): void {
+  const haveAddresses = haveDests.map((h) => canonical(h.address));
+  // Few real servers (the usual case): a scan over address and port, no key strings built.
+  const byKey =
+    haveDests.length > LINEAR_MATCH_MAX
+      ? new Map(haveDests.map((h, i) => [`${haveAddresses[i]}/${h.port}`, i]))
+      : undefined;
+  const matched = new Uint8Array(haveDests.length);
+  for (const d of want.dests) {
+    const address = canonical(d.address);
+    let i = -1;
+    if (byKey) i = byKey.get(`${address}/${d.port}`) ?? -1;
+    else {
+      for (let k = 0; k < haveDests.length; k++) {
+        if (haveAddresses[k] === address && (haveDests[k] as DestinationEntry).port === d.port) {
+          i = k;
+          break;
+        }
+      }
+    }
+    if (i < 0) {
+      out.addDests.push({ op: "addDest", service: want.service, dest: d });
+      continue;
+    }
+    matched[i] = 1;
+    if (!sameDest(d, haveDests[i] as DestinationEntry))
+      out.editDests.push({ op: "editDest", service: want.service, dest: d });
+  }
+  for (let i = 0; i < haveDests.length; i++) {
+    if (matched[i]) continue;
+    const h = haveDests[i] as DestinationEntry;
+    out.delDests.push({ op: "delDest", service: want.service, dest: { address: h.address, port: h.port } });
+  }
 }
 
 export interface ApplyReport {
@@ -175,7 +191,8 @@ export async function apply(
   desired: readonly DesiredService[],
   opts: { dryRun?: boolean } = {},
 ): Promise<ApplyReport> {
-  const actual = await client.table();
+  // Counters never take part in a diff: not decoding them is most of a no-op pass's JavaScript.
+  const actual = await client.table({ counters: false });
   const operations = diff(desired, actual);
   if (opts.dryRun) return { operations, results: [], failed: [], dryRun: true };
   const results = operations.length ? await client.batch(operations) : [];

@@ -10,10 +10,10 @@
  * and a crossing into JavaScript per datagram; here the kernel's work and ours overlap.
  */
 import type { NetlinkExchangeResult, NetlinkExchangeSocket } from "@lvs/sys";
-import { appendIpvsRequest, decodeServiceReply, encodeIpvsRequest } from "./codec.js";
+import { appendIpvsRequest, decodeServiceReplyAt, encodeIpvsRequest } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
-import { decodeDestEntry } from "./fast-dest.js";
+import { decodeDestEntryAt } from "./fast-dest.js";
 import { describeService, keyOf, Msg, serviceEntryFromAttrs, serviceFamily } from "./model.js";
 import { Writer } from "./netlink.js";
 import type { DestinationEntry, ServiceEntry } from "./types.js";
@@ -32,7 +32,7 @@ export interface ExchangeContext {
 }
 
 /** The services dump over the first socket; null when it was interrupted (the caller redoes it). */
-export async function dumpServices(ctx: ExchangeContext): Promise<ServiceEntry[] | null> {
+export async function dumpServices(ctx: ExchangeContext, counters = true): Promise<ServiceEntry[] | null> {
   const seq = ctx.nextSeq();
   const request = encodeIpvsRequest(Msg.dumpServices(), ctx.familyId, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
   const r = await (ctx.sockets[0] as NetlinkExchangeSocket).exchange([request], [seq], ctx.timeoutMs);
@@ -48,7 +48,7 @@ export async function dumpServices(ctx: ExchangeContext): Promise<ServiceEntry[]
       const type = view.getUint16(off + 4, true);
       if (view.getUint16(off + 6, true) & C.NLM_F_DUMP_INTR) interrupted = true;
       if (type === ctx.familyId) {
-        const a = decodeServiceReply(data.subarray(off + 16, off + len));
+        const a = decodeServiceReplyAt(data, view, off + 16, len - 16, counters);
         if (a) out.push(serviceEntryFromAttrs(a));
       } else if ((type === C.NLMSG_DONE || type === C.NLMSG_ERROR) && len >= 20) {
         const errno = -view.getInt32(off + 16, true);
@@ -75,6 +75,7 @@ export type DestDump =
 export async function dumpAllDests(
   ctx: ExchangeContext,
   services: readonly ServiceEntry[],
+  counters = true,
 ): Promise<DestDump[]> {
   const out: DestDump[] = new Array(services.length);
   const calls: Promise<void>[] = [];
@@ -98,7 +99,7 @@ export async function dumpAllDests(
     const socket = ctx.sockets[socketIndex++ % ctx.sockets.length] as NetlinkExchangeSocket;
     calls.push(
       socket.exchange(writes, seqs, ctx.timeoutMs).then((r) => {
-        decodeDestDumps(ctx, r, services, start, seqs, out);
+        decodeDestDumps(ctx, r, { services, start, seqs, counters }, out);
       }),
     );
   }
@@ -109,11 +110,10 @@ export async function dumpAllDests(
 function decodeDestDumps(
   ctx: ExchangeContext,
   r: NetlinkExchangeResult,
-  services: readonly ServiceEntry[],
-  start: number,
-  seqs: readonly number[],
+  call: { services: readonly ServiceEntry[]; start: number; seqs: readonly number[]; counters: boolean },
   out: DestDump[],
 ): void {
+  const { services, start, seqs, counters } = call;
   const firstSeq = seqs[0] as number;
   const state: { dests: DestinationEntry[]; interrupted: boolean; settled: boolean; af: number }[] = seqs.map(
     (_, k) => ({
@@ -140,7 +140,7 @@ function decodeDestDumps(
       const service = services[i] as ServiceEntry;
       if (flags & C.NLM_F_DUMP_INTR) s.interrupted = true;
       if (type === ctx.familyId) {
-        const d = decodeDestEntry(data.subarray(off + 16, off + len), s.af);
+        const d = decodeDestEntryAt(data, view, off + 16, len - 16, s.af, counters);
         if (d) s.dests.push(d);
       } else if (type === C.NLMSG_DONE || type === C.NLMSG_ERROR) {
         s.settled = true;

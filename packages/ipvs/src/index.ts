@@ -13,6 +13,7 @@ export {
   type NetlinkSocketLike,
   type Operation,
   type OperationResult,
+  type TableReadOptions,
 } from "./client.js";
 export {
   type DaemonAttrs,

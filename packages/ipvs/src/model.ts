@@ -5,6 +5,7 @@ import {
   formatAddress,
   formatEndpoint,
   type IpAddress,
+  ipVersion,
   maskToPrefix,
   prefixToMask,
   tryParseAddress,
@@ -55,6 +56,11 @@ function requestAddress(text: string | undefined, object: string): IpAddress {
 export function serviceFamily(key: ServiceKey): number {
   if (key.af !== undefined) return key.af;
   if (key.fwmark !== undefined) return C.AF_INET;
+  // Asked for every service of a diff: the version straight from the text, and the described
+  // error (its string built) only for an address that is neither.
+  const version = typeof key.address === "string" ? ipVersion(key.address) : 0;
+  if (version === 4) return C.AF_INET;
+  if (version === 6) return C.AF_INET6;
   return requestAddress(key.address, describeService(key)).af;
 }
 

@@ -98,6 +98,15 @@ describe("pool-thread exchanges (@lvs/sys NetlinkExchangeSocket) and the JS-thre
           dests: dests.map((d) => ({ ...d, stats: undefined, stats64: undefined })),
         }));
       expect(strip(viaPool)).toEqual(strip(viaSocket));
+      // Without counters (a reconcile's read), on both paths: the same table, no counters at all.
+      const lean = await client.table({ counters: false });
+      const leanSocket = await socketOnly.table({ counters: false });
+      expect(lean).toEqual(strip(viaPool));
+      expect(leanSocket).toEqual(strip(viaPool));
+      expect(
+        lean.some((t) => t.service.stats !== undefined || t.dests.some((d) => d.stats64 !== undefined)),
+      ).toBe(false);
+      expect(viaPool.every((t) => typeof t.service.stats64?.conns === "bigint")).toBe(true);
       expect((await socketOnly.services()).length).toBe(desired.length);
       expect(diff(desired, viaPool)).toEqual([]);
       expect((await apply(client, desired)).operations).toEqual([]);

@@ -23,8 +23,11 @@ namespace lvs_netlink {
 namespace {
 
 // The kernel caps a dump part at 32 KiB (netlink_dump's max_recvmsg_len); a reply larger than
-// this buffer is reported as EMSGSIZE rather than silently truncated.
-constexpr size_t kRecvBufferBytes = 256 * 1024;
+// its slot is reported as EMSGSIZE rather than silently truncated. Several slots: one recvmmsg
+// takes a dump's part and its NLMSG_DONE, or a run of ACKs.
+constexpr size_t kRecvSlotBytes = 64 * 1024;
+constexpr size_t kRecvSlots = 8;
+constexpr size_t kRecvBufferBytes = kRecvSlotBytes * kRecvSlots;
 
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
   Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err));
@@ -81,7 +84,8 @@ class Exchange : public Napi::AsyncWorker {
   ~Exchange() override { delete replies_; }
 
   void Execute() override {
-    std::vector<uint8_t> buf(kRecvBufferBytes);
+    // One receive buffer per pool thread, kept: the threads live as long as the process.
+    static thread_local std::vector<uint8_t> buf(kRecvBufferBytes);
     size_t offset = 0;
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
@@ -129,30 +133,53 @@ class Exchange : public Napi::AsyncWorker {
 
   // Reads datagrams until the message that ends this write arrives: NLMSG_DONE or NLMSG_ERROR
   // (the ACK) carrying `seq`. Every datagram read is kept for JavaScript to decode.
+  //
+  // Non-blocking recvmmsg first, poll() only when nothing is queued: the kernel has usually
+  // produced the reply already (a mutation is applied and acknowledged inside sendmsg; a dump's
+  // first part is made inside sendmsg and its NLMSG_DONE inside the recvmsg that takes that part),
+  // so a dump costs two system calls after the send instead of four. Under emulation every
+  // system call is dear.
   bool AwaitTerminal(std::vector<uint8_t>& buf, uint32_t seq) {
+    mmsghdr msgs[kRecvSlots];
+    iovec iov[kRecvSlots];
     for (;;) {
-      pollfd p{fd_, POLLIN, 0};
-      int ready;
+      for (size_t k = 0; k < kRecvSlots; k++) {
+        iov[k].iov_base = buf.data() + k * kRecvSlotBytes;
+        iov[k].iov_len = kRecvSlotBytes;
+        memset(&msgs[k], 0, sizeof msgs[k]);
+        msgs[k].msg_hdr.msg_iov = &iov[k];
+        msgs[k].msg_hdr.msg_iovlen = 1;
+      }
+      int got;
       do {
-        ready = poll(&p, 1, timeoutMs_);
-      } while (ready < 0 && errno == EINTR);
-      if (ready < 0) return Fail("poll", errno);
-      if (ready == 0) return Fail("poll", ETIMEDOUT);
-      ssize_t n;
-      do {
-        n = recv(fd_, buf.data(), buf.size(), MSG_TRUNC);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) return Fail("recvmsg", errno);
-      if (static_cast<size_t>(n) > buf.size()) return Fail("recvmsg", EMSGSIZE);
-      replies_->insert(replies_->end(), buf.data(), buf.data() + n);
+        got = recvmmsg(fd_, msgs, kRecvSlots, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+      } while (got < 0 && errno == EINTR);
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLIN, 0};
+        int ready;
+        do {
+          ready = poll(&p, 1, timeoutMs_);
+        } while (ready < 0 && errno == EINTR);
+        if (ready < 0) return Fail("poll", errno);
+        if (ready == 0) return Fail("poll", ETIMEDOUT);
+        continue;
+      }
+      if (got < 0) return Fail("recvmsg", errno);
       bool done = false;
-      size_t at = 0;
-      while (at + sizeof(nlmsghdr) <= static_cast<size_t>(n)) {
-        nlmsghdr h;
-        memcpy(&h, buf.data() + at, sizeof h);
-        if (h.nlmsg_len < sizeof(nlmsghdr) || at + h.nlmsg_len > static_cast<size_t>(n)) break;
-        if (h.nlmsg_seq == seq && (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR)) done = true;
-        at += NLMSG_ALIGN(h.nlmsg_len);
+      for (int k = 0; k < got; k++) {
+        const uint8_t* data = buf.data() + k * kRecvSlotBytes;
+        size_t n = msgs[k].msg_len;
+        // MSG_TRUNC makes msg_len the datagram's real length: a part larger than its slot.
+        if (n > kRecvSlotBytes || (msgs[k].msg_hdr.msg_flags & MSG_TRUNC)) return Fail("recvmsg", EMSGSIZE);
+        replies_->insert(replies_->end(), data, data + n);
+        size_t at = 0;
+        while (at + sizeof(nlmsghdr) <= n) {
+          nlmsghdr h;
+          memcpy(&h, data + at, sizeof h);
+          if (h.nlmsg_len < sizeof(nlmsghdr) || at + h.nlmsg_len > n) break;
+          if (h.nlmsg_seq == seq && (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR)) done = true;
+          at += NLMSG_ALIGN(h.nlmsg_len);
+        }
       }
       if (done) return true;
     }
