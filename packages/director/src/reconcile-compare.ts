@@ -35,6 +35,19 @@ export const destRepr = (d: Destination): string =>
     ]),
   );
 
+/** A service's settings and its destinations' (destination id → settings), as a pass saw them in place. */
+export interface Seen {
+  svc: string | undefined;
+  dests: Map<string, string>;
+}
+
+/** What a pass takes as seen once a desired service is in place. */
+export function seenOf(d: DesiredService): Seen {
+  const dests = new Map<string, string>();
+  for (const x of d.dests) dests.set(destId(x), destRepr(x));
+  return { svc: serviceRepr(d.service), dests };
+}
+
 /** /proc prints no family for a fwmark service: key those by mark. */
 export const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
 
