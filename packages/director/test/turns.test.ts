@@ -1,6 +1,8 @@
 // Long loops give the event loop a turn once they have held it for the budget (turns.ts), and
 // only then: a clock the test moves stands in for the work.
+import { MemoryIpvs, serviceId } from "@lvs/ipvs";
 import { describe, expect, it } from "vitest";
+import { ObservedTable } from "../src/observed.js";
 import { parseProcIpvsYielding } from "../src/proc-ipvs.js";
 import { TurnBudget } from "../src/turns.js";
 
@@ -62,5 +64,32 @@ describe("TurnBudget", () => {
     expect(out).toHaveLength(200);
     expect(out.every((s) => s.dests.length === 1)).toBe(true);
     expect(budget.yields).toBeGreaterThan(0);
+  });
+
+  it("a quick pass's summary, taken in between turns, leaves a service edited meanwhile as it is", async () => {
+    const k = new MemoryIpvs();
+    const svc = (i: number) => ({ protocol: 6, address: `10.0.0.${i}`, port: 80 });
+    for (const i of [1, 2]) {
+      k.apply({ op: "addService", service: svc(i) });
+      k.apply({ op: "addDest", service: svc(i), dest: { address: "10.1.0.1", port: 80, weight: 1 } });
+    }
+    const table = new ObservedTable();
+    table.record("full", undefined, await k.table(), []);
+    for (const i of [1, 2])
+      k.apply({ op: "editDest", service: svc(i), dest: { address: "10.1.0.1", port: 80, weight: 7 } });
+    const summary = await k.table();
+    const edited = new Set<string>();
+    let turns = 0;
+    const yielding = new TurnBudget({
+      budgetMs: 0,
+      yieldTurn: async () => {
+        // An edit of the first service goes out during the first turn the refresh gives.
+        if (turns++ === 0) edited.add(serviceId(svc(1)));
+      },
+    });
+    await table.refreshInTurns(summary, (id) => edited.has(id), yielding);
+    expect(turns).toBeGreaterThan(0);
+    expect(table.get(serviceId(svc(1)))?.dests[0]?.weight).toBe(1);
+    expect(table.get(serviceId(svc(2)))?.dests[0]?.weight).toBe(7);
   });
 });
