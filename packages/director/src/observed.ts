@@ -11,6 +11,7 @@ import {
   serviceEntryOf,
   serviceId,
 } from "@lvs/ipvs";
+import { sameDest } from "./reconcile-compare.js";
 import type { TurnBudget } from "./turns.js";
 
 export type ReadKind = "full" | "scoped" | "quick" | "edit";
@@ -102,9 +103,9 @@ export class ObservedTable {
   private refreshOne(p: ServiceWithDests): void {
     const e = this.byId.get(serviceId(p.service));
     if (!e) return;
-    const byId = new Map(p.dests.map((d) => [destId(d), d]));
+    const byId = p.dests.length > 16 ? new Map(p.dests.map((d) => [destId(d), d])) : undefined;
     for (const d of e.dests) {
-      const q = byId.get(destId(d));
+      const q = byId ? byId.get(destId(d)) : sameDest(p.dests, d);
       if (!q) continue;
       d.weight = q.weight;
       d.activeConns = q.activeConns;
