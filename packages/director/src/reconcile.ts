@@ -323,7 +323,7 @@ export class Reconciler<E = unknown> {
       const report = { kind, startedAt, readMs, operations: computed.operations, drift, actual, effects };
       return { ...report, applyMs: 0, failed: [], dryRun: true } as PassReport<E>;
     }
-    return this.exclusive(() => this.commit(read, scope, computed));
+    return this.exclusive(() => this.commit(read, scope, computed, budget));
   }
 
   /**
@@ -371,6 +371,7 @@ export class Reconciler<E = unknown> {
     read: PassRead<E>,
     scope: ReadonlySet<string> | undefined,
     computed: Computed,
+    budget: TurnBudget,
   ): Promise<PassReport<E>> {
     const { startedAt, readMs, actual, effects } = read;
     const keep = this.editedSince(read.seq);
@@ -382,13 +383,18 @@ export class Reconciler<E = unknown> {
     const drift = this.synced.drift(operations, wanted);
     const kind = scope ? "scoped" : "full";
     const report = { kind, startedAt, readMs, operations, drift, actual, effects } as const;
+    // Each step after a full read goes over 5,000 services: checks run between them (an edit
+    // waits for the turn, so none of this can interleave with one).
+    await budget.check();
     // Write-ahead: a crash during the batch must not leave services we created unowned.
     if ([...desiredIds].some((id) => !this.ownedSet.has(id))) {
       for (const id of desiredIds) this.ownedSet.add(id);
       await this.opts.saveOwned?.(this.ownedSet);
     }
     const { applied, failed, applyMs } = await this.send(operations, wanted, inScope);
+    await budget.check();
     await this.updateOwned(desiredIds, failed, inScope);
+    await budget.check();
     this.table.record(kind, scope, actual, applied, keep, computed.actualById);
     return { ...report, applyMs, failed, dryRun: false };
   }
