@@ -35,7 +35,9 @@ const nextTurn = () => new Promise((r) => setImmediate(r));
 /** The kernel's costs, not MemoryIpvs's: /proc rendered by "the kernel", reads decoded in callbacks. */
 class KernelStandIn extends MemoryIpvs {
   text = undefined;
+  sent = 0;
   async batch(ops) {
+    this.sent += ops.length;
     const out = await super.batch(ops);
     this.log.length = 0;
     this.text = undefined;
@@ -102,6 +104,7 @@ try {
   );
   await kernel.procText(); // rendered before the window: it is the kernel's work, not ours
   const passesBefore = (await director.status()).reconcile?.passes ?? 0;
+  const sentBefore = kernel.sent;
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const late = [];
@@ -132,7 +135,7 @@ try {
   busy.sort((a, b) => a - b);
   const f = (x) => `${x.toFixed(1)} ms`;
   console.log(
-    `  ${WAIT_MS / 1000} s, ${(st.reconcile?.passes ?? 0) - passesBefore} passes (every ${INTERVAL_MS} ms, full every ${FULL_EVERY}th)`,
+    `  ${WAIT_MS / 1000} s, ${(st.reconcile?.passes ?? 0) - passesBefore} passes (every ${INTERVAL_MS} ms, full every ${FULL_EVERY}th), ${kernel.sent - sentBefore} operations sent`,
   );
   console.log(
     `  1 ms timer lateness: p50 ${f(pct(late, 50))}, p99 ${f(pct(late, 99))}, p99.9 ${f(pct(late, 99.9))}, max ${f(late.at(-1) ?? 0)}; > 5 ms: ${late.filter((x) => x > 5).length}, > 20 ms: ${late.filter((x) => x > 20).length}`,
