@@ -471,21 +471,24 @@ export class EngineState {
    */
   desired(filter?: ReadonlySet<string>): DesiredService[] {
     const out = new Map<string, DesiredService>();
-    for (const vs of this.plan.virtualServers) {
-      if (filter && !vs.services.some((s) => filter.has(s.id))) continue;
-      const list = this.desiredOf(vs);
-      vs.services.forEach((svc, i) => {
-        if (filter && !filter.has(svc.id)) return;
-        const want = list[i] as DesiredService;
-        const have = out.get(svc.id);
-        if (!have) out.set(svc.id, want);
-        else {
-          const ids = new Set(have.dests.map(destId));
-          for (const d of want.dests) if (!ids.has(destId(d))) have.dests.push(d);
-        }
-      });
-    }
+    for (const vs of this.plan.virtualServers) this.addDesired(out, vs, filter);
     return [...out.values()];
+  }
+
+  /** One virtual server's services (of `f`, if given) into `out` (service id → desired), merged. */
+  protected addDesired(out: Map<string, DesiredService>, vs: PlannedVirtualServer, f?: ReadonlySet<string>) {
+    if (f && !vs.services.some((s) => f.has(s.id))) return;
+    const list = this.desiredOf(vs);
+    vs.services.forEach((svc, i) => {
+      if (f && !f.has(svc.id)) return;
+      const want = list[i] as DesiredService;
+      const have = out.get(svc.id);
+      if (!have) out.set(svc.id, want);
+      else {
+        const ids = new Set(have.dests.map(destId));
+        for (const d of want.dests) if (!ids.has(destId(d))) have.dests.push(d);
+      }
+    });
   }
 
   /** Every service id the plan stands for. */

@@ -6,7 +6,7 @@
 // at stop and what becomes of the table then. Pure: no I/O, no timers; time arrives in events
 // (and as `now` for drain deadlines).
 import type { TargetConfig } from "@lvs/healthcheck";
-import type { ServiceWithDests } from "@lvs/ipvs";
+import type { DesiredService, ServiceWithDests } from "@lvs/ipvs";
 import type { Plan, PlannedCheck, PlannedRealServer, PlannedVirtualServer } from "./compile.js";
 import { EngineState } from "./engine-state.js";
 import type {
@@ -22,6 +22,7 @@ import type {
 import { overrideKey } from "./keys.js";
 import type { TableSource } from "./reconcile.js";
 import { type RuntimeServer, runtimeRealServer } from "./runtime-servers.js";
+import type { TurnBudget } from "./turns.js";
 
 // The state file stores these (state-file.ts imports them from here).
 export type { DrainState, Override } from "./events.js";
@@ -98,6 +99,22 @@ export class DirectorEngine extends EngineState implements TableSource<EngineEff
       case "release":
         return [{ kind: "release", how: this.releaseAtStop(event.requested) }];
     }
+  }
+
+  /**
+   * TableSource: desired() with the event loop getting a turn whenever `budget` is spent (the
+   * whole table is 20,000 real servers' weights and states to work out).
+   */
+  async desiredInTurns(
+    filter: ReadonlySet<string> | undefined,
+    budget: TurnBudget,
+  ): Promise<DesiredService[]> {
+    const out = new Map<string, DesiredService>();
+    for (const vs of this.currentPlan.virtualServers) {
+      if (budget.due()) await budget.pause();
+      this.addDesired(out, vs, filter);
+    }
+    return [...out.values()];
   }
 
   /** TableSource: what a reconcile pass read. */

@@ -11,6 +11,8 @@ import {
   serviceEntryOf,
   serviceId,
 } from "@lvs/ipvs";
+import { sameDest } from "./reconcile-compare.js";
+import type { TurnBudget } from "./turns.js";
 
 export type ReadKind = "full" | "scoped" | "quick" | "edit";
 
@@ -34,6 +36,7 @@ export class ObservedTable {
   /**
    * Take in one pass: what it read (`scope`: the services a scoped read covered), then what it
    * applied. `keep`: services edited since that read began (the read is older than what they hold).
+   * `actualById`: `actual` by service id, when the caller has it (a full read is 5,000 ids).
    */
   record(
     kind: ReadKind,
@@ -41,6 +44,18 @@ export class ObservedTable {
     actual: readonly ServiceWithDests[],
     applied: readonly Operation[],
     keep: ReadonlySet<string> = new Set(),
+    actualById?: ReadonlyMap<string, ServiceWithDests>,
+  ): void {
+    if (kind === "full" && actualById) this.replaceById(actualById, keep);
+    else this.recordRead(kind, scope, actual, keep);
+    for (const op of applied) this.apply(op);
+  }
+
+  private recordRead(
+    kind: ReadKind,
+    scope: ReadonlySet<string> | undefined,
+    actual: readonly ServiceWithDests[],
+    keep: ReadonlySet<string>,
   ): void {
     const fresh = keep.size ? actual.filter((a) => !keep.has(serviceId(a.service))) : actual;
     if (kind === "full") this.replace(fresh, keep);
@@ -49,7 +64,13 @@ export class ObservedTable {
       for (const id of scope ?? []) if (!keep.has(id)) this.byId.delete(id);
       for (const a of fresh) this.byId.set(serviceId(a.service), a);
     }
-    for (const op of applied) this.apply(op);
+  }
+
+  /** A full read, its services already keyed (no id worked out again on the pass's turn). */
+  private replaceById(actual: ReadonlyMap<string, ServiceWithDests>, keep: ReadonlySet<string>): void {
+    for (const id of this.byId.keys()) if (!keep.has(id) && !actual.has(id)) this.byId.delete(id);
+    for (const [id, a] of actual) if (!keep.has(id)) this.byId.set(id, a);
+    this.complete = true;
   }
 
   private replace(actual: readonly ServiceWithDests[], keep: ReadonlySet<string>): void {
@@ -60,17 +81,35 @@ export class ObservedTable {
 
   /** A summary has weights and connection counts, not the counters: refresh what it has. */
   private refresh(summary: readonly ServiceWithDests[]): void {
+    for (const p of summary) this.refreshOne(p);
+  }
+
+  /**
+   * A quick pass's summary taken in (as record("quick") does), the event loop getting a turn
+   * whenever `budget` is spent. Edits may go out meanwhile: `edited` is asked per service, as it
+   * comes (a summary older than an edit leaves the edited service as the edit left it).
+   */
+  async refreshInTurns(
+    summary: readonly ServiceWithDests[],
+    edited: (id: string) => boolean,
+    budget: TurnBudget,
+  ): Promise<void> {
     for (const p of summary) {
-      const e = this.byId.get(serviceId(p.service));
-      if (!e) continue;
-      const byId = new Map(p.dests.map((d) => [destId(d), d]));
-      for (const d of e.dests) {
-        const q = byId.get(destId(d));
-        if (!q) continue;
-        d.weight = q.weight;
-        d.activeConns = q.activeConns;
-        d.inactiveConns = q.inactiveConns;
-      }
+      if (budget.due()) await budget.pause();
+      if (!edited(serviceId(p.service))) this.refreshOne(p);
+    }
+  }
+
+  private refreshOne(p: ServiceWithDests): void {
+    const e = this.byId.get(serviceId(p.service));
+    if (!e) return;
+    const byId = p.dests.length > 16 ? new Map(p.dests.map((d) => [destId(d), d])) : undefined;
+    for (const d of e.dests) {
+      const q = byId ? byId.get(destId(d)) : sameDest(p.dests, d);
+      if (!q) continue;
+      d.weight = q.weight;
+      d.activeConns = q.activeConns;
+      d.inactiveConns = q.inactiveConns;
     }
   }
 

@@ -23,6 +23,7 @@ import {
   IP_VS_SVC_F_PERSISTENT,
   type ServiceWithDests,
 } from "@lvs/ipvs";
+import { TurnBudget } from "./turns.js";
 
 const PROTOCOLS: Readonly<Record<string, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
 
@@ -153,22 +154,22 @@ export function parseProcIpvs(text: string): ServiceWithDests[] {
   return out;
 }
 
-/** Lines parsed between two turns of the event loop (parseProcIpvsYielding). */
-export const PROC_LINES_PER_TURN = 500;
+/** Lines parsed between two looks at the clock (parseProcIpvsYielding). */
+const PROC_LINES_PER_LOOK = 32;
 
 /**
- * parseProcIpvs in slices, the event loop running between them: 25,000 lines are seconds of
- * JavaScript under emulation, during which no check would complete and no edit be sent.
+ * parseProcIpvs with the event loop getting a turn whenever `budget` is spent: 25,000 lines are
+ * seconds of JavaScript under emulation, during which no check would complete and no edit be sent.
  */
 export async function parseProcIpvsYielding(
   text: string,
-  turn: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
+  budget: TurnBudget = new TurnBudget(),
 ): Promise<ServiceWithDests[]> {
   const out: ServiceWithDests[] = [];
   const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i += PROC_LINES_PER_TURN) {
-    if (i > 0) await turn();
-    parseLines(lines, i, i + PROC_LINES_PER_TURN, out);
+  for (let i = 0; i < lines.length; i += PROC_LINES_PER_LOOK) {
+    await budget.check();
+    parseLines(lines, i, i + PROC_LINES_PER_LOOK, out);
   }
   return out;
 }

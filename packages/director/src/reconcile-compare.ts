@@ -35,6 +35,19 @@ export const destRepr = (d: Destination): string =>
     ]),
   );
 
+/** A service's settings and its destinations' (destination id → settings), as a pass saw them in place. */
+export interface Seen {
+  svc: string | undefined;
+  dests: Map<string, string>;
+}
+
+/** What a pass takes as seen once a desired service is in place. */
+export function seenOf(d: DesiredService): Seen {
+  const dests = new Map<string, string>();
+  for (const x of d.dests) dests.set(destId(x), destRepr(x));
+  return { svc: serviceRepr(d.service), dests };
+}
+
 /** /proc prints no family for a fwmark service: key those by mark. */
 export const summaryKey = (id: string) => (id.startsWith("fwm/") ? `fwm/${id.split("/")[2]}` : id);
 
@@ -59,9 +72,23 @@ export function summaryMatches(d: DesiredService, p: ServiceWithDests): boolean 
   )
     return false;
   if (p.dests.length !== d.dests.length) return false;
-  const have = new Map(p.dests.map((x) => [destId(x), x]));
+  // Every quick pass asks this of 5,000 services: no map of ids each time (garbage the collector
+  // then stops the thread for) unless a service has many destinations.
+  const have = p.dests.length > 16 ? new Map(p.dests.map((x) => [destId(x), x])) : undefined;
   return d.dests.every((x) => {
-    const h = have.get(destId(x));
+    const h = have ? have.get(destId(x)) : sameDest(p.dests, x);
     return h !== undefined && h.weight === (x.weight ?? 1) && h.forward === ((x.forward ?? 3) & 7);
   });
+}
+
+/** The destination of `dests` that is `x` (same address and port), without building their ids. */
+export function sameDest<D extends { address: string; port: number }>(
+  dests: readonly D[],
+  x: { address: string; port: number },
+): D | undefined {
+  for (const d of dests) if (d.port === x.port && d.address === x.address) return d;
+  // Spelled differently (IPv6 zeros, case): the canonical ids.
+  const id = destId(x);
+  for (const d of dests) if (d.port === x.port && destId(d) === id) return d;
+  return undefined;
 }

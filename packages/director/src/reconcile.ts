@@ -16,10 +16,12 @@
 // a full dump (seconds with 5,000 services under emulation); a pass whose read began before an edit
 // leaves the edited services alone (its read is older than what they now hold).
 import type { DesiredService, Operation, ServiceKey, ServiceWithDests } from "@lvs/ipvs";
-import { destId, diff, serviceId } from "@lvs/ipvs";
+import { diff, serviceId } from "@lvs/ipvs";
 import type { Dataplane, DataplaneResult } from "./dataplane.js";
 import { ObservedTable } from "./observed.js";
-import { destRepr, serviceRepr, summaryKey, summaryMatches } from "./reconcile-compare.js";
+import { seenOf, summaryKey, summaryMatches } from "./reconcile-compare.js";
+import { SeenInPlace, type Wanted } from "./seen.js";
+import { TurnBudget } from "./turns.js";
 
 /** Where a pass gets the desired table (the engine): one look at what was read, then the answer. */
 export interface TableSource<E = unknown> {
@@ -30,6 +32,8 @@ export interface TableSource<E = unknown> {
   onObserved?(actual: readonly ServiceWithDests[], scope: ReadonlySet<string> | undefined): E[];
   /** What the dataplane should hold (only the services of `scope` when given). */
   desired(scope?: ReadonlySet<string>): DesiredService[];
+  /** desired(), the event loop getting a turn whenever `budget` is spent. */
+  desiredInTurns?(scope: ReadonlySet<string> | undefined, budget: TurnBudget): Promise<DesiredService[]>;
 }
 
 export interface PassOptions {
@@ -89,6 +93,8 @@ export interface ReconcilerOptions<E = unknown> {
   maxScoped?: number;
   /** Called with the operations just before they are sent. */
   onApply?: (operations: readonly Operation[]) => void;
+  /** Each pass's turn budget (when its JavaScript gives the event loop a turn); tests pass their clock. */
+  turnBudget?: () => TurnBudget;
 }
 
 /** ServiceKey back from an @lvs/ipvs serviceId (`2/6/10.0.0.1/80`, `fwm/2/5`). */
@@ -110,9 +116,16 @@ function failureOf(r: DataplaneResult): PassFailure {
   };
 }
 
-/** Services compared or diffed between two turns of the event loop. */
-const SERVICES_PER_TURN = 250;
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+/** Services diffed at once between two looks at the turn budget (a diff call has its own cost). */
+const SERVICES_PER_DIFF = 16;
+
+/** What a pass computed before its turn to apply: what it wants, and the operations that takes. */
+interface Computed {
+  wanted: Wanted[];
+  operations: Operation[];
+  /** The services read, by id. */
+  actualById: Map<string, ServiceWithDests>;
+}
 
 /** What a pass read, and when (`seq`: the edits sent before the read began). */
 interface PassRead<E> {
@@ -130,7 +143,7 @@ export class Reconciler<E = unknown> {
   private readonly now: () => number;
   private ownedSet: Set<string>;
   /** Service id → its settings and its destinations' settings, as a pass last saw them in place. */
-  private readonly synced = new Map<string, { svc: string | undefined; dests: Map<string, string> }>();
+  private readonly synced = new SeenInPlace();
   /** The table as the passes saw it, with what they applied since (status, metrics). */
   readonly table = new ObservedTable();
   /** Targeted edits so far; each takes the next number. */
@@ -170,6 +183,15 @@ export class Reconciler<E = unknown> {
     return out;
   }
 
+  /** The desired table; the event loop gets turns while the engine works it out, if it can. */
+  private desiredInTurns(
+    scope: ReadonlySet<string> | undefined,
+    budget: TurnBudget,
+  ): Promise<DesiredService[]> {
+    const e = this.engine;
+    return e.desiredInTurns ? e.desiredInTurns(scope, budget) : Promise.resolve(e.desired(scope));
+  }
+
   /**
    * The services whose summary differs from the desired table (or from our owned set), or
    * undefined when the summary can't tell (two fwmark services of one mark).
@@ -177,15 +199,15 @@ export class Reconciler<E = unknown> {
   private async summaryDifferences(
     desired: readonly DesiredService[],
     summary: readonly ServiceWithDests[],
+    budget: TurnBudget,
   ): Promise<Set<string> | undefined> {
     const byKey = new Map<string, ServiceWithDests>();
-    for (const p of summary) byKey.set(summaryKey(serviceId(p.service)), p);
+    await budget.each(summary, (p) => byKey.set(summaryKey(serviceId(p.service)), p));
     const out = new Set<string>();
     const seenKeys = new Set<string>();
-    let n = 0;
     for (const d of desired) {
       // Checks complete and edits go out between slices (seconds of this under emulation).
-      if (++n % SERVICES_PER_TURN === 0) await nextTurn();
+      if (budget.due()) await budget.pause();
       const id = serviceId(d.service);
       const key = summaryKey(id);
       if (seenKeys.has(key)) return undefined;
@@ -208,21 +230,29 @@ export class Reconciler<E = unknown> {
     t0: number,
     dryRun: boolean,
     seq: number,
+    budget: TurnBudget,
   ): Promise<{ report?: PassReport<E>; scope?: Set<string>; effects: E[] }> {
     let summary: ServiceWithDests[];
     try {
       // A fwmark service's family isn't in the summary: offer it under both, so the desired side
       // (and drains watching its connections) find it by their own id.
-      summary = ((await this.dataplane.summary?.()) ?? []).flatMap((p) =>
-        p.service.fwmark ? [p, { service: { ...p.service, af: 10, netmask: 128 }, dests: p.dests }] : [p],
-      );
+      summary = [...((await this.dataplane.summary?.()) ?? [])];
+      const fwmarks = summary.filter((p) => p.service.fwmark);
+      for (const p of fwmarks)
+        summary.push({ service: { ...p.service, af: 10, netmask: 128 }, dests: p.dests });
     } catch {
       return { effects: [] }; // no summary here: a full read instead
     }
     const effects = this.observe(summary, undefined);
-    const differ = await this.summaryDifferences(this.engine.desired(undefined), summary);
+    const differ = await this.summaryDifferences(
+      await this.desiredInTurns(undefined, budget),
+      summary,
+      budget,
+    );
     if (differ && differ.size === 0) {
-      if (!dryRun) this.table.record("quick", undefined, summary, [], this.editedSince(seq));
+      // Edits may go out while this runs: each service is looked up as it comes.
+      const edited = (id: string) => (this.editedAt.get(id) ?? 0) > seq;
+      if (!dryRun) await this.table.refreshInTurns(summary, edited, budget);
       const report: PassReport<E> = {
         kind: "quick",
         startedAt,
@@ -238,74 +268,6 @@ export class Reconciler<E = unknown> {
       return { report, effects };
     }
     return differ ? { scope: differ, effects } : { effects };
-  }
-
-  /** Operations on objects a pass saw in place with the settings still wanted: somebody else's change. */
-  private countDrift(operations: readonly Operation[], desired: readonly DesiredService[]) {
-    const drift = { service: 0, dest: 0 };
-    const desiredById = new Map(desired.map((d) => [serviceId(d.service), d]));
-    const wantedDests = new Map<string, Set<string>>();
-    const wanted = (sid: string): Set<string> => {
-      let set = wantedDests.get(sid);
-      if (!set) {
-        set = new Set((desiredById.get(sid)?.dests ?? []).map(destId));
-        wantedDests.set(sid, set);
-      }
-      return set;
-    };
-    for (const op of operations) {
-      const sid = serviceId(op.service);
-      const seen = this.synced.get(sid);
-      if (op.op === "addService" || op.op === "editService") {
-        if (seen?.svc === serviceRepr(op.service)) drift.service++;
-      } else if (op.op === "addDest" || op.op === "editDest") {
-        if (seen?.dests.get(destId(op.dest)) === destRepr(op.dest)) drift.dest++;
-      } else if (op.op === "delDest") {
-        const did = destId(op.dest);
-        // A destination nobody asked for, inside a service we had in place: added by hand.
-        if (seen?.svc !== undefined && !seen.dests.has(did) && !wanted(sid).has(did)) drift.dest++;
-      }
-    }
-    return drift;
-  }
-
-  /** What is in place now: refused objects are forgotten (their retry is not drift). */
-  private recordSynced(
-    results: readonly DataplaneResult[],
-    desired: readonly DesiredService[],
-    inScope: (id: string) => boolean,
-  ): void {
-    const failedServices = new Set<string>();
-    const failedDests = new Set<string>();
-    for (const r of results) {
-      const op = r.operation;
-      const sid = serviceId(op.service);
-      if (r.error) {
-        if (op.op.endsWith("Dest")) {
-          const did = destId((op as { dest: { address: string; port: number } }).dest);
-          failedDests.add(`${sid} ${did}`);
-          this.synced.get(sid)?.dests.delete(did);
-        } else {
-          failedServices.add(sid);
-          this.synced.delete(sid);
-        }
-      } else if (op.op === "delService") this.synced.delete(sid);
-    }
-    const desiredIds = new Set<string>();
-    for (const d of desired) {
-      const sid = serviceId(d.service);
-      desiredIds.add(sid);
-      if (failedServices.has(sid)) continue;
-      const dests = new Map<string, string>();
-      for (const x of d.dests) {
-        const did = destId(x);
-        if (!failedDests.has(`${sid} ${did}`)) dests.set(did, destRepr(x));
-      }
-      this.synced.set(sid, { svc: serviceRepr(d.service), dests });
-    }
-    // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
-    for (const sid of [...this.synced.keys()])
-      if (inScope(sid) && !desiredIds.has(sid)) this.synced.delete(sid);
   }
 
   /** Owned from now on: what is wanted, plus what we failed to delete (retried next pass). */
@@ -329,10 +291,12 @@ export class Reconciler<E = unknown> {
     const t0 = performance.now();
     const seq = this.editSeq;
     const dryRun = !!opts.dryRun;
+    // One budget for the pass's JavaScript: the event loop gets a turn whenever it is spent.
+    const budget = this.opts.turnBudget?.() ?? new TurnBudget();
     let scope = opts.scope;
     const early: E[] = [];
     if (opts.quick && !scope && this.dataplane.summary) {
-      const look = await this.quickLook(startedAt, t0, dryRun, seq);
+      const look = await this.quickLook(startedAt, t0, dryRun, seq, budget);
       if (look.report) return look.report;
       early.push(...look.effects);
       scope = look.scope;
@@ -341,88 +305,111 @@ export class Reconciler<E = unknown> {
     const actual = await this.dataplane.read(scope ? [...scope].map(keyFromServiceId) : undefined);
     const readMs = performance.now() - t0;
     const effects = [...early, ...this.observe(actual, scope)];
-    return this.settle({ startedAt, readMs, actual, effects, seq }, scope, dryRun);
+    return this.settle({ startedAt, readMs, actual, effects, seq }, scope, dryRun, budget);
   }
 
   /** A pass after its read: the diff computed in slices (checks run between), applied in its turn. */
-  private async settle(read: PassRead<E>, scope: ReadonlySet<string> | undefined, dryRun: boolean) {
-    const computed = await this.slicedDiff(read.actual, scope, this.editedSince(read.seq));
+  private async settle(
+    read: PassRead<E>,
+    scope: ReadonlySet<string> | undefined,
+    dryRun: boolean,
+    budget: TurnBudget,
+  ) {
+    const computed = await this.slicedDiff(read.actual, scope, this.editedSince(read.seq), budget);
     if (dryRun) {
       const { startedAt, readMs, actual, effects } = read;
-      const drift = this.countDrift(computed.operations, computed.desired);
+      const drift = this.synced.drift(computed.operations, computed.wanted);
       const kind = scope ? "scoped" : "full";
       const report = { kind, startedAt, readMs, operations: computed.operations, drift, actual, effects };
       return { ...report, applyMs: 0, failed: [], dryRun: true } as PassReport<E>;
     }
-    return this.exclusive(() => this.commit(read, scope, computed));
+    return this.exclusive(() => this.commit(read, scope, computed, budget));
   }
 
   /**
-   * What the desired table asks of what was read, a slice of services at a time (25,000
-   * destinations are seconds of JavaScript under emulation): the services edited since the read
-   * began (`keep`) left out, ours no longer wanted deleted.
+   * What the desired table asks of what was read, the event loop getting a turn whenever the
+   * budget is spent (25,000 destinations are seconds of JavaScript under emulation): the services
+   * edited since the read began (`keep`) left out, ours no longer wanted deleted. What a commit
+   * will take as seen is worked out here too, outside the turn an edit waits for.
    */
   private async slicedDiff(
     actual: readonly ServiceWithDests[],
     scope: ReadonlySet<string> | undefined,
     keep: ReadonlySet<string>,
-  ): Promise<{ desired: DesiredService[]; operations: Operation[] }> {
-    const desired = this.engine.desired(scope).filter((d) => !keep.has(serviceId(d.service)));
-    const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
-    const actualById = new Map(actual.map((a) => [serviceId(a.service), a]));
-    const operations: Operation[] = [];
-    for (let i = 0; i < desired.length; i += SERVICES_PER_TURN) {
-      if (i > 0) await nextTurn();
-      const slice = desired.slice(i, i + SERVICES_PER_TURN);
-      const ours = slice.flatMap((d) => actualById.get(serviceId(d.service)) ?? []);
-      for (const op of diff(slice, ours)) operations.push(op);
-    }
-    const unwanted = actual.filter((a) => {
-      const id = serviceId(a.service);
-      return (!scope || scope.has(id)) && !keep.has(id) && !desiredIds.has(id) && this.ownedSet.has(id);
+    budget: TurnBudget,
+  ): Promise<Computed> {
+    const wanted: Wanted[] = [];
+    await budget.each(await this.desiredInTurns(scope, budget), (desired) => {
+      const id = serviceId(desired.service);
+      if (!keep.has(id)) wanted.push({ id, desired, seen: seenOf(desired) });
     });
+    const desiredIds = new Set(wanted.map((w) => w.id));
+    const actualById = new Map<string, ServiceWithDests>();
+    await budget.each(actual, (a) => actualById.set(serviceId(a.service), a));
+    const operations: Operation[] = [];
+    for (let i = 0; i < wanted.length; i += SERVICES_PER_DIFF) {
+      await budget.check();
+      const slice = wanted.slice(i, i + SERVICES_PER_DIFF);
+      const ours = slice.flatMap((w) => actualById.get(w.id) ?? []);
+      for (const op of diff(
+        slice.map((w) => w.desired),
+        ours,
+      ))
+        operations.push(op);
+    }
+    const unwanted: ServiceWithDests[] = [];
+    for (const [id, a] of actualById) {
+      if ((!scope || scope.has(id)) && !keep.has(id) && !desiredIds.has(id) && this.ownedSet.has(id))
+        unwanted.push(a);
+    }
     for (const op of diff([], unwanted)) operations.push(op);
-    return { desired, operations };
+    return { wanted, operations, actualById };
   }
 
   /** In its turn: what the slices computed, less what an edit touched meanwhile, sent and recorded. */
   private async commit(
     read: PassRead<E>,
     scope: ReadonlySet<string> | undefined,
-    computed: { desired: DesiredService[]; operations: Operation[] },
+    computed: Computed,
+    budget: TurnBudget,
   ): Promise<PassReport<E>> {
     const { startedAt, readMs, actual, effects } = read;
     const keep = this.editedSince(read.seq);
     const untouched = (id: string) => !keep.has(id);
     const inScope = (id: string) => (!scope || scope.has(id)) && untouched(id);
-    const desired = computed.desired.filter((d) => untouched(serviceId(d.service)));
+    const wanted = keep.size ? computed.wanted.filter((w) => untouched(w.id)) : computed.wanted;
     const operations = computed.operations.filter((o) => untouched(serviceId(o.service)));
-    const desiredIds = new Set(desired.map((d) => serviceId(d.service)));
-    const drift = this.countDrift(operations, desired);
+    const desiredIds = new Set(wanted.map((w) => w.id));
+    const drift = this.synced.drift(operations, wanted);
     const kind = scope ? "scoped" : "full";
     const report = { kind, startedAt, readMs, operations, drift, actual, effects } as const;
+    // Each step after a full read goes over 5,000 services: checks run between them (an edit
+    // waits for the turn, so none of this can interleave with one).
+    await budget.check();
     // Write-ahead: a crash during the batch must not leave services we created unowned.
     if ([...desiredIds].some((id) => !this.ownedSet.has(id))) {
       for (const id of desiredIds) this.ownedSet.add(id);
       await this.opts.saveOwned?.(this.ownedSet);
     }
-    const { applied, failed, applyMs } = await this.send(operations, desired, inScope);
+    const { applied, failed, applyMs } = await this.send(operations, wanted, inScope);
+    await budget.check();
     await this.updateOwned(desiredIds, failed, inScope);
-    this.table.record(kind, scope, actual, applied, keep);
+    await budget.check();
+    this.table.record(kind, scope, actual, applied, keep, computed.actualById);
     return { ...report, applyMs, failed, dryRun: false };
   }
 
   /** Send operations and take in their outcome (what is in place now). */
   private async send(
     operations: readonly Operation[],
-    desired: readonly DesiredService[],
+    wanted: readonly Wanted[],
     inScope: (id: string) => boolean,
   ): Promise<{ applied: Operation[]; failed: PassFailure[]; applyMs: number }> {
     const t1 = performance.now();
     if (operations.length) this.opts.onApply?.(operations);
     const results = operations.length ? await this.dataplane.apply(operations) : [];
     const applyMs = performance.now() - t1;
-    this.recordSynced(results, desired, inScope);
+    this.synced.record(results, wanted, inScope);
     return {
       applied: results.filter((r) => !r.error).map((r) => r.operation),
       failed: results.filter((r) => r.error).map(failureOf),
@@ -450,7 +437,8 @@ export class Reconciler<E = unknown> {
       this.editSeq++;
       for (const id of scope) this.editedAt.set(id, this.editSeq);
       const inScope = (id: string) => scope.has(id);
-      const { applied, failed, applyMs } = await this.send(operations, desired, inScope);
+      const wanted = desired.map((d) => ({ id: serviceId(d.service), desired: d, seen: seenOf(d) }));
+      const { applied, failed, applyMs } = await this.send(operations, wanted, inScope);
       await this.updateOwned(desiredIds, failed, inScope);
       this.table.record("edit", scope, [], applied);
       const drift = { service: 0, dest: 0 };

@@ -6,6 +6,7 @@
 import { MemoryIpvs, type ServiceKey, type ServiceWithDests, serviceId } from "@lvs/ipvs";
 import { describe, expect, it } from "vitest";
 import { compilePlan, DirectorEngine, type EngineEffect, IpvsDataplane, Reconciler } from "../src/index.js";
+import { TurnBudget } from "../src/turns.js";
 import { conf, vsBlock } from "./helpers.js";
 
 const TEXT =
@@ -130,7 +131,7 @@ describe("targeted edits", () => {
   });
 
   it("an edit while a full pass computes its diff (in slices) is not undone by that pass", async () => {
-    // Over a thousand services: the full pass's diff yields to the event loop between slices.
+    // Over a thousand services, and a budget spent at once: the pass yields between every two.
     let text = TEXT;
     for (let i = 0; i < 1_100; i++)
       text += vsBlock(`10.2.${i >> 8}.${i & 255} 80`, "lb_kind DR\n real_server 10.3.0.1 80 { }");
@@ -138,7 +139,12 @@ describe("targeted edits", () => {
     const engine = new DirectorEngine(() => 0);
     const plan = compilePlan(conf(text));
     engine.load(plan);
-    const rec = new Reconciler({ dataplane: new IpvsDataplane(kernel), engine });
+    const budgets: TurnBudget[] = [];
+    const turnBudget = () => {
+      budgets.push(new TurnBudget({ budgetMs: 0 }));
+      return budgets.at(-1) as TurnBudget;
+    };
+    const rec = new Reconciler({ dataplane: new IpvsDataplane(kernel), engine, turnBudget });
     await rec.pass();
     // Removed by hand: the next full pass will want to put it back (drift repair)…
     kernel.apply({
@@ -148,9 +154,9 @@ describe("targeted edits", () => {
     });
     // …but its check fails while that pass computes: the edit goes out between two slices.
     const checkId = plan.virtualServers[0]?.realServers[0]?.checks[0]?.id as string;
-    const desired = engine.desired.bind(engine);
+    const desired = engine.desiredInTurns.bind(engine);
     let edit: Promise<unknown> | undefined;
-    engine.desired = (scope) => {
+    engine.desiredInTurns = (scope, budget) => {
       if (!scope && !edit)
         setImmediate(() => {
           const effects = engine.handle({
@@ -160,9 +166,10 @@ describe("targeted edits", () => {
           });
           edit = rec.edit(scopeOf(effects));
         });
-      return desired(scope);
+      return desired(scope, budget);
     };
     const r = await rec.pass();
+    expect(budgets.at(-1)?.yields).toBeGreaterThan(1_000);
     expect(edit).toBeDefined();
     await edit;
     expect(r.operations.filter((o) => serviceId(o.service) === S1)).toEqual([]);
