@@ -13,7 +13,8 @@
 //            (p95 ≤ delay_loop + 50 ms). BENCH_FULL_EVERY (12): every Nth periodic pass is full.
 // memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap.
 //
-// Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4); a quick look: BENCH_SERVICES=500.
+// Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4); a quick look: BENCH_SERVICES=500. The process
+// runs with the daemon's young-generation cap ($LVS_MAX_SEMI_SPACE_MIB, default 2 MiB; 0: none).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -39,7 +40,14 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     execFileSync("ip", ["-n", NS, "link", "add", "d0", "type", "dummy"]);
     execFileSync("ip", ["-n", NS, "link", "set", "d0", "up"]);
     execFileSync("ip", ["-n", NS, "addr", "add", "10.200.0.1/16", "dev", "d0"]);
-    const r = spawnSync("ip", ["netns", "exec", NS, process.execPath, "--expose-gc", here, what], {
+    // The daemon's young generation, as `lvsctl up` / `director run` cap it (2 MiB per
+    // semi-space unless $LVS_MAX_SEMI_SPACE_MIB says otherwise; 0: V8's default): the failure and
+    // memory figures are the daemon's, scavenge pauses and all.
+    const { semiSpaceMib } = await import("../dist/index.js");
+    const semi = semiSpaceMib(undefined);
+    const v8Flags = semi > 0 ? [`--max-semi-space-size=${semi}`] : [];
+    const args = ["netns", "exec", NS, process.execPath, "--expose-gc", ...v8Flags, here, what];
+    const r = spawnSync("ip", args, {
       stdio: "inherit",
       env: { ...process.env, LVS_BENCH_IN_NS: "1" },
     });
