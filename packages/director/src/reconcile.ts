@@ -18,6 +18,7 @@
 import type { DesiredService, Operation, ServiceKey, ServiceWithDests } from "@lvs/ipvs";
 import { destId, diff, serviceId } from "@lvs/ipvs";
 import type { Dataplane, DataplaneResult } from "./dataplane.js";
+import { flat } from "./keys.js";
 import { ObservedTable } from "./observed.js";
 import { destRepr, serviceRepr, summaryKey, summaryMatches } from "./reconcile-compare.js";
 
@@ -158,7 +159,12 @@ export class Reconciler<E = unknown> {
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.turn.then(fn, fn);
-    this.turn = run.catch(() => {});
+    // Settled with nothing: a turn kept the last pass's report (its operations and the whole
+    // table read: ~8 MiB at 20,000 real servers) until the next pass.
+    this.turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -296,12 +302,14 @@ export class Reconciler<E = unknown> {
       const sid = serviceId(d.service);
       desiredIds.add(sid);
       if (failedServices.has(sid)) continue;
+      // Kept until the next pass: flat copies of the keys (built by templates, each a tree of its
+      // parts, ~1.5 MiB at 20,000 real servers).
       const dests = new Map<string, string>();
       for (const x of d.dests) {
         const did = destId(x);
-        if (!failedDests.has(`${sid} ${did}`)) dests.set(did, destRepr(x));
+        if (!failedDests.has(`${sid} ${did}`)) dests.set(flat(did), destRepr(x));
       }
-      this.synced.set(sid, { svc: serviceRepr(d.service), dests });
+      this.synced.set(flat(sid), { svc: serviceRepr(d.service), dests });
     }
     // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
     for (const sid of [...this.synced.keys()])
