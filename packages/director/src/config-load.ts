@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config";
+import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config/core";
 import { mallocTrim } from "@lvs/sys";
 import { compilePlan, type Plan } from "./compile.js";
 import type { Dataplane } from "./dataplane.js";
@@ -59,8 +59,8 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
-function inProcess(req: ParseRequest): CompiledConfig {
-  const loaded = loadConfigFile(req.path, req.configId !== undefined ? { configId: req.configId } : {});
+async function inProcess(req: ParseRequest): Promise<CompiledConfig> {
+  const loaded = await loadConfigFile(req.path, req.configId !== undefined ? { configId: req.configId } : {});
   return { loaded, plan: compilePlan(loaded.config), parsedIn: "main thread" };
 }
 
@@ -157,7 +157,7 @@ export async function readConfig(
   running: Dataplane | undefined,
 ): Promise<{ loaded: LoadedConfig; plan: Plan }> {
   if (o.loadConfig) {
-    const loaded = o.loadConfig(o.configPath);
+    const loaded = await o.loadConfig(o.configPath);
     return { loaded, plan: compilePlan(loaded.config) };
   }
   return loadAndCompile({

@@ -2,15 +2,18 @@
 // parse's peak heap (tokens, tree, positions: ~200 MiB for 5,000 services) dies with the worker
 // instead of staying in the daemon's RSS. Built as its own entry (dist/config-worker.js).
 import { parentPort, workerData } from "node:worker_threads";
-import { ConfigError } from "@lvs/config";
+import { ConfigError } from "@lvs/config/core";
 import { compilePlan } from "./compile.js";
 import type { ParseReply, ParseRequest } from "./config-load.js";
 import { DirectorError } from "./errors.js";
 import { loadConfigFile } from "./options.js";
 
-function parse(req: ParseRequest): ParseReply {
+async function parse(req: ParseRequest): Promise<ParseReply> {
   try {
-    const loaded = loadConfigFile(req.path, req.configId !== undefined ? { configId: req.configId } : {});
+    const loaded = await loadConfigFile(
+      req.path,
+      req.configId !== undefined ? { configId: req.configId } : {},
+    );
     const plan = compilePlan(loaded.config);
     const { sources, ...rest } = loaded;
     return { ok: true, loaded: req.sources && sources ? { ...rest, sources } : rest, plan };
@@ -31,4 +34,4 @@ function parse(req: ParseRequest): ParseReply {
   }
 }
 
-parentPort?.postMessage(parse(workerData as ParseRequest));
+parentPort?.postMessage(await parse(workerData as ParseRequest));

@@ -2,7 +2,6 @@
 
 import type { SpeakerOptions } from "@lvs/bgp";
 import type { LvsConfig, SourceMap } from "@lvs/config";
-import * as lvsConfig from "@lvs/config";
 import type { RunnerOptions } from "@lvs/healthcheck";
 import type { Clock } from "@lvs/inet";
 import type { ApiLimits } from "./api.js";
@@ -63,7 +62,7 @@ export interface DirectorOptions {
   haSuspendPollMs?: number;
   /** Health runner options (tests inject `probe`; its clock defaults to the director's). */
   health?: Omit<RunnerOptions, "onEvent" | "onResult">;
-  loadConfig?: (path: string) => LoadedConfig;
+  loadConfig?: (path: string) => LoadedConfig | Promise<LoadedConfig>;
   scriptRunner?: ScriptRunner;
   vrrp?: VrrpComponent;
   localAddresses?: LocalAddresses;
@@ -93,8 +92,13 @@ export interface DirectorOptions {
   createBgpSpeaker?: (o: SpeakerOptions) => BgpSpeakerLike;
 }
 
-/** keepalived.conf, YAML or JSON (@lvs/config's loadConfig tells them apart). */
-export function loadConfigFile(path: string, opts: { configId?: string } = {}): LoadedConfig {
+/**
+ * keepalived.conf, YAML or JSON (@lvs/config's loadConfig tells them apart). Asynchronous because
+ * the parsers (zod, yaml: ~23 MiB of RSS) are imported on the first call: a daemon whose file is
+ * parsed in a worker (config-load.ts) never loads them in its own isolate.
+ */
+export async function loadConfigFile(path: string, opts: { configId?: string } = {}): Promise<LoadedConfig> {
+  const lvsConfig = await import("@lvs/config");
   try {
     const r = lvsConfig.loadConfig(path, opts.configId !== undefined ? { configId: opts.configId } : {});
     return {

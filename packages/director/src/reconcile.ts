@@ -171,7 +171,12 @@ export class Reconciler<E = unknown> {
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.turn.then(fn, fn);
-    this.turn = run.catch(() => {});
+    // Settled with nothing: a turn kept the last pass's report (its operations and the whole
+    // table read: ~8 MiB at 20,000 real servers) until the next pass.
+    this.turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

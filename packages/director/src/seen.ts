@@ -5,6 +5,7 @@
 import type { DesiredService, Operation } from "@lvs/ipvs";
 import { destId, serviceId } from "@lvs/ipvs";
 import type { DataplaneResult } from "./dataplane.js";
+import { flat } from "./keys.js";
 import { destRepr, type Seen, serviceRepr } from "./reconcile-compare.js";
 
 /** A desired service with its id and its settings as a pass will take them as seen (Seen). */
@@ -79,7 +80,7 @@ export class SeenInPlace {
         for (const did of [...w.seen.dests.keys()])
           if (failedDests.has(`${w.id} ${did}`)) w.seen.dests.delete(did);
       }
-      this.byId.set(w.id, w.seen);
+      this.byId.set(flat(w.id), w.seen);
     }
     // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
     for (const sid of [...this.byId.keys()]) if (inScope(sid) && !desiredIds.has(sid)) this.byId.delete(sid);

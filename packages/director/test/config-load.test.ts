@@ -91,7 +91,7 @@ describe("loading the configuration in a worker", () => {
     writeFileSync(path, `${CONF}  bogus_keyword\n`);
     const r = await loadAndCompile({ path, sources: true, workerMinBytes: 0 });
     expect(r.parsedIn).toBe("worker");
-    const here = loadConfigFile(path);
+    const here = await loadConfigFile(path);
     expect(r.loaded.config).toStrictEqual(here.config);
     expect(r.loaded.files).toEqual(here.files);
     expect(r.loaded.warnings).toEqual(here.warnings);
@@ -140,7 +140,7 @@ describe("loading the configuration in a worker", () => {
     writeFileSync(path, "virtual_server 10.0.0.1 80 {\n  lb_kind NOPE\n  delay_loop x\n}\n");
     let here: unknown;
     try {
-      loadConfigFile(path);
+      await loadConfigFile(path);
     } catch (err) {
       here = err;
     }
@@ -169,7 +169,7 @@ describe("loading the configuration in a worker", () => {
     const path = join(dir, "missing.conf");
     const err = await loadAndCompile({ path, sources: false, workerMinBytes: 0 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "DIRECTOR_CONFIG", object: path });
-    expect(() => loadConfigFile(path)).toThrow((err as Error).message);
+    await expect(loadConfigFile(path)).rejects.toThrow((err as Error).message);
   });
 });
 
@@ -188,9 +188,10 @@ describe("reloads", () => {
       client: kernel,
       reconcileIntervalMs: 3_600_000,
       log: createLogger({ destination: { write: () => {} } }),
-      loadConfig: (p) => {
-        steps.push(`load ${loadConfigFile(p).config.virtualServers[0]?.realServers[0]?.weight}`);
-        return loadConfigFile(p);
+      loadConfig: async (p) => {
+        const loaded = await loadConfigFile(p);
+        steps.push(`load ${loaded.config.virtualServers[0]?.realServers[0]?.weight}`);
+        return loaded;
       },
     });
     await director.start();
