@@ -11,7 +11,8 @@
 //            (40) times one of BENCH_CHECKED (10) checked real servers' port closes: p50/p95 of
 //            failing check → gone from the kernel and of port closed → gone, against the aim
 //            (p95 ≤ delay_loop + 50 ms). BENCH_FULL_EVERY (12): every Nth periodic pass is full.
-// memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap.
+// memory:    the daemon with 5,000 services and 20,000 TCP checks (delay_loop 60) — RSS and heap
+//            after BENCH_WAIT_S (70) seconds: one whole check cycle.
 //
 // Sizes: BENCH_SERVICES (5000), BENCH_DESTS (4); a quick look: BENCH_SERVICES=500. The process
 // runs with the daemon's young-generation cap ($LVS_MAX_SEMI_SPACE_MIB, default 2 MiB; 0: none).
@@ -266,7 +267,10 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     console.log(
       `memory: start with ${SERVICES} services, ${SERVICES * DESTS} checks (programs the table): ${ms(performance.now() - t)}`,
     );
-    await new Promise((r) => setTimeout(r, 10_000));
+    // A whole check cycle (delay_loop 60, the checks spread over it) and 10 s more: every check
+    // has run and holds its results.
+    const WAIT_S = Number(process.env.BENCH_WAIT_S ?? 70);
+    await new Promise((r) => setTimeout(r, WAIT_S * 1000));
     global.gc?.();
     const after = process.memoryUsage();
     const st = await director.status();
@@ -274,7 +278,7 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
       .flatMap((v) => v.realServers.flatMap((r) => r.checks))
       .filter((c) => c.at !== null).length;
     console.log(
-      `memory: RSS ${mb(after.rss)} (process before the director: ${mb(before.rss)}), heap used ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}), ${checked} checks run in 10 s`,
+      `memory: RSS ${mb(after.rss)} (process before the director: ${mb(before.rss)}), heap used ${mb(after.heapUsed)} (+${mb(after.heapUsed - before.heapUsed)}), ${checked} checks run in ${WAIT_S} s`,
     );
     await director.stop();
     await client.flush();
