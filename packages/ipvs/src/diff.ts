@@ -27,9 +27,17 @@ export interface DesiredService {
 
 /** A stable identity string for a service key (canonical address, explicit family). */
 export function serviceId(k: ServiceKey | ServiceEntry): string {
-  const af = k.af ?? serviceFamily(k as ServiceKey);
+  return serviceIdOf(k, k.af ?? serviceFamily(k as ServiceKey), canonicalAddress);
+}
+
+/** serviceId with the family known and canonical addresses from a diff's cache. */
+function serviceIdOf(
+  k: ServiceKey | ServiceEntry,
+  af: number,
+  canonical: (address: string) => string,
+): string {
   if (k.fwmark) return `fwm/${af}/${k.fwmark}`;
-  return `${af}/${k.protocol}/${canonicalAddress(k.address as string)}/${k.port}`;
+  return `${af}/${k.protocol}/${canonical(k.address as string)}/${k.port}`;
 }
 
 export function destId(d: { address: string; port: number }): string {
@@ -100,8 +108,15 @@ const LINEAR_MATCH_MAX = 16;
 
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
 export function diff(desired: readonly DesiredService[], actual: readonly ServiceWithDests[]): Operation[] {
-  const actualById = new Map(actual.map((a) => [serviceId(a.service), a]));
   const canonical = canonicalCache();
+  const actualById = new Map<string, ServiceWithDests>();
+  for (const a of actual) {
+    actualById.set(
+      // A hand-built table may leave the family out, as a key may.
+      serviceIdOf(a.service, a.service.af ?? serviceFamily(a.service as unknown as ServiceKey), canonical),
+      a,
+    );
+  }
   const desiredIds = new Set<string>();
   const addServices: Operation[] = [];
   const editServices: Operation[] = [];
@@ -111,9 +126,9 @@ export function diff(desired: readonly DesiredService[], actual: readonly Servic
   const delServices: Operation[] = [];
 
   for (const want of desired) {
-    const id = serviceId(want.service);
-    desiredIds.add(id);
     const af = serviceFamily(want.service);
+    const id = serviceIdOf(want.service, af, canonical);
+    desiredIds.add(id);
     const have = actualById.get(id);
     if (!have) {
       addServices.push({ op: "addService", service: want.service });
@@ -144,7 +159,9 @@ function matchDests(
     haveDests.length > LINEAR_MATCH_MAX
       ? new Map(haveDests.map((h, i) => [`${haveAddresses[i]}/${h.port}`, i]))
       : undefined;
-  const matched = new Uint8Array(haveDests.length);
+  // Which of the kernel's were asked for: bits of one number for the usual few, else an array.
+  let matchedBits = 0;
+  const matchedMany = haveDests.length > 31 ? new Array<boolean>(haveDests.length).fill(false) : undefined;
   for (const d of want.dests) {
     const address = canonical(d.address);
     let i = -1;
@@ -161,12 +178,13 @@ function matchDests(
       out.addDests.push({ op: "addDest", service: want.service, dest: d });
       continue;
     }
-    matched[i] = 1;
+    if (matchedMany) matchedMany[i] = true;
+    else matchedBits |= 1 << i;
     if (!sameDest(d, haveDests[i] as DestinationEntry))
       out.editDests.push({ op: "editDest", service: want.service, dest: d });
   }
   for (let i = 0; i < haveDests.length; i++) {
-    if (matched[i]) continue;
+    if (matchedMany ? matchedMany[i] : matchedBits & (1 << i)) continue;
     const h = haveDests[i] as DestinationEntry;
     out.delDests.push({ op: "delDest", service: want.service, dest: { address: h.address, port: h.port } });
   }
