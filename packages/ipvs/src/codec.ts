@@ -334,35 +334,6 @@ function nestDecoder(spec: NestSpec, lossless: boolean): NestDecoder {
 const withoutCounters = (spec: NestSpec): NestSpec =>
   spec.filter((a) => a.key !== "stats" && a.key !== "stats64");
 
-/** The top level of a GET_DEST dump part, reduced to what a table read needs: the dest. */
-const DEST_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: { nest: DEST } }];
-const DEST_REPLY_NO_COUNTERS: NestSpec = [
-  { type: C.IPVS_CMD_ATTR_DEST, key: "dest", kind: { nest: withoutCounters(DEST) } },
-];
-
-/**
- * The dest of a GET_DEST dump part (genl header + attributes), or undefined when it has none:
- * the same tables and checks as decodeIpvsMessage, without the layout. Its `addr` is a view into
- * `payload`: read it before the datagram is reused. `counters: false` skips the two counter
- * nests (20 bigints: most of the work in a table read), leaving `stats`/`stats64` undefined.
- */
-export function decodeDestReply(payload: Uint8Array, counters = true): DestAttrs | undefined {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  return decodeDestReplyAt(payload, view, 0, payload.length, counters);
-}
-
-/** decodeDestReply of the payload at `start` (`length` bytes) of a receive buffer and its view. */
-export function decodeDestReplyAt(
-  buf: Uint8Array,
-  view: DataView,
-  start: number,
-  length: number,
-  counters = true,
-): DestAttrs | undefined {
-  const spec = counters ? DEST_REPLY : DEST_REPLY_NO_COUNTERS;
-  return decodeReplyNest(buf, view, start, length, spec, "GET_DEST").dest as DestAttrs | undefined;
-}
-
 /**
  * The genl header checked, then the reply's top-level attributes through a fast decoder. Reads
  * in place: a table read decodes thousands of parts from one buffer, so no view or copy each.
@@ -381,15 +352,16 @@ function decodeReplyNest(
   return nestDecoder(spec, false)(buf, view, start + C.GENL_HDRLEN, length - C.GENL_HDRLEN, command);
 }
 
-/** The top level of a GET_SERVICE dump part, reduced to the service (as DEST_REPLY for dests). */
+/** The top level of a GET_SERVICE dump part, reduced to what a table read needs: the service. */
 const SERVICE_REPLY: NestSpec = [{ type: C.IPVS_CMD_ATTR_SERVICE, key: "service", kind: { nest: SERVICE } }];
 const SERVICE_REPLY_NO_COUNTERS: NestSpec = [
   { type: C.IPVS_CMD_ATTR_SERVICE, key: "service", kind: { nest: withoutCounters(SERVICE) } },
 ];
 
 /**
- * The service of a GET_SERVICE dump part, or undefined when it has none: decodeDestReply's
- * counterpart for the services dump of a table read. `addr` and `pe_name` bytes are views.
+ * The service of a GET_SERVICE dump part, or undefined when it has none: the same tables and
+ * checks as decodeIpvsMessage, without the layout. `addr` and `pe_name` bytes are views into
+ * `payload`. `counters: false` skips the two counter nests (`stats`/`stats64` undefined).
  */
 export function decodeServiceReply(payload: Uint8Array, counters = true): ServiceAttrs | undefined {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);

@@ -1,18 +1,16 @@
 /**
  * The hot path of a table dump: GET_DEST replies straight into `DestinationEntry` objects.
  *
- * A full table read decodes every real server of every service (20 counters each). The codec's
- * DEST table drives it (decodeDestReply: the same readers and checks, compiled once), without
- * what only byte-exact re-encoding needs (attribute order, unknown attributes, copies of the
- * address bytes). The result equals `destEntryFromAttrs(decodeIpvsMessage(payload).dest)`; a
- * property test holds the two paths together. Pure.
+ * A full table read decodes every real server of every service (20 counters each): one hand loop
+ * per part, without what only byte-exact re-encoding needs (attribute order, unknown attributes,
+ * copies of the address bytes) and without the codec's intermediate objects. The result equals
+ * `destEntryFromAttrs(decodeIpvsMessage(payload).dest)`; property tests hold the two paths
+ * together, on kernel captures, generated replies and mutated bytes. Pure.
  */
 import { formatAddress } from "@lvs/inet";
-import { decodeDestReply, decodeDestReplyAt } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError } from "./errors.js";
-import { destEntryFromAttrs } from "./model.js";
-import type { DestinationEntry } from "./types.js";
+import type { DestinationEntry, Stats } from "./types.js";
 
 /**
  * One GET_DEST dump part (genl header + attributes) → its destination, or undefined when the
@@ -24,29 +22,8 @@ export function decodeDestEntry(
   svcAf: number,
   counters = true,
 ): DestinationEntry | undefined {
-  if (!counters) {
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-    return decodeDestEntryLeanAt(payload, view, 0, payload.length, svcAf);
-  }
-  const dest = decodeDestReply(payload, counters);
-  return dest ? destEntryFromAttrs(dest, svcAf) : undefined;
-}
-
-/**
- * decodeDestEntry of the part at `start` (`length` bytes) of a receive buffer, read through
- * `view` (the buffer's): the exchange path decodes every part of a call from one buffer.
- */
-export function decodeDestEntryAt(
-  buf: Uint8Array,
-  view: DataView,
-  start: number,
-  length: number,
-  svcAf: number,
-  counters = true,
-): DestinationEntry | undefined {
-  if (!counters) return decodeDestEntryLeanAt(buf, view, start, length, svcAf);
-  const dest = decodeDestReplyAt(buf, view, start, length, counters);
-  return dest ? destEntryFromAttrs(dest, svcAf) : undefined;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return decodeDestEntryAt(payload, view, 0, payload.length, svcAf, counters);
 }
 
 function badAttribute(off: number, nestStart: number, len: number, nestLength: number): IpvsError {
@@ -61,17 +38,20 @@ function short(len: number, n: number): IpvsError {
 }
 
 /**
- * A reconcile's read of one GET_DEST part: decodeDestEntryAt(…, counters false) as one hand loop
- * over the attributes, with no intermediate objects. A no-op reconcile decodes every real server
- * of the table and nothing else, so this is its JavaScript. Same result and the same IpvsError
- * for every malformation the table decoder checks (a property test holds the two together).
+ * decodeDestEntry of the part at `start` (`length` bytes) of a receive buffer, read through
+ * `view` (the buffer's): the exchange path decodes every part of a call from one buffer. One hand
+ * loop over the attributes into the entry, no intermediate objects: a table read decodes every
+ * real server of the table, so this is most of its JavaScript. `counters: false` (a reconcile's
+ * read) skips the two counter nests. Same result, and the same IpvsError for every malformation
+ * the codec checks in what it reads (property tests hold the two together).
  */
-export function decodeDestEntryLeanAt(
+export function decodeDestEntryAt(
   buf: Uint8Array,
   view: DataView,
   start: number,
   length: number,
   svcAf: number,
+  counters = true,
 ): DestinationEntry | undefined {
   if (length < C.GENL_HDRLEN) {
     throw new IpvsError("IPVS_BAD_MESSAGE", `generic netlink payload of ${length} bytes`);
@@ -84,19 +64,20 @@ export function decodeDestEntryLeanAt(
     if (len < C.NLA_HDRLEN || off + len > end) throw badAttribute(off, top, len, end - top);
     // The last dest nest wins, as in the table decoder; other top-level attributes are skipped.
     if ((view.getUint16(off + 2, true) & C.NLA_TYPE_MASK) === C.IPVS_CMD_ATTR_DEST) {
-      entry = leanDest(buf, view, off + C.NLA_HDRLEN, len - C.NLA_HDRLEN, svcAf);
+      entry = destAt(buf, view, off + C.NLA_HDRLEN, len - C.NLA_HDRLEN, svcAf, counters);
     }
     off += (len + 3) & ~3;
   }
   return entry;
 }
 
-function leanDest(
+function destAt(
   buf: Uint8Array,
   view: DataView,
   start: number,
   length: number,
   svcAf: number,
+  counters: boolean,
 ): DestinationEntry {
   const end = start + length;
   let addrFamily: number | undefined;
@@ -112,6 +93,8 @@ function leanDest(
   let tunnelType = 0;
   let tunnelPort = 0;
   let tunnelFlags = 0;
+  let stats: Stats | undefined;
+  let stats64: Stats | undefined;
   for (let off = start; off + C.NLA_HDRLEN <= end; ) {
     const len = view.getUint16(off, true);
     if (len < C.NLA_HDRLEN || off + len > end) throw badAttribute(off, start, len, length);
@@ -160,7 +143,13 @@ function leanDest(
         else persistConns = v;
         break;
       }
-      // The counter nests (and anything newer) are not read.
+      case C.IPVS_DEST_ATTR_STATS:
+        if (counters) stats = statsAt(view, at, size, false);
+        break;
+      case C.IPVS_DEST_ATTR_STATS64:
+        if (counters) stats64 = statsAt(view, at, size, true);
+        break;
+      // Anything newer is not read.
     }
     off += (len + 3) & ~3;
   }
@@ -181,7 +170,59 @@ function leanDest(
     tunnelType,
     tunnelPort,
     tunnelFlags,
-    stats: undefined,
-    stats64: undefined,
+    stats,
+    stats64,
   };
+}
+
+const ZERO = 0n;
+
+/**
+ * One counters nest (IPVS_*_ATTR_STATS or STATS64) straight into a Stats object, the table
+ * decoder's checks kept: STATS carries 32-bit counters (kept as bigint like their STATS64 twins)
+ * except the byte counts, which are 64-bit in both.
+ */
+function statsAt(view: DataView, start: number, length: number, wide: boolean): Stats {
+  const end = start + length;
+  let conns = ZERO;
+  let inPkts = ZERO;
+  let outPkts = ZERO;
+  let inBytes = ZERO;
+  let outBytes = ZERO;
+  let cps = ZERO;
+  let inPps = ZERO;
+  let outPps = ZERO;
+  let inBps = ZERO;
+  let outBps = ZERO;
+  for (let off = start; off + C.NLA_HDRLEN <= end; ) {
+    const len = view.getUint16(off, true);
+    if (len < C.NLA_HDRLEN || off + len > end) throw badAttribute(off, start, len, length);
+    const type = view.getUint16(off + 2, true) & C.NLA_TYPE_MASK;
+    if (type >= C.IPVS_STATS_ATTR_CONNS && type <= C.IPVS_STATS_ATTR_OUTBPS) {
+      const at = off + C.NLA_HDRLEN;
+      const size = len - C.NLA_HDRLEN;
+      const bytes = type === C.IPVS_STATS_ATTR_INBYTES || type === C.IPVS_STATS_ATTR_OUTBYTES;
+      let v: bigint;
+      if (wide || bytes) {
+        if (size < 8) throw short(size, 8);
+        v = view.getBigUint64(at, true);
+      } else {
+        if (size < 4) throw short(size, 4);
+        v = BigInt(view.getUint32(at, true));
+      }
+      if (type === C.IPVS_STATS_ATTR_CONNS) conns = v;
+      else if (type === C.IPVS_STATS_ATTR_INPKTS) inPkts = v;
+      else if (type === C.IPVS_STATS_ATTR_OUTPKTS) outPkts = v;
+      else if (type === C.IPVS_STATS_ATTR_INBYTES) inBytes = v;
+      else if (type === C.IPVS_STATS_ATTR_OUTBYTES) outBytes = v;
+      else if (type === C.IPVS_STATS_ATTR_CPS) cps = v;
+      else if (type === C.IPVS_STATS_ATTR_INPPS) inPps = v;
+      else if (type === C.IPVS_STATS_ATTR_OUTPPS) outPps = v;
+      else if (type === C.IPVS_STATS_ATTR_INBPS) inBps = v;
+      else outBps = v;
+    }
+    off += (len + 3) & ~3;
+  }
+  // Field for field what statsFromAttrs builds (same keys, same order).
+  return { conns, inPkts, outPkts, inBytes, outBytes, cps, inPps, outPps, inBps, outBps };
 }
