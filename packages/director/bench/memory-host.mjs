@@ -77,9 +77,12 @@ try {
   const started = process.memoryUsage();
   // RSS at 10 s as well (the figure this bench printed before it waited a whole check cycle).
   let early;
-  setTimeout(() => {
-    early = process.memoryUsage().rss;
-  }, Math.min(10_000, WAIT_MS)).unref();
+  setTimeout(
+    () => {
+      early = process.memoryUsage().rss;
+    },
+    Math.min(10_000, WAIT_MS),
+  ).unref();
   await new Promise((r) => setTimeout(r, WAIT_MS));
   gc();
   const after = process.memoryUsage();

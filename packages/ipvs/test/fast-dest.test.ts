@@ -152,7 +152,7 @@ describe("reads without counters, and in place", () => {
       size += (p.length + 3) & ~3;
     }
     const buf = new Uint8Array(size + 5);
-    parts.forEach((p, i) => buf.set(p, offsets[i] as number));
+    for (const [i, p] of parts.entries()) buf.set(p, offsets[i] as number);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     parts.forEach((p, i) => {
       const at = offsets[i] as number;
