@@ -20,8 +20,9 @@ await capYoungGeneration(semiSpaceMib(undefined), (m) => console.error(m));
 const { MemoryIpvs } = await import("@lvs/ipvs");
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
 const DESTS = 4;
-// 70 s: one delay_loop (60 s, the checks start spread over it) and 10 s more, so every check has
-// run at least once and holds its results; the 10 s point used before saw a sixth of them run.
+// 70 s: one delay_loop (60 s: each check's first probe comes within its warmup, which defaults to
+// the delay_loop) and 10 s more, so every check has run at least once and holds its results; the
+// 10 s point used before saw a sixth of them run.
 const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 70_000);
 const mb = (b) => `${(b / 1048576).toFixed(1)} MiB`;
 const gc = () => (globalThis.gc ? globalThis.gc() : undefined);

@@ -254,11 +254,17 @@ export class HealthCheckRunner implements CheckRunner {
       if (unit.probeOptions) unit.probeOptions = undefined;
     }
     this.policies = policies;
-    // Stagger new units evenly across their delay_loop so thousands of targets don't fire at once.
+    // Thousands of targets must not fire at once. With a `warmup` (keepalived's default is the
+    // delay_loop) the first probe comes after a random part of it, as keepalived does: that
+    // spreads them already. Without one, new units are staggered evenly across their delay_loop.
+    // (Both at once put a first probe up to two delay_loops away.)
     fresh.forEach((unit, i) => {
       const engine = unit.members[0]!.engine;
-      const spread = (engine.policy.delayLoop * 1000 * i) / fresh.length;
-      this.schedule(unit, Math.floor(spread) + engine.firstDelayMs(this.random()));
+      if (engine.policy.warmup > 0) {
+        this.schedule(unit, engine.firstDelayMs(this.random()));
+        return;
+      }
+      this.schedule(unit, Math.floor((engine.policy.delayLoop * 1000 * i) / fresh.length));
     });
   }
 

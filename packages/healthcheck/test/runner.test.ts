@@ -42,6 +42,25 @@ describe("HealthCheckRunner", () => {
     r.stop();
   });
 
+  it("with a warmup, first probes come within it (keepalived), not after a stagger as well", () => {
+    const clock = new FakeClock();
+    const p = manualProbe();
+    const r = new HealthCheckRunner({ clock, probe: p.fn, random: () => 0.99 });
+    r.configure(
+      Array.from({ length: 10 }, (_, i) => ({
+        id: `t${i}`,
+        check: tcp(1500 + i),
+        policy: { delayLoop: 10, warmup: 10 },
+      })),
+    );
+    clock.advance(9899);
+    expect(p.calls.length).toBe(0);
+    // Every one at 0.99 × warmup: a stagger on top would have put the last at 18.9 s.
+    clock.advance(1);
+    expect(p.calls.length).toBe(10);
+    r.stop();
+  });
+
   it("one clock timer waits for every target, whatever their deadlines; stop clears it", async () => {
     // A timer per target cost a Timeout (and a timer list per distinct delay) for each of
     // 20,000 targets; the runner keeps due probes in a heap under one timer.
@@ -52,7 +71,8 @@ describe("HealthCheckRunner", () => {
       Array.from({ length: 1000 }, (_, i) => ({
         id: `t${i}`,
         check: tcp(2000 + i),
-        policy: { delayLoop: 1 + (i % 7), warmup: 3 },
+        // Half with a warmup (first probe at 1.5 s), half staggered over their delay_loop.
+        policy: { delayLoop: 1 + (i % 7), warmup: i % 2 ? 3 : 0 },
       })),
     );
     expect(clock.pending).toBe(1);
