@@ -1,6 +1,6 @@
 // The runtime API's request bodies, checked: what each route reads from its JSON, with keepalived's
 // ranges, and a DIRECTOR_BAD_ARGUMENT that says what to send instead.
-import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config/core";
+import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config";
 import type { Timeouts } from "@lvs/ipvs";
 import { DirectorError } from "./errors.js";
 

@@ -26,7 +26,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config/core";
+import { LVS_MAX_TIMEOUT, RS_WEIGHT_MAX } from "@lvs/config";
 import type { Connection, Timeouts } from "@lvs/ipvs";
 import {
   drainTimeoutOf,

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config/core";
+import { ConfigError, type ConfigIssue, type IssueCounts, SourceMap } from "@lvs/config";
 import { mallocTrim } from "@lvs/sys";
 import { compilePlan, type Plan } from "./compile.js";
 import type { Dataplane } from "./dataplane.js";

@@ -2,7 +2,7 @@
 // parse's peak heap (tokens, tree, positions: ~200 MiB for 5,000 services) dies with the worker
 // instead of staying in the daemon's RSS. Built as its own entry (dist/config-worker.js).
 import { parentPort, workerData } from "node:worker_threads";
-import { ConfigError } from "@lvs/config/core";
+import { ConfigError } from "@lvs/config";
 import { compilePlan } from "./compile.js";
 import type { ParseReply, ParseRequest } from "./config-load.js";
 import { DirectorError } from "./errors.js";

@@ -16,7 +16,7 @@ import { constants as fsc } from "node:fs";
 import { lstat, open, rename, stat, unlink } from "node:fs/promises";
 import { isIP } from "node:net";
 import { basename, dirname, join } from "node:path";
-import { RS_WEIGHT_MAX } from "@lvs/config/core";
+import { RS_WEIGHT_MAX } from "@lvs/config";
 import { STATE_FILE_SUFFIX, STATE_FILE_VERSION } from "./constants.js";
 import type { DrainState, Override } from "./engine.js";
 import { DirectorError } from "./errors.js";
