@@ -66,9 +66,12 @@ describe.skipIf(!canUseNetns()).concurrent("in-place reload against keepalived 2
       const mine = adverts.from("10.91.0.1", t0 - 500).filter((a) => a.vrid === 91);
       expect(mine.length).toBeGreaterThan(15);
       expect(mine.every((a) => a.priority === 150)).toBe(true);
-      // the 100 ms rhythm never broke (a restart would leave a gap of a Master_Down_Interval)
+      // The rhythm never broke: a restart would leave a gap of a whole process start (seconds) and
+      // hand the VIP to keepalived after its Master_Down_Interval (both checked above). The bound
+      // is generous on purpose: on the 2-core CI host, with other suites running, the observer's
+      // own timestamps have shown gaps of 324–427 ms while keepalived stayed BACKUP throughout.
       const gaps = mine.slice(1).map((a, i) => a.t - (mine[i] as { t: number }).t);
-      expect(Math.max(...gaps)).toBeLessThan(250);
+      expect(Math.max(...gaps)).toBeLessThan(1000);
 
       // a VRID change: VRID 91 leaves with priority 0, keepalived takes it after its Skew_Time
       const t1 = performance.now();
