@@ -25,6 +25,8 @@ const pkgRoot = (from, name) => dirname(requireFrom(from, `${name}/package.json`
 const ipvsDir = pkgRoot(pkgDir, "@lvs/ipvs");
 const sysDir = pkgRoot(ipvsDir, "@lvs/sys");
 const hcDir = pkgRoot(pkgDir, "@lvs/healthcheck");
+const configDir = pkgRoot(pkgDir, "@lvs/config");
+const netconfDir = pkgRoot(pkgDir, "@lvs/netconf");
 const netlinkDir = pkgRoot(ipvsDir, "netlink");
 const rawSocketDir = pkgRoot(hcDir, "raw-socket");
 const arch = process.arch === "x64" ? "x64" : process.arch;
@@ -78,6 +80,11 @@ globalThis[Symbol.for("lvs.loadNative")] = function (name) {
 };
 globalThis[Symbol.for("lvs.require")] = function (name) {
   if (name === "raw-socket") return require(__RAW_SOCKET__);
+  // @lvs/config loads its parsers on first use (its src/lazy.ts): inlined here, evaluated then.
+  if (name === "zod") return require(__ZOD__);
+  if (name === "yaml") return require(__YAML__);
+  // So does @lvs/netconf with netlink (its src/netlink-module.ts).
+  if (name === "netlink") return require(__NETLINK__);
   throw new Error("lvsctl bundle: no module " + name);
 };
 `;
@@ -113,12 +120,26 @@ const nativeRedirects = {
   },
 };
 
+/** The prelude with the paths of the modules its hook hands out, for esbuild to inline. */
+function fillPrelude(text) {
+  const paths = {
+    __RAW_SOCKET__: join(rawSocketDir, "index.js"),
+    __ZOD__: requireFrom(configDir, "zod"),
+    __YAML__: requireFrom(configDir, "yaml"),
+    __NETLINK__: requireFrom(netconfDir, "netlink"),
+  };
+  let out = text;
+  for (const [mark, path] of Object.entries(paths)) out = out.replace(mark, JSON.stringify(path));
+  if (/__[A-Z_]+__/.test(out)) throw new Error("bundle: a module path of the prelude is not filled in");
+  return out;
+}
+
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(join(outDir, "native"), { recursive: true });
 const entry = join(outDir, ".entry.cjs");
 writeFileSync(
   entry,
-  `${prelude.replace("__RAW_SOCKET__", JSON.stringify(join(rawSocketDir, "index.js")))}\nrequire(${JSON.stringify(join(pkgDir, "dist", "bin.cjs"))});\n`,
+  `${fillPrelude(prelude)}\nrequire(${JSON.stringify(join(pkgDir, "dist", "bin.cjs"))});\n`,
 );
 const result = await build({
   entryPoints: [entry],

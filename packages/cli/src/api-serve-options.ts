@@ -14,11 +14,14 @@ export interface ApiServeFlags {
   apiMaxConnections?: number;
   apiHeadersTimeout?: number;
   apiRequestTimeout?: number;
+  checkHistory?: number;
 }
 
 export interface ApiServeSettings {
   token?: string;
   apiLimits?: Partial<ApiLimits>;
+  /** The director's DirectorOptions.history. */
+  history?: { checkResults: number };
 }
 
 function positiveInteger(name: string) {
@@ -61,6 +64,11 @@ export function addApiServeOptions(cmd: Command): Command {
       "--api-request-timeout <s>",
       "seconds a client gets to send a whole request (default 30)",
       positiveSeconds("--api-request-timeout"),
+    )
+    .option(
+      "--check-history <results>",
+      "check results the status page keeps in all, about 28 bytes each (default 250000; up to 100 per real server, fewer when there are many)",
+      positiveInteger("--check-history"),
     );
 }
 
@@ -108,5 +116,6 @@ export function apiServeSettings(
   return {
     ...(token !== undefined ? { token } : {}),
     ...(Object.keys(limits).length ? { apiLimits: limits } : {}),
+    ...(o.checkHistory !== undefined ? { history: { checkResults: o.checkHistory } } : {}),
   };
 }

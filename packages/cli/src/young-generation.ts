@@ -1,4 +1,12 @@
-import { capYoungGeneration, DEFAULT_SEMI_SPACE_MIB, SEMI_SPACE_ENV, semiSpaceMib } from "@lvs/director";
+import {
+  capYoungGeneration,
+  DEFAULT_SEMI_SPACE_MIB,
+  OPTIMIZE_FOR_SIZE_ENV,
+  optimizeHeapForSize,
+  SEMI_SPACE_ENV,
+  semiSpaceMib,
+  wantsOptimizeForSize,
+} from "@lvs/director";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DAEMON_NATIVE_ADDONS, preloadNativeAddons } from "./native-addon.js";
 
@@ -10,20 +18,33 @@ function mibArg(v: string): number {
 
 /** The daemon commands' `--max-semi-space <MiB>` (the young generation's cap; see the director README). */
 export function addSemiSpaceOption(cmd: Command): Command {
-  return cmd.addOption(
-    new Option(
-      "--max-semi-space <MiB>",
-      `cap V8's young generation (per semi-space; 0 = V8's default, up to 16): less RSS for more frequent minor GCs (default: $${SEMI_SPACE_ENV} or ${DEFAULT_SEMI_SPACE_MIB})`,
-    ).argParser(mibArg),
-  );
+  return cmd
+    .addOption(
+      new Option(
+        "--max-semi-space <MiB>",
+        `cap V8's young generation (per semi-space; 0 = V8's default, up to 16): less RSS for more frequent minor GCs (default: $${SEMI_SPACE_ENV} or ${DEFAULT_SEMI_SPACE_MIB})`,
+      ).argParser(mibArg),
+    )
+    .addOption(
+      new Option(
+        "--no-optimize-for-size",
+        `V8's speed-first heap sizing instead of --optimize-for-size (which gives back what bursts used, for more frequent collections; also $${OPTIMIZE_FOR_SIZE_ENV}=0)`,
+      ),
+    );
 }
 
 /**
  * Restarts the daemon in place with the cap, first thing (see @lvs/director capYoungGeneration).
  * A bundle without its addons says so in its one line first, rather than warn about the restart.
  */
-export async function restartWithSemiSpaceCap(o: { maxSemiSpace?: number }, command: string): Promise<void> {
+export async function restartWithSemiSpaceCap(
+  o: { maxSemiSpace?: number; optimizeForSize?: boolean },
+  command: string,
+): Promise<void> {
   preloadNativeAddons(DAEMON_NATIVE_ADDONS);
+  // Commander sets optimizeForSize true by default: only an explicit --no-optimize-for-size is
+  // an option; otherwise the environment decides.
+  if (wantsOptimizeForSize(o.optimizeForSize === false ? false : undefined)) optimizeHeapForSize();
   await capYoungGeneration(semiSpaceMib(o.maxSemiSpace), (m) =>
     process.stderr.write(`lvsctl ${command}: warning: ${m}\n`),
   );

@@ -2,8 +2,9 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
-import { apiServeSettings } from "../src/api-serve-options.js";
+import { addApiServeOptions, apiServeSettings } from "../src/api-serve-options.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lvsctl-token-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +51,14 @@ describe("apiServeSettings", () => {
     expect(
       apiServeSettings({ apiMaxConnections: 8, apiHeadersTimeout: 2.5, apiRequestTimeout: 20 }, () => {}, {}),
     ).toEqual({ apiLimits: { maxConnections: 8, headersTimeoutMs: 2500, requestTimeoutMs: 20_000 } });
+  });
+
+  it("--check-history: the status page's check results in all, parsed and handed to the director", () => {
+    expect(apiServeSettings({ checkHistory: 50_000 }, () => {}, {})).toEqual({
+      history: { checkResults: 50_000 },
+    });
+    const cmd = addApiServeOptions(new Command("up").exitOverride().configureOutput({ writeErr: () => {} }));
+    expect(cmd.parse(["--check-history", "2000"], { from: "user" }).opts().checkHistory).toBe(2000);
+    expect(() => cmd.parse(["--check-history", "0"], { from: "user" })).toThrow(/--check-history/);
   });
 });

@@ -2,7 +2,7 @@
 // values inherited from the enclosing block, user ids), so it stays short; loading it gives a
 // model equal to the input (round-trip tests over every fixture).
 import { isDeepStrictEqual } from "node:util";
-import { stringify } from "yaml";
+import { yamlModule } from "./lazy.js";
 import type { Checker, LvsConfig, RealServer, RunAs, VirtualServer } from "./model.js";
 import { inheritedPolicy, kindOf } from "./resolve.js";
 import {
@@ -153,6 +153,6 @@ export function convertToYaml(cfg: LvsConfig, opts: ConvertOptions = {}): string
   const lines: string[] = [];
   if (opts.schemaUrl) lines.push(`# yaml-language-server: $schema=${opts.schemaUrl}`);
   if (opts.header) for (const l of opts.header.split("\n")) lines.push(`# ${l}`);
-  const body = stringify(compactConfig(cfg), { lineWidth: 0, aliasDuplicateObjects: false });
+  const body = yamlModule().stringify(compactConfig(cfg), { lineWidth: 0, aliasDuplicateObjects: false });
   return `${lines.length ? `${lines.join("\n")}\n` : ""}${body}`;
 }

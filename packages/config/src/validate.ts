@@ -7,7 +7,7 @@ import type { IssueSink, SourcePos } from "./errors.js";
 import type { LvsConfig, VirtualServer, VirtualServerKey, VrrpInstance } from "./model.js";
 import type { Path, SourceMap } from "./positions.js";
 import { resolveConfig } from "./resolve.js";
-import { HINT, LvsConfigSchema } from "./schema.js";
+import { HINT, schemas } from "./schema.js";
 import type { LookupUser } from "./users.js";
 
 export type Format = "keepalived" | "yaml";
@@ -69,7 +69,7 @@ export function validateModel(
   fallback: SourcePos,
   lookupUser: LookupUser,
 ): LvsConfig | undefined {
-  const r = LvsConfigSchema.safeParse(raw);
+  const r = schemas().LvsConfigSchema.safeParse(raw);
   if (r.success) {
     const { $schema: _, ...config } = r.data;
     return resolveConfig(config, sources, sink, fallback, lookupUser);
@@ -130,7 +130,7 @@ function report(
 
 /** Key names allowed at an object path of the model (for "did you mean" on unknown YAML keys). */
 function LvsConfigSchemaShapeAt(path: Path): string[] | undefined {
-  let s: unknown = LvsConfigSchema;
+  let s: unknown = schemas().LvsConfigSchema;
   for (const k of path) {
     s = unwrap(s);
     const def = (s as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;

@@ -1,18 +1,9 @@
 // The native format: YAML (or JSON, which YAML 1.2 contains) holding the model of model.ts,
 // validated by the same schema, with file:line:column on every error.
-import {
-  type CST,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  Parser,
-  parseDocument,
-} from "yaml";
+import type { CST, LineCounter, Node } from "yaml";
 import { IssueSink, sortIssues } from "./errors.js";
 import type { LoadResult } from "./keepalived.js";
+import { yamlModule } from "./lazy.js";
 import { type ConfigLimits, resolveLimits, sizeText } from "./limits.js";
 import type { Path } from "./positions.js";
 import { SourceMap } from "./positions.js";
@@ -56,6 +47,7 @@ function walk(node: unknown, path: Path, lc: LineCounter, file: string, sources:
     const p = lc.linePos(offset);
     return { file, line: p.line, column: p.col };
   };
+  const { isMap, isPair, isScalar, isSeq } = yamlModule();
   if (isMap(node)) {
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
@@ -97,6 +89,7 @@ export function parseYamlConfig(text: string, opts: YamlOptions = {}): LoadResul
     );
     sink.throwIfErrors();
   }
+  const { LineCounter, Parser, parseDocument } = yamlModule();
   const lc = new LineCounter();
   const deep = tooDeep([...new Parser(lc.addNewLine).parse(text)], limits.maxNesting);
   if (deep !== undefined) {

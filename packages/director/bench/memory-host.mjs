@@ -7,7 +7,8 @@
 // kernel: its operation log is dropped (the kernel keeps none in our process), and the heap its
 // table takes is printed apart, since on a real director that memory is the kernel's. Like
 // `lvsctl up`, it first restarts itself with the young generation capped ($LVS_MAX_SEMI_SPACE_MIB,
-// default 2 MiB; 0 = V8's default) so the figure is the daemon's.
+// default 2 MiB; 0 = V8's default) and sets V8's --optimize-for-size ($LVS_V8_OPTIMIZE_FOR_SIZE=0:
+// not), so the figure is the daemon's.
 //
 //   pnpm build && node --expose-gc packages/director/bench/memory-host.mjs
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +16,17 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const { Director, capYoungGeneration, createLogger, semiSpaceMib } = await import("../dist/index.js");
+const {
+  Director,
+  capYoungGeneration,
+  createLogger,
+  optimizeHeapForSize,
+  semiSpaceMib,
+  wantsOptimizeForSize,
+} = await import("../dist/index.js");
+// As `lvsctl up` does: heap sizing for memory ($LVS_V8_OPTIMIZE_FOR_SIZE=0: off), young generation cap.
+const sized = wantsOptimizeForSize(undefined);
+if (sized) optimizeHeapForSize();
 await capYoungGeneration(semiSpaceMib(undefined), (m) => console.error(m));
 const { MemoryIpvs } = await import("@lvs/ipvs");
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
@@ -92,7 +103,7 @@ try {
     .flatMap((v) => v.realServers.flatMap((r) => r.checks))
     .filter((c) => c.at !== null).length;
   console.log(
-    `memory (host, MemoryIpvs): ${SERVICES} services, ${SERVICES * DESTS} checks; start ${startMs.toFixed(0)} ms`,
+    `memory (host, MemoryIpvs): ${SERVICES} services, ${SERVICES * DESTS} checks; start ${startMs.toFixed(0)} ms; --optimize-for-size ${sized ? "on" : "off"}`,
   );
   console.log(`  before the director: RSS ${mb(before.rss)}, heap used ${mb(before.heapUsed)}`);
   console.log(`  right after start:   RSS ${mb(started.rss)}, heap total ${mb(started.heapTotal)}`);

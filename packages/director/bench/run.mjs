@@ -44,9 +44,13 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     // The daemon's young generation, as `lvsctl up` / `director run` cap it (2 MiB per
     // semi-space unless $LVS_MAX_SEMI_SPACE_MIB says otherwise; 0: V8's default): the failure and
     // memory figures are the daemon's, scavenge pauses and all.
-    const { semiSpaceMib } = await import("../dist/index.js");
+    const { semiSpaceMib, wantsOptimizeForSize } = await import("../dist/index.js");
     const semi = semiSpaceMib(undefined);
-    const v8Flags = semi > 0 ? [`--max-semi-space-size=${semi}`] : [];
+    // And its heap sizing for memory ($LVS_V8_OPTIMIZE_FOR_SIZE=0: V8's default).
+    const v8Flags = [
+      ...(semi > 0 ? [`--max-semi-space-size=${semi}`] : []),
+      ...(wantsOptimizeForSize(undefined) ? ["--optimize-for-size"] : []),
+    ];
     const args = ["netns", "exec", NS, process.execPath, "--expose-gc", ...v8Flags, here, what];
     const r = spawnSync("ip", args, {
       stdio: "inherit",

@@ -8,8 +8,16 @@ import type { PlannedVirtualServer } from "./compile.js";
 import type { DirectorEngine } from "./engine.js";
 import type { DirectorEvent } from "./events.js";
 
-/** Check results kept per real server (the page's sparkline). */
+/** Check results kept per real server (the page's sparkline), at most. */
 export const HISTORY_CHECKS = 100;
+/**
+ * Check results kept in all, about (~28 bytes each: ~7 MiB): a director with more real servers
+ * than HISTORY_CHECK_RESULTS / HISTORY_CHECKS keeps fewer per real server, so the history's
+ * memory stays bounded whatever the configuration's size (20,000 real servers: 12 each).
+ */
+export const HISTORY_CHECK_RESULTS = 250_000;
+/** However many real servers, each keeps at least this many results (or HISTORY_CHECKS if less). */
+export const HISTORY_CHECKS_MIN = 10;
 /** State/weight transitions kept per real server. */
 export const HISTORY_TRANSITIONS = 50;
 /** Transitions kept per VRRP instance. */
@@ -52,22 +60,32 @@ export class RingBuffer<T> {
   }
 }
 
-const EMPTY: never[] = [];
+/** Check kinds (TCP_CHECK, HTTP_GET…) by number: a ring keeps the number with the outcome. */
+const KIND_NAMES: string[] = [];
+const KIND_NUMBERS = new Map<string, number>();
+function kindNumber(kind: string): number {
+  let n = KIND_NUMBERS.get(kind);
+  if (n === undefined) {
+    n = KIND_NAMES.length;
+    KIND_NAMES.push(kind);
+    KIND_NUMBERS.set(kind, n);
+  }
+  return n;
+}
+
+/** Numbers per result in CheckRing's `numbers`: time, latency (NaN: none), outcome + kind. */
+const STRIDE = 3;
 
 /**
- * The check results of one real server, column-wise: typed arrays for time, latency and outcome,
- * and references to the (shared) kind and reason strings. ~30 bytes a result instead of an
- * object of ~100, which matters at 20,000 real servers × 100 results.
+ * The check results of one real server: one array of unboxed numbers (time, latency, and the
+ * outcome with the check kind's number) and one of the (shared) reason strings. ~28 bytes a
+ * result, and two arrays per real server: a heap snapshot at 20,000 real servers showed the
+ * earlier five columns (three typed arrays, each an ArrayBuffer besides) costing ~900 bytes per
+ * ring holding a single result.
  */
 export class CheckRing {
-  // Shared empty columns until the first result (most of the memory of 20,000 idle rings).
-  private static readonly NO_TIMES = new Float64Array(0);
-  private static readonly NO_FLAGS = new Uint8Array(0);
-  private at = CheckRing.NO_TIMES;
-  private latency = CheckRing.NO_TIMES;
-  private ok = CheckRing.NO_FLAGS;
-  private kind: string[] = EMPTY;
-  private reason: (string | null)[] = EMPTY;
+  private numbers: number[] = [];
+  private reasons: (string | null)[] = [];
   private start = 0;
   private count = 0;
 
@@ -79,38 +97,26 @@ export class CheckRing {
     return this.count;
   }
 
-  private grow(): void {
-    // Only while not yet wrapped (start is 0 until the ring is full at its final size).
-    const size = Math.min(this.capacity, Math.max(8, this.at.length * 2));
-    const at = new Float64Array(size);
-    at.set(this.at);
-    const latency = new Float64Array(size);
-    latency.set(this.latency);
-    const ok = new Uint8Array(size);
-    ok.set(this.ok);
-    const kind = new Array<string>(size);
-    const reason = new Array<string | null>(size);
-    for (let i = 0; i < this.count; i++) {
-      kind[i] = this.kind[i] as string;
-      reason[i] = this.reason[i] ?? null;
-    }
-    this.at = at;
-    this.latency = latency;
-    this.ok = ok;
-    this.kind = kind;
-    this.reason = reason;
-  }
-
   push(r: CheckRecord): void {
-    if (this.count < this.capacity && this.count === this.at.length) this.grow();
-    const i = this.count < this.capacity ? this.count : this.start;
-    this.at[i] = r.at;
-    this.latency[i] = r.latencyMs ?? Number.NaN;
-    this.ok[i] = r.ok ? 1 : 0;
-    this.kind[i] = r.check;
-    this.reason[i] = r.reason;
-    if (this.count < this.capacity) this.count++;
-    else this.start = (this.start + 1) % this.capacity;
+    const latency = r.latencyMs ?? Number.NaN;
+    const code = (r.ok ? 1 : 0) + 2 * kindNumber(r.check);
+    if (this.count < this.capacity) {
+      this.numbers.push(r.at, latency, code);
+      this.reasons.push(r.reason);
+      this.count++;
+      // Full: copied once to arrays of exactly this size (growth left spare room).
+      if (this.count === this.capacity) {
+        this.numbers = this.numbers.slice();
+        this.reasons = this.reasons.slice();
+      }
+      return;
+    }
+    const i = this.start;
+    this.numbers[i * STRIDE] = r.at;
+    this.numbers[i * STRIDE + 1] = latency;
+    this.numbers[i * STRIDE + 2] = code;
+    this.reasons[i] = r.reason;
+    this.start = (i + 1) % this.capacity;
   }
 
   /** Oldest first. */
@@ -118,12 +124,13 @@ export class CheckRing {
     const out: CheckRecord[] = [];
     for (let k = 0; k < this.count; k++) {
       const i = (this.start + k) % this.capacity;
-      const latency = this.latency[i] as number;
+      const latency = this.numbers[i * STRIDE + 1] as number;
+      const code = this.numbers[i * STRIDE + 2] as number;
       out.push({
-        at: this.at[i] as number,
-        check: this.kind[i] as string,
-        ok: this.ok[i] === 1,
-        reason: this.reason[i] ?? null,
+        at: this.numbers[i * STRIDE] as number,
+        check: KIND_NAMES[code >> 1] as string,
+        ok: (code & 1) === 1,
+        reason: this.reasons[i] ?? null,
         latencyMs: Number.isNaN(latency) ? null : latency,
       });
     }
@@ -216,18 +223,44 @@ function reasonOf(event: DirectorEvent, engine: DirectorEngine): string {
   }
 }
 
+/** DirectorOptions.history. */
+export interface HistoryLimits {
+  /** Check results per real server, at most (default HISTORY_CHECKS). */
+  checksPerRealServer?: number;
+  /** Check results in all, about (default HISTORY_CHECK_RESULTS). */
+  checkResults?: number;
+}
+
 export class DirectorHistory {
   private readonly rs = new Map<string, RealServerHistory>();
   private readonly vrrp = new Map<string, RingBuffer<VrrpTransitionRecord>>();
+  private readonly limits: { checks: number; checkResults: number; transitions: number; vrrp: number };
 
   constructor(
     private readonly now: () => number,
-    private readonly limits = {
-      checks: HISTORY_CHECKS,
-      transitions: HISTORY_TRANSITIONS,
-      vrrp: HISTORY_VRRP,
-    },
-  ) {}
+    limits: { checks?: number; checkResults?: number; transitions?: number; vrrp?: number } = {},
+  ) {
+    this.limits = {
+      checks: limits.checks ?? HISTORY_CHECKS,
+      checkResults: limits.checkResults ?? HISTORY_CHECK_RESULTS,
+      transitions: limits.transitions ?? HISTORY_TRANSITIONS,
+      vrrp: limits.vrrp ?? HISTORY_VRRP,
+    };
+    for (const [name, v] of Object.entries(this.limits)) {
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new RangeError(`history ${name} must be a positive integer, not ${v}`);
+    }
+  }
+
+  /**
+   * How many results a real server's ring keeps, fixed when its first result comes: the share of
+   * the total budget among the real servers known then, within [HISTORY_CHECKS_MIN, checks].
+   */
+  checkCapacity(): number {
+    const { checks, checkResults } = this.limits;
+    const share = Math.floor(checkResults / Math.max(1, this.rs.size));
+    return Math.max(Math.min(HISTORY_CHECKS_MIN, checks), Math.min(checks, share));
+  }
 
   private entry(key: string, state: string, weight: number): RealServerHistory {
     let h = this.rs.get(key);
@@ -248,7 +281,7 @@ export class DirectorHistory {
     const h = this.rs.get(`${vsKey} ${rsKey}`);
     // Unknown until the first observe(): the configuration made it, observe() creates it.
     if (!h) return;
-    h.checks ??= new CheckRing(this.limits.checks);
+    h.checks ??= new CheckRing(this.checkCapacity());
     h.checks.push(record);
   }
 

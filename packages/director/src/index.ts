@@ -84,9 +84,12 @@ export { formatStatus, operationLine } from "./format.js";
 export {
   type CheckRecord,
   DirectorHistory,
+  HISTORY_CHECK_RESULTS,
   HISTORY_CHECKS,
+  HISTORY_CHECKS_MIN,
   HISTORY_TRANSITIONS,
   HISTORY_VRRP,
+  type HistoryLimits,
   RingBuffer,
   type TransitionRecord,
   type VrrpTransitionRecord,
@@ -163,6 +166,9 @@ export { formatWebState, type StateWatch, textSparkline, watchState } from "./we
 export {
   capYoungGeneration,
   DEFAULT_SEMI_SPACE_MIB,
+  OPTIMIZE_FOR_SIZE_ENV,
+  optimizeHeapForSize,
   SEMI_SPACE_ENV,
   semiSpaceMib,
+  wantsOptimizeForSize,
 } from "./young-generation.js";

@@ -9,6 +9,7 @@ import type { BgpSpeakerLike } from "./bgp.js";
 import type { Dataplane } from "./dataplane.js";
 import type { DataplaneChoice } from "./dataplane-choice.js";
 import { DirectorError } from "./errors.js";
+import type { HistoryLimits } from "./history.js";
 import type { DirectorKernel } from "./ipvs-dataplane.js";
 import type { Logger } from "./log.js";
 import type { ScriptRunner } from "./scripts.js";
@@ -90,6 +91,13 @@ export interface DirectorOptions {
   vrrpSkipped?: string;
   /** The BGP speakers of the `bgp:` section (tests pass a double); default @lvs/bgp's BgpSpeaker. */
   createBgpSpeaker?: (o: SpeakerOptions) => BgpSpeakerLike;
+  /**
+   * How many check results the status page keeps: at most `checksPerRealServer` per real server
+   * (default 100), and about `checkResults` in all (default 250,000, ~28 bytes a result), so a
+   * director with many real servers keeps fewer per real server (never fewer than 10, or
+   * `checksPerRealServer` if smaller).
+   */
+  history?: HistoryLimits;
 }
 
 /**

@@ -103,7 +103,12 @@ export class DirectorRuntime {
       this.log.error({ err }, `Cannot write the state file: ${(err as Error).message}`),
     );
     this.engine = new DirectorEngine(this.now);
-    this.history = new DirectorHistory(this.now);
+    this.history = new DirectorHistory(this.now, {
+      ...(opts.history?.checksPerRealServer !== undefined
+        ? { checks: opts.history.checksPerRealServer }
+        : {}),
+      ...(opts.history?.checkResults !== undefined ? { checkResults: opts.history.checkResults } : {}),
+    });
     this.metrics = new DirectorMetrics({
       table: () => this.loop?.reconciler.table.services(),
       realServers: () => realServerMetrics(this.plan, this.engine),

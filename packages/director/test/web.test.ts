@@ -11,7 +11,14 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script without types
 import { generate } from "../scripts/embed-assets.mjs";
-import { CheckRing, DirectorHistory, RingBuffer } from "../src/history.js";
+import {
+  CheckRing,
+  DirectorHistory,
+  HISTORY_CHECK_RESULTS,
+  HISTORY_CHECKS,
+  HISTORY_CHECKS_MIN,
+  RingBuffer,
+} from "../src/history.js";
 import { ApiServer, type VrrpComponent, type VrrpInstanceStatus, vrrpOnlyApiHandlers } from "../src/index.js";
 import { CONTENT_SECURITY_POLICY } from "../src/web.js";
 import type { WebState } from "../src/web-state.js";
@@ -366,7 +373,7 @@ describe("history ring buffers", () => {
     expect(() => new RingBuffer(0)).toThrow(RangeError);
   });
 
-  it("check results kept column-wise: grown on use, wrapped at capacity, every field round-trips", () => {
+  it("check results kept compactly: grown on use, wrapped at capacity, every field round-trips", () => {
     const ring = new CheckRing(20);
     const rec = (i: number) => ({
       at: 1_700_000_000_000 + i,
@@ -381,6 +388,32 @@ describe("history ring buffers", () => {
     expect(ring.length).toBe(20);
     expect(ring.toArray()).toEqual(Array.from({ length: 20 }, (_, i) => rec(27 + i)));
     expect(() => new CheckRing(0)).toThrow(RangeError);
+  });
+
+  it("the check results kept in all stay within a budget: fewer per real server when there are many", () => {
+    const known = (n: number, limits: ConstructorParameters<typeof DirectorHistory>[1]) => {
+      const h = new DirectorHistory(() => 0, limits);
+      // What observe() needs: the plan's virtual servers and each one's real servers' states.
+      const engine = { currentPlan: { virtualServers: [{ key: "VS" }] } } as never;
+      const states = Array.from({ length: n }, (_, i) => [`RS${i}`, { state: "up", weight: 1 }] as const);
+      h.observe({ kind: "config" } as never, engine, () => states as never);
+      return h;
+    };
+    const fill = (h: DirectorHistory, rs: string, n: number) => {
+      for (let i = 0; i < n; i++)
+        h.check("VS", rs, { at: i, check: "TCP_CHECK", ok: true, reason: "connected", latencyMs: 1 });
+      return h.checksOf("VS", rs).length;
+    };
+    // Few real servers: the per-real-server cap.
+    expect(fill(known(10, {}), "RS3", 150)).toBe(HISTORY_CHECKS);
+    // 20,000 real servers share the default budget: 12 each.
+    expect(fill(known(20_000, {}), "RS7", 150)).toBe(Math.floor(HISTORY_CHECK_RESULTS / 20_000));
+    // Never fewer than the floor, however many.
+    expect(fill(known(200_000, {}), "RS9", 150)).toBe(HISTORY_CHECKS_MIN);
+    // Both limits are the operator's (DirectorOptions.history).
+    expect(fill(known(100, { checks: 500, checkResults: 10_000 }), "RS1", 600)).toBe(100);
+    expect(fill(known(2, { checks: 5 }), "RS1", 50)).toBe(5);
+    expect(() => new DirectorHistory(() => 0, { checkResults: 0 })).toThrow(/checkResults/);
   });
 
   it("a real server's check results stay bounded however long it runs", () => {

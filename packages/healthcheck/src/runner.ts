@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { type Clock, systemClock } from "@lvs/inet";
 import { type RunProbeOptions, probe as realProbe } from "./checkers/index.js";
+import { CheckCancel } from "./checkers/util.js";
 import {
   type CheckProgress,
   type NormalizedPolicy,
@@ -127,7 +128,10 @@ interface Unit {
   check: CheckDefinition;
   /** Targets sharing this probe (usually one; an array costs far less than a Map per unit). */
   members: Member[];
-  abort: AbortController;
+  /** Cancels the unit's probes (a flag and the attempts in flight, no EventTarget). */
+  cancel: CheckCancel;
+  /** Only made when an injected probe function reads `signal` (UnitProbeOptions). */
+  abort: AbortController | undefined;
   /** When the next probe is due (clock ms), while it waits in the timer heap. */
   scheduledAt: number;
   /** Insertion order among equal deadlines (FIFO, as timers fire). */
@@ -144,6 +148,30 @@ interface Unit {
 }
 
 const JITTER_SAMPLES = 100_000;
+
+/**
+ * A unit's probe options, made once per unit: the built-in checkers watch `cancel`; a probe
+ * function that reads `signal` gets an AbortSignal made then, aborted with the unit. (One class,
+ * one object shape for every unit.)
+ */
+class UnitProbeOptions implements RunProbeOptions {
+  constructor(
+    private readonly unit: Unit,
+    readonly miscDefaultTimeout: number | undefined,
+  ) {}
+
+  get cancel(): CheckCancel {
+    return this.unit.cancel;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.unit.abort) {
+      this.unit.abort = new AbortController();
+      if (this.unit.cancel.isCancelled) this.unit.abort.abort();
+    }
+    return this.unit.abort.signal;
+  }
+}
 
 /** A probe's outcome as a result: a rejection (only an injected prober rejects) is a DOWN. */
 function asResult(outcome: unknown): ProbeResult {
@@ -218,7 +246,8 @@ export class HealthCheckRunner implements CheckRunner {
           key,
           check: list[0]!.check,
           members: [],
-          abort: new AbortController(),
+          cancel: new CheckCancel(),
+          abort: undefined,
           scheduledAt: 0,
           seq: 0,
           heapIndex: -1,
@@ -271,7 +300,8 @@ export class HealthCheckRunner implements CheckRunner {
   private cancelUnit(unit: Unit): void {
     unit.cancelled = true;
     this.heapRemove(unit);
-    unit.abort.abort();
+    unit.cancel.cancel();
+    unit.abort?.abort();
     this.units.delete(unit.key);
   }
 
@@ -403,10 +433,7 @@ export class HealthCheckRunner implements CheckRunner {
     // The options object and the settle callback are made once per unit, not per probe.
     if (!unit.probeOptions) {
       const miscDefault = unit.members[0]?.engine.policy.delayLoop;
-      unit.probeOptions = {
-        signal: unit.abort.signal,
-        ...(miscDefault !== undefined ? { miscDefaultTimeout: miscDefault } : {}),
-      };
+      unit.probeOptions = new UnitProbeOptions(unit, miscDefault);
       unit.onSettled = (outcome) => this.done(unit, asResult(outcome));
     }
     let pending: Promise<ProbeResult>;

@@ -3,13 +3,18 @@
 // Same run, same kernel:
 //   1. program S services x D real servers from empty: ipvsadm -R  vs  apply()
 //   2. full dump: ipvsadm -Sn  vs  client.table()  (the -Sn text: @lvs/ipvsadm's bench/save.bench.mjs)
-//   3. a no-op reconcile of that table: apply() when nothing differs
+//   3. a no-op reconcile of that table: apply() when nothing differs, beside the kernel's own time
+//      for the same dumps (dump-floor.c, from C)
 // Each programming run starts in a network namespace of its own, made for it: IPVS state is per
 // namespace, and a namespace where a table was flushed is not "empty" to the kernel. Deleted real
 // servers wait in a trash list for reuse (IP_VS_DEST_TRASH_PERIOD, 120 s), and every ADD_DEST
 // scans that list: after a flush of 20,000 real servers, programming the same table again takes
 // twice as long or more, whoever sends it. So neither side inherits the other's trash.
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { apply, IpvsClient } from "../dist/index.js";
 
@@ -122,6 +127,38 @@ for (let r = 0; r < 3; r++) {
 const tNoop = median(noops);
 applyClient.close();
 
+// The kernel's own time for the same dumps (dump-floor.c: from C, no decoding; one socket per
+// thread): what no client goes below. Median of 3, on 1 and 2 threads (the VM has 2 vCPUs).
+const floors = {};
+const floorDir = mkdtempSync(join(tmpdir(), "lvs-dump-floor-"));
+try {
+  const bin = join(floorDir, "dump-floor");
+  execFileSync("cc", [
+    "-O2",
+    "-pthread",
+    "-o",
+    bin,
+    fileURLToPath(new URL("./dump-floor.c", import.meta.url)),
+  ]);
+  for (const threads of [1, 2]) {
+    const runs = [];
+    for (let r = 0; r < 3; r++) {
+      const [msText, parts] = execFileSync(bin, [nsApply, String(S), String(threads)])
+        .toString()
+        .trim()
+        .split(" ");
+      if (Number(parts) !== S * (D + 1))
+        throw new Error(`dump-floor read ${parts} parts, not ${S * (D + 1)}`);
+      runs.push(Number(msText));
+    }
+    floors[threads] = median(runs);
+  }
+} catch (err) {
+  console.error(`dump-floor: ${err.message.split("\n")[0]} (no kernel floor row)`);
+} finally {
+  rmSync(floorDir, { recursive: true, force: true });
+}
+
 // 1c. The JS-thread socket path, in a fresh namespace too.
 const nsSocket = freshNamespace();
 const socketApplyClient = await IpvsClient.open({ netns: nsSocket, timeoutMs: 120_000, nativeIo: false });
@@ -164,6 +201,11 @@ console.log(
 console.log(
   `| no-op reconcile (apply() of the same table) | - | ${f(tNoop)} | ${(tNoop / tApply).toFixed(2)}x of programming |`,
 );
+if (floors[1] !== undefined) {
+  console.log(
+    `| kernel floor: the ${S} GET_DEST dumps from C, no decoding, 1 / 2 threads | - | ${f(floors[1])} / ${f(floors[2])} | no-op reconcile = ${(tNoop / floors[2]).toFixed(2)}x the 2-thread floor; floor = ${(floors[2] / tApply).toFixed(2)}x of programming |`,
+  );
+}
 console.log(
   `| program again right after a flush (the kernel's trash list) | ${f(tRestoreAfterFlush)} | ${f(tApplyAfterFlush)} | ${(tApplyAfterFlush / tRestoreAfterFlush).toFixed(2)}x |`,
 );

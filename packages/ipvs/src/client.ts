@@ -21,7 +21,15 @@ import {
 } from "./codec.js";
 import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
-import { type BatchItem, dumpAllDests, dumpServices, type ExchangeContext, runBatch } from "./exchange-io.js";
+import {
+  type BatchItem,
+  type DestDump,
+  DestDumpReader,
+  dumpAllDests,
+  dumpServices,
+  type ExchangeContext,
+  runBatch,
+} from "./exchange-io.js";
 import { decodeDestEntry } from "./fast-dest.js";
 import {
   daemonFromAttrs,
@@ -30,6 +38,7 @@ import {
   infoFromMessage,
   keyOf,
   Msg,
+  markKernelTable,
   serviceEntryFromAttrs,
   serviceFamily,
   timeoutsFromMessage,
@@ -315,10 +324,28 @@ export class IpvsClient {
    * reconcile reads, since counters never take part in a diff.
    */
   async table(opts: TableReadOptions = {}): Promise<ServiceWithDests[]> {
-    const services = await this.services(opts);
     const exchange = this.exchangeContext();
     if (exchange) {
-      const dumps = await dumpAllDests(exchange, services, opts.counters ?? true);
+      const counters = opts.counters ?? true;
+      // The real servers' dumps start while the services dump is still being decoded.
+      const reader = new DestDumpReader(exchange, counters);
+      let services: ServiceEntry[] | null;
+      try {
+        services = await dumpServices(exchange, counters, (decoded) => reader.feed(decoded));
+      } catch (err) {
+        await reader.abandon();
+        throw err;
+      }
+      let dumps: DestDump[];
+      if (services) {
+        reader.feed(services, true);
+        dumps = await reader.done();
+      } else {
+        // The services changed during their dump: read again, the services first.
+        await reader.abandon();
+        services = await this.services(opts);
+        dumps = await dumpAllDests(exchange, services, counters);
+      }
       const table: ServiceWithDests[] = [];
       for (let i = 0; i < services.length; i++) {
         const service = services[i] as ServiceEntry;
@@ -333,8 +360,9 @@ export class IpvsClient {
           }
         }
       }
-      return table;
+      return markKernelTable(table);
     }
+    const services = await this.services(opts);
     const workers: IpvsClient[] = [this, ...(await this.dumpPeers())];
     const out: (ServiceWithDests | undefined)[] = new Array(services.length);
     let next = 0;
@@ -352,7 +380,7 @@ export class IpvsClient {
       }
     };
     await Promise.all(workers.map(work));
-    return out.filter((x): x is ServiceWithDests => x !== undefined);
+    return markKernelTable(out.filter((x): x is ServiceWithDests => x !== undefined));
   }
 
   /** The pool-thread sockets (opened on first use), or null when not available or not wanted. */

@@ -10,7 +10,7 @@
 import { canonicalAddress } from "@lvs/inet";
 import type { IpvsClient, Operation, OperationResult } from "./client.js";
 import * as C from "./constants.js";
-import { keyOf, serviceFamily } from "./model.js";
+import { isKernelTable, keyOf, serviceFamily } from "./model.js";
 import type {
   Destination,
   DestinationEntry,
@@ -30,7 +30,7 @@ export function serviceId(k: ServiceKey | ServiceEntry): string {
   return serviceIdOf(k, k.af ?? serviceFamily(k as ServiceKey), canonicalAddress);
 }
 
-/** serviceId with the family known and canonical addresses from a diff's cache. */
+/** serviceId with the family known and the canonicalisation given (none for a kernel read). */
 function serviceIdOf(
   k: ServiceKey | ServiceEntry,
   af: number,
@@ -88,36 +88,63 @@ function sameDest(a: Destination | DestinationEntry, b: Destination | Destinatio
 }
 
 /**
- * Canonical address texts, each computed once per diff (the same texts repeat on both sides, and
- * the kernel's are canonical already): equal addresses then compare as equal strings.
+ * Canonical address text. No per-diff cache: a dotted quad is its own canonical text after one
+ * scan (canonicalAddress's fast path), cheaper than filling a Map with every address of the table.
  */
-function canonicalCache(): (address: string) => string {
-  const canonical = new Map<string, string>();
-  return (address) => {
-    let c = canonical.get(address);
-    if (c === undefined) {
-      c = canonicalAddress(address);
-      canonical.set(address, c);
-    }
-    return c;
-  };
-}
+const canonical = (address: string): string => canonicalAddress(address);
+
+const asIs = (address: string): string => address;
 
 /** Real servers per service up to which a linear scan beats building a Map of keys. */
 const LINEAR_MATCH_MAX = 16;
 
+/** The family and identity of each desired service: the half of a diff that needs no table. */
+interface DesiredIds {
+  afs: number[];
+  ids: string[];
+}
+
+function desiredIdsOf(desired: readonly DesiredService[]): DesiredIds {
+  const afs: number[] = new Array(desired.length);
+  const ids: string[] = new Array(desired.length);
+  for (let k = 0; k < desired.length; k++) {
+    const service = (desired[k] as DesiredService).service;
+    const af = serviceFamily(service);
+    afs[k] = af;
+    ids[k] = serviceIdOf(service, af, canonical);
+  }
+  return { afs, ids };
+}
+
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
 export function diff(desired: readonly DesiredService[], actual: readonly ServiceWithDests[]): Operation[] {
-  const canonical = canonicalCache();
-  const actualById = new Map<string, ServiceWithDests>();
-  for (const a of actual) {
+  return diffWithIds(desired, desiredIdsOf(desired), actual);
+}
+
+function diffWithIds(
+  desired: readonly DesiredService[],
+  { afs, ids }: DesiredIds,
+  actual: readonly ServiceWithDests[],
+): Operation[] {
+  // What table() read has canonical addresses already (the kernel's bytes, formatted); a
+  // hand-built table is canonicalised like the desired one.
+  const fromKernel = isKernelTable(actual);
+  const actualCanonical = fromKernel ? asIs : canonical;
+  // Index into `actual` by identity; `kept` marks those some desired service asked for.
+  const actualById = new Map<string, number>();
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i] as ServiceWithDests;
     actualById.set(
       // A hand-built table may leave the family out, as a key may.
-      serviceIdOf(a.service, a.service.af ?? serviceFamily(a.service as unknown as ServiceKey), canonical),
-      a,
+      serviceIdOf(
+        a.service,
+        a.service.af ?? serviceFamily(a.service as unknown as ServiceKey),
+        actualCanonical,
+      ),
+      i,
     );
   }
-  const desiredIds = new Set<string>();
+  const kept = new Uint8Array(actual.length);
   const addServices: Operation[] = [];
   const editServices: Operation[] = [];
   const addDests: Operation[] = [];
@@ -125,23 +152,25 @@ export function diff(desired: readonly DesiredService[], actual: readonly Servic
   const delDests: Operation[] = [];
   const delServices: Operation[] = [];
 
-  for (const want of desired) {
-    const af = serviceFamily(want.service);
-    const id = serviceIdOf(want.service, af, canonical);
-    desiredIds.add(id);
-    const have = actualById.get(id);
-    if (!have) {
+  for (let k = 0; k < desired.length; k++) {
+    const want = desired[k] as DesiredService;
+    const af = afs[k] as number;
+    const index = actualById.get(ids[k] as string);
+    if (index === undefined) {
       addServices.push({ op: "addService", service: want.service });
       for (const d of want.dests) addDests.push({ op: "addDest", service: want.service, dest: d });
       continue;
     }
+    kept[index] = 1;
+    const have = actual[index] as ServiceWithDests;
     if (!sameService(want.service, have.service, af)) {
       editServices.push({ op: "editService", service: want.service });
     }
-    matchDests(want, have.dests, canonical, { addDests, editDests, delDests });
+    matchDests(want, have.dests, fromKernel, { addDests, editDests, delDests });
   }
-  for (const [id, have] of actualById) {
-    if (!desiredIds.has(id)) delServices.push({ op: "delService", service: keyOf(have.service) });
+  for (const index of actualById.values()) {
+    if (!kept[index])
+      delServices.push({ op: "delService", service: keyOf((actual[index] as ServiceWithDests).service) });
   }
   return [...addServices, ...editServices, ...addDests, ...editDests, ...delDests, ...delServices];
 }
@@ -150,14 +179,14 @@ export function diff(desired: readonly DesiredService[], actual: readonly Servic
 function matchDests(
   want: DesiredService,
   haveDests: readonly DestinationEntry[],
-  canonical: (address: string) => string,
+  haveCanonical: boolean,
   out: { addDests: Operation[]; editDests: Operation[]; delDests: Operation[] },
 ): void {
-  const haveAddresses = haveDests.map((h) => canonical(h.address));
+  const haveAddresses = haveCanonical ? undefined : haveDests.map((h) => canonical(h.address));
   // Few real servers (the usual case): a scan over address and port, no key strings built.
   const byKey =
     haveDests.length > LINEAR_MATCH_MAX
-      ? new Map(haveDests.map((h, i) => [`${haveAddresses[i]}/${h.port}`, i]))
+      ? new Map(haveDests.map((h, i) => [`${haveAddresses ? haveAddresses[i] : h.address}/${h.port}`, i]))
       : undefined;
   // Which of the kernel's were asked for: bits of one number for the usual few, else an array.
   let matchedBits = 0;
@@ -168,7 +197,8 @@ function matchDests(
     if (byKey) i = byKey.get(`${address}/${d.port}`) ?? -1;
     else {
       for (let k = 0; k < haveDests.length; k++) {
-        if (haveAddresses[k] === address && (haveDests[k] as DestinationEntry).port === d.port) {
+        const h = haveDests[k] as DestinationEntry;
+        if ((haveAddresses ? haveAddresses[k] : h.address) === address && h.port === d.port) {
           i = k;
           break;
         }
@@ -210,8 +240,16 @@ export async function apply(
   opts: { dryRun?: boolean } = {},
 ): Promise<ApplyReport> {
   // Counters never take part in a diff: not decoding them is most of a no-op pass's JavaScript.
-  const actual = await client.table({ counters: false });
-  const operations = diff(desired, actual);
+  const read = client.table({ counters: false });
+  // The desired side's half of the diff while the kernel dumps the table.
+  let ids: DesiredIds;
+  try {
+    ids = desiredIdsOf(desired);
+  } catch (err) {
+    read.catch(() => {});
+    throw err;
+  }
+  const operations = diffWithIds(desired, ids, await read);
   if (opts.dryRun) return { operations, results: [], failed: [], dryRun: true };
   const results = operations.length ? await client.batch(operations) : [];
   return { operations, results, failed: results.filter((r) => r.error), dryRun: false };

@@ -9,6 +9,7 @@
  * recvmsg, a mutation during sendmsg). On the JS thread each round trip also costs a libuv wakeup
  * and a crossing into JavaScript per datagram; here the kernel's work and ours overlap.
  */
+import { writeIPv4, writeIPv6 } from "@lvs/inet";
 import type { NetlinkExchangeResult, NetlinkExchangeSocket } from "@lvs/sys";
 import { appendIpvsRequest, decodeServiceReplyAt, encodeIpvsRequest } from "./codec.js";
 import * as C from "./constants.js";
@@ -31,8 +32,16 @@ export interface ExchangeContext {
   nextSeq: () => number;
 }
 
-/** The services dump over the first socket; null when it was interrupted (the caller redoes it). */
-export async function dumpServices(ctx: ExchangeContext, counters = true): Promise<ServiceEntry[] | null> {
+/**
+ * The services dump over the first socket; null when it was interrupted (the caller redoes it).
+ * `onDecoded`, when given, is called with the list so far each time DUMPS_PER_EXCHANGE more
+ * services are decoded: a table read starts their destination dumps while the rest decode.
+ */
+export async function dumpServices(
+  ctx: ExchangeContext,
+  counters = true,
+  onDecoded?: (decoded: readonly ServiceEntry[]) => void,
+): Promise<ServiceEntry[] | null> {
   const seq = ctx.nextSeq();
   const request = encodeIpvsRequest(Msg.dumpServices(), ctx.familyId, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
   const r = await (ctx.sockets[0] as NetlinkExchangeSocket).exchange([request], [seq], ctx.timeoutMs);
@@ -49,7 +58,10 @@ export async function dumpServices(ctx: ExchangeContext, counters = true): Promi
       if (view.getUint16(off + 6, true) & C.NLM_F_DUMP_INTR) interrupted = true;
       if (type === ctx.familyId) {
         const a = decodeServiceReplyAt(data, view, off + 16, len - 16, counters);
-        if (a) out.push(serviceEntryFromAttrs(a));
+        if (a) {
+          out.push(serviceEntryFromAttrs(a));
+          if (onDecoded && out.length % DUMPS_PER_EXCHANGE === 0) onDecoded(out);
+        }
       } else if ((type === C.NLMSG_DONE || type === C.NLMSG_ERROR) && len >= 20) {
         const errno = -view.getInt32(off + 16, true);
         if (errno > 0) throw kernelError(errno, "SERVICE", "GET_SERVICE", undefined);
@@ -77,34 +89,143 @@ export async function dumpAllDests(
   services: readonly ServiceEntry[],
   counters = true,
 ): Promise<DestDump[]> {
-  const out: DestDump[] = new Array(services.length);
-  const calls: Promise<void>[] = [];
-  let socketIndex = 0;
-  for (let start = 0; start < services.length; start += DUMPS_PER_EXCHANGE) {
-    const end = Math.min(services.length, start + DUMPS_PER_EXCHANGE);
-    const writes: Uint8Array[] = [];
-    const seqs: number[] = [];
-    for (let i = start; i < end; i++) {
-      const seq = ctx.nextSeq();
-      writes.push(
-        encodeIpvsRequest(
-          Msg.dumpDests(keyOf(services[i] as ServiceEntry)),
-          ctx.familyId,
-          C.NLM_F_REQUEST | C.NLM_F_DUMP,
-          seq,
-        ),
-      );
-      seqs.push(seq);
+  const reader = new DestDumpReader(ctx, counters);
+  reader.feed(services, true);
+  return reader.done();
+}
+
+/**
+ * The destination dumps of a table read, started DUMPS_PER_EXCHANGE services at a time as the
+ * services become known (`feed`), so the kernel dumps the first services' real servers while the
+ * rest of the services dump is still being decoded.
+ */
+export class DestDumpReader {
+  private readonly out: DestDump[] = [];
+  private readonly calls: Promise<void>[] = [];
+  private fed = 0;
+  private socketIndex = 0;
+
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly counters: boolean,
+  ) {}
+
+  /** Starts the dumps of `services` not started yet, in whole exchanges unless `all`. */
+  feed(services: readonly ServiceEntry[], all = false): void {
+    const { ctx } = this;
+    while (this.fed < services.length && (all || services.length - this.fed >= DUMPS_PER_EXCHANGE)) {
+      const start = this.fed;
+      const end = Math.min(services.length, start + DUMPS_PER_EXCHANGE);
+      this.fed = end;
+      // One buffer per call, the requests end to end (each at most DEST_DUMP_REQUEST_MAX bytes).
+      const block = new Uint8Array(DEST_DUMP_REQUEST_MAX * (end - start));
+      const blockView = new DataView(block.buffer);
+      const lengths = new Uint32Array(end - start);
+      const seqs: number[] = [];
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        const seq = ctx.nextSeq();
+        const service = services[i] as ServiceEntry;
+        let next = writeDestDumpRequest(block, blockView, at, service, ctx.familyId, seq);
+        if (next < 0) {
+          // Not an address this writer knows: the codec's encoder, which throws the right error.
+          const request = encodeIpvsRequest(
+            Msg.dumpDests(keyOf(service)),
+            ctx.familyId,
+            C.NLM_F_REQUEST | C.NLM_F_DUMP,
+            seq,
+          );
+          block.fill(0, at, at + DEST_DUMP_REQUEST_MAX);
+          if (request.length > DEST_DUMP_REQUEST_MAX) {
+            throw new IpvsError(
+              "IPVS_BAD_MESSAGE",
+              `GET_DEST: no request for ${describeService(keyOf(service))}`,
+              { command: "GET_DEST", object: describeService(keyOf(service)) },
+            );
+          }
+          block.set(request, at);
+          next = at + request.length;
+        }
+        lengths[i - start] = next - at;
+        at = next;
+        seqs.push(seq);
+      }
+      const socket = ctx.sockets[this.socketIndex++ % ctx.sockets.length] as NetlinkExchangeSocket;
+      const call = socket.exchangeJoined(block.subarray(0, at), lengths, seqs, ctx.timeoutMs).then((r) => {
+        decodeDestDumps(ctx, r, { services, start, seqs, counters: this.counters }, this.out);
+      });
+      // Awaited in done(); until then a failure must not count as unhandled.
+      call.catch(() => {});
+      this.calls.push(call);
     }
-    const socket = ctx.sockets[socketIndex++ % ctx.sockets.length] as NetlinkExchangeSocket;
-    calls.push(
-      socket.exchange(writes, seqs, ctx.timeoutMs).then((r) => {
-        decodeDestDumps(ctx, r, { services, start, seqs, counters }, out);
-      }),
-    );
   }
-  await Promise.all(calls);
-  return out;
+
+  /** Every started dump's outcome, by service index (throws the first failure). */
+  async done(): Promise<DestDump[]> {
+    await Promise.all(this.calls);
+    return this.out;
+  }
+
+  /** Waits for the started dumps, whatever their outcome (a read given up). */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.calls);
+  }
+}
+
+/** The longest GET_DEST dump request: headers, the service nest, AF, PROTOCOL, ADDR (16), PORT. */
+export const DEST_DUMP_REQUEST_MAX = 16 + 4 + 4 + 8 + 8 + 20 + 8;
+
+/**
+ * One GET_DEST dump request for `service`, written at `off` of `buf` (zeroed there): the same
+ * bytes as `encodeIpvsRequest(Msg.dumpDests(keyOf(service)), ...)` (a test holds them equal),
+ * without the message object, the generic encoder's closures and a buffer per request — a table
+ * read sends one per service. Returns the offset after it, or -1 when the address is neither a
+ * dotted quad nor IPv6 text (the caller falls back to the codec, which throws the right error).
+ */
+export function writeDestDumpRequest(
+  buf: Uint8Array,
+  view: DataView,
+  off: number,
+  service: ServiceEntry,
+  familyId: number,
+  seq: number,
+): number {
+  const fwmark = service.fwmark !== undefined && service.fwmark !== 0;
+  const af = service.af ?? serviceFamily(keyOf(service));
+  const length = fwmark ? 16 + 4 + 4 + 8 + 8 : DEST_DUMP_REQUEST_MAX;
+  let at = off + 16 + 4 + 4 + 8; // headers, nest header, AF
+  if (fwmark) {
+    attrHeader(view, at, 8, C.IPVS_SVC_ATTR_FWMARK);
+    view.setUint32(at + 4, (service.fwmark as number) >>> 0, true);
+  } else {
+    const address = service.address as string;
+    const addrAt = at + 8 + C.NLA_HDRLEN;
+    if (!writeIPv4(address, buf, addrAt) && !writeIPv6(address, buf, addrAt)) return -1;
+    attrHeader(view, at, 6, C.IPVS_SVC_ATTR_PROTOCOL);
+    view.setUint16(at + 4, service.protocol as number, true);
+    at += 8;
+    attrHeader(view, at, 20, C.IPVS_SVC_ATTR_ADDR);
+    at += 20;
+    attrHeader(view, at, 6, C.IPVS_SVC_ATTR_PORT);
+    view.setUint16(at + 4, service.port as number, false);
+  }
+  // nlmsghdr: length, type, flags, seq, pid 0 (the kernel fills in ours)
+  view.setUint32(off, length, true);
+  view.setUint16(off + 4, familyId, true);
+  view.setUint16(off + 6, C.NLM_F_REQUEST | C.NLM_F_DUMP, true);
+  view.setUint32(off + 8, seq, true);
+  // genlmsghdr: cmd, version, reserved
+  buf[off + 16] = C.IpvsCmd.GET_DEST;
+  buf[off + 17] = C.IPVS_GENL_VERSION;
+  attrHeader(view, off + 20, length - 20, C.IPVS_CMD_ATTR_SERVICE | C.NLA_F_NESTED);
+  attrHeader(view, off + 24, 6, C.IPVS_SVC_ATTR_AF);
+  view.setUint16(off + 28, af, true);
+  return off + length;
+}
+
+function attrHeader(view: DataView, at: number, length: number, type: number): void {
+  view.setUint16(at, length, true);
+  view.setUint16(at + 2, type, true);
 }
 
 function decodeDestDumps(
@@ -120,7 +241,8 @@ function decodeDestDumps(
       dests: [],
       interrupted: false,
       settled: false,
-      af: serviceFamily(keyOf(services[start + k] as ServiceEntry)),
+      af:
+        (services[start + k] as ServiceEntry).af ?? serviceFamily(keyOf(services[start + k] as ServiceEntry)),
     }),
   );
   const data = r.data;

@@ -81,7 +81,9 @@ function destAt(
 ): DestinationEntry {
   const end = start + length;
   let addrFamily: number | undefined;
-  let addr: Uint8Array | undefined;
+  // The address attribute's place in `buf` (no subarray per real server: a table read has 20,000).
+  let addrAt = -1;
+  let addrSize = 0;
   let port = 0;
   let fwdMethod = 0;
   let weight = 0;
@@ -106,7 +108,8 @@ function destAt(
         addrFamily = view.getUint16(at, true);
         break;
       case C.IPVS_DEST_ATTR_ADDR:
-        addr = buf.subarray(at, at + size);
+        addrAt = at;
+        addrSize = size;
         break;
       case C.IPVS_DEST_ATTR_PORT:
         if (size < 2) throw short(size, 2);
@@ -158,7 +161,7 @@ function destAt(
   // Field for field what destEntryFromAttrs builds (same keys, same order: one object shape).
   return {
     af,
-    address: addr ? formatAddress(af, addr) : "",
+    address: addressAt(buf, af, addrAt, addrSize),
     port,
     forward: fwdMethod & C.IP_VS_CONN_F_FWD_MASK,
     weight,
@@ -173,6 +176,14 @@ function destAt(
     stats,
     stats64,
   };
+}
+
+/** The text of the address attribute (16 bytes from the kernel, read as 4 for IPv4); "" if absent. */
+function addressAt(buf: Uint8Array, af: number, at: number, size: number): string {
+  if (at < 0) return "";
+  // A short attribute formats what it has, as the codec's path does.
+  if (size < (af === C.AF_INET6 ? 16 : 4)) return formatAddress(af, buf.subarray(at, at + size));
+  return formatAddress(af, buf, at);
 }
 
 const ZERO = 0n;

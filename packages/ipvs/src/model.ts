@@ -112,14 +112,15 @@ export function encodeNetmask(af: number, prefix: number | undefined): number {
 
 export function decodeNetmask(af: number, raw: number): number {
   if (af === C.AF_INET6) return raw;
-  const b = networkBytesFromU32(raw);
+  // `raw` is the attribute's network-order bytes read little-endian: swapped back, without an
+  // array per service (a table read decodes every service's netmask).
   const mask =
-    (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+    (((raw & 0xff) << 24) | (((raw >>> 8) & 0xff) << 16) | (((raw >>> 16) & 0xff) << 8) | (raw >>> 24)) >>> 0;
   const prefix = maskToPrefix(mask);
   if (prefix === undefined) {
     throw new IpvsError(
       "IPVS_BAD_MESSAGE",
-      `non-contiguous IPv4 persistence netmask ${b.join(".")} is not supported`,
+      `non-contiguous IPv4 persistence netmask ${networkBytesFromU32(raw).join(".")} is not supported`,
     );
   }
   return prefix;
@@ -283,6 +284,22 @@ export function infoFromMessage(m: IpvsMessage): IpvsInfo {
 }
 
 /** The identity of a reported service, usable as a key in further requests. */
+/**
+ * Tables as the client decoded them from the kernel (`table()`): every address in them is the
+ * kernel's bytes formatted as canonical text already, so a diff need not canonicalise them again.
+ */
+const kernelTables = new WeakSet<object>();
+
+/** Marks `table` as decoded from the kernel (see kernelTables). */
+export function markKernelTable<T extends object>(table: T): T {
+  kernelTables.add(table);
+  return table;
+}
+
+export function isKernelTable(table: object): boolean {
+  return kernelTables.has(table);
+}
+
 export function keyOf(e: ServiceEntry): ServiceKey {
   return e.fwmark
     ? { af: e.af, fwmark: e.fwmark }

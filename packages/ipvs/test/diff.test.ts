@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AF_INET, Forward, IP_VS_SVC_F_HASHED, IP_VS_SVC_F_PERSISTENT } from "../src/constants.js";
 import { type DesiredService, diff } from "../src/diff.js";
+import { markKernelTable } from "../src/model.js";
 import type { Destination, DestinationEntry, Service, ServiceEntry, ServiceWithDests } from "../src/types.js";
 
 /** What the kernel would report for a desired service (defaults filled, HASHED set). */
@@ -95,6 +96,29 @@ describe("diff", () => {
     const actual = [asKernel({ service: { ...v6, address: "2001:db8::1" }, dests: [] })];
     actual[0]!.service.netmask = 128;
     expect(diff([{ service: v6, dests: [] }], actual)).toEqual([]);
+  });
+
+  it("canonicalises a hand-built table's addresses, and takes a table read from the kernel as it is", () => {
+    const v6: Service = { protocol: 6, address: "2001:db8::1", port: 443, netmask: 128 };
+    const dest = { address: "2001:db8::a", port: 443 };
+    const spelledLong = () => [
+      asKernel({
+        service: { ...v6, address: "2001:DB8:0::1" },
+        dests: [{ ...dest, address: "2001:0db8::A" }],
+      }),
+    ];
+    const handBuilt = spelledLong();
+    handBuilt[0]!.service.netmask = 128;
+    expect(diff([{ service: v6, dests: [dest] }], handBuilt)).toEqual([]);
+    // table() marks what it read: addresses the kernel formatted are canonical already, and are
+    // compared as they are (a spelling no kernel read produces shows that they are not re-read).
+    const marked = markKernelTable(spelledLong());
+    marked[0]!.service.netmask = 128;
+    expect(diff([{ service: v6, dests: [dest] }], marked).map((o) => o.op)).toEqual([
+      "addService",
+      "addDest",
+      "delService",
+    ]);
   });
 
   it("property: applying the diff's operations to a model of the table yields the desired table", () => {

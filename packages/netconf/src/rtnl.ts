@@ -11,7 +11,7 @@
 
 import { type IpVersion as Family, isPrefixLength, maxPrefixLength } from "@lvs/inet";
 import { withNetns } from "@lvs/sys";
-import { AttrStream, createNetlink, type NetlinkMessage, type NetlinkSocket, rt } from "netlink";
+import type { NetlinkMessage, NetlinkSocket, rt } from "netlink";
 import {
   type AddressEntry,
   addressEntryFromMessage,
@@ -44,6 +44,7 @@ import {
 } from "./constants.js";
 import { errnoName, NetconfError, type NetconfErrorCode, wrapError } from "./errors.js";
 import { parseIp } from "./input.js";
+import { netlinkModule } from "./netlink-module.js";
 
 export { type AddressEntry, addressEntryFromMessage, type LinkEntry, linkEntryFromMessage };
 
@@ -182,7 +183,7 @@ export class RtnlClient {
   static open(opts: RtnlOptions = {}): RtnlClient {
     const nl = withNetnsOrThrow(opts.netns, () => {
       try {
-        return createNetlink(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+        return netlinkModule().createNetlink(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
       } catch (err) {
         throw wrapError("NETCONF_SOCKET", "cannot open an rtnetlink socket", err, ctx(opts.netns));
       }
@@ -412,21 +413,21 @@ function addressMessage(a: NormalizedAddress, index: number): { data: rt.Address
   const attrs: rt.AddressAttrs = { local: bytes, address: bytes };
   if (a.family === 4 && a.label !== undefined) attrs.label = a.label;
   if (a.family === 6 && a.noDad) {
-    data.flags = rt.parseAddressFlags(IFA_F_NODAD);
-    attrs.flags = rt.parseAddressFlags(IFA_F_NODAD);
+    data.flags = netlinkModule().rt.parseAddressFlags(IFA_F_NODAD);
+    attrs.flags = netlinkModule().rt.parseAddressFlags(IFA_F_NODAD);
   }
   return { data, attrs };
 }
 
 function rtAddress(data: rt.Address, attrs: rt.AddressAttrs): Uint8Array[] {
-  const s = new AttrStream();
-  rt.formatAddressMessage({ kind: "address", data, attrs }, s);
+  const s = new (netlinkModule().AttrStream)();
+  netlinkModule().rt.formatAddressMessage({ kind: "address", data, attrs }, s);
   return s.bufs;
 }
 
 function rtLink(data: rt.Link, attrs: rt.LinkMessage["attrs"]): Uint8Array[] {
-  const s = new AttrStream();
-  rt.formatLinkMessage({ kind: "link", data, attrs }, s);
+  const s = new (netlinkModule().AttrStream)();
+  netlinkModule().rt.formatLinkMessage({ kind: "link", data, attrs }, s);
   return s.bufs;
 }
 

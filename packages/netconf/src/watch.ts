@@ -8,8 +8,9 @@
  * listener must re-list (listLinks/listAddresses) since events were lost.
  */
 import { EventEmitter } from "node:events";
-import { createNetlink, type NetlinkMessage, type NetlinkSocket } from "netlink";
+import type { NetlinkMessage, NetlinkSocket } from "netlink";
 import { decodeRtnlFrame, type RtnlItem } from "./codec/rtnetlink.js";
+import { netlinkModule } from "./netlink-module.js";
 import {
   RTM_NEWADDR,
   RTM_NEWLINK,
@@ -141,7 +142,7 @@ export async function watchNetlink(
 ): Promise<NetlinkWatcher> {
   const nl = withNetnsOrThrow(opts.netns, () => {
     try {
-      return createNetlink(0, {
+      return netlinkModule().createNetlink(0, {
         ref: true,
         recvBufferSize: opts.recvBufferSize ?? 4 << 20,
         sendBufferSize: 1 << 16,

@@ -103,6 +103,31 @@ describe.skipIf(!canUseNetns() || !NetlinkExchangeSocket.available())("NetlinkEx
     }
   });
 
+  it("takes the writes laid end to end in one block (exchangeJoined), at an offset of it", async () => {
+    const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name });
+    try {
+      // A view into a larger buffer, as a caller encoding many requests into one block passes.
+      const backing = new Uint8Array(8 + 64 + 8).fill(0xee);
+      backing.set(getLink(11, NLM_F_DUMP), 8);
+      backing.set(getLink(12, NLM_F_ACK, 999_999), 40);
+      const joined = backing.subarray(8, 72);
+      const r = await sock.exchangeJoined(joined, Uint32Array.of(32, 32), [11, 12], 2000);
+      expect(r.error).toBeUndefined();
+      expect(r.completed).toBe(2);
+      const msgs = split(r.data);
+      expect(
+        msgs.filter((m) => m.seq === 11 && m.type === RTM_NEWLINK).map((m) => linkName(m.payload)),
+      ).toContain("nlx39");
+      expect(msgs.find((m) => m.seq === 12 && m.type === NLMSG_ERROR)?.payload.readInt32LE(0)).toBe(-19);
+      // Lengths that do not add up to the block are refused before anything is sent.
+      await expect(sock.exchangeJoined(joined, Uint32Array.of(32, 16), [11, 12], 100)).rejects.toThrow(
+        /add up to 48 bytes, the writes hold 64/,
+      );
+    } finally {
+      sock.close();
+    }
+  });
+
   it("refuses an exchange after close", async () => {
     const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE);
     sock.close();

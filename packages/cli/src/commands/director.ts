@@ -397,11 +397,12 @@ Examples:
           dataplane: "auto" | "ipvs" | "proxy";
           vrrpInProcess?: boolean;
           maxSemiSpace?: number;
+          optimizeForSize?: boolean;
         },
       ) => {
         // First: the restart (same PID) must not say a warning twice.
         if (!o.dryRun) await restartWithSemiSpaceCap(o, "director run");
-        const { token, apiLimits } = apiServeSettings(o, (m) =>
+        const { token, apiLimits, history } = apiServeSettings(o, (m) =>
           process.stderr.write(`lvsctl director run: warning: ${m}\n`),
         );
         preloadNativeAddons(DAEMON_NATIVE_ADDONS);
@@ -412,6 +413,7 @@ Examples:
           ...(o.listen ? { listen: o.listen } : {}),
           ...(token ? { token } : {}),
           ...(apiLimits ? { apiLimits } : {}),
+          ...(history ? { history } : {}),
           mode: o.mode,
           dryRun: o.dryRun ?? false,
           logFormat: o.logFormat,

@@ -316,6 +316,7 @@ export const vrrpMode: UpMode = async (o, log) => {
 interface UpCommandOptions extends UpOptions, ApiServeFlags {
   check?: boolean;
   maxSemiSpace?: number;
+  optimizeForSize?: boolean;
   socket: string | false;
   state?: string;
   listen?: string;
@@ -470,7 +471,7 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const { token, apiLimits } = api;
+      const { token, apiLimits, history } = api;
       if (o.strict && !strictCheck(o.useFile, o.configId)) {
         process.exitCode = 1;
         return;
@@ -506,6 +507,7 @@ export function register(program: Command): void {
         ...(o.listen ? { listen: o.listen } : {}),
         ...(token ? { token } : {}),
         ...(apiLimits ? { apiLimits } : {}),
+        ...(history ? { history } : {}),
         mode: o.check ? "check" : o.vrrp ? "vrrp" : "all",
         dryRun: o.dryRun ?? false,
         logFormat,

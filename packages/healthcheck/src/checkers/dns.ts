@@ -10,7 +10,7 @@ import { Attempt, errorReason } from "./util.js";
  * arrives. Responses with another id are ignored (RFC 5452 §9.1 style matching).
  */
 export function checkDns(def: DnsCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   const id = randomInt(0, 0x10000);
   const query = encodeDnsQuery(id, def.name ?? ".", DNS_TYPES[def.queryType ?? "A"]);
   const sock = bindUdp(def, attempt, () => go());

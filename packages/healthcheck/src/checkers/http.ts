@@ -89,7 +89,7 @@ export function judgeResponse(res: HttpResponse, url: HttpUrl): string | undefin
 }
 
 function requestOne(def: HttpCheck, url: HttpUrl, opts: ProbeOptions): Promise<ProbeResult> {
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   const https = def.type === "https";
   const port = def.connectPort ?? (https ? 443 : 80);
   const defaultPort = port === (https ? 443 : 80);

@@ -71,7 +71,7 @@ export function inetChecksum(buf: Uint8Array): number {
 
 /** PING_CHECK: one ICMP(v6) echo; up on the matching echo reply. Needs CAP_NET_RAW. */
 export async function checkIcmp(def: IcmpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   let raw: RawSocketModule;
   try {
     raw = await loadRaw();

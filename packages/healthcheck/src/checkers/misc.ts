@@ -15,7 +15,7 @@ export function checkMisc(
   opts: ProbeOptions = {},
   defaultTimeoutS = 60,
 ): Promise<ProbeResult> {
-  const attempt = new Attempt(def.miscTimeout ?? defaultTimeoutS, opts.signal);
+  const attempt = new Attempt(def.miscTimeout ?? defaultTimeoutS, opts);
   const [file, ...args] = def.miscPath;
   if (file === undefined) {
     attempt.down("misc_path is empty");

@@ -5,7 +5,7 @@ import { Attempt, errorReason } from "./util.js";
 
 /** SMTP_CHECK: expect the 220 banner, send HELO, expect 250, then QUIT (RFC 5321 §4.1.1). */
 export function checkSmtp(def: SmtpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   const sock = connectTcp(def, def.connectPort ?? 25, attempt);
   if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.destroy());

@@ -4,7 +4,7 @@ import { Attempt, errorReason } from "./util.js";
 
 /** TCP_CHECK: connect, then close at once. */
 export function checkTcp(def: TcpCheck, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   const sock = connectTcp(def, def.connectPort, attempt);
   if (!sock) return attempt.promise;
   attempt.onCleanup(sock);

@@ -52,7 +52,7 @@ export function checkUdp(def: UdpCheck, opts: ProbeOptions = {}): Promise<ProbeR
       ? parseHexPattern(def.requireReply, true, "require_reply")
       : undefined;
   const needReply = def.requireReply !== undefined && def.requireReply !== false;
-  const attempt = new Attempt(def.connectTimeout, opts.signal);
+  const attempt = new Attempt(def.connectTimeout, opts);
   const sock = bindUdp(def, attempt, () => go());
   if (!sock) return attempt.promise;
   attempt.onCleanup(() => sock.close());

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { DEFAULT_CONNECT_TIMEOUT_S } from "../constants.js";
-import type { ProbeResult } from "../types.js";
+import type { Cancellable, ProbeCancel, ProbeOptions, ProbeResult } from "../types.js";
 
 /** Something an attempt releases when it settles: a socket, a child, a timer. */
 export type Cleanup = (() => void) | { destroy(): void };
@@ -30,27 +30,80 @@ function watch(signal: AbortSignal, attempt: Attempt): Set<Attempt> {
   return set;
 }
 
+/**
+ * The cancel the runner gives each check (ProbeOptions.cancel): a flag and the attempts in flight
+ * (usually none or one), no EventTarget.
+ */
+export class CheckCancel implements ProbeCancel {
+  private flag = false;
+  private inFlight: Cancellable | Set<Cancellable> | undefined;
+
+  get isCancelled(): boolean {
+    return this.flag;
+  }
+
+  watch(attempt: Cancellable): void {
+    const now = this.inFlight;
+    if (now === undefined) this.inFlight = attempt;
+    else if (now instanceof Set) now.add(attempt);
+    else this.inFlight = new Set([now, attempt]);
+  }
+
+  unwatch(attempt: Cancellable): void {
+    const now = this.inFlight;
+    if (now === attempt) this.inFlight = undefined;
+    else if (now instanceof Set) now.delete(attempt);
+  }
+
+  /** Cancels the attempts in flight and every later one. */
+  cancel(): void {
+    if (this.flag) return;
+    this.flag = true;
+    const now = this.inFlight;
+    this.inFlight = undefined;
+    if (now instanceof Set) for (const a of [...now]) a.cancelled();
+    else now?.cancelled();
+  }
+}
+
 /** A one-shot probe context: settles once, with latency measured from creation. */
-export class Attempt {
+export class Attempt implements Cancellable {
   readonly started = performance.now();
   private settled = false;
   private timer: NodeJS.Timeout | undefined;
   /** Usually one (the socket): no array until a second one comes. */
   private cleanup: Cleanup | Cleanup[] | undefined;
   private watched: Set<Attempt> | undefined;
+  private cancel: ProbeCancel | undefined;
   readonly promise: Promise<ProbeResult>;
   private resolveFn!: (r: ProbeResult) => void;
 
-  constructor(timeoutS: number | undefined, signal: AbortSignal | undefined) {
+  constructor(timeoutS: number | undefined, opts: ProbeOptions = {}) {
     this.promise = new Promise((resolve) => {
       this.resolveFn = resolve;
     });
     const timeoutMs = Math.round((timeoutS ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000);
     this.timer = setTimeout(() => this.down(`timeout after ${timeoutMs} ms`), timeoutMs);
+    // The runner's light cancel first; a caller's signal only when there is none (reading
+    // `signal` may make one).
+    if (opts.cancel) {
+      if (opts.cancel.isCancelled) queueMicrotask(() => this.down("cancelled"));
+      else {
+        this.cancel = opts.cancel;
+        this.cancel.watch(this);
+      }
+      return;
+    }
+    const signal = opts.signal;
     if (signal) {
       if (signal.aborted) queueMicrotask(() => this.down("cancelled"));
       else this.watched = watch(signal, this);
     }
+  }
+
+  /** Cancellable: the probe was cancelled. */
+  cancelled(): void {
+    this.down("cancelled");
   }
 
   get done(): boolean {
@@ -76,6 +129,7 @@ export class Attempt {
     this.settled = true;
     clearTimeout(this.timer);
     this.watched?.delete(this);
+    this.cancel?.unwatch(this);
     const c = this.cleanup;
     if (Array.isArray(c)) for (const fn of c) runCleanup(fn);
     else if (c !== undefined) runCleanup(c);

@@ -6,7 +6,8 @@
  * (test/fuzz-targets.ts mutates the kernel messages in test/fixtures/rtnl-kernel.json).
  */
 import { bytesToAddress, type IpVersion as Family, formatMac } from "@lvs/inet";
-import { parseMessages, rt } from "netlink";
+import type { rt } from "netlink";
+import { netlinkModule } from "../netlink-module.js";
 import {
   AF_INET,
   AF_INET6,
@@ -78,9 +79,9 @@ export function addressEntryFromMessage(
   const index = m.data.index ?? 0;
   const flags =
     m.attrs.flags !== undefined
-      ? rt.formatAddressFlags(m.attrs.flags)
+      ? netlinkModule().rt.formatAddressFlags(m.attrs.flags)
       : m.data.flags !== undefined
-        ? rt.formatAddressFlags(m.data.flags)
+        ? netlinkModule().rt.formatAddressFlags(m.data.flags)
         : 0;
   const entry: AddressEntry = {
     index,
@@ -113,7 +114,7 @@ function addressText(bytes: Uint8Array, what: string): string {
 
 /** rt.Message (link) → LinkEntry. */
 export function linkEntryFromMessage(m: rt.LinkMessage): LinkEntry {
-  const flags = m.data.flags ? rt.formatDeviceFlags(m.data.flags) >>> 0 : 0;
+  const flags = m.data.flags ? netlinkModule().rt.formatDeviceFlags(m.data.flags) >>> 0 : 0;
   const entry: LinkEntry = {
     index: m.data.index ?? 0,
     name: m.attrs.ifname ?? `if${m.data.index}`,
@@ -171,7 +172,7 @@ export type RtnlItem =
 /** The typed message of the `netlink` package; its errors become NETCONF_NETLINK. */
 export function parseRtMessage(type: number, data: Uint8Array): rt.Message {
   try {
-    return rt.parseMessage(type, toBuffer(data));
+    return netlinkModule().rt.parseMessage(type, toBuffer(data));
   } catch (err) {
     throw wrapError("NETCONF_NETLINK", `malformed rtnetlink message (type ${type})`, err);
   }
@@ -205,7 +206,7 @@ export function decodeRtnlFrame(f: RtnlFrame, names: ReadonlyMap<number, string>
 export function decodeRtnlDatagram(buf: Uint8Array, names: ReadonlyMap<number, string>): RtnlItem[] {
   let frames: RtnlFrame[];
   try {
-    frames = parseMessages(toBuffer(buf));
+    frames = netlinkModule().parseMessages(toBuffer(buf));
   } catch (err) {
     throw wrapError("NETCONF_NETLINK", "malformed netlink datagram", err);
   }
