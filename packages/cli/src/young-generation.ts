@@ -27,8 +27,8 @@ export function addSemiSpaceOption(cmd: Command): Command {
     )
     .addOption(
       new Option(
-        "--no-optimize-for-size",
-        `V8's speed-first heap sizing instead of --optimize-for-size (which gives back what bursts used, for more frequent collections; also $${OPTIMIZE_FOR_SIZE_ENV}=0)`,
+        "--optimize-for-size",
+        `V8's --optimize-for-size: ~30 MiB less RSS at 20,000 checks (the heap gives back what bursts used), for passes that take up to 65 % longer (also $${OPTIMIZE_FOR_SIZE_ENV}=1)`,
       ),
     );
 }
@@ -42,9 +42,8 @@ export async function restartWithSemiSpaceCap(
   command: string,
 ): Promise<void> {
   preloadNativeAddons(DAEMON_NATIVE_ADDONS);
-  // Commander sets optimizeForSize true by default: only an explicit --no-optimize-for-size is
-  // an option; otherwise the environment decides.
-  if (wantsOptimizeForSize(o.optimizeForSize === false ? false : undefined)) optimizeHeapForSize();
+  // The flag, else the environment (off by default: it costs CPU).
+  if (wantsOptimizeForSize(o.optimizeForSize ? true : undefined)) optimizeHeapForSize();
   await capYoungGeneration(semiSpaceMib(o.maxSemiSpace), (m) =>
     process.stderr.write(`lvsctl ${command}: warning: ${m}\n`),
   );

@@ -7,8 +7,8 @@
 // kernel: its operation log is dropped (the kernel keeps none in our process), and the heap its
 // table takes is printed apart, since on a real director that memory is the kernel's. Like
 // `lvsctl up`, it first restarts itself with the young generation capped ($LVS_MAX_SEMI_SPACE_MIB,
-// default 2 MiB; 0 = V8's default) and sets V8's --optimize-for-size ($LVS_V8_OPTIMIZE_FOR_SIZE=0:
-// not), so the figure is the daemon's.
+// default 2 MiB; 0 = V8's default), and sets V8's --optimize-for-size when $LVS_V8_OPTIMIZE_FOR_SIZE=1
+// asks for it (lvsctl's --optimize-for-size), so the figure is the daemon's.
 //
 //   pnpm build && node --expose-gc packages/director/bench/memory-host.mjs
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +24,7 @@ const {
   semiSpaceMib,
   wantsOptimizeForSize,
 } = await import("../dist/index.js");
-// As `lvsctl up` does: heap sizing for memory ($LVS_V8_OPTIMIZE_FOR_SIZE=0: off), young generation cap.
+// As `lvsctl up` does: heap sizing for memory if asked ($LVS_V8_OPTIMIZE_FOR_SIZE=1), young generation cap.
 const sized = wantsOptimizeForSize(undefined);
 if (sized) optimizeHeapForSize();
 await capYoungGeneration(semiSpaceMib(undefined), (m) => console.error(m));

@@ -46,12 +46,14 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     // memory figures are the daemon's, scavenge pauses and all.
     const { semiSpaceMib, wantsOptimizeForSize } = await import("../dist/index.js");
     const semi = semiSpaceMib(undefined);
-    // And its heap sizing for memory ($LVS_V8_OPTIMIZE_FOR_SIZE=0: V8's default).
+    // And its heap sizing for memory when $LVS_V8_OPTIMIZE_FOR_SIZE=1 asks for it (off by default).
     const v8Flags = [
       ...(semi > 0 ? [`--max-semi-space-size=${semi}`] : []),
       ...(wantsOptimizeForSize(undefined) ? ["--optimize-for-size"] : []),
     ];
-    const args = ["netns", "exec", NS, process.execPath, "--expose-gc", ...v8Flags, here, what];
+    // $LVS_BENCH_NODE_FLAGS: more V8 flags for an A/B run (space-separated).
+    const extra = (process.env.LVS_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+    const args = ["netns", "exec", NS, process.execPath, "--expose-gc", ...v8Flags, ...extra, here, what];
     const r = spawnSync("ip", args, {
       stdio: "inherit",
       env: { ...process.env, LVS_BENCH_IN_NS: "1" },

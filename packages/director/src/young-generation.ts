@@ -17,6 +17,9 @@ export const DEFAULT_SEMI_SPACE_MIB = 2;
 
 const FLAG = "--max-semi-space-size";
 
+/** glibc malloc arenas the restarted daemon gets unless $MALLOC_ARENA_MAX says otherwise. */
+export const DEFAULT_MALLOC_ARENA_MAX = "2";
+
 /** The cap asked for: the option, else $LVS_MAX_SEMI_SPACE_MIB, else the default. */
 export function semiSpaceMib(option: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
   if (option !== undefined) return option;
@@ -49,7 +52,14 @@ async function singleExecutable(): Promise<boolean> {
  */
 export async function capYoungGeneration(mib: number, warn: (message: string) => void): Promise<void> {
   if (mib <= 0 || flagged()) return;
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${FLAG}=${mib}`.trim() };
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${FLAG}=${mib}`.trim(),
+    // glibc's malloc arenas, two instead of up to eight per core: memory a thread freed (the
+    // config worker's parse, the netlink pool threads) goes back to arenas the others use, ~5 MiB
+    // less RSS at 20,000 checks. Read by glibc at start, hence here; the user's value stays.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? DEFAULT_MALLOC_ARENA_MAX,
+  };
   const argv = (await singleExecutable())
     ? [process.execPath, ...process.argv.slice(2)]
     : [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
@@ -60,27 +70,23 @@ export async function capYoungGeneration(mib: number, warn: (message: string) =>
   }
 }
 
-/** The environment variable that turns the daemon's heap sizing for memory off ("0") or on. */
+/** The environment variable that turns the daemon's heap sizing for memory on ("1"). */
 export const OPTIMIZE_FOR_SIZE_ENV = "LVS_V8_OPTIMIZE_FOR_SIZE";
 
-/** Whether the daemon sizes its heap for memory: the option, else $LVS_V8_OPTIMIZE_FOR_SIZE, else yes. */
-export function wantsOptimizeForSize(
-  option: boolean | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
+/** Whether the daemon sizes its heap for memory: the option, else $LVS_V8_OPTIMIZE_FOR_SIZE=1; off by default. */
+export function wantsOptimizeForSize(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   if (option !== undefined) return option;
-  const v = env[OPTIMIZE_FOR_SIZE_ENV];
-  return v === undefined || v === "" || v !== "0";
+  return env[OPTIMIZE_FOR_SIZE_ENV] === "1";
 }
 
 /**
  * V8's `--optimize-for-size`, set in this process: the heap grows by smaller steps and gives
  * back what a burst used (a start that programs 25,000 objects, 20,000 first check results in a
  * minute). Measured at 5,000 services and 20,000 checks after 70 s (bench/memory-host.mjs): the
- * same ~78 MiB of live heap, V8's committed heap ~92 MiB instead of 135–153 MiB, RSS ~153 MiB
- * instead of 196–215 MiB. The price is more frequent, smaller collections (see the README's
- * figures for the failure path and the passes with it on). Set at run time, not on the command
- * line, so a single executable gets it too; call it first thing, before the daemon allocates.
+ * same ~77 MiB of live heap, V8's committed heap ~86–91 MiB instead of ~128 MiB, RSS 145–151 MiB
+ * instead of ~183 MiB. Not the default: it costs CPU, the director's no-op passes took 45–65 %
+ * longer with it in the VM (see the README). Set at run time, not on the command line, so a
+ * single executable gets it too; call it first thing, before the daemon allocates.
  */
 export function optimizeHeapForSize(): void {
   setFlagsFromString("--optimize-for-size");
