@@ -74,7 +74,10 @@ export async function capYoungGeneration(mib: number, warn: (message: string) =>
 export const OPTIMIZE_FOR_SIZE_ENV = "LVS_V8_OPTIMIZE_FOR_SIZE";
 
 /** Whether the daemon sizes its heap for memory: the option, else $LVS_V8_OPTIMIZE_FOR_SIZE=1; off by default. */
-export function wantsOptimizeForSize(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsOptimizeForSize(
+  option: boolean | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (option !== undefined) return option;
   return env[OPTIMIZE_FOR_SIZE_ENV] === "1";
 }

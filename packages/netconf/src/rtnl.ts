@@ -183,7 +183,10 @@ export class RtnlClient {
   static open(opts: RtnlOptions = {}): RtnlClient {
     const nl = withNetnsOrThrow(opts.netns, () => {
       try {
-        return netlinkModule().createNetlink(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+        return netlinkModule().createNetlink(NETLINK_ROUTE, {
+          recvBufferSize: 1 << 20,
+          sendBufferSize: 1 << 20,
+        });
       } catch (err) {
         throw wrapError("NETCONF_SOCKET", "cannot open an rtnetlink socket", err, ctx(opts.netns));
       }

@@ -10,7 +10,6 @@
 import { EventEmitter } from "node:events";
 import type { NetlinkMessage, NetlinkSocket } from "netlink";
 import { decodeRtnlFrame, type RtnlItem } from "./codec/rtnetlink.js";
-import { netlinkModule } from "./netlink-module.js";
 import {
   RTM_NEWADDR,
   RTM_NEWLINK,
@@ -19,6 +18,7 @@ import {
   RTNLGRP_LINK,
 } from "./constants.js";
 import { NetconfError, wrapError } from "./errors.js";
+import { netlinkModule } from "./netlink-module.js";
 import { type AddressEntry, type LinkEntry, listLinks, withNetnsOrThrow } from "./rtnl.js";
 
 export interface LinkEvent {

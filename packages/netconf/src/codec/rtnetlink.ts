@@ -7,7 +7,6 @@
  */
 import { bytesToAddress, type IpVersion as Family, formatMac } from "@lvs/inet";
 import type { rt } from "netlink";
-import { netlinkModule } from "../netlink-module.js";
 import {
   AF_INET,
   AF_INET6,
@@ -24,6 +23,7 @@ import {
   RTM_NEWLINK,
 } from "../constants.js";
 import { NetconfError, wrapError } from "../errors.js";
+import { netlinkModule } from "../netlink-module.js";
 
 export interface AddressEntry {
   index: number;
