@@ -163,13 +163,29 @@ ${extra}}
       for (let i = 0; i < COUNT; i += 500) {
         await Promise.all(Array.from({ length: Math.min(500, COUNT - i) }, (_, j) => open(i + j)));
       }
-      const conns = JSON.parse(
-        execFileSync(process.execPath, [BIN, "status", "--connections", "--json", "--socket", sock], {
-          encoding: "utf8",
-          maxBuffer: 64 << 20,
-        }),
-      ) as { connections: { state: string }[] };
-      expect(conns.connections.filter((c) => c.state === "ESTABLISHED")).toHaveLength(COUNT);
+      // A client's connect completes in the kernel's backlog, before the proxy has accepted it and
+      // connected on to a real server: on a loaded host the proxy is still catching up when the
+      // last wave connects (CI saw 1,015 and 1,773 of 2,000 at the first look). So: until all
+      // are established there, a generous bound.
+      const established = () =>
+        (
+          JSON.parse(
+            execFileSync(process.execPath, [BIN, "status", "--connections", "--json", "--socket", sock], {
+              encoding: "utf8",
+              maxBuffer: 64 << 20,
+            }),
+          ) as { connections: { state: string }[] }
+        ).connections.filter((c) => c.state === "ESTABLISHED").length;
+      let seen = 0;
+      await waitFor(
+        () => {
+          seen = established();
+          return seen === COUNT;
+        },
+        () => `${COUNT} established connections in the proxy's table (${seen} seen)`,
+        60_000,
+      );
+      expect(seen).toBe(COUNT);
 
       // A reload that changes the file (a second real server): nothing established is touched.
       writeFileSync(conf, file(`  real_server 127.0.0.1 ${b2} {\n    weight 1\n  }\n`));
