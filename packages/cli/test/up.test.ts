@@ -27,6 +27,14 @@ describe("lvsctl up", () => {
     expect(r.stderr).toMatch(/--vrrp and --check exclude each other/);
   });
 
+  it("--heap-reduce-interval: an integer of seconds (0 = off); anything else refused before the start", () => {
+    for (const bad of ["x", "-1", "1.5", "86401"]) {
+      const r = lvsctl(["--heap-reduce-interval", bad, "-f", conf("h.conf", "global_defs {\n}\n")]);
+      expect(r.status, bad).not.toBe(0);
+      expect(r.stderr).toMatch(/--heap-reduce-interval must be an integer 0\.\.86400 \(seconds; 0 = off\)/);
+    }
+  });
+
   it("--strict: refuses to start a file with an ignored keyword, naming it; the same file without it starts", () => {
     const body =
       "virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n  real_server 10.0.1.1 8080 {\n    weight 3\n  }\n}\n";

@@ -7,8 +7,10 @@
 // kernel: its operation log is dropped (the kernel keeps none in our process), and the heap its
 // table takes is printed apart, since on a real director that memory is the kernel's. Like
 // `lvsctl up`, it first restarts itself with the young generation capped ($LVS_MAX_SEMI_SPACE_MIB,
-// default 2 MiB; 0 = V8's default), and sets V8's --optimize-for-size when $LVS_V8_OPTIMIZE_FOR_SIZE=1
-// asks for it (lvsctl's --optimize-for-size), so the figure is the daemon's.
+// default 2 MiB; 0 = V8's default), sets V8's --optimize-for-size when $LVS_V8_OPTIMIZE_FOR_SIZE=1
+// asks for it (lvsctl's --optimize-for-size) and starts the heap reducer (every 30 s unless
+// $LVS_HEAP_REDUCE_INTERVAL_S says otherwise; 0 = off), so the figure is the daemon's. It also
+// prints the event loop's delay while the checks run (what a GC pause would show as).
 //
 //   pnpm build && node --expose-gc packages/director/bench/memory-host.mjs
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,14 +22,18 @@ const {
   Director,
   capYoungGeneration,
   createLogger,
+  heapReduceIntervalS,
   optimizeHeapForSize,
   semiSpaceMib,
+  startHeapReducer,
   wantsOptimizeForSize,
 } = await import("../dist/index.js");
 // As `lvsctl up` does: heap sizing for memory if asked ($LVS_V8_OPTIMIZE_FOR_SIZE=1), young generation cap.
 const sized = wantsOptimizeForSize(undefined);
 if (sized) optimizeHeapForSize();
 await capYoungGeneration(semiSpaceMib(undefined), (m) => console.error(m));
+const reduceS = heapReduceIntervalS(undefined);
+const reducer = startHeapReducer({ intervalMs: reduceS * 1000 });
 const { MemoryIpvs } = await import("@lvs/ipvs");
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5000);
 const DESTS = 4;
@@ -38,6 +44,7 @@ const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 70_000);
 const mb = (b) => `${(b / 1048576).toFixed(1)} MiB`;
 const gc = () => (globalThis.gc ? globalThis.gc() : undefined);
 const v8 = await import("node:v8");
+const { monitorEventLoopDelay } = await import("node:perf_hooks");
 
 /** MemoryIpvs without its log of every operation (a test's record, not the kernel's memory). */
 class KernelStandIn extends MemoryIpvs {
@@ -85,6 +92,8 @@ try {
   const t = performance.now();
   await director.start();
   const startMs = performance.now() - t;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   gc();
   const started = process.memoryUsage();
   // RSS at 10 s as well (the figure this bench printed before it waited a whole check cycle).
@@ -96,6 +105,7 @@ try {
     Math.min(10_000, WAIT_MS),
   ).unref();
   await new Promise((r) => setTimeout(r, WAIT_MS));
+  loopDelay.disable();
   gc();
   const after = process.memoryUsage();
   const st = await director.status();
@@ -103,7 +113,7 @@ try {
     .flatMap((v) => v.realServers.flatMap((r) => r.checks))
     .filter((c) => c.at !== null).length;
   console.log(
-    `memory (host, MemoryIpvs): ${SERVICES} services, ${SERVICES * DESTS} checks; start ${startMs.toFixed(0)} ms; --optimize-for-size ${sized ? "on" : "off"}`,
+    `memory (host, MemoryIpvs): ${SERVICES} services, ${SERVICES * DESTS} checks; start ${startMs.toFixed(0)} ms; --optimize-for-size ${sized ? "on" : "off"}; heap reducer ${reduceS ? `every ${reduceS} s` : "off"}`,
   );
   console.log(`  before the director: RSS ${mb(before.rss)}, heap used ${mb(before.heapUsed)}`);
   console.log(`  right after start:   RSS ${mb(started.rss)}, heap total ${mb(started.heapTotal)}`);
@@ -114,6 +124,10 @@ try {
   const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
   console.log(
     `  of which: external ${mb(after.external)}, array buffers ${mb(after.arrayBuffers)}, V8 new space ${mb(newSpace?.physical_space_size ?? 0)}`,
+  );
+  const { checks, reductions } = reducer.stats();
+  console.log(
+    `  heap reducer: ${reductions} of ${checks} looks asked V8 to compact; event loop delay while checks ran: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
   );
   // The stand-in kernel's table, measured as a copy of it (the same objects, the same shapes).
   gc();

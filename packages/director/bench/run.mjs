@@ -63,9 +63,18 @@ if (!process.env.LVS_BENCH_IN_NS && !existsSync("/proc/net/ip_vs")) {
     spawnSync("ip", ["netns", "del", NS]);
   }
 } else {
-  const { Director, DirectorEngine, IpvsDataplane, Reconciler, compilePlan, createLogger } = await import(
-    "../dist/index.js"
-  );
+  const {
+    Director,
+    DirectorEngine,
+    IpvsDataplane,
+    Reconciler,
+    compilePlan,
+    createLogger,
+    heapReduceIntervalS,
+    startHeapReducer,
+  } = await import("../dist/index.js");
+  // The daemon's heap reducer, as `lvsctl up` starts it (every 30 s; $LVS_HEAP_REDUCE_INTERVAL_S, 0 = off).
+  startHeapReducer({ intervalMs: heapReduceIntervalS(undefined) * 1000 });
   const { IpvsClient } = await import("@lvs/ipvs");
   const { parseKeepalivedConf } = await import("@lvs/config");
   const { probe } = await import("@lvs/healthcheck");

@@ -82,6 +82,17 @@ export type {
 export { type ExplainCandidate, type Explanation, explainPick } from "./explain.js";
 export { formatStatus, operationLine } from "./format.js";
 export {
+  DEFAULT_HEAP_REDUCE_INTERVAL_S,
+  HEAP_REDUCE_ENV,
+  HEAP_REDUCE_MIN_SLACK,
+  HEAP_REDUCE_SLACK_RATIO,
+  type HeapReducer,
+  type HeapReducerOptions,
+  heapReduceIntervalS,
+  heapWorthReducing,
+  startHeapReducer,
+} from "./heap-reducer.js";
+export {
   type CheckRecord,
   DirectorHistory,
   HISTORY_CHECK_RESULTS,

@@ -6,12 +6,13 @@
  *   adopt — keepalived's checker `bind_if`;
  * - `NetlinkExchangeSocket`: netlink request/reply exchanges run on a libuv pool thread;
  * - `mallocTrim()`: give the C heap's free pages back to the kernel after a one-off peak;
+ * - `heapMemoryPressure()`: ask V8 to compact its heap and give back the pages it keeps;
  * - `execProcess()`: execve(2), for a daemon restarting itself with command-line-only V8 flags.
  */
 
 export { type DeviceSocketOptions, openDeviceSocket } from "./device-socket.js";
 export { SysError, type SysErrorCode } from "./errors.js";
-export { execProcess, mallocTrim } from "./memory.js";
+export { execProcess, type HeapPressureLevel, heapMemoryPressure, mallocTrim } from "./memory.js";
 export {
   type NetlinkExchangeOptions,
   type NetlinkExchangeResult,

@@ -19,6 +19,8 @@ export interface NativeBinding {
   packetClose(fd: number): void;
   /** Absent from an addon built before it was added (a stale build or an old bundle). */
   mallocTrim?: () => boolean;
+  /** V8's memory-pressure notification; absent from an addon built before it was added. */
+  memoryPressure?: (level: "none" | "moderate" | "critical") => boolean;
   /** Returns only by throwing (errno); absent from an addon built before it was added. */
   execve?: (path: string, argv: string[], env: string[]) => never;
   CLONE_NEWNET: number;

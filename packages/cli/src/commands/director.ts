@@ -398,6 +398,7 @@ Examples:
           vrrpInProcess?: boolean;
           maxSemiSpace?: number;
           optimizeForSize?: boolean;
+          heapReduceInterval?: number;
         },
       ) => {
         // First: the restart (same PID) must not say a warning twice.

@@ -317,6 +317,7 @@ interface UpCommandOptions extends UpOptions, ApiServeFlags {
   check?: boolean;
   maxSemiSpace?: number;
   optimizeForSize?: boolean;
+  heapReduceInterval?: number;
   socket: string | false;
   state?: string;
   listen?: string;

@@ -3,6 +3,7 @@
 // Errors are thrown as JS Errors carrying `errno` (number), `code` (E-name) and `syscall`.
 #include <napi.h>
 #include <uv.h>
+#include <v8.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,6 +241,23 @@ Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// V8's memory-pressure signal for this thread's isolate. "moderate" starts an incremental
+// mark-compact that evacuates fragmented pages and gives the empty ones back (no long pause: the
+// marking runs concurrently and in steps); "critical" does such a collection at once, blocking.
+// An ordinary major GC frees objects but leaves half-empty pages committed: a daemon whose heap
+// peaked once keeps the peak's pages. Not part of N-API, hence Node (V8) only, which is where
+// this addon is built.
+Napi::Value MemoryPressure(const Napi::CallbackInfo& info) {
+  std::string level = info[0].As<Napi::String>().Utf8Value();
+  v8::MemoryPressureLevel l = level == "critical"   ? v8::MemoryPressureLevel::kCritical
+                              : level == "moderate" ? v8::MemoryPressureLevel::kModerate
+                                                    : v8::MemoryPressureLevel::kNone;
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) return Napi::Boolean::New(info.Env(), false);
+  isolate->MemoryPressureNotification(l);
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 // execve(2): replace this process with a new image, same PID (a daemon restarting itself with
 // V8 flags only the command line can set). Returns only on failure, throwing its errno.
 Napi::Value Execve(const Napi::CallbackInfo& info) {
@@ -281,6 +299,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("packetClose", Napi::Function::New(env, PacketClose));
   exports.Set("execve", Napi::Function::New(env, Execve));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("memoryPressure", Napi::Function::New(env, MemoryPressure));
   exports.Set("CLONE_NEWNET", Napi::Number::New(env, CLONE_NEWNET));
   lvs_netlink::Init(env, exports);
   return exports;
