@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.shared";
 
-export default defineConfig(packageBuild());
+// stripInternal: IpvsClient.readForDiff (apply()'s read, @internal) stays out of the declarations.
+export default defineConfig(packageBuild({ dts: { compilerOptions: { stripInternal: true } } }));

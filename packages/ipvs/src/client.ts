@@ -23,14 +23,14 @@ import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
 import {
   type BatchItem,
-  type DestDump,
-  DestDumpReader,
-  dumpAllDests,
   dumpServices,
   type ExchangeContext,
+  readTable,
   runBatch,
+  type TableRedo,
 } from "./exchange-io.js";
 import { decodeDestEntry } from "./fast-dest.js";
+import type { ReconcilePlan, TableRead } from "./fast-match.js";
 import {
   daemonFromAttrs,
   describeDest,
@@ -326,39 +326,10 @@ export class IpvsClient {
   async table(opts: TableReadOptions = {}): Promise<ServiceWithDests[]> {
     const exchange = this.exchangeContext();
     if (exchange) {
-      const counters = opts.counters ?? true;
-      // The real servers' dumps start while the services dump is still being decoded.
-      const reader = new DestDumpReader(exchange, counters);
-      let services: ServiceEntry[] | null;
-      try {
-        services = await dumpServices(exchange, counters, (decoded) => reader.feed(decoded));
-      } catch (err) {
-        await reader.abandon();
-        throw err;
-      }
-      let dumps: DestDump[];
-      if (services) {
-        reader.feed(services, true);
-        dumps = await reader.done();
-      } else {
-        // The services changed during their dump: read again, the services first.
-        await reader.abandon();
-        services = await this.services(opts);
-        dumps = await dumpAllDests(exchange, services, counters);
-      }
+      const read = await readTable(exchange, opts.counters ?? true, this.redo(opts));
       const table: ServiceWithDests[] = [];
-      for (let i = 0; i < services.length; i++) {
-        const service = services[i] as ServiceEntry;
-        const d = dumps[i];
-        if (d?.kind === "ok") table.push({ service, dests: d.dests });
-        else if (d?.kind === "interrupted") {
-          // Changed while read: this socket's dump path retries it (DUMP_INTR) or finds it gone.
-          try {
-            table.push({ service, dests: await this.dests(keyOf(service), opts) });
-          } catch (err) {
-            if (!(err instanceof IpvsError && err.errno === C.Errno.ESRCH)) throw err;
-          }
-        }
+      for (let i = 0; i < read.services.length; i++) {
+        table.push({ service: read.services[i] as ServiceEntry, dests: read.dests[i] as DestinationEntry[] });
       }
       return markKernelTable(table);
     }
@@ -381,6 +352,32 @@ export class IpvsClient {
     };
     await Promise.all(workers.map(work));
     return markKernelTable(out.filter((x): x is ServiceWithDests => x !== undefined));
+  }
+
+  /**
+   * apply()'s read: table({ counters: false }), with the services and real servers that equal
+   * `plan`'s (asked for when the first reply is in) compared in their bytes and left undecoded
+   * (fast-match.ts). Without the pool-thread sockets, the table as read, every row decoded.
+   * @internal
+   */
+  async readForDiff(plan: () => ReconcilePlan | undefined): Promise<TableRead> {
+    const exchange = this.exchangeContext();
+    if (exchange) return readTable(exchange, false, this.redo({ counters: false }), plan);
+    const table = await this.table({ counters: false });
+    return {
+      services: table.map((t) => t.service),
+      dests: table.map((t) => t.dests),
+      linked: undefined,
+      same: undefined,
+    };
+  }
+
+  /** What a read over the exchange sockets redoes on this client's socket. */
+  private redo(opts: TableReadOptions): TableRedo {
+    return {
+      services: () => this.services(opts),
+      dests: (service) => this.dests(keyOf(service), opts),
+    };
   }
 
   /** The pool-thread sockets (opened on first use), or null when not available or not wanted. */

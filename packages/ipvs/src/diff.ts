@@ -9,7 +9,8 @@
  */
 import { canonicalAddress } from "@lvs/inet";
 import type { IpvsClient, Operation, OperationResult } from "./client.js";
-import * as C from "./constants.js";
+import { sameDest, sameService } from "./compare.js";
+import { compileReconcilePlan, type ReconcilePlan, type TableRead } from "./fast-match.js";
 import { isKernelTable, keyOf, serviceFamily } from "./model.js";
 import type {
   Destination,
@@ -44,49 +45,6 @@ export function destId(d: { address: string; port: number }): string {
   return `${canonicalAddress(d.address)}/${d.port}`;
 }
 
-const defaultNetmask = (af: number): number => (af === C.AF_INET6 ? 128 : 32);
-
-// Field by field, each side's defaults filled in place: a no-op reconcile compares every object of
-// the table, so no normalised copies are allocated (and no JSON.stringify, which cost more than
-// the rest of the diff).
-function sameService(a: Service | ServiceEntry, b: Service | ServiceEntry, af: number): boolean {
-  return (
-    (a.scheduler ?? "wlc") === (b.scheduler ?? "wlc") &&
-    // IP_VS_SVC_F_HASHED is the kernel's bookkeeping, reported back but never ours to set.
-    ((a.flags ?? 0) & ~C.IP_VS_SVC_F_HASHED) === ((b.flags ?? 0) & ~C.IP_VS_SVC_F_HASHED) &&
-    (a.timeout ?? 0) === (b.timeout ?? 0) &&
-    (a.netmask ?? defaultNetmask(af)) === (b.netmask ?? defaultNetmask(af)) &&
-    (a.peName ?? "") === (b.peName ?? "")
-  );
-}
-
-const forwardOf = (d: Destination | DestinationEntry): number =>
-  (d.forward ?? C.IP_VS_CONN_F_DROUTE) & C.IP_VS_CONN_F_FWD_MASK;
-// Tunnel settings only mean something for tunnel forwarding (and the port only for GUE, the
-// flags not for IPIP).
-const tunnelPortOf = (d: Destination | DestinationEntry): number =>
-  d.tunnelType === C.IP_VS_CONN_F_TUNNEL_TYPE_GUE ? (d.tunnelPort ?? 0) : 0;
-const tunnelFlagsOf = (d: Destination | DestinationEntry): number =>
-  d.tunnelType !== C.IP_VS_CONN_F_TUNNEL_TYPE_IPIP ? (d.tunnelFlags ?? 0) : 0;
-
-function sameDest(a: Destination | DestinationEntry, b: Destination | DestinationEntry): boolean {
-  const forward = forwardOf(a);
-  if (
-    forward !== forwardOf(b) ||
-    (a.weight ?? 1) !== (b.weight ?? 1) ||
-    (a.upperThreshold ?? 0) !== (b.upperThreshold ?? 0) ||
-    (a.lowerThreshold ?? 0) !== (b.lowerThreshold ?? 0)
-  ) {
-    return false;
-  }
-  if (forward !== C.IP_VS_CONN_F_TUNNEL) return true;
-  return (
-    (a.tunnelType ?? 0) === (b.tunnelType ?? 0) &&
-    tunnelPortOf(a) === tunnelPortOf(b) &&
-    tunnelFlagsOf(a) === tunnelFlagsOf(b)
-  );
-}
-
 /**
  * Canonical address text. No per-diff cache: a dotted quad is its own canonical text after one
  * scan (canonicalAddress's fast path), cheaper than filling a Map with every address of the table.
@@ -118,43 +76,60 @@ function desiredIdsOf(desired: readonly DesiredService[]): DesiredIds {
 
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
 export function diff(desired: readonly DesiredService[], actual: readonly ServiceWithDests[]): Operation[] {
-  return diffWithIds(desired, desiredIdsOf(desired), actual);
-}
-
-function diffWithIds(
-  desired: readonly DesiredService[],
-  { afs, ids }: DesiredIds,
-  actual: readonly ServiceWithDests[],
-): Operation[] {
   // What table() read has canonical addresses already (the kernel's bytes, formatted); a
   // hand-built table is canonicalised like the desired one.
-  const fromKernel = isKernelTable(actual);
+  return diffRead(desired, desiredIdsOf(desired), tableReadOf(actual), isKernelTable(actual));
+}
+
+/** A table as a read every row of which was decoded. */
+function tableReadOf(actual: readonly ServiceWithDests[]): TableRead {
+  return {
+    services: actual.map((a) => a.service),
+    dests: actual.map((a) => a.dests),
+    linked: undefined,
+    same: undefined,
+  };
+}
+
+/**
+ * diff() over a reconcile's read (fast-match.ts's TableRead): a kernel service linked to a
+ * desired one comes with its sameService already answered and, when its real servers all matched
+ * in their bytes, without any. Everything else is compared decoded, so the operations and their
+ * order are those of diff() over the same table fully decoded.
+ */
+function diffRead(
+  desired: readonly DesiredService[],
+  { afs, ids }: DesiredIds,
+  read: TableRead,
+  fromKernel: boolean,
+): Operation[] {
+  const { services, dests, linked, same } = read;
   const actualCanonical = fromKernel ? asIs : canonical;
-  // Index into `actual` by identity; `kept` marks those some desired service asked for.
+  // Index into the table by identity; `kept` marks those some desired service asked for. A
+  // linked service's identity is its desired service's (equal keys, equal identities), and no
+  // other desired service has it.
   const actualById = new Map<string, number>();
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i] as ServiceWithDests;
-    actualById.set(
-      // A hand-built table may leave the family out, as a key may.
-      serviceIdOf(
-        a.service,
-        a.service.af ?? serviceFamily(a.service as unknown as ServiceKey),
-        actualCanonical,
-      ),
-      i,
-    );
+  for (let i = 0; i < services.length; i++) {
+    const k = linked ? (linked[i] as number) : -1;
+    if (k >= 0) {
+      actualById.set(ids[k] as string, i);
+      continue;
+    }
+    const a = services[i] as ServiceEntry;
+    // A hand-built table may leave the family out, as a key may.
+    actualById.set(serviceIdOf(a, a.af ?? serviceFamily(a as unknown as ServiceKey), actualCanonical), i);
   }
-  const kept = new Uint8Array(actual.length);
+  const kept = new Uint8Array(services.length);
   const addServices: Operation[] = [];
   const editServices: Operation[] = [];
   const addDests: Operation[] = [];
   const editDests: Operation[] = [];
   const delDests: Operation[] = [];
   const delServices: Operation[] = [];
+  const destOps = { addDests, editDests, delDests };
 
   for (let k = 0; k < desired.length; k++) {
     const want = desired[k] as DesiredService;
-    const af = afs[k] as number;
     const index = actualById.get(ids[k] as string);
     if (index === undefined) {
       addServices.push({ op: "addService", service: want.service });
@@ -162,15 +137,21 @@ function diffWithIds(
       continue;
     }
     kept[index] = 1;
-    const have = actual[index] as ServiceWithDests;
-    if (!sameService(want.service, have.service, af)) {
+    const haveDests = dests[index];
+    if (linked && linked[index] === k) {
+      if (!same?.[index]) editServices.push({ op: "editService", service: want.service });
+      // No real servers: they all matched in the bytes.
+      if (haveDests) matchDests(want, haveDests, fromKernel, destOps);
+      continue;
+    }
+    if (!sameService(want.service, services[index] as ServiceEntry, afs[k] as number)) {
       editServices.push({ op: "editService", service: want.service });
     }
-    matchDests(want, have.dests, fromKernel, { addDests, editDests, delDests });
+    matchDests(want, haveDests as DestinationEntry[], fromKernel, destOps);
   }
   for (const index of actualById.values()) {
-    if (!kept[index])
-      delServices.push({ op: "delService", service: keyOf((actual[index] as ServiceWithDests).service) });
+    // Never a linked one: its desired service asked for it.
+    if (!kept[index]) delServices.push({ op: "delService", service: keyOf(services[index] as ServiceEntry) });
   }
   return [...addServices, ...editServices, ...addDests, ...editDests, ...delDests, ...delServices];
 }
@@ -240,7 +221,18 @@ export async function apply(
   opts: { dryRun?: boolean } = {},
 ): Promise<ApplyReport> {
   // Counters never take part in a diff: not decoding them is most of a no-op pass's JavaScript.
-  const read = client.table({ counters: false });
+  // What matches the desired table is compared in the replies' bytes and not decoded at all
+  // (fast-match.ts); the plan for that is made while the kernel dumps the services.
+  let plan: ReconcilePlan | undefined;
+  // A client without that read (a stand-in for IpvsClient): its table, as diff() takes it.
+  let fromKernel = true;
+  const read: Promise<TableRead> =
+    typeof client.readForDiff === "function"
+      ? client.readForDiff(() => plan)
+      : (client as IpvsClient).table({ counters: false }).then((t) => {
+          fromKernel = isKernelTable(t);
+          return tableReadOf(t);
+        });
   // The desired side's half of the diff while the kernel dumps the table.
   let ids: DesiredIds;
   try {
@@ -249,7 +241,9 @@ export async function apply(
     read.catch(() => {});
     throw err;
   }
-  const operations = diffWithIds(desired, ids, await read);
+  plan = compileReconcilePlan(desired, ids.afs, ids.ids);
+  const table = await read;
+  const operations = diffRead(desired, ids, table, fromKernel);
   if (opts.dryRun) return { operations, results: [], failed: [], dryRun: true };
   const results = operations.length ? await client.batch(operations) : [];
   return { operations, results, failed: results.filter((r) => r.error), dryRun: false };

@@ -11,10 +11,22 @@
  */
 import { writeIPv4, writeIPv6 } from "@lvs/inet";
 import type { NetlinkExchangeResult, NetlinkExchangeSocket } from "@lvs/sys";
-import { appendIpvsRequest, decodeServiceReplyAt, encodeIpvsRequest } from "./codec.js";
+import { appendIpvsRequest, decodeServiceReplyAt, encodeIpvsRequest, type ServiceAttrs } from "./codec.js";
 import * as C from "./constants.js";
+import type { DesiredService } from "./diff.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
 import { decodeDestEntryAt } from "./fast-dest.js";
+import {
+  DEST_DIFFERS,
+  linkService,
+  matchDestPart,
+  newServicePart,
+  parseServicePart,
+  type ReconcilePlan,
+  type ServicePart,
+  sameServiceInBytes,
+  type TableRead,
+} from "./fast-match.js";
 import { describeService, keyOf, Msg, serviceEntryFromAttrs, serviceFamily } from "./model.js";
 import { Writer } from "./netlink.js";
 import type { DestinationEntry, ServiceEntry } from "./types.js";
@@ -33,23 +45,160 @@ export interface ExchangeContext {
 }
 
 /**
- * The services dump over the first socket; null when it was interrupted (the caller redoes it).
- * `onDecoded`, when given, is called with the list so far each time DUMPS_PER_EXCHANGE more
- * services are decoded: a table read starts their destination dumps while the rest decode.
+ * The services of a table read, in the kernel's order. Each is a decoded entry or, when a plan
+ * linked it to a desired service (fast-match.ts), where its reply lies and what its GET_DEST
+ * request needs: its entry is then decoded only if asked for (an error naming it, a dump redone).
  */
-export async function dumpServices(
+export class ServiceRows {
+  length = 0;
+  /** Decoded entries; undefined for a linked row until entry() decodes it. */
+  readonly entries: (ServiceEntry | undefined)[] = [];
+  /** The desired service each row linked to, or -1. */
+  readonly linked: number[] = [];
+  /** For a linked row: sameService(desired, kernel), compared in the reply's bytes. */
+  readonly same: boolean[] = [];
+  // A linked row's identity as its reply carries it (0 for the others), and where that reply is.
+  private readonly afs: number[] = [];
+  private readonly fwmarks: number[] = [];
+  private readonly protocols: number[] = [];
+  private readonly ports: number[] = [];
+  private readonly addrAts: number[] = [];
+  private readonly bufs: Uint8Array[] = [];
+  private readonly views: DataView[] = [];
+  private readonly partAts: number[] = [];
+  private readonly partLengths: number[] = [];
+
+  constructor(private readonly counters = true) {}
+
+  static of(entries: readonly ServiceEntry[], counters = true): ServiceRows {
+    const rows = new ServiceRows(counters);
+    for (const e of entries) rows.pushEntry(e);
+    return rows;
+  }
+
+  pushEntry(entry: ServiceEntry): void {
+    this.entries.push(entry);
+    this.linked.push(-1);
+    this.same.push(false);
+    this.afs.push(entry.af ?? serviceFamily(keyOf(entry)));
+    this.fwmarks.push(0);
+    this.protocols.push(0);
+    this.ports.push(0);
+    this.addrAts.push(-1);
+    this.bufs.push(EMPTY_BYTES);
+    this.views.push(EMPTY_VIEW);
+    this.partAts.push(-1);
+    this.partLengths.push(0);
+    this.length++;
+  }
+
+  /** A row linked to desired service `k`, its reply the `partLength` bytes at `partAt` of `buf`. */
+  pushLinked(
+    k: number,
+    same: boolean,
+    part: ServicePart,
+    buf: Uint8Array,
+    view: DataView,
+    partAt: number,
+    partLength: number,
+  ): void {
+    this.entries.push(undefined);
+    this.linked.push(k);
+    this.same.push(same);
+    this.afs.push(part.af);
+    this.fwmarks.push(part.fwmark);
+    this.protocols.push(part.protocol);
+    this.ports.push(part.port);
+    this.addrAts.push(part.addrAt);
+    this.bufs.push(buf);
+    this.views.push(view);
+    this.partAts.push(partAt);
+    this.partLengths.push(partLength);
+    this.length++;
+  }
+
+  /** The row's family, as its destinations are decoded with. */
+  af(i: number): number {
+    return this.afs[i] as number;
+  }
+
+  /** The row's entry: for a linked row, decoded from its reply now (as the read would have). */
+  entry(i: number): ServiceEntry {
+    const known = this.entries[i];
+    if (known) return known;
+    const a = decodeServiceReplyAt(
+      this.bufs[i] as Uint8Array,
+      this.views[i] as DataView,
+      this.partAts[i] as number,
+      this.partLengths[i] as number,
+      this.counters,
+    ) as ServiceAttrs;
+    const entry = serviceEntryFromAttrs(a);
+    this.entries[i] = entry;
+    return entry;
+  }
+
+  /**
+   * The row's GET_DEST dump request at `at` of `block` (zeroed there); the offset after it, or
+   * -1 when its address cannot be written (the caller uses the codec, which names the error).
+   */
+  writeRequest(
+    block: Uint8Array,
+    view: DataView,
+    at: number,
+    i: number,
+    familyId: number,
+    seq: number,
+  ): number {
+    const entry = this.entries[i];
+    if (entry) return writeDestDumpRequest(block, view, at, entry, familyId, seq);
+    // A linked row: the address as the reply has it, the bytes formatAddress reads and
+    // writeIPv4/writeIPv6 write back for the entry's text (4 for IPv4, 16 for IPv6).
+    const af = this.afs[i] as number;
+    const fwmark = this.fwmarks[i] as number;
+    if (fwmark === 0) {
+      const buf = this.bufs[i] as Uint8Array;
+      const from = this.addrAts[i] as number;
+      const to = at + DEST_DUMP_ADDR_OFFSET;
+      for (let b = 0, n = af === C.AF_INET6 ? 16 : 4; b < n; b++) block[to + b] = buf[from + b] as number;
+    }
+    return writeDestDumpHeaders(
+      view,
+      block,
+      at,
+      af,
+      fwmark,
+      this.protocols[i] as number,
+      this.ports[i] as number,
+      familyId,
+      seq,
+    );
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY_BYTES.buffer);
+
+/**
+ * The services dump in one exchange on the first socket; null when it was interrupted (the caller
+ * redoes it). With a `plan` (asked for once the reply is in), parts that link to a desired service
+ * are compared in their bytes and not decoded (fast-match.ts).
+ */
+export async function dumpServiceRows(
   ctx: ExchangeContext,
   counters = true,
-  onDecoded?: (decoded: readonly ServiceEntry[]) => void,
-): Promise<ServiceEntry[] | null> {
+  plan?: () => ReconcilePlan | undefined,
+): Promise<ServiceRows | null> {
   const seq = ctx.nextSeq();
   const request = encodeIpvsRequest(Msg.dumpServices(), ctx.familyId, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
   const r = await (ctx.sockets[0] as NetlinkExchangeSocket).exchange([request], [seq], ctx.timeoutMs);
   if (r.error) throw exchangeFailure(r, "GET_SERVICE", "SERVICE", undefined);
-  const out: ServiceEntry[] = [];
   let interrupted = false;
   const data = r.data;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const rows = new ServiceRows(counters);
+  const against = plan?.();
+  const part = newServicePart();
   for (let off = 0; off + 16 <= data.length; ) {
     const len = view.getUint32(off, true);
     if (len < 16 || off + len > data.length) break;
@@ -57,10 +206,15 @@ export async function dumpServices(
       const type = view.getUint16(off + 4, true);
       if (view.getUint16(off + 6, true) & C.NLM_F_DUMP_INTR) interrupted = true;
       if (type === ctx.familyId) {
-        const a = decodeServiceReplyAt(data, view, off + 16, len - 16, counters);
-        if (a) {
-          out.push(serviceEntryFromAttrs(a));
-          if (onDecoded && out.length % DUMPS_PER_EXCHANGE === 0) onDecoded(out);
+        const k =
+          against && parseServicePart(view, off + 16, len - 16, part) ? linkService(against, part, view) : -1;
+        if (k >= 0 && against) {
+          const want = (against.desired[k] as DesiredService).service;
+          const same = sameServiceInBytes(want, against.afs[k] as number, part, data);
+          rows.pushLinked(k, same, part, data, view, off + 16, len - 16);
+        } else {
+          const a = decodeServiceReplyAt(data, view, off + 16, len - 16, counters);
+          if (a) rows.pushEntry(serviceEntryFromAttrs(a));
         }
       } else if ((type === C.NLMSG_DONE || type === C.NLMSG_ERROR) && len >= 20) {
         const errno = -view.getInt32(off + 16, true);
@@ -69,12 +223,20 @@ export async function dumpServices(
     }
     off += (len + 3) & ~3;
   }
-  return interrupted ? null : out;
+  return interrupted ? null : rows;
+}
+
+/** The services dump over the first socket, decoded; null when it was interrupted. */
+export async function dumpServices(ctx: ExchangeContext, counters = true): Promise<ServiceEntry[] | null> {
+  const rows = await dumpServiceRows(ctx, counters);
+  return rows && (rows.entries as ServiceEntry[]);
 }
 
 /** What one service's destination dump gave. */
 export type DestDump =
   | { kind: "ok"; dests: DestinationEntry[] }
+  /** Linked to a desired service and equal to its real servers, in the bytes: nothing decoded. */
+  | { kind: "matched" }
   /** The service went away between the services dump and this one. */
   | { kind: "gone" }
   /** NLM_F_DUMP_INTR: the caller redoes this one. */
@@ -86,18 +248,19 @@ export type DestDump =
  */
 export async function dumpAllDests(
   ctx: ExchangeContext,
-  services: readonly ServiceEntry[],
+  services: ServiceRows,
   counters = true,
 ): Promise<DestDump[]> {
   const reader = new DestDumpReader(ctx, counters);
-  reader.feed(services, true);
+  reader.feed(services);
   return reader.done();
 }
 
 /**
- * The destination dumps of a table read, started DUMPS_PER_EXCHANGE services at a time as the
- * services become known (`feed`), so the kernel dumps the first services' real servers while the
- * rest of the services dump is still being decoded.
+ * The destination dumps of a table read, DUMPS_PER_EXCHANGE services per call, the calls spread
+ * over the sockets (each runs its share in order). With a plan, the parts of a service linked to a
+ * desired one are compared with its real servers in their bytes first, and decoded only when they
+ * differ (fast-match.ts).
  */
 export class DestDumpReader {
   private readonly out: DestDump[] = [];
@@ -108,12 +271,13 @@ export class DestDumpReader {
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly counters: boolean,
+    private readonly plan?: ReconcilePlan,
   ) {}
 
-  /** Starts the dumps of `services` not started yet, in whole exchanges unless `all`. */
-  feed(services: readonly ServiceEntry[], all = false): void {
+  /** Starts the dumps of the `services` not started yet. */
+  feed(services: ServiceRows): void {
     const { ctx } = this;
-    while (this.fed < services.length && (all || services.length - this.fed >= DUMPS_PER_EXCHANGE)) {
+    while (this.fed < services.length) {
       const start = this.fed;
       const end = Math.min(services.length, start + DUMPS_PER_EXCHANGE);
       this.fed = end;
@@ -125,10 +289,10 @@ export class DestDumpReader {
       let at = 0;
       for (let i = start; i < end; i++) {
         const seq = ctx.nextSeq();
-        const service = services[i] as ServiceEntry;
-        let next = writeDestDumpRequest(block, blockView, at, service, ctx.familyId, seq);
+        let next = services.writeRequest(block, blockView, at, i, ctx.familyId, seq);
         if (next < 0) {
           // Not an address this writer knows: the codec's encoder, which throws the right error.
+          const service = services.entry(i);
           const request = encodeIpvsRequest(
             Msg.dumpDests(keyOf(service)),
             ctx.familyId,
@@ -152,7 +316,12 @@ export class DestDumpReader {
       }
       const socket = ctx.sockets[this.socketIndex++ % ctx.sockets.length] as NetlinkExchangeSocket;
       const call = socket.exchangeJoined(block.subarray(0, at), lengths, seqs, ctx.timeoutMs).then((r) => {
-        decodeDestDumps(ctx, r, { services, start, seqs, counters: this.counters }, this.out);
+        decodeDestDumps(
+          ctx,
+          r,
+          { services, start, seqs, counters: this.counters, plan: this.plan },
+          this.out,
+        );
       });
       // Awaited in done(); until then a failure must not count as unhandled.
       call.catch(() => {});
@@ -165,15 +334,82 @@ export class DestDumpReader {
     await Promise.all(this.calls);
     return this.out;
   }
+}
 
-  /** Waits for the started dumps, whatever their outcome (a read given up). */
-  async abandon(): Promise<void> {
-    await Promise.allSettled(this.calls);
+/** What a table read falls back on: the client's own socket path. */
+export interface TableRedo {
+  /** The services, dumped again (after an interrupted services dump). */
+  services(): Promise<ServiceEntry[]>;
+  /** One service's real servers, dumped again (after an interrupted GET_DEST dump). */
+  dests(service: ServiceEntry): Promise<DestinationEntry[]>;
+}
+
+/**
+ * A whole table read over the exchange sockets: the services dump, then the real servers' dumps
+ * (all queued at once: the native calls start in later microtasks anyway, so queueing them while
+ * the services were still being read would not start the kernel on them any sooner). With a plan
+ * (a reconcile's read, without counters), the services and real servers that equal the desired
+ * ones are compared in their bytes and not decoded: `linked`/`same` and undefined entries say so
+ * (fast-match.ts's TableRead).
+ */
+export async function readTable(
+  ctx: ExchangeContext,
+  counters: boolean,
+  redo: TableRedo,
+  plan?: () => ReconcilePlan | undefined,
+): Promise<TableRead> {
+  let against: ReconcilePlan | undefined;
+  let rows = await dumpServiceRows(
+    ctx,
+    counters,
+    plan &&
+      (() => {
+        against = plan();
+        return against;
+      }),
+  );
+  let dumps: DestDump[];
+  if (rows) {
+    const reader = new DestDumpReader(ctx, counters, against);
+    reader.feed(rows);
+    dumps = await reader.done();
+  } else {
+    // The services changed during their dump: read again, the services first (all decoded).
+    rows = ServiceRows.of(await redo.services(), counters);
+    dumps = await dumpAllDests(ctx, rows, counters);
   }
+  const services: (ServiceEntry | undefined)[] = [];
+  const dests: (DestinationEntry[] | undefined)[] = [];
+  const linked: number[] = [];
+  const same: boolean[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const d = dumps[i];
+    let have: DestinationEntry[] | undefined;
+    if (d?.kind === "ok") have = d.dests;
+    else if (d?.kind === "interrupted") {
+      // Changed while read: the socket path's dump retries it (DUMP_INTR) or finds it gone.
+      try {
+        have = await redo.dests(rows.entry(i));
+      } catch (err) {
+        if (!(err instanceof IpvsError && err.errno === C.Errno.ESRCH)) throw err;
+        continue;
+      }
+    } else if (d?.kind !== "matched") continue;
+    const k = rows.linked[i] as number;
+    services.push(k >= 0 ? undefined : rows.entry(i));
+    dests.push(have);
+    linked.push(k);
+    same.push(rows.same[i] as boolean);
+  }
+  return against
+    ? { services, dests, linked, same }
+    : { services, dests, linked: undefined, same: undefined };
 }
 
 /** The longest GET_DEST dump request: headers, the service nest, AF, PROTOCOL, ADDR (16), PORT. */
 export const DEST_DUMP_REQUEST_MAX = 16 + 4 + 4 + 8 + 8 + 20 + 8;
+/** Where a GET_DEST dump request carries the service's address (the ADDR attribute's payload). */
+const DEST_DUMP_ADDR_OFFSET = 16 + 4 + 4 + 8 + 8 + C.NLA_HDRLEN;
 
 /**
  * One GET_DEST dump request for `service`, written at `off` of `buf` (zeroed there): the same
@@ -190,24 +426,55 @@ export function writeDestDumpRequest(
   familyId: number,
   seq: number,
 ): number {
-  const fwmark = service.fwmark !== undefined && service.fwmark !== 0;
+  const fwmark = service.fwmark !== undefined && service.fwmark !== 0 ? (service.fwmark as number) : 0;
   const af = service.af ?? serviceFamily(keyOf(service));
-  const length = fwmark ? 16 + 4 + 4 + 8 + 8 : DEST_DUMP_REQUEST_MAX;
-  let at = off + 16 + 4 + 4 + 8; // headers, nest header, AF
-  if (fwmark) {
-    attrHeader(view, at, 8, C.IPVS_SVC_ATTR_FWMARK);
-    view.setUint32(at + 4, (service.fwmark as number) >>> 0, true);
-  } else {
+  if (fwmark === 0) {
     const address = service.address as string;
-    const addrAt = at + 8 + C.NLA_HDRLEN;
+    const addrAt = off + DEST_DUMP_ADDR_OFFSET;
     if (!writeIPv4(address, buf, addrAt) && !writeIPv6(address, buf, addrAt)) return -1;
+  }
+  return writeDestDumpHeaders(
+    view,
+    buf,
+    off,
+    af,
+    fwmark,
+    service.protocol as number,
+    service.port as number,
+    familyId,
+    seq,
+  );
+}
+
+/**
+ * Everything of a GET_DEST dump request at `off` but the address bytes (at
+ * off + DEST_DUMP_ADDR_OFFSET, the caller's): headers, the service nest, AF, and FWMARK (`fwmark`
+ * not 0) or PROTOCOL, ADDR's header and PORT. Returns the offset after it.
+ */
+function writeDestDumpHeaders(
+  view: DataView,
+  buf: Uint8Array,
+  off: number,
+  af: number,
+  fwmark: number,
+  protocol: number,
+  port: number,
+  familyId: number,
+  seq: number,
+): number {
+  const length = fwmark !== 0 ? 16 + 4 + 4 + 8 + 8 : DEST_DUMP_REQUEST_MAX;
+  let at = off + 16 + 4 + 4 + 8; // headers, nest header, AF
+  if (fwmark !== 0) {
+    attrHeader(view, at, 8, C.IPVS_SVC_ATTR_FWMARK);
+    view.setUint32(at + 4, fwmark >>> 0, true);
+  } else {
     attrHeader(view, at, 6, C.IPVS_SVC_ATTR_PROTOCOL);
-    view.setUint16(at + 4, service.protocol as number, true);
+    view.setUint16(at + 4, protocol, true);
     at += 8;
     attrHeader(view, at, 20, C.IPVS_SVC_ATTR_ADDR);
     at += 20;
     attrHeader(view, at, 6, C.IPVS_SVC_ATTR_PORT);
-    view.setUint16(at + 4, service.port as number, false);
+    view.setUint16(at + 4, port, false);
   }
   // nlmsghdr: length, type, flags, seq, pid 0 (the kernel fills in ours)
   view.setUint32(off, length, true);
@@ -228,23 +495,63 @@ function attrHeader(view: DataView, at: number, length: number, type: number): v
   view.setUint16(at + 2, type, true);
 }
 
+/** A dump whose real servers all matched in their bytes: one outcome shared by all. */
+const MATCHED: DestDump = { kind: "matched" };
+const GONE: DestDump = { kind: "gone" };
+const INTERRUPTED: DestDump = { kind: "interrupted" };
+
+/**
+ * How each dump of one exchange call is going, by its index in the call: parallel arrays, not an
+ * object per service (a read makes thousands). `desired`: the desired service whose real servers
+ * its parts are compared with in bytes, or -1 (decoded); `first`: its first part's offset in the
+ * call's buffer (-1: none yet), to decode them all if they differ; `matched`: desired real
+ * servers matched so far.
+ */
+class DumpStates {
+  readonly dests: (DestinationEntry[] | undefined)[];
+  readonly flags: Uint8Array;
+  readonly desired: Int32Array;
+  readonly first: Int32Array;
+  readonly matched: Int32Array;
+
+  constructor(n: number) {
+    this.dests = new Array(n);
+    this.flags = new Uint8Array(n);
+    this.desired = new Int32Array(n).fill(-1);
+    this.first = new Int32Array(n).fill(-1);
+    this.matched = new Int32Array(n);
+  }
+
+  push(k: number, d: DestinationEntry): void {
+    const list = this.dests[k];
+    if (list) list.push(d);
+    else this.dests[k] = [d];
+  }
+}
+const INTERRUPTED_FLAG = 1;
+const SETTLED_FLAG = 2;
+
 function decodeDestDumps(
   ctx: ExchangeContext,
   r: NetlinkExchangeResult,
-  call: { services: readonly ServiceEntry[]; start: number; seqs: readonly number[]; counters: boolean },
+  call: {
+    services: ServiceRows;
+    start: number;
+    seqs: readonly number[];
+    counters: boolean;
+    plan: ReconcilePlan | undefined;
+  },
   out: DestDump[],
 ): void {
-  const { services, start, seqs, counters } = call;
+  const { services, start, seqs, counters, plan } = call;
   const firstSeq = seqs[0] as number;
-  const state: { dests: DestinationEntry[]; interrupted: boolean; settled: boolean; af: number }[] = seqs.map(
-    (_, k) => ({
-      dests: [],
-      interrupted: false,
-      settled: false,
-      af:
-        (services[start + k] as ServiceEntry).af ?? serviceFamily(keyOf(services[start + k] as ServiceEntry)),
-    }),
-  );
+  const state = new DumpStates(seqs.length);
+  if (plan) {
+    for (let k = 0; k < seqs.length; k++) {
+      const linked = services.linked[start + k] as number;
+      if (linked >= 0 && (plan.slotStart[linked] as number) >= 0) state.desired[k] = linked;
+    }
+  }
   const data = r.data;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let off = 0; off + 16 <= data.length; ) {
@@ -256,40 +563,84 @@ function decodeDestDumps(
     let k = (view.getUint32(off + 8, true) - firstSeq) >>> 0;
     if (k >= seqs.length || seqs[k] !== view.getUint32(off + 8, true))
       k = seqs.indexOf(view.getUint32(off + 8, true));
-    const s = state[k];
-    if (s !== undefined && !s.settled) {
+    if (k >= 0 && !((state.flags[k] as number) & SETTLED_FLAG)) {
       const i = start + k;
-      const service = services[i] as ServiceEntry;
-      if (flags & C.NLM_F_DUMP_INTR) s.interrupted = true;
+      if (flags & C.NLM_F_DUMP_INTR) state.flags[k] = (state.flags[k] as number) | INTERRUPTED_FLAG;
       if (type === ctx.familyId) {
-        const d = decodeDestEntryAt(data, view, off + 16, len - 16, s.af, counters);
-        if (d) s.dests.push(d);
+        if ((state.first[k] as number) < 0) state.first[k] = off;
+        const desired = state.desired[k] as number;
+        if (desired >= 0) {
+          const n = matchDestPart(plan as ReconcilePlan, desired, services.af(i), view, off + 16, len - 16);
+          if (n !== DEST_DIFFERS) state.matched[k] = (state.matched[k] as number) + n;
+          else {
+            // Different: this service is decoded, its parts so far and the rest.
+            state.desired[k] = -1;
+            decodeParts(data, view, off + len, seqs, k, ctx.familyId, services.af(i), state, counters);
+          }
+        } else {
+          const d = decodeDestEntryAt(data, view, off + 16, len - 16, services.af(i), counters);
+          if (d) state.push(k, d);
+        }
       } else if (type === C.NLMSG_DONE || type === C.NLMSG_ERROR) {
-        s.settled = true;
+        state.flags[k] = (state.flags[k] as number) | SETTLED_FLAG;
         const errno = len >= 20 ? -view.getInt32(off + 16, true) : 0;
-        if (errno === C.Errno.ESRCH) out[i] = { kind: "gone" };
-        else if (errno > 0) throw kernelError(errno, "SERVICE", "GET_DEST", describeService(keyOf(service)));
-        else out[i] = s.interrupted ? { kind: "interrupted" } : { kind: "ok", dests: s.dests };
+        const desired = state.desired[k] as number;
+        if (errno === C.Errno.ESRCH) out[i] = GONE;
+        else if (errno > 0)
+          throw kernelError(errno, "SERVICE", "GET_DEST", describeService(keyOf(services.entry(i))));
+        else if ((state.flags[k] as number) & INTERRUPTED_FLAG) out[i] = INTERRUPTED;
+        else if (desired >= 0 && state.matched[k] === (plan as ReconcilePlan).slotCount[desired])
+          out[i] = MATCHED;
+        else {
+          // A desired real server the kernel does not have: decoded after all.
+          if (desired >= 0)
+            decodeParts(data, view, off, seqs, k, ctx.familyId, services.af(i), state, counters);
+          out[i] = { kind: "ok", dests: state.dests[k] ?? [] };
+        }
       }
     }
     off += (len + 3) & ~3;
   }
   if (r.error) {
     const i = start + r.completed;
-    const service = services[i] as ServiceEntry;
-    throw exchangeFailure(r, "GET_DEST", "SERVICE", describeService(keyOf(service)));
+    throw exchangeFailure(r, "GET_DEST", "SERVICE", describeService(keyOf(services.entry(i))));
   }
   for (let k = 0; k < seqs.length; k++) {
     if (out[start + k] === undefined) {
-      throw new IpvsError(
-        "IPVS_BAD_MESSAGE",
-        `GET_DEST: no end to the dump of ${describeService(keyOf(services[start + k] as ServiceEntry))}`,
-        {
-          command: "GET_DEST",
-          object: describeService(keyOf(services[start + k] as ServiceEntry)),
-        },
-      );
+      const what = describeService(keyOf(services.entry(start + k)));
+      throw new IpvsError("IPVS_BAD_MESSAGE", `GET_DEST: no end to the dump of ${what}`, {
+        command: "GET_DEST",
+        object: what,
+      });
     }
+  }
+}
+
+/**
+ * Decodes the real-server parts of dump `k` of a call from its first part up to `to` (the
+ * offset after the last one to decode) into its list: the parts compared in bytes until a
+ * difference showed.
+ */
+function decodeParts(
+  data: Uint8Array,
+  view: DataView,
+  to: number,
+  seqs: readonly number[],
+  k: number,
+  familyId: number,
+  af: number,
+  state: DumpStates,
+  counters: boolean,
+): void {
+  const seq = seqs[k] as number;
+  for (let off = state.first[k] as number; off >= 0 && off + 16 <= to; ) {
+    const len = view.getUint32(off, true);
+    if (len < 16 || off + len > to) break;
+    if (view.getUint32(off + 8, true) === seq && view.getUint16(off + 4, true) === familyId) {
+      const d = decodeDestEntryAt(data, view, off + 16, len - 16, af, counters);
+      if (d) state.push(k, d);
+    }
+    off += (len + 3) & ~3;
   }
 }
 
