@@ -287,6 +287,31 @@ export const newServicePart = (): ServicePart => ({
   netmask: 0,
 });
 
+/** onlyNest: the part has no attribute of that type. */
+const NO_NEST = -1;
+/** onlyNest: a malformed attribute header, or more than one attribute of that type. */
+const BAD_NESTS = -2;
+
+/**
+ * Where the payload of the one top-level attribute of `type` starts in a dump part (genl header
+ * + attributes, `length` bytes at `start`, at least GENL_HDRLEN), its end being that attribute's
+ * own length on from its header; NO_NEST or BAD_NESTS otherwise. What both decoders walk first.
+ */
+function onlyNest(view: DataView, start: number, length: number, type: number): number {
+  const end = start + length;
+  let nestAt = NO_NEST;
+  for (let off = start + C.GENL_HDRLEN; off + C.NLA_HDRLEN <= end; ) {
+    const len = view.getUint16(off, true);
+    if (len < C.NLA_HDRLEN || off + len > end) return BAD_NESTS;
+    if ((view.getUint16(off + 2, true) & C.NLA_TYPE_MASK) === type) {
+      if (nestAt !== NO_NEST) return BAD_NESTS;
+      nestAt = off + C.NLA_HDRLEN;
+    }
+    off += (len + 3) & ~3;
+  }
+  return nestAt;
+}
+
 /**
  * Reads one GET_SERVICE dump part (genl header + attributes, `length` bytes at `start`) into
  * `out`, with every check decodeServiceReplyAt (without counters) and serviceEntryFromAttrs
@@ -295,21 +320,9 @@ export const newServicePart = (): ServicePart => ({
  */
 export function parseServicePart(view: DataView, start: number, length: number, out: ServicePart): boolean {
   if (length < C.GENL_HDRLEN) return false;
-  const end = start + length;
-  let nestAt = -1;
-  let nestEnd = 0;
-  let nests = 0;
-  for (let off = start + C.GENL_HDRLEN; off + C.NLA_HDRLEN <= end; ) {
-    const len = view.getUint16(off, true);
-    if (len < C.NLA_HDRLEN || off + len > end) return false;
-    if ((view.getUint16(off + 2, true) & C.NLA_TYPE_MASK) === C.IPVS_CMD_ATTR_SERVICE) {
-      nests++;
-      nestAt = off + C.NLA_HDRLEN;
-      nestEnd = off + len;
-    }
-    off += (len + 3) & ~3;
-  }
-  if (nests !== 1) return false;
+  const nestAt = onlyNest(view, start, length, C.IPVS_CMD_ATTR_SERVICE);
+  if (nestAt < 0) return false;
+  const nestEnd = nestAt - C.NLA_HDRLEN + view.getUint16(nestAt - C.NLA_HDRLEN, true);
   let af = -1;
   let fwmark = 0;
   let protocol = 0;
@@ -475,22 +488,10 @@ export function matchDestPart(
   length: number,
 ): number {
   if (length < C.GENL_HDRLEN) return DEST_DIFFERS;
-  const end = start + length;
-  let nestAt = -1;
-  let nestEnd = 0;
-  let nests = 0;
-  for (let off = start + C.GENL_HDRLEN; off + C.NLA_HDRLEN <= end; ) {
-    const len = view.getUint16(off, true);
-    if (len < C.NLA_HDRLEN || off + len > end) return DEST_DIFFERS;
-    if ((view.getUint16(off + 2, true) & C.NLA_TYPE_MASK) === C.IPVS_CMD_ATTR_DEST) {
-      nests++;
-      nestAt = off + C.NLA_HDRLEN;
-      nestEnd = off + len;
-    }
-    off += (len + 3) & ~3;
-  }
-  if (nests === 0) return 0;
-  if (nests > 1) return DEST_DIFFERS;
+  const nestAt = onlyNest(view, start, length, C.IPVS_CMD_ATTR_DEST);
+  if (nestAt === NO_NEST) return 0;
+  if (nestAt < 0) return DEST_DIFFERS;
+  const nestEnd = nestAt - C.NLA_HDRLEN + view.getUint16(nestAt - C.NLA_HDRLEN, true);
   let addrFamily = -1;
   let addrAt = -1;
   let addrSize = 0;
