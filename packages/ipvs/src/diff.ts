@@ -13,6 +13,7 @@ import { sameDest, sameService } from "./compare.js";
 import { compileReconcilePlan, type ReconcilePlan, type TableRead } from "./fast-match.js";
 import { isKernelTable, keyOf, serviceFamily } from "./model.js";
 import type {
+  DesiredService,
   Destination,
   DestinationEntry,
   Service,
@@ -21,10 +22,7 @@ import type {
   ServiceWithDests,
 } from "./types.js";
 
-export interface DesiredService {
-  service: Service;
-  dests: Destination[];
-}
+export type { DesiredService } from "./types.js";
 
 /** A stable identity string for a service key (canonical address, explicit family). */
 export function serviceId(k: ServiceKey | ServiceEntry): string {

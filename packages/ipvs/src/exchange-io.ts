@@ -13,7 +13,6 @@ import { writeIPv4, writeIPv6 } from "@lvs/inet";
 import type { NetlinkExchangeResult, NetlinkExchangeSocket } from "@lvs/sys";
 import { appendIpvsRequest, decodeServiceReplyAt, encodeIpvsRequest, type ServiceAttrs } from "./codec.js";
 import * as C from "./constants.js";
-import type { DesiredService } from "./diff.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
 import { decodeDestEntryAt } from "./fast-dest.js";
 import {
@@ -29,7 +28,7 @@ import {
 } from "./fast-match.js";
 import { describeService, keyOf, Msg, serviceEntryFromAttrs, serviceFamily } from "./model.js";
 import { Writer } from "./netlink.js";
-import type { DestinationEntry, ServiceEntry } from "./types.js";
+import type { DesiredService, DestinationEntry, ServiceEntry } from "./types.js";
 
 /** Requests per exchange call in a table read: enough to amortise the crossing, small enough to overlap. */
 const DUMPS_PER_EXCHANGE = 64;

@@ -20,9 +20,8 @@
 import { writeIPv4, writeIPv6 } from "@lvs/inet";
 import { defaultNetmask, sameDest } from "./compare.js";
 import * as C from "./constants.js";
-import type { DesiredService } from "./diff.js";
 import { decodeNetmask } from "./model.js";
-import type { DestinationEntry, Service, ServiceEntry } from "./types.js";
+import type { DesiredService, DestinationEntry, Service, ServiceEntry } from "./types.js";
 
 /** Real servers of a service up to which matching scans its slots instead of indexing them. */
 const LINEAR_MAX = 16;

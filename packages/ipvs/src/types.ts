@@ -149,3 +149,9 @@ export interface ServiceWithDests {
   service: ServiceEntry;
   dests: DestinationEntry[];
 }
+
+/** One service as a reconcile wants it (`diff()`, `apply()`), with its real servers. */
+export interface DesiredService {
+  service: Service;
+  dests: Destination[];
+}
