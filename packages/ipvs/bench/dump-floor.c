@@ -1,7 +1,10 @@
 // The kernel's own time for a table read: one GET_DEST dump per service, as ipvsadm and
 // @lvs/ipvs send them, from C with no decoding beyond netlink framing, on T threads (a netlink
 // socket each). What no client can go below. Built and run by ipvs.bench.mjs (cc -O2 -pthread):
-//   dump-floor NETNS SERVICES THREADS   (services 10.100.s>>8.s&255:80 TCP, as the bench makes)
+//   dump-floor NETNS SERVICES THREADS [RECV_BYTES]
+// (services 10.100.s>>8.s&255:80 TCP, as the bench makes). RECV_BYTES (default 65536) is each
+// recv's buffer: the kernel sizes a dump's parts to the largest read it has seen on the socket
+// (netlink_dump, max_recvmsg_len, at most 32 KiB), so it decides what each part costs it.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int family, services, threads;
+static int family, services, threads, recv_bytes = 1 << 16;
 
 static int put_attr(char *at, int type, const void *data, int len) {
   struct nlattr *a = (struct nlattr *)at;
@@ -78,7 +81,7 @@ static void *dump_share(void *arg) {
       exit(1);
     }
     for (int done = 0; !done;) {
-      int got = recv(fd, buf, 1 << 16, 0);
+      int got = recv(fd, buf, recv_bytes, 0);
       if (got < 0) {
         perror("recv");
         exit(1);
@@ -99,8 +102,8 @@ static void *dump_share(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: dump-floor NETNS SERVICES THREADS\n");
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: dump-floor NETNS SERVICES THREADS [RECV_BYTES]\n");
     return 2;
   }
   char path[256];
@@ -113,6 +116,8 @@ int main(int argc, char **argv) {
   services = atoi(argv[2]);
   threads = atoi(argv[3]);
   if (threads < 1 || threads > 16) return 2;
+  if (argc == 5) recv_bytes = atoi(argv[4]);
+  if (recv_bytes < 4096 || recv_bytes > (1 << 16)) return 2;
   int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
   family = ipvs_family(fd);
   if (family < 0) {

@@ -23,6 +23,7 @@ import * as C from "./constants.js";
 import { IpvsError, type IpvsObjectKind, kernelError } from "./errors.js";
 import {
   type BatchItem,
+  DEST_DUMP_RECEIVE_BYTES,
   dumpServices,
   type ExchangeContext,
   readTable,
@@ -263,6 +264,7 @@ export class IpvsClient {
       for (const p of ps) p.close();
     });
     for (const s of this.exchange?.sockets ?? []) s.close();
+    this.exchange?.servicesSocket?.close();
     if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     for (const p of this.pending.values()) {
@@ -390,10 +392,17 @@ export class IpvsClient {
     }
     const count = Math.max(1, opts.parallelDumps ?? 4);
     const sockets: NetlinkExchangeSocket[] = [];
+    let servicesSocket: NetlinkExchangeSocket | undefined;
+    const where = opts.netns ? { netns: opts.netns } : {};
     try {
+      // Real-server dumps on sockets that read small datagrams (the kernel's parts stay small);
+      // the services dump, one dump of the whole table, on one that reads large ones.
       for (let i = 0; i < count; i++) {
-        sockets.push(NetlinkExchangeSocket.open(C.NETLINK_GENERIC, opts.netns ? { netns: opts.netns } : {}));
+        sockets.push(
+          NetlinkExchangeSocket.open(C.NETLINK_GENERIC, { ...where, receiveBytes: DEST_DUMP_RECEIVE_BYTES }),
+        );
       }
+      servicesSocket = NetlinkExchangeSocket.open(C.NETLINK_GENERIC, where);
     } catch {
       // The socket path still works: use it.
       for (const s of sockets) s.close();
@@ -404,6 +413,7 @@ export class IpvsClient {
       familyId: this.familyId,
       timeoutMs: this.timeoutMs,
       sockets,
+      servicesSocket,
       nextSeq: () => {
         this.exchangeSeq = (this.exchangeSeq % 0xfffffffe) + 1;
         return this.exchangeSeq;

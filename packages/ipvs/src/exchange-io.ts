@@ -39,9 +39,22 @@ const WRITES_PER_EXCHANGE = 8;
 export interface ExchangeContext {
   familyId: number;
   timeoutMs: number;
+  /** The real servers' dumps and the batches (opened with DEST_DUMP_RECEIVE_BYTES). */
   sockets: readonly NetlinkExchangeSocket[];
+  /** The services dump's, with the default (large) reads; without it, the first of `sockets`. */
+  servicesSocket?: NetlinkExchangeSocket;
   nextSeq: () => number;
 }
+
+/**
+ * The largest datagram a real-server dump socket reads. The kernel sizes each part of a dump to
+ * the largest read it has seen on the socket (netlink_dump's max_recvmsg_len): with 64 KiB reads
+ * every GET_DEST dump part was a 32 KiB allocation, and the VM's kernel took 0.80 s for 5,000
+ * four-server dumps on one thread; with 4 KiB reads, 0.39 s (bench/dump-floor.c, FLOOR_RECV). A
+ * service of 10,000 real servers then comes in ~10x more parts (its dump 82 -> 180 ms there).
+ * The services dump keeps large reads: it is one dump of the whole table.
+ */
+export const DEST_DUMP_RECEIVE_BYTES = 4096;
 
 /**
  * The services of a table read, in the kernel's order. Each is a decoded entry or, when a plan
@@ -179,18 +192,23 @@ const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY_BYTES.buffer);
 
 /**
- * The services dump in one exchange on the first socket; null when it was interrupted (the caller
+ * The services dump in one exchange on the services socket; null when it was interrupted (the caller
  * redoes it). With a `plan` (asked for once the reply is in), parts that link to a desired service
- * are compared in their bytes and not decoded (fast-match.ts).
+ * are compared in their bytes and not decoded (fast-match.ts). `progress(rows)` is called every
+ * DUMPS_PER_EXCHANGE rows while the reply is read (not after an NLM_F_DUMP_INTR part): a table
+ * read starts those rows' real-server dumps then, and the kernel works on them while the rest of
+ * the services are read here.
  */
 export async function dumpServiceRows(
   ctx: ExchangeContext,
   counters = true,
   plan?: () => ReconcilePlan | undefined,
+  progress?: (rows: ServiceRows, against: ReconcilePlan | undefined) => void,
 ): Promise<ServiceRows | null> {
   const seq = ctx.nextSeq();
   const request = encodeIpvsRequest(Msg.dumpServices(), ctx.familyId, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
-  const r = await (ctx.sockets[0] as NetlinkExchangeSocket).exchange([request], [seq], ctx.timeoutMs);
+  const socket = ctx.servicesSocket ?? (ctx.sockets[0] as NetlinkExchangeSocket);
+  const r = await socket.exchange([request], [seq], ctx.timeoutMs);
   if (r.error) throw exchangeFailure(r, "GET_SERVICE", "SERVICE", undefined);
   let interrupted = false;
   const data = r.data;
@@ -215,6 +233,8 @@ export async function dumpServiceRows(
           const a = decodeServiceReplyAt(data, view, off + 16, len - 16, counters);
           if (a) rows.pushEntry(serviceEntryFromAttrs(a));
         }
+        if (progress && !interrupted && rows.length % DUMPS_PER_EXCHANGE === 0 && rows.length > 0)
+          progress(rows, against);
       } else if ((type === C.NLMSG_DONE || type === C.NLMSG_ERROR) && len >= 20) {
         const errno = -view.getInt32(off + 16, true);
         if (errno > 0) throw kernelError(errno, "SERVICE", "GET_SERVICE", undefined);
@@ -344,9 +364,9 @@ export interface TableRedo {
 }
 
 /**
- * A whole table read over the exchange sockets: the services dump, then the real servers' dumps
- * (all queued at once: the native calls start in later microtasks anyway, so queueing them while
- * the services were still being read would not start the kernel on them any sooner). With a plan
+ * A whole table read over the exchange sockets: the services dump, then the real servers' dumps,
+ * 64 at a time as the services reply is read (an idle socket hands its call to a pool thread at
+ * once, so the kernel dumps the first services' real servers while the rest are linked). With a plan
  * (a reconcile's read, without counters), the services and real servers that equal the desired
  * ones are compared in their bytes and not decoded: `linked`/`same` and undefined entries say so
  * (fast-match.ts's TableRead).
@@ -358,6 +378,8 @@ export async function readTable(
   plan?: () => ReconcilePlan | undefined,
 ): Promise<TableRead> {
   let against: ReconcilePlan | undefined;
+  // Started while the services are read (dumpServiceRows' progress), finished after.
+  let reader: DestDumpReader | undefined;
   let rows = await dumpServiceRows(
     ctx,
     counters,
@@ -366,10 +388,14 @@ export async function readTable(
         against = plan();
         return against;
       }),
+    (sofar, plan) => {
+      reader ??= new DestDumpReader(ctx, counters, plan);
+      reader.feed(sofar);
+    },
   );
   let dumps: DestDump[];
   if (rows) {
-    const reader = new DestDumpReader(ctx, counters, against);
+    reader ??= new DestDumpReader(ctx, counters, against);
     reader.feed(rows);
     dumps = await reader.done();
   } else {

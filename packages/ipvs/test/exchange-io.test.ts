@@ -1,13 +1,20 @@
 // The table read's GET_DEST request writer (src/exchange-io.ts) must send the very bytes the
 // codec's encoder sends for the same service: for every kind of service key, at any offset of a
-// shared block, with whatever was in the block before.
+// shared block, with whatever was in the block before. And a table read sends each dump on the
+// socket meant for it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeIpvsRequest } from "../src/codec.js";
+import { encodeIpvsMessage, encodeIpvsRequest, type ServiceAttrs } from "../src/codec.js";
 import * as C from "../src/constants.js";
-import { DEST_DUMP_REQUEST_MAX, writeDestDumpRequest } from "../src/exchange-io.js";
+import {
+  DEST_DUMP_REQUEST_MAX,
+  dumpServiceRows,
+  readTable,
+  writeDestDumpRequest,
+} from "../src/exchange-io.js";
 import { keyOf, Msg } from "../src/model.js";
 import type { ServiceEntry } from "../src/types.js";
+import { type FakeService, fakeExchange } from "./fake-exchange.js";
 
 const FAMILY = 0x24;
 const codec = (s: ServiceEntry, seq: number) =>
@@ -82,5 +89,84 @@ describe("writeDestDumpRequest", () => {
     const block = new Uint8Array(DEST_DUMP_REQUEST_MAX);
     expect(writeDestDumpRequest(block, new DataView(block.buffer), 0, s, FAMILY, 1)).toBe(-1);
     expect(() => codec(s, 1)).toThrow(/10\.0\.0\.256/);
+  });
+});
+
+/** `n` kernel services 10.0.x.y:80, two real servers each. */
+function fakeServices(n: number): FakeService[] {
+  const services: FakeService[] = [];
+  for (let s = 1; s <= n; s++) {
+    const addr = new Uint8Array(16);
+    addr.set([10, 0, s >> 8, s & 0xff]);
+    const service: ServiceAttrs = {
+      af: C.AF_INET,
+      protocol: 6,
+      addr,
+      port: 80,
+      schedName: "wlc",
+      flags: { flags: C.IP_VS_SVC_F_HASHED, mask: 0xffffffff },
+      timeout: 0,
+      netmask: 0xffffffff,
+    };
+    services.push({
+      payload: encodeIpvsMessage({ cmd: C.IpvsCmd.NEW_SERVICE, service }),
+      key: { af: C.AF_INET, fwmark: 0, protocol: 6, addr, port: 80 },
+      dests: [1, 2].map((d) =>
+        encodeIpvsMessage({
+          cmd: C.IpvsCmd.NEW_DEST,
+          dest: {
+            addr: Uint8Array.from([10, 1, s & 0xff, d, ...new Array(12).fill(0)]),
+            port: 8080,
+            fwdMethod: C.IP_VS_CONN_F_MASQ,
+            weight: 1,
+            uThresh: 0,
+            lThresh: 0,
+            activeConns: 0,
+            inactConns: 0,
+            persistConns: 0,
+            addrFamily: C.AF_INET,
+          },
+        }),
+      ),
+    });
+  }
+  return services;
+}
+
+describe("readTable's sockets", () => {
+  it("sends the services dump on the services socket and the real servers' dumps on the others", async () => {
+    const services = fakeServices(9);
+    const { ctx, redo, sent } = fakeExchange({ services }, 3, undefined, true);
+    const read = await readTable(ctx, false, redo);
+    expect(read.services.map((s) => s?.address)).toEqual(services.map((_, i) => `10.0.0.${i + 1}`));
+    expect(read.dests.map((d) => d?.map((x) => x.address))).toEqual(
+      services.map((_, i) => [`10.1.${i + 1}.1`, `10.1.${i + 1}.2`]),
+    );
+    expect(sent.filter((x) => x.cmd === C.IpvsCmd.GET_SERVICE).map((x) => x.socket)).toEqual([-1]);
+    const destSockets = sent.filter((x) => x.cmd === C.IpvsCmd.GET_DEST).map((x) => x.socket);
+    expect(destSockets).toHaveLength(9);
+    expect(destSockets.every((i) => i >= 0 && i < 3)).toBe(true);
+  });
+
+  it("starts real servers' dumps 64 services at a time while the services reply is read", async () => {
+    const { ctx, sent } = fakeExchange({ services: fakeServices(200) }, 3, undefined, true);
+    const seen: number[] = [];
+    const rows = await dumpServiceRows(ctx, false, undefined, (sofar) => {
+      seen.push(sofar.length);
+      // Nothing was asked of the real-server sockets yet: progress comes before the read ends.
+      expect(sent.filter((x) => x.cmd === C.IpvsCmd.GET_DEST)).toHaveLength(0);
+    });
+    expect(rows?.length).toBe(200);
+    expect(seen).toEqual([64, 128, 192]);
+    // After an NLM_F_DUMP_INTR part nothing more is started: the read is redone.
+    const interrupted = fakeExchange(
+      { services: fakeServices(200), servicesInterrupted: 1 },
+      3,
+      undefined,
+      true,
+    );
+    const late: number[] = [];
+    expect(await dumpServiceRows(interrupted.ctx, false, undefined, (r) => late.push(r.length))).toBeNull();
+    expect(late).toEqual([]);
   });
 });

@@ -167,7 +167,8 @@ export function fakeClient(table: FakeTable, perDatagram = 3): IpvsClient {
     new FakeSocket(table, state, perDatagram) as unknown as NetlinkSocketLike,
     FAKE_FAMILY,
   );
-  (client as unknown as { exchange: ExchangeContext }).exchange = fakeExchange(table, 4, state).ctx;
+  // As open() sets them up: the services dump on a socket of its own.
+  (client as unknown as { exchange: ExchangeContext }).exchange = fakeExchange(table, 4, state, true).ctx;
   return client;
 }
 
@@ -176,31 +177,42 @@ export function fakeExchange(
   table: FakeTable,
   sockets = 4,
   state: FakeState = { servicesDumps: 0, interruptedOnce: new Set<FakeService>() },
-): { ctx: ExchangeContext; redo: TableRedo } {
-  const exchangeJoined = async (joined: Uint8Array, lengths: Uint32Array) => {
-    // A pool thread's turn: later than now.
-    await new Promise((resolve) => setImmediate(resolve));
-    const parts: Uint8Array[] = [];
-    let at = 0;
-    for (const n of lengths) {
-      parts.push(...answer(table, state, joined.subarray(at, at + n)));
-      at += n;
-    }
-    return { data: Buffer.concat(parts), completed: lengths.length };
+  servicesSocket = false,
+): { ctx: ExchangeContext; redo: TableRedo; sent: { socket: number; cmd: number }[] } {
+  // Which socket got which command (the services socket is -1), in call order.
+  const sent: { socket: number; cmd: number }[] = [];
+  const makeSocket = (index: number): NetlinkExchangeSocket => {
+    const exchangeJoined = async (joined: Uint8Array, lengths: Uint32Array) => {
+      let at = 0;
+      for (const n of lengths) {
+        sent.push({ socket: index, cmd: joined[at + 16] as number });
+        at += n;
+      }
+      // A pool thread's turn: later than now.
+      await new Promise((resolve) => setImmediate(resolve));
+      const parts: Uint8Array[] = [];
+      at = 0;
+      for (const n of lengths) {
+        parts.push(...answer(table, state, joined.subarray(at, at + n)));
+        at += n;
+      }
+      return { data: Buffer.concat(parts), completed: lengths.length, datagrams: lengths.length };
+    };
+    return {
+      exchangeJoined,
+      exchange: (writes: Uint8Array[]) =>
+        exchangeJoined(
+          Buffer.concat(writes),
+          Uint32Array.from(writes, (w) => w.length),
+        ),
+    } as unknown as NetlinkExchangeSocket;
   };
-  const socket = {
-    exchangeJoined,
-    exchange: (writes: Uint8Array[]) =>
-      exchangeJoined(
-        Buffer.concat(writes),
-        Uint32Array.from(writes, (w) => w.length),
-      ),
-  } as unknown as NetlinkExchangeSocket;
   let seq = 0x7ffffff0; // wraps within a read: consecutive numbers are not assumed
   const ctx: ExchangeContext = {
     familyId: FAKE_FAMILY,
     timeoutMs: 1000,
-    sockets: Array.from({ length: sockets }, () => socket),
+    sockets: Array.from({ length: sockets }, (_, i) => makeSocket(i)),
+    ...(servicesSocket ? { servicesSocket: makeSocket(-1) } : {}),
     nextSeq: () => {
       seq = (seq % 0xfffffffe) + 1;
       return seq;
@@ -243,5 +255,5 @@ export function fakeExchange(
       });
     },
   };
-  return { ctx, redo };
+  return { ctx, redo, sent };
 }

@@ -1,5 +1,7 @@
 // Netns tier: NetlinkExchangeSocket against the real kernel's rtnetlink, inside a namespace the
 // test made: a multi-part dump, an error reply, a timeout, and the socket's namespace.
+
+import { execFileSync } from "node:child_process";
 import { canUseNetns, type Netns, Topology } from "@lvs/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NetlinkExchangeSocket, SysError } from "../src/index.js";
@@ -13,6 +15,20 @@ const NLM_F_REQUEST = 1;
 const NLM_F_ACK = 4;
 const NLM_F_DUMP = 0x300;
 const IFLA_IFNAME = 3;
+const IFF_UP = 1;
+
+/** nlmsghdr + ifinfomsg setting (or clearing) IFF_UP on link `ifindex`, with an ACK. */
+function setLinkUp(seq: number, ifindex: number, up: boolean): Uint8Array {
+  const b = Buffer.alloc(32);
+  b.writeUInt32LE(32, 0);
+  b.writeUInt16LE(RTM_NEWLINK, 4);
+  b.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+  b.writeUInt32LE(seq, 8);
+  b.writeInt32LE(ifindex, 20);
+  b.writeUInt32LE(up ? IFF_UP : 0, 24); // ifi_flags
+  b.writeUInt32LE(IFF_UP, 28); // ifi_change
+  return b;
+}
 
 /** nlmsghdr + ifinfomsg asking for one link (by index) or all of them. */
 function getLink(seq: number, flags: number, ifindex = 0): Uint8Array {
@@ -126,6 +142,65 @@ describe.skipIf(!canUseNetns() || !NetlinkExchangeSocket.available())("NetlinkEx
     } finally {
       sock.close();
     }
+  });
+
+  it("starts the next queued exchange before the previous one's handler runs", async () => {
+    const sock = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name });
+    const linkUp = (): boolean =>
+      /[<,]UP[,>]/.test(execFileSync("ip", ["-n", a.name, "-o", "link", "show", "nlx2"]).toString());
+    try {
+      const ifindex = JSON.parse(
+        execFileSync("ip", ["-n", a.name, "-j", "link", "show", "nlx2"]).toString(),
+      )[0].ifindex as number;
+      expect(linkUp()).toBe(false);
+      // The first exchange's handler blocks this thread; the second (IFF_UP on nlx2) must reach
+      // the kernel meanwhile, i.e. be handed to a pool thread before that handler runs.
+      let seenDuringHandler = false;
+      const first = sock.exchange([getLink(21, NLM_F_DUMP)], [21], 2000).then((r) => {
+        expect(r.completed).toBe(1);
+        const until = Date.now() + 3000;
+        while (!seenDuringHandler && Date.now() < until) seenDuringHandler = linkUp();
+      });
+      const second = sock.exchange([setLinkUp(22, ifindex, true)], [22], 2000);
+      await first;
+      const r = await second;
+      expect(r.completed).toBe(1);
+      expect(
+        split(r.data)
+          .find((m) => m.seq === 22 && m.type === NLMSG_ERROR)
+          ?.payload.readInt32LE(0),
+      ).toBe(0);
+      expect(seenDuringHandler).toBe(true);
+    } finally {
+      sock.close();
+      execFileSync("ip", ["-n", a.name, "link", "set", "nlx2", "down"]);
+    }
+  });
+
+  it("reads a dump in the small parts a socket with a small receiveBytes gets from the kernel", async () => {
+    const big = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name });
+    const small = NetlinkExchangeSocket.open(NETLINK_ROUTE, { netns: a.name, receiveBytes: 4096 });
+    try {
+      const names = (data: Buffer) =>
+        split(data)
+          .filter((m) => m.type === RTM_NEWLINK)
+          .map((m) => linkName(m.payload))
+          .sort();
+      const rBig = await big.exchange([getLink(41, NLM_F_DUMP)], [41], 2000);
+      const rSmall = await small.exchange([getLink(42, NLM_F_DUMP)], [42], 2000);
+      expect(rSmall.error).toBeUndefined();
+      expect(names(rSmall.data)).toEqual(names(rBig.data));
+      expect(names(rSmall.data)).toHaveLength(41); // lo and the 40 veth ends
+      // The kernel sized its parts to the socket's largest read: more, smaller datagrams.
+      expect(rSmall.datagrams).toBeGreaterThanOrEqual(2 * rBig.datagrams);
+      expect(rSmall.data.length / rSmall.datagrams).toBeLessThanOrEqual(4096);
+    } finally {
+      big.close();
+      small.close();
+    }
+    expect(() => NetlinkExchangeSocket.open(NETLINK_ROUTE, { receiveBytes: 0.5 })).toThrow(
+      /positive integer/,
+    );
   });
 
   it("refuses an exchange after close", async () => {

@@ -72,9 +72,10 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 class Exchange : public Napi::AsyncWorker {
  public:
   Exchange(Napi::Function& callback, int fd, std::vector<uint8_t> writes, std::vector<uint32_t> lengths,
-           std::vector<uint32_t> waitSeqs, int timeoutMs)
+           std::vector<uint32_t> waitSeqs, int timeoutMs, size_t slotBytes)
       : Napi::AsyncWorker(callback),
         fd_(fd),
+        slotBytes_(slotBytes),
         writes_(std::move(writes)),
         lengths_(std::move(lengths)),
         waitSeqs_(std::move(waitSeqs)),
@@ -117,6 +118,7 @@ class Exchange : public Napi::AsyncWorker {
         owned);
     result.Set("data", data);
     result.Set("completed", Napi::Number::New(env, static_cast<double>(completed_)));
+    result.Set("datagrams", Napi::Number::New(env, static_cast<double>(datagrams_)));
     if (errno_ != 0) {
       result.Set("errno", Napi::Number::New(env, errno_));
       result.Set("syscall", Napi::String::New(env, syscall_));
@@ -145,7 +147,7 @@ class Exchange : public Napi::AsyncWorker {
     for (;;) {
       for (size_t k = 0; k < kRecvSlots; k++) {
         iov[k].iov_base = buf.data() + k * kRecvSlotBytes;
-        iov[k].iov_len = kRecvSlotBytes;
+        iov[k].iov_len = slotBytes_;
         memset(&msgs[k], 0, sizeof msgs[k]);
         msgs[k].msg_hdr.msg_iov = &iov[k];
         msgs[k].msg_hdr.msg_iovlen = 1;
@@ -166,11 +168,12 @@ class Exchange : public Napi::AsyncWorker {
       }
       if (got < 0) return Fail("recvmsg", errno);
       bool done = false;
+      datagrams_ += static_cast<size_t>(got);
       for (int k = 0; k < got; k++) {
         const uint8_t* data = buf.data() + k * kRecvSlotBytes;
         size_t n = msgs[k].msg_len;
         // MSG_TRUNC makes msg_len the datagram's real length: a part larger than its slot.
-        if (n > kRecvSlotBytes || (msgs[k].msg_hdr.msg_flags & MSG_TRUNC)) return Fail("recvmsg", EMSGSIZE);
+        if (n > slotBytes_ || (msgs[k].msg_hdr.msg_flags & MSG_TRUNC)) return Fail("recvmsg", EMSGSIZE);
         replies_->insert(replies_->end(), data, data + n);
         size_t at = 0;
         while (at + sizeof(nlmsghdr) <= n) {
@@ -186,19 +189,23 @@ class Exchange : public Napi::AsyncWorker {
   }
 
   int fd_;
+  size_t slotBytes_;
   std::vector<uint8_t> writes_;
   std::vector<uint32_t> lengths_;
   std::vector<uint32_t> waitSeqs_;
   int timeoutMs_;
   std::vector<uint8_t>* replies_;
   size_t completed_ = 0;
+  size_t datagrams_ = 0;
   int errno_ = 0;
   const char* syscall_ = "";
 };
 
-// netlinkExchange(fd, writes, lengths, waitSeqs, timeoutMs, callback): sends writes[i] (the
-// concatenation split by `lengths`, one datagram each) in order, after each reading until the
-// NLMSG_DONE/NLMSG_ERROR for waitSeqs[i]; calls back with { data, completed, errno?, syscall? }.
+// netlinkExchange(fd, writes, lengths, waitSeqs, timeoutMs, callback[, receiveBytes]): sends
+// writes[i] (the concatenation split by `lengths`, one datagram each) in order, after each reading
+// until the NLMSG_DONE/NLMSG_ERROR for waitSeqs[i]; calls back with { data, completed, errno?,
+// syscall? }. Datagrams are read `receiveBytes` at most each (default and ceiling 64 KiB, floor
+// one page up to 8 KiB: the smallest part a kernel dump makes, NLMSG_GOODSIZE, always fits).
 // One exchange per socket at a time (the caller queues them).
 Napi::Value StartExchange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -222,7 +229,17 @@ Napi::Value StartExchange(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> bytes(writes.Data(), writes.Data() + total);
   std::vector<uint32_t> lens(lengths.Data(), lengths.Data() + lengths.ElementLength());
   std::vector<uint32_t> seqs(waitSeqs.Data(), waitSeqs.Data() + waitSeqs.ElementLength());
-  auto* work = new Exchange(callback, fd, std::move(bytes), std::move(lens), std::move(seqs), timeoutMs);
+  size_t slotBytes = kRecvSlotBytes;
+  if (info.Length() > 6 && info[6].IsNumber()) {
+    const long page = sysconf(_SC_PAGESIZE);
+    const size_t floor = page > 0 && page < 8192 ? static_cast<size_t>(page) : 8192;
+    const double asked = info[6].As<Napi::Number>().DoubleValue();
+    slotBytes = asked >= static_cast<double>(kRecvSlotBytes) ? kRecvSlotBytes
+                : asked <= static_cast<double>(floor)      ? floor
+                                                           : static_cast<size_t>(asked);
+  }
+  auto* work =
+      new Exchange(callback, fd, std::move(bytes), std::move(lens), std::move(seqs), timeoutMs, slotBytes);
   work->Queue();
   return env.Undefined();
 }
