@@ -17,29 +17,31 @@ const NLM_F_DUMP = 0x300;
 const IFLA_IFNAME = 3;
 const IFF_UP = 1;
 
-/** nlmsghdr + ifinfomsg setting (or clearing) IFF_UP on link `ifindex`, with an ACK. */
-function setLinkUp(seq: number, ifindex: number, up: boolean): Uint8Array {
+/** nlmsghdr + ifinfomsg: `type` for link `ifindex` (0: all), with ifi_flags/ifi_change. */
+function ifinfo(
+  type: number,
+  seq: number,
+  flags: number,
+  ifindex: number,
+  ifiFlags = 0,
+  ifiChange = 0,
+): Uint8Array {
   const b = Buffer.alloc(32);
   b.writeUInt32LE(32, 0);
-  b.writeUInt16LE(RTM_NEWLINK, 4);
-  b.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-  b.writeUInt32LE(seq, 8);
-  b.writeInt32LE(ifindex, 20);
-  b.writeUInt32LE(up ? IFF_UP : 0, 24); // ifi_flags
-  b.writeUInt32LE(IFF_UP, 28); // ifi_change
-  return b;
-}
-
-/** nlmsghdr + ifinfomsg asking for one link (by index) or all of them. */
-function getLink(seq: number, flags: number, ifindex = 0): Uint8Array {
-  const b = Buffer.alloc(32);
-  b.writeUInt32LE(32, 0);
-  b.writeUInt16LE(RTM_GETLINK, 4);
+  b.writeUInt16LE(type, 4);
   b.writeUInt16LE(NLM_F_REQUEST | flags, 6);
   b.writeUInt32LE(seq, 8);
   b.writeInt32LE(ifindex, 20);
+  b.writeUInt32LE(ifiFlags, 24);
+  b.writeUInt32LE(ifiChange, 28);
   return b;
 }
+/** Asks for one link (by index) or all of them. */
+const getLink = (seq: number, flags: number, ifindex = 0): Uint8Array =>
+  ifinfo(RTM_GETLINK, seq, flags, ifindex);
+/** Sets (or clears) IFF_UP on link `ifindex`, with an ACK. */
+const setLinkUp = (seq: number, ifindex: number, up: boolean): Uint8Array =>
+  ifinfo(RTM_NEWLINK, seq, NLM_F_ACK, ifindex, up ? IFF_UP : 0, IFF_UP);
 
 interface Msg {
   type: number;
