@@ -9,14 +9,18 @@
 //
 // Each iteration: the 1,000 services are deleted with ipvsadm (the unchanged one stays), the
 // daemon (`lvsctl director run --mode check`, no VRRP) starts on the config, and once it logs
-// "Applying N IPVS operations" it gets SIGKILL after a delay drawn uniformly from [0, the batch's
-// duration] (measured by one uninterrupted calibration run: "Applying" to /proc/net/ip_vs
-// complete; KILL9_SPREAD=1 spaces the kills evenly through it instead). A second daemon then starts on the
+// "Applying N IPVS operations" it gets SIGKILL as soon as the kernel holds a number of the batch's
+// operations drawn uniformly from [0, N) (KILL9_SPREAD=1 spaces the kill points evenly through the
+// batch instead). The count is read from /proc/PID/net/ip_vs (the daemon's namespace, as the
+// kernel lists it) in a loop with no pause, so the kill lands on the batch itself whatever the
+// load on the machine: a time delay calibrated on one run was not, under a busy CI host.
+// A second daemon then starts on the
 // same config (and the state file the first left), and must bring the table to the config; it is
 // stopped with SIGTERM (which leaves the table). Meanwhile a client in its own namespace sends a
 // line every 100 ms through VIP:9000 to an echo server and must keep getting its echoes.
 // The kernel tier runs three iterations (test/kill9.kernel.test.ts); the figure is in the README.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,7 +78,41 @@ const sortedLines = (text) =>
     .sort();
 
 const echoes = (p) => p.output().match(/^echo /gm)?.length ?? 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Operations of the batch in the kernel of `pid`'s namespace: /proc/net/ip_vs has 3 header lines,
+ * then a line per service and per real server; the unchanged service's two lines are not the
+ * batch's. undefined once the process is gone.
+ */
+async function opsInKernel(pid) {
+  let text;
+  try {
+    text = await readFile(`/proc/${pid}/net/ip_vs`, "latin1");
+  } catch {
+    return undefined;
+  }
+  let lines = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+  return lines - 3 - 2;
+}
+
+/**
+ * Polls the kernel (no pause between reads: one read of a few thousand lines is the interval)
+ * until `target` operations are in, then SIGKILLs the daemon. Returns what the last read saw.
+ */
+async function killAtOps(proc, target, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    const ops = await opsInKernel(proc.child.pid);
+    if (ops === undefined) break; // it died on its own: the caller sees that in the table
+    seen = ops;
+    if (ops >= target) break;
+  }
+  proc.kill("SIGKILL");
+  await proc.exited;
+  return seen;
+}
 
 /**
  * Runs the figure. Returns one record per iteration and the totals; `log` gets a line per
@@ -163,18 +201,20 @@ export async function runKill9({
         intervalMs: 20,
       });
 
-    // Calibration: one uninterrupted apply gives the golden table and the apply's duration.
+    // Calibration: one uninterrupted apply gives the golden table (and, for the log, how long the
+    // batch took: "Applying" seen to /proc/net/ip_vs complete).
     await clearServices();
     const cal = lb.spawn(daemonArgs);
     await waitApplying(cal);
     const applyStart = Date.now();
-    // The batch's end: /proc/net/ip_vs (3 header lines, a line per service and per real server)
-    // complete. Cheaper to poll than ipvsadm, so the estimate stays close to the batch itself.
-    await waitFor(async () => Number(await lb.run("wc -l < /proc/net/ip_vs")) >= 3 + 2 * (services + 1), {
-      what: "the calibration batch",
-      timeoutMs: 180_000,
-      intervalMs: 20,
-    });
+    const calOps = await (async () => {
+      for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
+        const ops = await opsInKernel(cal.child.pid);
+        if (ops === undefined || ops >= 2 * services) return ops;
+      }
+    })();
+    if (calOps !== 2 * services)
+      throw new Error(`calibration batch: ${calOps} of ${2 * services} operations`);
     const applyMs = Date.now() - applyStart;
     await waitStarted(cal);
     const golden = await table();
@@ -204,12 +244,12 @@ export async function runKill9({
         continue;
       }
       const startMs = Date.now() - spawned;
-      // random: uniform over the batch; spread: evenly through it (the kernel test's three kills)
+      // random: uniform over the batch's operations; spread: evenly through it (the kernel test)
       const fraction = spread ? (i + 0.5) / iterations : random();
-      const delay = Math.round(fraction * applyMs);
-      await sleep(delay);
-      first.kill("SIGKILL");
-      await first.exited;
+      const target = Math.floor(fraction * 2 * services);
+      const killedAt = Date.now();
+      const seenAtKill = await killAtOps(first, target);
+      const delay = Date.now() - killedAt;
       const atKill = (await table()).length - 2; // the unchanged service's two lines
       const t0 = Date.now();
       const second = lb.spawn(daemonArgs);
@@ -245,6 +285,8 @@ export async function runKill9({
       const record = {
         iteration: i + 1,
         startMs,
+        targetOps: target,
+        seenAtKill,
         delayMs: delay,
         opsInKernelAtKill: atKill,
         converged,
@@ -254,7 +296,7 @@ export async function runKill9({
       };
       records.push(record);
       log(
-        `#${i + 1}: started in ${startMs} ms, killed ${delay} ms into the apply with ${atKill}/${2 * services} operations in the kernel; ` +
+        `#${i + 1}: started in ${startMs} ms, killed ${delay} ms into the apply at ${seenAtKill} operations seen (aim ${target}), ${atKill}/${2 * services} in the kernel after; ` +
           `${converged ? `converged in ${convergeMs} ms` : "DID NOT CONVERGE"}; ` +
           `connection ${reset ? "RESET" : "intact"}; second daemon exit ${exit}`,
       );
