@@ -54,22 +54,36 @@ const asIs = (address: string): string => address;
 /** Real servers per service up to which a linear scan beats building a Map of keys. */
 const LINEAR_MATCH_MAX = 16;
 
-/** The family and identity of each desired service: the half of a diff that needs no table. */
+/**
+ * The family and identity of each desired service: the half of a diff that needs no table. The
+ * identities (a canonical address and a string each) are made when first asked for: a reconcile
+ * whose every kernel service linked to a desired one by its key never needs them.
+ */
 interface DesiredIds {
   afs: number[];
-  ids: string[];
+  ids: () => string[];
 }
 
-function desiredIdsOf(desired: readonly DesiredService[]): DesiredIds {
+/** Each desired service's family: what throws, described, for an address of neither family. */
+function desiredAfsOf(desired: readonly DesiredService[]): number[] {
   const afs: number[] = new Array(desired.length);
-  const ids: string[] = new Array(desired.length);
-  for (let k = 0; k < desired.length; k++) {
-    const service = (desired[k] as DesiredService).service;
-    const af = serviceFamily(service);
-    afs[k] = af;
-    ids[k] = serviceIdOf(service, af, canonical);
-  }
-  return { afs, ids };
+  for (let k = 0; k < desired.length; k++) afs[k] = serviceFamily((desired[k] as DesiredService).service);
+  return afs;
+}
+
+function desiredIdsOf(desired: readonly DesiredService[], afs = desiredAfsOf(desired)): DesiredIds {
+  let ids: string[] | undefined;
+  return {
+    afs,
+    ids: () => {
+      if (ids) return ids;
+      const made: string[] = new Array(desired.length);
+      for (let k = 0; k < desired.length; k++)
+        made[k] = serviceIdOf((desired[k] as DesiredService).service, afs[k] as number, canonical);
+      ids = made;
+      return made;
+    },
+  };
 }
 
 /** The minimal ordered operations turning `actual` into `desired`. Pure. */
@@ -105,17 +119,26 @@ function diffRead(
   const actualCanonical = fromKernel ? asIs : canonical;
   // Index into the table by identity; `kept` marks those some desired service asked for. A
   // linked service's identity is its desired service's (equal keys, equal identities), and no
-  // other desired service has it.
+  // other desired service has it (compileReconcilePlan links none that shares one).
   const actualById = new Map<string, number>();
-  for (let i = 0; i < services.length; i++) {
-    const k = linked ? (linked[i] as number) : -1;
-    if (k >= 0) {
-      actualById.set(ids[k] as string, i);
-      continue;
+  // When every kernel service linked (a no-op, the steady state), the links are that index and no
+  // identity string is made: a desired service without a link has none in the kernel either.
+  let linkedIndex: Int32Array | undefined;
+  if (linked && linked.every((k) => k >= 0)) {
+    linkedIndex = new Int32Array(desired.length).fill(-1);
+    for (let i = 0; i < services.length; i++) linkedIndex[linked[i] as number] = i;
+  } else {
+    const idList = ids();
+    for (let i = 0; i < services.length; i++) {
+      const k = linked ? (linked[i] as number) : -1;
+      if (k >= 0) {
+        actualById.set(idList[k] as string, i);
+        continue;
+      }
+      const a = services[i] as ServiceEntry;
+      // A hand-built table may leave the family out, as a key may.
+      actualById.set(serviceIdOf(a, a.af ?? serviceFamily(a as unknown as ServiceKey), actualCanonical), i);
     }
-    const a = services[i] as ServiceEntry;
-    // A hand-built table may leave the family out, as a key may.
-    actualById.set(serviceIdOf(a, a.af ?? serviceFamily(a as unknown as ServiceKey), actualCanonical), i);
   }
   const kept = new Uint8Array(services.length);
   const addServices: Operation[] = [];
@@ -126,9 +149,14 @@ function diffRead(
   const delServices: Operation[] = [];
   const destOps = { addDests, editDests, delDests };
 
+  const idList = linkedIndex ? undefined : ids();
   for (let k = 0; k < desired.length; k++) {
     const want = desired[k] as DesiredService;
-    const index = actualById.get(ids[k] as string);
+    const index = linkedIndex
+      ? linkedIndex[k] !== -1
+        ? linkedIndex[k]
+        : undefined
+      : actualById.get((idList as string[])[k] as string);
     if (index === undefined) {
       addServices.push({ op: "addService", service: want.service });
       for (const d of want.dests) addDests.push({ op: "addDest", service: want.service, dest: d });
@@ -147,6 +175,7 @@ function diffRead(
     }
     matchDests(want, haveDests as DestinationEntry[], fromKernel, destOps);
   }
+  // (All linked: each was asked for by its desired service, none to delete.)
   for (const index of actualById.values()) {
     // Never a linked one: its desired service asked for it.
     if (!kept[index]) delServices.push({ op: "delService", service: keyOf(services[index] as ServiceEntry) });
@@ -235,11 +264,13 @@ export async function apply(
   let ids: DesiredIds;
   try {
     ids = desiredIdsOf(desired);
+    // A desired service the plan cannot key asks for the identities here, where an address of
+    // neither family throws (before the read is awaited, as the full diff would).
+    plan = compileReconcilePlan(desired, ids.afs, ids.ids);
   } catch (err) {
     read.catch(() => {});
     throw err;
   }
-  plan = compileReconcilePlan(desired, ids.afs, ids.ids);
   const table = await read;
   const operations = diffRead(desired, ids, table, fromKernel);
   if (opts.dryRun) return { operations, results: [], failed: [], dryRun: true };

@@ -145,14 +145,15 @@ const v6Hash = (w0: number, w1: number, w2: number, w3: number): number => (w0 ^
 // ---------------------------------------------------------------- the plan
 
 /**
- * Indexes `desired` (with its families and identities, diff.ts's desiredIdsOf) for comparison in
+ * Indexes `desired` (with its families and identities, diff.ts's desiredIdsOf, or what makes
+ * them) for comparison in
  * bytes. Never throws: a desired service it cannot key is left to the decoded comparison, which
  * reports whatever is wrong with it where the full diff does.
  */
 export function compileReconcilePlan(
   desired: readonly DesiredService[],
   afs: readonly number[],
-  ids: readonly string[],
+  ids: readonly string[] | (() => readonly string[]),
 ): ReconcilePlan {
   const n = desired.length;
   const keys: (number | string | undefined)[] = new Array(n);
@@ -174,12 +175,15 @@ export function compileReconcilePlan(
   }
   // Equal keys mean equal identities and, between keyed services, the converse holds too. A
   // keyless service may still share an identity with a keyed one: then neither links.
+  // The identities are only asked for then (a function: made on demand, what a table of keyed
+  // services, the usual one, never needs).
   if (keyless) {
+    const idList = typeof ids === "function" ? ids() : ids;
     const count = new Map<string, number>();
-    for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
+    for (const id of idList) count.set(id, (count.get(id) ?? 0) + 1);
     for (let k = 0; k < n; k++) {
       const key = keys[k];
-      if (key !== undefined && (count.get(ids[k] as string) ?? 0) > 1) byKey.set(key, -1);
+      if (key !== undefined && (count.get(idList[k] as string) ?? 0) > 1) byKey.set(key, -1);
     }
   }
   const plan: ReconcilePlan = {

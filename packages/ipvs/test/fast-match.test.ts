@@ -488,6 +488,10 @@ describe("the reconcile's fast path gives the full diff's operations", () => {
     let linked = 0;
     let matched = 0;
     let rows = 0;
+    // Reads where every kernel service linked (the diff then makes no identity string), and
+    // those of them with desired services left to add.
+    let allLinked = 0;
+    let allLinkedWithAdds = 0;
     await fc.assert(
       fc.asyncProperty(scenarioArb, async ({ desired, table }) => {
         const want = await outcome(() => reference(desired, table));
@@ -506,6 +510,10 @@ describe("the reconcile's fast path gives the full diff's operations", () => {
           if (o.op !== "delService") expect(o.service).toBe((want.ok[i] as (typeof want.ok)[number]).service);
         });
         for (const r of reads) {
+          if (r.services.length && r.linked?.every((k) => k >= 0)) {
+            allLinked++;
+            if (desired.length > r.services.length) allLinkedWithAdds++;
+          }
           rows += r.services.length;
           for (let i = 0; i < r.services.length; i++) {
             if ((r.linked?.[i] ?? -1) >= 0) linked++;
@@ -518,6 +526,8 @@ describe("the reconcile's fast path gives the full diff's operations", () => {
     // The fast path is taken, not only the fallback.
     expect(linked / rows).toBeGreaterThan(0.3);
     expect(matched / rows).toBeGreaterThan(0.1);
+    expect(allLinked).toBeGreaterThan(50);
+    expect(allLinkedWithAdds).toBeGreaterThan(20);
   });
 
   it("a table that matches is read without decoding a single entry", async () => {
