@@ -57,6 +57,19 @@ export interface ExchangeContext {
 export const DEST_DUMP_RECEIVE_BYTES = 4096;
 
 /**
+ * An empty array whose V8 elements kind already holds any value. A fresh `[]` starts as small
+ * integers and turns general on its first push of an object or boolean; code optimized on the
+ * previous read's arrays (general by then) checks for a small integer at that push and
+ * deoptimized there on every read's fresh arrays (--trace-deopt: "not a Smi", each no-op),
+ * leaving the rest of that read's loop to the interpreter.
+ */
+function anyArray<T>(): T[] {
+  const a: unknown[] = [undefined];
+  a.pop();
+  return a as T[];
+}
+
+/**
  * The services of a table read, in the kernel's order. Each is a decoded entry or, when a plan
  * linked it to a desired service (fast-match.ts), where its reply lies and what its GET_DEST
  * request needs: its entry is then decoded only if asked for (an error naming it, a dump redone).
@@ -64,19 +77,19 @@ export const DEST_DUMP_RECEIVE_BYTES = 4096;
 export class ServiceRows {
   length = 0;
   /** Decoded entries; undefined for a linked row until entry() decodes it. */
-  readonly entries: (ServiceEntry | undefined)[] = [];
+  readonly entries: (ServiceEntry | undefined)[] = anyArray();
   /** The desired service each row linked to, or -1. */
   readonly linked: number[] = [];
   /** For a linked row: sameService(desired, kernel), compared in the reply's bytes. */
-  readonly same: boolean[] = [];
+  readonly same: boolean[] = anyArray();
   // A linked row's identity as its reply carries it (0 for the others), and where that reply is.
   private readonly afs: number[] = [];
   private readonly fwmarks: number[] = [];
   private readonly protocols: number[] = [];
   private readonly ports: number[] = [];
   private readonly addrAts: number[] = [];
-  private readonly bufs: Uint8Array[] = [];
-  private readonly views: DataView[] = [];
+  private readonly bufs: Uint8Array[] = anyArray();
+  private readonly views: DataView[] = anyArray();
   private readonly partAts: number[] = [];
   private readonly partLengths: number[] = [];
 
@@ -282,8 +295,8 @@ export async function dumpAllDests(
  * differ (fast-match.ts).
  */
 export class DestDumpReader {
-  private readonly out: DestDump[] = [];
-  private readonly calls: Promise<void>[] = [];
+  private readonly out: DestDump[] = anyArray();
+  private readonly calls: Promise<void>[] = anyArray();
   private fed = 0;
   private socketIndex = 0;
 
@@ -403,10 +416,10 @@ export async function readTable(
     rows = ServiceRows.of(await redo.services(), counters);
     dumps = await dumpAllDests(ctx, rows, counters);
   }
-  const services: (ServiceEntry | undefined)[] = [];
-  const dests: (DestinationEntry[] | undefined)[] = [];
+  const services: (ServiceEntry | undefined)[] = anyArray();
+  const dests: (DestinationEntry[] | undefined)[] = anyArray();
   const linked: number[] = [];
-  const same: boolean[] = [];
+  const same: boolean[] = anyArray();
   for (let i = 0; i < rows.length; i++) {
     const d = dumps[i];
     let have: DestinationEntry[] | undefined;
