@@ -1,5 +1,9 @@
 // Benchmark (run as root where the kernel has IPVS, e.g. inside tools/vm):
-//   node packages/ipvs/bench/ipvs.bench.mjs [--services 5000] [--dests 4]
+//   node packages/ipvs/bench/ipvs.bench.mjs [--services 5000] [--dests 4] [--mixed]
+// --mixed: the table of every shape instead of 5,000 alike: services in turn TCP, UDP, fwmark and
+// IPv6 TCP with persistence, the 13 schedulers in turn, real servers port-mapped (NAT), direct
+// routing and tunnelled, weights 1-5 (the kernel floor row is then left out: dump-floor.c asks
+// for the uniform table's services).
 // Same run, same kernel:
 //   1. program S services x D real servers from empty: ipvsadm -R  vs  apply()
 //   2. full dump: ipvsadm -Sn  vs  client.table()  (the -Sn text: @lvs/ipvsadm's bench/save.bench.mjs)
@@ -24,8 +28,11 @@ const arg = (name, dflt) => {
 };
 const S = arg("services", 5000);
 const D = arg("dests", 4);
+const MIXED = process.argv.includes("--mixed");
+const SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"];
 
-for (const m of ["ip_vs", "ip_vs_wlc"]) execFileSync("modprobe", [m]);
+for (const m of ["ip_vs", ...(MIXED ? SCHEDULERS : ["wlc"]).map((s) => `ip_vs_${s}`)])
+  execFileSync("modprobe", [m]);
 // Namespaces made by this run, deleted at its end (also on failure).
 const namespaces = [];
 const freshNamespace = () => {
@@ -35,7 +42,7 @@ const freshNamespace = () => {
   // Masquerading real servers must be routable unicast addresses (ip_vs_add_dest checks).
   execFileSync("sh", [
     "-c",
-    `ip -n ${name} link add lvsbench0 type dummy && ip -n ${name} link set lvsbench0 up && ip -n ${name} addr add 10.200.0.1/16 dev lvsbench0`,
+    `ip -n ${name} link add lvsbench0 type dummy && ip -n ${name} link set lvsbench0 up && ip -n ${name} addr add 10.200.0.1/16 dev lvsbench0 && ip -n ${name} -6 addr add fd00:8::1/64 dev lvsbench0 nodad`,
   ]);
   return name;
 };
@@ -48,7 +55,50 @@ const vip = (s) => `10.100.${s >> 8}.${s & 0xff}`;
 const rip = (s, d) => `10.200.${1 + (((s * D + d) >> 8) % 250)}.${1 + (((s * D + d) & 0xff) % 250)}`;
 let rules = "";
 const desired = [];
+/** One service of the mixed table: its desired entry and its ipvsadm -R lines. */
+function mixedService(s) {
+  const scheduler = SCHEDULERS[s % SCHEDULERS.length];
+  const kind = s % 4;
+  const dests = [];
+  let head;
+  let service;
+  if (kind === 2) {
+    service = { fwmark: s + 1, scheduler };
+    head = `-f ${s + 1}`;
+  } else if (kind === 3) {
+    const address = `fd00:9::${(s + 1).toString(16)}`;
+    service = { protocol: 6, address, port: 443, scheduler, flags: 1, timeout: 300, netmask: 128 };
+    head = `-t [${address}]:443`;
+  } else {
+    const protocol = kind === 0 ? 6 : 17;
+    const port = kind === 0 ? 80 : 53;
+    service = { protocol, address: vip(s), port, scheduler };
+    head = `${kind === 0 ? "-t" : "-u"} ${vip(s)}:${port}`;
+  }
+  let lines = `-A ${head} -s ${scheduler}${kind === 3 ? " -p 300" : ""}\n`;
+  for (let d = 0; d < D; d++) {
+    const weight = 1 + ((s + d) % 5);
+    if (kind === 3) {
+      const address = `fd00:8::${(s * D + d + 2).toString(16)}`;
+      dests.push({ address, port: 8443, forward: 0, weight });
+      lines += `-a ${head} -r [${address}]:8443 -m -w ${weight}\n`;
+      continue;
+    }
+    // Port-mapped NAT, then direct routing and tunnelling (which keep the service's port).
+    const forward = d % 3 === 0 ? 0 : d % 3 === 1 ? 3 : 2;
+    const port = kind === 2 ? 0 : forward === 0 ? 8080 + d : service.port;
+    dests.push({ address: rip(s, d), port, forward, weight });
+    lines += `-a ${head} -r ${rip(s, d)}${kind === 2 ? "" : `:${port}`} ${["-m", "", "-i", "-g"][forward]} -w ${weight}\n`;
+  }
+  return { entry: { service, dests }, lines };
+}
 for (let s = 0; s < S; s++) {
+  if (MIXED) {
+    const { entry, lines } = mixedService(s);
+    desired.push(entry);
+    rules += lines;
+    continue;
+  }
   const service = { protocol: 6, address: vip(s), port: 80, scheduler: "wlc" };
   rules += `-A -t ${vip(s)}:80 -s wlc\n`;
   const dests = [];
@@ -139,6 +189,7 @@ applyClient.close();
 const floors = {};
 const floorDir = mkdtempSync(join(tmpdir(), "lvs-dump-floor-"));
 try {
+  if (MIXED) throw new Error("the mixed table is not the one it dumps");
   const bin = join(floorDir, "dump-floor");
   execFileSync("cc", [
     "-O2",
@@ -197,7 +248,7 @@ cleanup();
 const n = table.reduce((a, t) => a + 1 + t.dests.length, 0);
 const f = (x) => `${(x / 1000).toFixed(2)} s`;
 console.log(
-  `IPVS benchmark: ${S} services x ${D} real servers (${n} objects), kernel ${execFileSync("uname", ["-r"]).toString().trim()}`,
+  `IPVS benchmark: ${S} services x ${D} real servers (${n} objects${MIXED ? ", mixed: TCP/UDP/fwmark/IPv6+persistence, 13 schedulers, NAT port-mapped/DR/TUN" : ""}), kernel ${execFileSync("uname", ["-r"]).toString().trim()}`,
 );
 console.log(`| task | ipvsadm 1.31 | @lvs/ipvs | ratio |`);
 console.log(`|---|---|---|---|`);
