@@ -89,10 +89,13 @@ export function sweepStaleNamespaces(): string[] {
   return removed;
 }
 
-/** Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+/**
+ * Polls `probe` until it returns a truthy value or `timeoutMs` passes (then throws with `what`;
+ * a function is called then, so the message can carry a process's output at the timeout).
+ */
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
@@ -106,7 +109,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `waitFor: timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? "condition"} (last: ${String(last)})`,
+        `waitFor: timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${
+          (typeof opts.what === "function" ? opts.what() : opts.what) ?? "condition"
+        } (last: ${String(last)})`,
       );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
