@@ -25,7 +25,7 @@ import {
   serviceKeyOf,
   type TableRead,
 } from "../src/fast-match.js";
-import { encodeNetmask, markKernelTable, serviceEntryFromAttrs, serviceFamily } from "../src/model.js";
+import { encodeNetmask, keyOf, markKernelTable, serviceEntryFromAttrs, serviceFamily } from "../src/model.js";
 import { parseNlMsgs, unhex } from "../src/netlink.js";
 import type { Destination, Service, ServiceEntry, ServiceWithDests } from "../src/types.js";
 import { FAKE_FAMILY, type FakeService, type FakeTable, fakeClient, fakeExchange } from "./fake-exchange.js";
@@ -848,5 +848,70 @@ describe("the GET_DEST request of a linked service", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("ServiceRows", () => {
+  it("keeps every row's columns as its typed arrays grow from a capacity of one", () => {
+    fc.assert(
+      fc.property(
+        desiredArb,
+        fc.array(fc.boolean(), { minLength: 1 }),
+        fc.nat(0xffff),
+        (kernel, kinds, seq) => {
+          // One reply holding every service's part, as a services dump does.
+          const payloads = kernel.map((d) =>
+            encodeIpvsMessage({ cmd: C.IpvsCmd.NEW_SERVICE, service: serviceImage(d).attrs }),
+          );
+          const reply = new Uint8Array(payloads.reduce((n, p) => n + p.length, 0));
+          const view = new DataView(reply.buffer);
+          const rows = new ServiceRows(false, 1);
+          const want: { entry: ServiceEntry; k: number; same: boolean }[] = [];
+          let at = 0;
+          payloads.forEach((payload, i) => {
+            reply.set(payload, at);
+            const entry = serviceEntryFromAttrs(decodeServiceReply(payload, false) as ServiceAttrs);
+            const part = newServicePart();
+            const linked =
+              (kinds[i % kinds.length] as boolean) && parseServicePart(view, at, payload.length, part);
+            if (linked) rows.pushLinked(i, i % 3 === 0, part, reply, view, at, payload.length);
+            else rows.pushEntry(entry);
+            want.push({ entry, k: linked ? i : -1, same: linked && i % 3 === 0 });
+            at += payload.length;
+          });
+          expect(rows.length).toBe(want.length);
+          want.forEach((w, i) => {
+            expect(rows.linked[i]).toBe(w.k);
+            expect(rows.same[i]).toBe(w.same ? 1 : 0);
+            expect(rows.af(i)).toBe(w.entry.af ?? serviceFamily(keyOf(w.entry)));
+            // The request first: a linked row's is written from its columns until entry() decodes it.
+            const a = new Uint8Array(DEST_DUMP_REQUEST_MAX);
+            const b = new Uint8Array(DEST_DUMP_REQUEST_MAX);
+            const n = rows.writeRequest(a, new DataView(a.buffer), 0, i, FAKE_FAMILY, seq + i);
+            expect(n).toBe(writeDestDumpRequest(b, new DataView(b.buffer), 0, w.entry, FAKE_FAMILY, seq + i));
+            expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+            expect({ ...rows.entry(i) }).toEqual({ ...w.entry });
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses a linked row from a second reply (its rows keep one reply, not one per row)", () => {
+    const payload = encodeIpvsMessage({
+      cmd: C.IpvsCmd.NEW_SERVICE,
+      service: { af: C.AF_INET, fwmark: 7, schedName: "wlc", flags: { flags: 0, mask: 0 }, timeout: 0 },
+    });
+    const rows = new ServiceRows(false);
+    const part = newServicePart();
+    const first = new DataView(payload.buffer);
+    expect(parseServicePart(first, 0, payload.length, part)).toBe(true);
+    rows.pushLinked(0, true, part, payload, first, 0, payload.length);
+    const other = payload.slice();
+    expect(() => rows.pushLinked(0, true, part, other, new DataView(other.buffer), 0, other.length)).toThrow(
+      expect.objectContaining({ code: "IPVS_BAD_ARGUMENT" }),
+    );
+    expect(rows.length).toBe(1);
   });
 });
