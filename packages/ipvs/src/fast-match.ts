@@ -20,6 +20,7 @@
 import { writeIPv4, writeIPv6 } from "@lvs/inet";
 import { defaultNetmask, sameDest } from "./compare.js";
 import * as C from "./constants.js";
+import { ServiceKeyIndex } from "./key-index.js";
 import { decodeNetmask } from "./model.js";
 import type { DesiredService, DestinationEntry, Service, ServiceEntry } from "./types.js";
 
@@ -38,7 +39,7 @@ export interface ReconcilePlan {
    * Kernel service key (serviceKeyOf) → desired index; -1 for a key two desired services share
    * an identity on (the diff then compares each with the decoded kernel service).
    */
-  readonly byKey: Map<number | string, number>;
+  readonly byKey: ServiceKeyIndex;
   /** Desired services a kernel service has linked to (a second kernel service with the key is decoded). */
   readonly claimed: Uint8Array;
   /** Per desired service: its first real-server slot, or -1 when they are compared decoded only. */
@@ -157,7 +158,7 @@ export function compileReconcilePlan(
 ): ReconcilePlan {
   const n = desired.length;
   const keys: (number | string | undefined)[] = new Array(n);
-  const byKey = new Map<number | string, number>();
+  const byKey = new ServiceKeyIndex(n);
   let keyless = false;
   let slotsMax = 0;
   for (let k = 0; k < n; k++) {
