@@ -196,7 +196,7 @@ export class EngineState {
 
   /** iweight (or the runtime weight) + each checker's contribution (misc_dynamic, slow start). */
   effectiveWeight(vs: PlannedVirtualServer, rs: PlannedRealServer): number {
-    const ov = this.overrides.get(overrideKey(vs.key, rs.key));
+    const ov = this.overrides.size ? this.overrides.get(overrideKey(vs.key, rs.key)) : undefined;
     let w = ov?.weight ?? rs.weight;
     for (const c of rs.checks) {
       const h = this.health.get(c.id);
@@ -415,8 +415,9 @@ export class EngineState {
   realServerViews(vs: PlannedVirtualServer): RealServerView[] {
     const st = this.vsState.get(vs.key);
     const sorryActive = vs.sorry !== undefined && !(st?.quorumUp ?? false);
+    const anyOverride = this.overrides.size > 0; // none: no key string per real server (20,000)
     return vs.realServers.map((rs) => {
-      const override = this.overrides.get(overrideKey(vs.key, rs.key));
+      const override = anyOverride ? this.overrides.get(overrideKey(vs.key, rs.key)) : undefined;
       const alive = st?.alive.get(rs.key) ?? this.rsAlive(rs);
       const effectiveWeight = this.effectiveWeight(vs, rs);
       let desiredWeight: number | undefined;

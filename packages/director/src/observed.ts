@@ -81,7 +81,7 @@ export class ObservedTable {
 
   /** A summary has weights and connection counts, not the counters: refresh what it has. */
   private refresh(summary: readonly ServiceWithDests[]): void {
-    for (const p of summary) this.refreshOne(p);
+    for (const p of summary) this.refreshOne(serviceId(p.service), p);
   }
 
   /**
@@ -93,15 +93,17 @@ export class ObservedTable {
     summary: readonly ServiceWithDests[],
     edited: (id: string) => boolean,
     budget: TurnBudget,
+    ids: readonly string[] = summary.map((p) => serviceId(p.service)),
   ): Promise<void> {
-    for (const p of summary) {
+    for (let i = 0; i < summary.length; i++) {
       if (budget.due()) await budget.pause();
-      if (!edited(serviceId(p.service))) this.refreshOne(p);
+      const id = ids[i] as string;
+      if (!edited(id)) this.refreshOne(id, summary[i] as ServiceWithDests);
     }
   }
 
-  private refreshOne(p: ServiceWithDests): void {
-    const e = this.byId.get(serviceId(p.service));
+  private refreshOne(id: string, p: ServiceWithDests): void {
+    const e = this.byId.get(id);
     if (!e) return;
     const byId = p.dests.length > 16 ? new Map(p.dests.map((d) => [destId(d), d])) : undefined;
     for (const d of e.dests) {

@@ -23,7 +23,40 @@ export const serviceRepr = (s: Service): string =>
   shared(
     JSON.stringify([s.scheduler ?? "wlc", s.flags ?? 0, s.timeout ?? 0, s.netmask ?? null, s.peName ?? ""]),
   );
-export const destRepr = (d: Destination): string =>
+/**
+ * destRepr of a destination with no thresholds and no tunnel (nearly all of them), by forwarding
+ * method and weight: a number looks it up, no array and JSON text per real server and pass.
+ */
+const plainDestRepr = new Map<number, string>();
+
+export const destRepr = (d: Destination): string => {
+  const weight = d.weight ?? 1;
+  if (
+    !d.upperThreshold &&
+    !d.lowerThreshold &&
+    !d.tunnelType &&
+    !d.tunnelPort &&
+    !d.tunnelFlags &&
+    Number.isInteger(weight) &&
+    weight >= 0 &&
+    weight <= 0x7fffffff
+  ) {
+    // forward is 0–7 (IP_VS_CONN_F_FWD_MASK) when set by us; anything else takes the slow path.
+    const f = d.forward ?? -1;
+    if (Number.isInteger(f) && f >= 0 && f < 8) {
+      const key = weight * 8 + f;
+      const have = plainDestRepr.get(key);
+      if (have !== undefined) return have;
+      if (plainDestRepr.size >= REPR_POOL_MAX) plainDestRepr.clear();
+      const repr = anyDestRepr(d);
+      plainDestRepr.set(key, repr);
+      return repr;
+    }
+  }
+  return anyDestRepr(d);
+};
+
+const anyDestRepr = (d: Destination): string =>
   shared(
     JSON.stringify([
       d.forward,

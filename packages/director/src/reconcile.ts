@@ -204,10 +204,14 @@ export class Reconciler<E = unknown> {
   private async summaryDifferences(
     desired: readonly DesiredService[],
     summary: readonly ServiceWithDests[],
+    summaryIds: readonly string[],
     budget: TurnBudget,
   ): Promise<Set<string> | undefined> {
     const byKey = new Map<string, ServiceWithDests>();
-    await budget.each(summary, (p) => byKey.set(summaryKey(serviceId(p.service)), p));
+    for (let i = 0; i < summary.length; i++) {
+      if (budget.due()) await budget.pause();
+      byKey.set(summaryKey(summaryIds[i] as string), summary[i] as ServiceWithDests);
+    }
     const out = new Set<string>();
     const seenKeys = new Set<string>();
     for (const d of desired) {
@@ -249,15 +253,18 @@ export class Reconciler<E = unknown> {
       return { effects: [] }; // no summary here: a full read instead
     }
     const effects = this.observe(summary, undefined);
+    // Each summary service's id, made once (the comparison and the refresh both look them up).
+    const ids = summary.map((p) => serviceId(p.service));
     const differ = await this.summaryDifferences(
       await this.desiredInTurns(undefined, budget),
       summary,
+      ids,
       budget,
     );
     if (differ && differ.size === 0) {
       // Edits may go out while this runs: each service is looked up as it comes.
       const edited = (id: string) => (this.editedAt.get(id) ?? 0) > seq;
-      if (!dryRun) await this.table.refreshInTurns(summary, edited, budget);
+      if (!dryRun) await this.table.refreshInTurns(summary, edited, budget, ids);
       const report: PassReport<E> = {
         kind: "quick",
         startedAt,
@@ -346,7 +353,7 @@ export class Reconciler<E = unknown> {
     const wanted: Wanted[] = [];
     await budget.each(await this.desiredInTurns(scope, budget), (desired) => {
       const id = serviceId(desired.service);
-      if (!keep.has(id)) wanted.push({ id, desired, seen: seenOf(desired) });
+      if (!keep.has(id)) wanted.push({ id, desired, seen: this.synced.seenFor(id, desired) });
     });
     const desiredIds = new Set(wanted.map((w) => w.id));
     const actualById = new Map<string, ServiceWithDests>();

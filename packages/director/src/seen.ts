@@ -6,7 +6,7 @@ import type { DesiredService, Operation } from "@lvs/ipvs";
 import { destId, serviceId } from "@lvs/ipvs";
 import type { DataplaneResult } from "./dataplane.js";
 import { flat } from "./keys.js";
-import { destRepr, type Seen, serviceRepr } from "./reconcile-compare.js";
+import { destRepr, type Seen, seenOf, serviceRepr } from "./reconcile-compare.js";
 
 /** A desired service with its id and its settings as a pass will take them as seen (Seen). */
 export interface Wanted {
@@ -18,6 +18,23 @@ export interface Wanted {
 export class SeenInPlace {
   /** Service id → its settings and its destinations' settings, as a pass last saw them in place. */
   private readonly byId = new Map<string, Seen>();
+
+  /**
+   * What a pass will take as seen once `desired` (service `id`) is in place: the record it has
+   * when that still says the same, so a no-op pass over 20,000 real servers builds no new maps
+   * and keys (seenOf's), only compares.
+   */
+  seenFor(id: string, desired: DesiredService): Seen {
+    const prev = this.byId.get(id);
+    if (
+      prev !== undefined &&
+      prev.dests.size === desired.dests.length &&
+      prev.svc === serviceRepr(desired.service) &&
+      desired.dests.every((x) => prev.dests.get(destId(x)) === destRepr(x))
+    )
+      return prev;
+    return seenOf(desired);
+  }
 
   /** Operations on objects a pass saw in place with the settings still wanted: somebody else's change. */
   drift(operations: readonly Operation[], wanted: readonly Wanted[]): { service: number; dest: number } {
@@ -80,7 +97,8 @@ export class SeenInPlace {
         for (const did of [...w.seen.dests.keys()])
           if (failedDests.has(`${w.id} ${did}`)) w.seen.dests.delete(did);
       }
-      this.byId.set(flat(w.id), w.seen);
+      // The same record as before (seenFor): its key is in already, flat.
+      if (this.byId.get(w.id) !== w.seen) this.byId.set(flat(w.id), w.seen);
     }
     // Services in scope that are no longer wanted (deleted, or failed to delete) are forgotten.
     for (const sid of [...this.byId.keys()]) if (inScope(sid) && !desiredIds.has(sid)) this.byId.delete(sid);

@@ -134,6 +134,20 @@ export function forwardMethodOf(flags: number): ForwardMethod | undefined {
 
 /** The IP_VS_CONN_F_* value of a /proc or ipvsadm forwarding word ("Masq", "Route"…), if any. */
 export function forwardFlagOfName(name: string): number | undefined {
-  for (const [flag, word] of Object.entries(FORWARD_METHOD_NAMES)) if (word === name) return Number(flag);
-  return undefined;
+  // A switch, not a search of FORWARD_METHOD_NAMES: /proc/net/ip_vs readers call this per real
+  // server (20,000 per periodic pass).
+  switch (name) {
+    case "Masq":
+      return IP_VS_CONN_F_MASQ;
+    case "Local":
+      return IP_VS_CONN_F_LOCALNODE;
+    case "Tunnel":
+      return IP_VS_CONN_F_TUNNEL;
+    case "Route":
+      return IP_VS_CONN_F_DROUTE;
+    case "Bypass":
+      return IP_VS_CONN_F_BYPASS;
+    default:
+      return undefined;
+  }
 }
